@@ -1,0 +1,5 @@
+"""``python -m poolcli`` runs the ``poolimg`` command."""
+
+from .cli import main
+
+main()

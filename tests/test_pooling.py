@@ -1,0 +1,271 @@
+"""The numeric core against hand-computed answers, a plain-Python oracle, Pillow and PyTorch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from poolcli import ParameterError, output_shape, plan_passes, pool, pool_passes
+
+from . import reference
+
+SEED = np.array([[3, 2, 0, 0], [0, 7, 1, 3], [5, 2, 3, 0], [0, 9, 2, 3]], dtype=np.uint8)
+
+
+def test_worked_example_max_and_avg() -> None:
+    assert pool(SEED, "max", size=2, stride=2).tolist() == [[7, 3], [9, 3]]
+    # (3+2+0+7)/4 = 3, (0+0+1+3)/4 = 1, (5+2+0+9)/4 = 4, (3+0+2+3)/4 = 2
+    assert pool(SEED, "avg", size=2, stride=2).tolist() == [[3, 1], [4, 2]]
+
+
+def test_worked_example_min_and_stride() -> None:
+    assert pool(SEED, "min").tolist() == [[0, 0], [0, 0]]
+    assert pool(SEED, "stride").tolist() == [[3, 0], [5, 3]]
+
+
+def test_avg_rounds_half_up() -> None:
+    x = np.array([[1, 2], [2, 1]], np.uint8)  # mean 1.5
+    assert pool(x, "avg").item() == 2
+    x = np.array([[1, 1], [1, 2]], np.uint8)  # mean 1.25
+    assert pool(x, "avg").item() == 1
+    x = np.array([[-3, -2], [-2, -3]], np.int32)  # mean -2.5 rounds up to -2
+    assert pool(x, "avg").item() == -2
+
+
+def test_stride_mode_with_size_one_is_plain_slicing(astronaut: np.ndarray) -> None:
+    out = pool(astronaut, "stride", size=1, stride=3)
+    assert np.array_equal(out, astronaut[::3, ::3])
+
+
+def test_global_pooling_gives_one_pixel_per_channel(astronaut: np.ndarray) -> None:
+    assert pool(astronaut, "max", size="global").shape == (1, 1, 3)
+    assert np.array_equal(pool(astronaut, "max", size="global")[0, 0], astronaut.max(axis=(0, 1)))
+    assert np.array_equal(pool(astronaut, "min", size="global")[0, 0], astronaut.min(axis=(0, 1)))
+    means = astronaut.reshape(-1, 3).astype(np.int64).sum(axis=0)
+    expected = (2 * means + astronaut.shape[0] * astronaut.shape[1]) // (2 * 512 * 512)
+    assert np.array_equal(pool(astronaut, "avg", size="global")[0, 0], expected)
+
+
+@pytest.mark.parametrize(
+    ("n", "k", "s", "padding", "expected"),
+    [
+        (5, 2, 2, "valid", 2),  # the fifth cell is dropped
+        (5, 2, 2, "ceil", 3),  # the last window holds one real cell
+        (5, 2, 2, "same", 3),
+        (7, 3, 2, "same", 4),  # Keras: ceil(7 / 2)
+        (6, 3, 3, "ceil", 2),  # exact fit: ceil adds nothing
+        (5, 3, 3, "ceil", 2),
+        (4, 2, 3, "ceil", 2),  # last window would start at 3 < 4: kept
+        (3, 2, 2, "ceil", 2),  # last window starts at 2 < 3: kept
+        (5, 3, 2, 1, 3),  # PyTorch padding=1: floor((5 + 2 - 3) / 2) + 1
+        (1, 2, 2, "ceil", 1),
+    ],
+)
+def test_output_sizes_follow_the_documented_formulas(
+    n: int, k: int, s: int, padding, expected: int
+) -> None:
+    assert output_shape((n, n), size=k, stride=s, padding=padding) == (expected, expected)
+
+
+def test_size_and_stride_may_differ_per_axis() -> None:
+    x = np.arange(6 * 9, dtype=np.uint16).reshape(6, 9)
+    out = pool(x, "max", size=(2, 3), stride=(2, 3))
+    assert out.shape == (3, 3)
+    assert np.array_equal(out, reference.pool(x, "max", (2, 3), (2, 3), "valid"))
+
+
+images = st.integers(1, 11).flatmap(
+    lambda h: st.integers(1, 11).flatmap(
+        lambda w: st.sampled_from([None, 1, 3, 4]).flatmap(
+            lambda c: st.sampled_from(["uint8", "uint16", "int32", "float32", "float64"]).flatmap(
+                lambda dt: hnp.arrays(
+                    dt,
+                    (h, w) if c is None else (h, w, c),
+                    elements=st.floats(-1e6, 1e6, width=32) if dt.startswith("float") else None,
+                )
+            )
+        )
+    )
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    image=images,
+    mode=st.sampled_from(["max", "avg", "min", "stride"]),
+    k=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    s=st.none() | st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    padding=st.sampled_from(["valid", "same", "ceil", 0, 1, 2, 3]),
+    planar=st.booleans(),
+)
+def test_core_equals_plain_python_reference(image, mode, k, s, padding, planar) -> None:
+    stride = k if s is None else s
+    if isinstance(padding, int) and padding > min(k) - 1:
+        with pytest.raises(ParameterError, match="padding"):
+            pool(image, mode, size=k, stride=s, padding=padding)
+        return
+    axis = -1
+    if planar and image.ndim == 3:
+        image, axis = np.ascontiguousarray(np.moveaxis(image, -1, 0)), 0
+    expected = reference.pool(image, mode, k, stride, padding, channel_axis=axis)
+    if expected is None:
+        with pytest.raises(ParameterError, match="needs at least"):
+            pool(image, mode, size=k, stride=s, padding=padding, channel_axis=axis)
+        return
+    got = pool(image, mode, size=k, stride=s, padding=padding, channel_axis=axis, threads=1)
+    assert got.dtype == image.dtype
+    np.testing.assert_array_equal(got, expected, strict=True)
+
+
+@pytest.mark.parametrize("mode", ["max", "avg", "min", "stride"])
+@pytest.mark.parametrize(
+    ("k", "s", "padding"), [(2, 2, "valid"), (3, 2, "same"), (3, 2, 1), (2, 2, "ceil")]
+)
+def test_bands_and_threads_change_nothing(mode: str, k: int, s: int, padding) -> None:
+    # Tall enough for many bands per thread, odd sizes so the edges are partial.
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (3, 1201, 1503), dtype=np.uint8)
+    one = pool(x, mode, k, s, padding, channel_axis=0, threads=1)
+    two = pool(x, mode, k, s, padding, channel_axis=0, threads=2)
+    np.testing.assert_array_equal(one, two)
+    # spot-check the band edges against the oracle on a crop that keeps the geometry
+    crop = x[:, :40, :40]
+    np.testing.assert_array_equal(
+        pool(crop, mode, k, s, padding, channel_axis=0),
+        reference.pool(crop, mode, (k, k), (s, s), padding, channel_axis=0),
+    )
+
+
+def test_interleaved_and_planar_layouts_agree(astronaut: np.ndarray) -> None:
+    planar = np.ascontiguousarray(astronaut.transpose(2, 0, 1))
+    for mode in ("max", "avg", "min", "stride"):
+        a = pool(astronaut, mode, size=3, stride=2)
+        b = pool(planar, mode, size=3, stride=2, channel_axis=0)
+        np.testing.assert_array_equal(a, b.transpose(1, 2, 0))
+        assert a.flags.c_contiguous
+
+
+@pytest.mark.parametrize("factor", [2, 4, 8])
+def test_avg_equals_pillow_reduce_on_a_photo(astronaut: np.ndarray, factor: int) -> None:
+    from PIL import Image
+
+    expected = np.asarray(Image.fromarray(astronaut).reduce(factor))
+    np.testing.assert_array_equal(pool(astronaut, "avg", size=factor), expected)
+
+
+def test_avg_of_16_bit_and_float_images_on_a_photo(astronaut: np.ndarray) -> None:
+    x16 = astronaut.astype(np.uint16) * 257 + 3
+    np.testing.assert_array_equal(
+        pool(x16[:60, :60], "avg", size=3, stride=2),
+        reference.pool(x16[:60, :60], "avg", (3, 3), (2, 2), "valid"),
+    )
+
+
+def test_passes_yield_each_result_and_check_the_plan_first() -> None:
+    x = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    results = list(pool_passes(x, "max", passes=3))
+    assert [r.shape for r in results] == [(4, 4), (2, 2), (1, 1)]
+    assert results[-1].item() == 63
+    with pytest.raises(
+        ParameterError, match="pass 4 needs at least 2x2 pixels but gets 1x1; at most 3 passes fit"
+    ):
+        pool_passes(x, "max", passes=4)  # raises before yielding anything
+
+
+def test_all_passes_stops_when_the_image_stops_shrinking() -> None:
+    assert [g.output_shape for g in plan_passes((4000, 6000), "all")][-1] == (1, 2)
+    assert len(plan_passes((4000, 6000), "all")) == 11
+    # 'same' never fails, so 'all' must stop on its own
+    assert [g.output_shape for g in plan_passes((5, 5), "all", padding="same")] == [
+        (3, 3),
+        (2, 2),
+        (1, 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"size": 0}, "size must be at least 1"),
+        ({"stride": -1}, "stride must be at least 1"),
+        ({"size": 2, "padding": 2}, "padding 2 must be between 0 and the window size minus 1"),
+        ({"padding": "full"}, "padding must be one of valid, same, ceil"),
+        (
+            {"size": 5},
+            "size 5x5 needs at least 5x5 pixels with padding 'valid', but the image is 4x4",
+        ),
+        ({"size": "big"}, "size must be an int or a .rows, cols. pair"),
+        ({"threads": 0}, "threads must be None"),
+    ],
+)
+def test_parameters_that_cannot_work_name_themselves(kwargs, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        pool(SEED, "max", **kwargs)
+
+
+def test_bad_images_are_refused_clearly() -> None:
+    with pytest.raises(ParameterError, match="dtype int8 is not supported"):
+        pool(SEED.astype(np.int8), "max")
+    with pytest.raises(ParameterError, match="must be 2-D"):
+        pool(np.zeros((2, 2, 2, 2), np.uint8), "max")
+    with pytest.raises(ParameterError, match="mode must be one of"):
+        pool(SEED, "median")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):  # a ParameterError is a ValueError too
+        pool(np.zeros((0, 4), np.uint8), "max")
+
+
+def test_import_pulls_in_no_pillow_typer_or_rich() -> None:
+    code = "import sys, poolcli; print(sorted(m for m in ('PIL', 'typer', 'rich', 'click') if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+class TestAgainstPyTorch:
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+
+    @pytest.mark.parametrize("dtype", ["float32", "float64"])
+    @pytest.mark.parametrize(
+        ("k", "s", "pad", "ceil"),
+        [
+            (2, 2, 0, False),
+            (3, 2, 1, False),
+            (3, 2, 0, True),
+            (2, 1, 1, False),
+            (4, 3, 2, False),
+            (5, 3, 0, True),
+        ],
+    )
+    def test_max_and_avg_equal_pytorch_bit_for_bit(self, astronaut, dtype, k, s, pad, ceil) -> None:
+        x = np.ascontiguousarray(astronaut[:301, :299].transpose(2, 0, 1)).astype(dtype) / 7.3
+        t = self.torch.from_numpy(x)[None]
+        padding = "ceil" if ceil and pad == 0 else pad
+        expected_max = self.F.max_pool2d(t, k, s, pad, ceil_mode=ceil)[0].numpy()
+        expected_avg = self.F.avg_pool2d(t, k, s, pad, ceil_mode=ceil, count_include_pad=False)[
+            0
+        ].numpy()
+        np.testing.assert_array_equal(
+            pool(x, "max", k, s, padding, channel_axis=0), expected_max, strict=True
+        )
+        np.testing.assert_array_equal(
+            pool(x, "avg", k, s, padding, channel_axis=0), expected_avg, strict=True
+        )
+
+    def test_min_is_minus_max_of_minus(self, astronaut) -> None:
+        x = np.ascontiguousarray(astronaut.transpose(2, 0, 1)).astype(np.float32)
+        expected = -self.F.max_pool2d(-self.torch.from_numpy(x)[None], 3, 2, 1)[0].numpy()
+        np.testing.assert_array_equal(pool(x, "min", 3, 2, 1, channel_axis=0), expected)
+
+    def test_nan_propagates_through_max_like_pytorch(self) -> None:
+        x = np.arange(16, dtype=np.float32).reshape(1, 4, 4)
+        x[0, 1, 1] = np.nan
+        expected = self.F.max_pool2d(self.torch.from_numpy(x)[None], 2)[0].numpy()
+        np.testing.assert_array_equal(pool(x, "max", 2, channel_axis=0), expected)
