@@ -12,16 +12,8 @@ lives in :mod:`poolcli.cli` (Typer); neither is imported here, so ``import poolc
 """
 
 from .errors import InputError, OutputError, ParameterError, PoolError
-from .pooling import (
-    MODES,
-    PADDINGS,
-    PassGeometry,
-    PoolSpec,
-    output_shape,
-    plan_passes,
-    pool,
-    pool_passes,
-)
+from .geometry import MODES, PADDINGS, PassGeometry, PoolSpec, output_shape, plan_passes
+from .pooling import pool, pool_passes
 
 __version__ = "0.1.0"
 

@@ -1,0 +1,214 @@
+"""Speed of the pooling core on a 24-megapixel RGB photo, against np.copy and installed peers.
+
+Run by hand: ``python benchmarks/bench_core.py [--repeat N]``. Every figure is the median of
+N runs, and every ratio is to ``np.copy`` of the same planar image measured in the same run, so
+the figures compare across noisy, shared machines. Peers that are not installed are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+import poolcli
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_images"
+
+
+def median_ms(fn: Callable[[], object], repeat: int) -> float:
+    fn()  # warm up: first-touch page faults, lazy imports, thread pools
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def photo_24mp() -> Image.Image:
+    """A real photo upscaled to 6000x4000, so pixel statistics are a photo's, not noise's."""
+    with Image.open(SAMPLES / "coffee.png") as im:
+        return im.convert("RGB").resize((6000, 4000), Image.Resampling.BICUBIC)
+
+
+class Table:
+    def __init__(self, baseline_ms: float) -> None:
+        self.baseline = baseline_ms
+        print(f"{'case':<58} {'median ms':>10} {'x copy':>8}  target")
+
+    def row(self, name: str, ms: float, target: str = "", ok: bool | None = None) -> None:
+        verdict = "" if ok is None else ("  ok" if ok else "  MISSED")
+        print(f"{name:<58} {ms:>10.1f} {ms / self.baseline:>8.2f}  {target}{verdict}")
+
+
+def sweep_bands(rep: int) -> None:
+    """Median ms of the core for band sizes around poolcli.bands.BAND_BYTES."""
+    from poolcli import bands
+
+    planar = np.ascontiguousarray(np.asarray(photo_24mp()).transpose(2, 0, 1))
+    default = bands.BAND_BYTES
+    print(
+        "band KiB "
+        + " ".join(f"{m}{k}x{k} t1/t2".rjust(16) for m in ("max", "avg") for k in (2, 3))
+    )
+    for shift in range(17, 24):
+        bands.BAND_BYTES = 1 << shift
+        cells = []
+        for mode in ("max", "avg"):
+            for size in (2, 3):
+                t1, t2 = (
+                    median_ms(
+                        lambda m=mode, k=size, t=t: poolcli.pool(
+                            planar, m, k, 2, channel_axis=0, threads=t
+                        ),
+                        rep,
+                    )
+                    for t in (1, 2)
+                )
+                cells.append(f"{t1:7.1f}/{t2:<7.1f}".rjust(16))
+        mark = "  (default)" if 1 << shift == default else ""
+        print(f"{(1 << shift) >> 10:>8} " + " ".join(cells) + mark)
+    bands.BAND_BYTES = default
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument(
+        "--sweep-bands", action="store_true", help="time the core for several band sizes and stop"
+    )
+    args = parser.parse_args()
+    rep = args.repeat
+    if args.sweep_bands:
+        sweep_bands(rep)
+        return
+
+    image = photo_24mp()
+    hwc = np.asarray(image)
+    planar = np.ascontiguousarray(hwc.transpose(2, 0, 1))
+    print(f"input: 6000x4000 RGB uint8 ({planar.nbytes / 1e6:.0f} MB), numpy {np.__version__}\n")
+
+    copy_ms = median_ms(lambda: np.copy(planar), rep)
+    table = Table(copy_ms)
+    table.row("np.copy (baseline)", copy_ms)
+    dst = np.empty_like(planar)
+    halves = [(dst[:, :2000], planar[:, :2000]), (dst[:, 2000:], planar[:, 2000:])]
+    from poolcli.bands import _executor
+
+    def copy_two_threads() -> None:
+        for future in [_executor(2).submit(np.copyto, d, s) for d, s in halves]:
+            future.result()
+
+    copy2 = median_ms(copy_two_threads, rep)
+    table.row(
+        f"np.copyto in 2 threads (memory ceiling: {median_ms(lambda: np.copyto(dst, planar), rep) / copy2:.2f}x)",
+        copy2,
+    )
+
+    print("\n-- poolcli.pool on planar (C, H, W), channel_axis=0")
+    core: dict[tuple[str, int, int], float] = {}
+    for threads in (1, 2):
+        for mode in ("max", "min", "avg", "stride"):
+            for size in (2, 3):
+                ms = median_ms(
+                    lambda m=mode, k=size, t=threads: poolcli.pool(
+                        planar, m, size=k, stride=2, channel_axis=0, threads=t
+                    ),
+                    rep,
+                )
+                core[mode, size, threads] = ms
+                target, ok = "", None
+                if threads == 1 and size == 2 and mode in ("max", "min"):
+                    target, ok = "<= 2.0x copy", ms <= 2.0 * copy_ms
+                elif threads == 1 and size == 2 and mode == "avg":
+                    target, ok = "<= 3.0x copy", ms <= 3.0 * copy_ms
+                elif threads == 1 and size == 3 and mode != "stride":
+                    two = core[mode, 2, 1]
+                    target, ok = f"<= 2x own 2x2 ({ms / two:.2f}x)", ms <= 2 * two
+                elif threads == 2 and mode != "stride":
+                    speedup = core[mode, size, 1] / ms
+                    target, ok = f">= 1.6x threads=1 ({speedup:.2f}x)", speedup >= 1.6
+                table.row(f"{mode} {size}x{size} stride 2, threads={threads}", ms, target, ok)
+
+    print("\n-- poolcli.pool on interleaved (H, W, C), layout conversion included")
+    for mode in ("max", "avg"):
+        for threads in (1, 2):
+            ms = median_ms(lambda m=mode, t=threads: poolcli.pool(hwc, m, threads=t), rep)
+            table.row(f"{mode} 2x2 on (H, W, C), threads={threads}", ms)
+    table.row(
+        "  of which (H, W, C) -> planar copy",
+        median_ms(lambda: np.ascontiguousarray(hwc.transpose(2, 0, 1)), rep),
+    )
+    small = planar[:, ::2, ::2].copy()
+    table.row(
+        "  of which planar -> (H, W, C) copy of the 2x2 result",
+        median_ms(lambda: np.ascontiguousarray(small.transpose(1, 2, 0)), rep),
+    )
+
+    print("\n-- getting pixels out of and into Pillow (24-MP RGB)")
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=90)
+    jpeg = buf.getvalue()
+
+    def decode() -> Image.Image:
+        with Image.open(io.BytesIO(jpeg)) as im:
+            im.load()
+            return im
+
+    decoded = decode()
+    table.row("JPEG decode (Pillow)", median_ms(decode, rep))
+    table.row("np.asarray(image) (H, W, 3)", median_ms(lambda: np.asarray(decoded), rep))
+    table.row("Image.fromarray((H, W, 3))", median_ms(lambda: Image.fromarray(hwc), rep))
+
+    print("\n-- peers, same photo")
+    table.row("Pillow reduce(2) (avg 2x2)", median_ms(lambda: image.reduce(2), rep))
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+        kernel = np.ones((2, 2), np.uint8)
+        table.row(
+            "OpenCV dilate 2x2 + [::2, ::2] (max), 1 thread",
+            median_ms(lambda: cv2.dilate(hwc, kernel)[::2, ::2].copy(), rep),  # noqa: PLW0108,
+        )
+        table.row(
+            "OpenCV resize INTER_AREA 1/2 (avg), 1 thread",
+            median_ms(lambda: cv2.resize(hwc, (3000, 2000), interpolation=cv2.INTER_AREA), rep),
+        )
+    except ImportError:
+        print("(OpenCV not installed: pip install opencv-python-headless)")
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+        tensor = torch.from_numpy(planar)[None].float()
+        table.row(
+            "PyTorch max_pool2d 2x2 (float32 input), 1 thread",
+            median_ms(lambda: torch.nn.functional.max_pool2d(tensor, 2), max(3, rep // 3)),
+        )
+    except ImportError:
+        print("(PyTorch not installed: pip install torch==2.13.0)")
+    try:
+        from skimage.measure import block_reduce
+
+        table.row(
+            "scikit-image block_reduce (2, 2, 1) np.max",
+            median_ms(lambda: block_reduce(hwc, (2, 2, 1), np.max), 3),
+        )
+    except ImportError:
+        print("(scikit-image not installed: pip install scikit-image)")
+    table.row(
+        "naive numpy reshape(...).max(axis=(1, 3)) on (H, W, C)",
+        median_ms(lambda: hwc.reshape(2000, 2, 3000, 2, 3).max(axis=(1, 3)), 3),
+    )
+
+
+if __name__ == "__main__":
+    main()

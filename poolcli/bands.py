@@ -1,0 +1,306 @@
+"""The inner loops of pooling: planar ``(C, H, W)`` arrays reduced in cache-sized bands.
+
+One pass is separable for max, min and integer averages: reduce the window's rows (``k``
+row-shifted slices, contiguous and vectorized), then its columns, one horizontal band of output
+rows at a time so the row-reduced band is still in cache when the column pass reads it. Bands are
+independent and numpy releases the GIL in its loops, so a thread pool splits the rows between
+cores. ``benchmarks/bench_core.py`` measures every choice made here.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import os
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeAlias
+
+import numpy as np
+
+from .errors import ParameterError
+from .geometry import Axis, PassGeometry
+
+# Bytes of row-reduced data per band. Smaller bands stay in a core's L2 cache but cost more
+# numpy calls, and with two threads more GIL hand-offs; on a 24-MP photo 1-2 MiB was fastest
+# for one thread and for two (`python benchmarks/bench_core.py --sweep-bands`).
+BAND_BYTES = 1 << 20
+# Below this many output pixels a thread pool costs more than it saves.
+MIN_PIXELS_PER_THREAD = 1 << 18
+
+# (which outputs along the axis, the input cells they read) for each offset of the window
+Sources: TypeAlias = list[tuple[slice, np.ndarray]]
+
+
+class _Scratch:
+    """Buffers reused from band to band and call to call, one set per thread."""
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        need = math.prod(shape) * dtype.itemsize
+        buf = self._buffers.get(name)
+        if buf is None or buf.size < need:
+            buf = self._buffers[name] = np.empty(need, np.uint8)
+        return buf[:need].view(dtype).reshape(shape)
+
+
+_local = threading.local()
+
+
+def _scratch() -> _Scratch:
+    scratch: _Scratch | None = getattr(_local, "scratch", None)
+    if scratch is None:
+        scratch = _local.scratch = _Scratch()
+    return scratch
+
+
+@functools.cache
+def _executor(workers: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(workers, thread_name_prefix="poolcli")
+
+
+def cpu_count() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def accumulator(dtype: np.dtype, cells: int) -> np.dtype:
+    """The narrowest integer type that holds a sum of ``cells`` values plus a rounding half."""
+    info = np.iinfo(dtype)
+    largest = cells * max(abs(info.max), abs(info.min)) + cells // 2
+    candidates = ("uint16", "uint32", "uint64") if info.min == 0 else ("int32", "int64")
+    for name in candidates:
+        acc = np.dtype(name)
+        if acc.itemsize >= dtype.itemsize and largest <= np.iinfo(acc).max:
+            return acc
+    raise ParameterError(f"a window of {cells} cells is too large for an exact {dtype} average")
+
+
+def _extreme(dtype: np.dtype, mode: str) -> float:
+    """The identity of max (the lowest value) or of min (the highest)."""
+    if dtype.kind == "f":
+        return -np.inf if mode == "max" else np.inf
+    info = np.iinfo(dtype)
+    return int(info.min if mode == "max" else info.max)
+
+
+def _along(a: np.ndarray, axis: int, sl: slice) -> np.ndarray:
+    return a[(slice(None),) * axis + (sl,)]
+
+
+def _reduce(
+    sources: Sources,
+    dst: np.ndarray,
+    axis: int,
+    ufunc: np.ufunc,
+    fill: float,
+    wide: np.ndarray | None = None,
+) -> None:
+    """Reduce ``sources`` into ``dst`` along ``axis`` with ``ufunc``.
+
+    The loop runs in the wider of the two dtypes (sums of uint8 in uint16, maxima of the
+    widened column planes in uint16); ``wide`` is a buffer of ``dst``'s shape in that dtype for
+    when more than one step needs it.
+    """
+    n = dst.shape[axis]
+    full = all(d.start == 0 and d.stop == n for d, _ in sources)
+    loop = np.promote_types(sources[0][1].dtype, dst.dtype)
+    work = dst
+    if loop != dst.dtype and (len(sources) > 2 or not full):
+        assert wide is not None and wide.dtype == loop
+        work = wide
+    if not full:
+        # Some windows overhang the image: start from the identity and let each offset reduce
+        # into the outputs it really reaches.
+        work.fill(fill)
+        for d, src in sources:
+            view = _along(work, axis, d)
+            ufunc(view, src, out=view, dtype=loop, casting="unsafe")
+    elif len(sources) == 1:
+        np.copyto(work, sources[0][1], casting="unsafe")
+    else:
+        ufunc(sources[0][1], sources[1][1], out=work, dtype=loop, casting="unsafe")
+        for _, src in sources[2:]:
+            ufunc(work, src, out=work, dtype=loop, casting="unsafe")
+    if work is not dst:
+        np.copyto(dst, work, casting="unsafe")
+
+
+def _column_sources(
+    band: np.ndarray, cols: Axis, scratch: _Scratch
+) -> tuple[Callable[[], None] | None, Sources]:
+    """Pair each column offset of the windows with the band columns it reads.
+
+    Returns ``(split, sources)``: call ``split()`` whenever the band has new data, before
+    reading ``sources``. With stride 2 (the common case) ``band[..., j::2]`` would run numpy's
+    strided scalar loop. Instead, each pair of neighbouring columns of an unsigned band is
+    viewed as one integer twice as wide and split with a mask and a shift into an even and an
+    odd plane, contiguous and twice as wide; every offset then reads a contiguous slice of one
+    of them (2x2 max of uint8 runs 1.6x faster this way, 3x3 1.7x).
+    """
+    taps = cols.taps(0, cols.out)
+    itemsize = band.dtype.itemsize
+    if not (
+        cols.s == 2
+        and band.dtype.kind == "u"
+        and itemsize <= 4
+        and band.strides[-1] == itemsize
+        and band.shape[-1] % 2 == 0
+    ):
+        return None, [(d, band[:, :, s]) for d, s in taps]
+    wide = band.view(np.dtype(f"u{2 * itemsize}"))
+    low = scratch.get("low", wide.shape, wide.dtype)
+    high = scratch.get("high", wide.shape, wide.dtype)
+    mask, shift = (1 << (8 * itemsize)) - 1, 8 * itemsize
+
+    def split() -> None:
+        np.bitwise_and(wide, mask, out=low)
+        np.right_shift(wide, shift, out=high)
+
+    even, odd = (low, high) if sys.byteorder == "little" else (high, low)
+    sources = []
+    for d, s in taps:
+        first = s.start // 2
+        plane = even if s.start % 2 == 0 else odd
+        sources.append((d, plane[:, :, first : first + d.stop - d.start]))
+    return split, sources
+
+
+def _divide_rounded(sums: np.ndarray, counts: int | np.ndarray, dst: np.ndarray) -> None:
+    """``dst = floor(sums / counts + 1/2)``: the exact mean of integers, halves rounded up."""
+    if isinstance(counts, int):
+        sums += counts // 2
+        if counts & (counts - 1) == 0:
+            np.right_shift(sums, counts.bit_length() - 1, out=sums)
+        else:
+            np.floor_divide(sums, counts, out=sums)
+        np.copyto(dst, sums, casting="unsafe")
+    else:
+        wide = sums.astype(np.int64)
+        wide += counts // 2
+        np.copyto(dst, wide // counts, casting="unsafe")
+
+
+class _Bands:
+    """Pools bands of ``n`` output rows of one pass, with everything that does not depend on
+    where the band lies (buffers, column slices, counts) worked out once."""
+
+    def __init__(
+        self, x: np.ndarray, out: np.ndarray, mode: str, geom: PassGeometry, n: int
+    ) -> None:
+        self.x, self.out, self.mode, self.rows, self.cols = x, out, mode, geom.rows, geom.cols
+        scratch = _scratch()
+        channels, width = x.shape[0], x.shape[2]
+        self.counts: np.ndarray | None = None
+        if geom.rows.padded or geom.cols.padded:
+            self.counts = np.outer(geom.rows.counts(), geom.cols.counts())
+        if mode == "avg" and x.dtype.kind == "f":
+            return
+        acc = accumulator(x.dtype, self.rows.k * self.cols.k) if mode == "avg" else x.dtype
+        # rows.k == 1: each window has one row, which the column pass reads in place.
+        self.in_place = self.rows.k == 1 and mode != "avg"
+        self.split: Callable[[], None] | None = None
+        if not self.in_place:
+            band = scratch.get("rows", (channels, n, width + width % 2), acc)
+            self.band = band[:, :, :width]
+            self.split, self.col_sources = _column_sources(band, self.cols, scratch)
+        plane = self.col_sources[0][1].dtype if not self.in_place else x.dtype
+        self.sums = scratch.get("sums", (channels, n, self.cols.out), plane)
+        self.wide = scratch.get("wide", (channels, n, self.cols.out), plane)
+
+    def run(self, lo: int, hi: int) -> None:
+        """Pool output rows ``lo:hi`` (at most ``n`` of them)."""
+        x, mode = self.x, self.mode
+        dst = self.out[:, lo:hi]
+        n = hi - lo
+        counts = None if self.counts is None else self.counts[lo:hi]
+        rtaps = self.rows.taps(lo, hi)
+        if mode == "avg" and x.dtype.kind == "f":
+            self._float_average(dst, rtaps, counts)
+            return
+        row_sources = [(d, x[:, s]) for d, s in rtaps]
+        if mode in ("max", "min"):
+            ufunc, fill = (np.maximum if mode == "max" else np.minimum), _extreme(x.dtype, mode)
+            col_sources = self._columns(row_sources, n, ufunc, fill)
+            _reduce(col_sources, dst, 2, ufunc, fill, self.wide[:, :n])
+            return
+        col_sources = self._columns(row_sources, n, np.add, 0)
+        sums = self.sums[:, :n]
+        _reduce(col_sources, sums, 2, np.add, 0)
+        _divide_rounded(sums, self.rows.k * self.cols.k if counts is None else counts, dst)
+
+    def _columns(self, row_sources: Sources, n: int, ufunc: np.ufunc, fill: float) -> Sources:
+        """Reduce the window rows into the band; return what the column pass reads."""
+        if self.in_place:
+            split, sources = _column_sources(row_sources[0][1], self.cols, _scratch())
+        else:
+            _reduce(row_sources, self.band[:, :n], 1, ufunc, fill)
+            split, sources = self.split, self.col_sources
+            if n != self.band.shape[1]:
+                sources = [(d, src[:, :n]) for d, src in sources]
+        if split is not None:
+            split()
+        return sources
+
+    def _float_average(
+        self, dst: np.ndarray, rtaps: list[tuple[slice, slice]], counts: np.ndarray | None
+    ) -> None:
+        # PyTorch's order: each window summed row by row, left to right, in the image's own
+        # float type, then divided by the count of real cells. Any other order can differ in
+        # the last bit, so this is not separable.
+        x = self.x
+        ctaps = self.cols.taps(0, self.cols.out)
+        dst.fill(0)
+        for rd, rs in rtaps:
+            for cd, cs in ctaps:
+                view = dst[:, rd, cd]
+                np.add(view, x[:, rs, cs], out=view)
+        if counts is None:
+            np.divide(dst, x.dtype.type(self.rows.k * self.cols.k), out=dst)
+        else:
+            np.divide(dst, counts.astype(x.dtype), out=dst)
+
+
+def _as_slice(index: np.ndarray) -> slice | np.ndarray:
+    """A slice equal to an index array that is an arithmetic progression, else the array."""
+    if len(index) == 1:
+        return slice(int(index[0]), int(index[0]) + 1)
+    step = int(index[1] - index[0])
+    if step > 0 and np.all(np.diff(index) == step):
+        return slice(int(index[0]), int(index[-1]) + 1, step)
+    return index
+
+
+def pool_planar(x: np.ndarray, mode: str, geom: PassGeometry, threads: int | None) -> np.ndarray:
+    """One pass over planar ``x`` (C, H, W) with checked geometry; a new planar array."""
+    rows, cols = geom.rows, geom.cols
+    out = np.empty((x.shape[0], rows.out, cols.out), x.dtype)
+    if mode == "stride":
+        out[...] = x[:, _as_slice(rows.firsts())][:, :, _as_slice(cols.firsts())]
+        return out
+    itemsize = max(x.dtype.itemsize, 2)
+    band = max(1, BAND_BYTES // (x.shape[0] * x.shape[2] * itemsize))
+    workers = cpu_count() if threads is None else threads
+    workers = max(1, min(workers, out.size // MIN_PIXELS_PER_THREAD, rows.out))
+
+    def run(lo: int, hi: int) -> None:
+        bands = _Bands(x, out, mode, geom, min(band, hi - lo))
+        for start in range(lo, hi, band):
+            bands.run(start, min(start + band, hi))
+
+    if workers == 1:
+        run(0, rows.out)
+    else:
+        edges = np.linspace(0, rows.out, workers + 1).astype(int)
+        futures = [_executor(workers).submit(run, a, b) for a, b in itertools.pairwise(edges)]
+        for future in futures:
+            future.result()
+    return out

@@ -1,0 +1,326 @@
+"""Where the windows of a pooling pass fall: output sizes, padding, and plans of several passes.
+
+Pure arithmetic, no pixels. Per axis (``n`` input cells, window ``k``, stride ``s``) the output
+sizes and padding follow PyTorch and Keras exactly; see :func:`output_shape`. Sizes in messages
+are written ``WxH`` (width first), as image tools write them; sizes in the API are
+``(rows, cols)``, as numpy writes them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+import numpy as np
+
+from .errors import ParameterError
+
+Mode: TypeAlias = Literal["max", "avg", "min", "stride"]
+Padding: TypeAlias = Literal["valid", "same", "ceil"] | int
+Size: TypeAlias = int | tuple[int, int] | Literal["global"]
+
+MODES: tuple[str, ...] = ("max", "avg", "min", "stride")
+PADDINGS: tuple[str, ...] = ("valid", "same", "ceil")
+
+
+def wxh(rows: int, cols: int) -> str:
+    return f"{cols}x{rows}"
+
+
+@dataclass(frozen=True)
+class Axis:
+    """Window placement along one axis of one pass.
+
+    Attributes
+    ----------
+    n : int
+        Input cells.
+    k, s : int
+        Window size and stride.
+    before : int
+        Cells of padding before the first cell (windows start at ``i * s - before``).
+    out : int
+        Output cells (windows).
+    """
+
+    n: int
+    k: int
+    s: int
+    before: int
+    out: int
+
+    @property
+    def after(self) -> int:
+        """Cells the last window overhangs past the end."""
+        return max(self.last_end - self.n, 0)
+
+    @property
+    def dropped(self) -> int:
+        """Cells at the end that no window covers (the tail ``valid`` padding drops)."""
+        return max(self.n - self.last_end, 0)
+
+    @property
+    def last_end(self) -> int:
+        return (self.out - 1) * self.s - self.before + self.k
+
+    @property
+    def padded(self) -> bool:
+        """Whether any window overhangs the input."""
+        return self.before > 0 or self.after > 0
+
+    def taps(self, lo: int, hi: int) -> list[tuple[slice, slice]]:
+        """Pair each window offset with the outputs it reaches and the inputs they read.
+
+        For output cells ``lo <= i < hi`` and each offset ``j`` of the window, returns
+        ``(dst, src)``: ``dst`` selects (relative to ``lo``) the outputs whose cell ``j`` is a real
+        input cell, ``src`` selects those input cells. Offsets that reach no output are left out.
+        """
+        result = []
+        for j in range(self.k):
+            first = max(lo, -((j - self.before) // self.s))  # ceil((before - j) / s)
+            last = min(hi, (self.n - 1 + self.before - j) // self.s + 1)
+            if last <= first:
+                continue
+            start = first * self.s - self.before + j
+            stop = start + (last - first - 1) * self.s + 1
+            result.append((slice(first - lo, last - lo), slice(start, stop, self.s)))
+        return result
+
+    def counts(self) -> np.ndarray:
+        """Real (not padded) input cells in each window, as an int64 array of length ``out``."""
+        starts = np.arange(self.out, dtype=np.int64) * self.s - self.before
+        return np.minimum(starts + self.k, self.n) - np.maximum(starts, 0)
+
+    def firsts(self) -> np.ndarray:
+        """Index of the first real input cell of each window."""
+        return np.maximum(np.arange(self.out, dtype=np.int64) * self.s - self.before, 0)
+
+
+def _pair(value: object, name: str) -> tuple[int, int]:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        pair = (int(value), int(value))
+    elif (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and len(value) == 2
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
+    ):
+        pair = (int(value[0]), int(value[1]))
+    else:
+        raise ParameterError(f"{name} must be an int or a (rows, cols) pair of ints, not {value!r}")
+    if min(pair) < 1:
+        raise ParameterError(f"{name} must be at least 1, not {value!r}")
+    return pair
+
+
+def _axis(n: int, k: int, s: int, padding: Padding) -> Axis | None:
+    """Place windows along one axis, or return None when not even one window fits."""
+    if padding == "valid":
+        before, out = 0, (n - k) // s + 1 if n >= k else 0
+    elif padding == "same":
+        out = -(-n // s)
+        before = max((out - 1) * s + k - n, 0) // 2
+    elif padding == "ceil":
+        before, out = 0, -(-(n - k) // s) + 1
+        if (out - 1) * s >= n:  # PyTorch: the last window must start inside the input
+            out -= 1
+    else:
+        before, out = padding, (n + 2 * padding - k) // s + 1 if n + 2 * padding >= k else 0
+    return Axis(n, k, s, before, out) if out >= 1 else None
+
+
+def _check_padding(padding: object, size: tuple[int, int]) -> Padding:
+    if isinstance(padding, str):
+        if padding not in PADDINGS:
+            raise ParameterError(
+                f"padding must be one of {', '.join(PADDINGS)} or an int, not {padding!r}"
+            )
+        return padding  # type: ignore[return-value]
+    if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool):
+        limit = min(size) - 1
+        if not 0 <= padding <= limit:
+            raise ParameterError(
+                f"padding {padding} must be between 0 and the window size minus 1 "
+                f"({limit} for size {wxh(*size)})"
+            )
+        return int(padding)
+    raise ParameterError(f"padding must be 'valid', 'same', 'ceil' or an int, not {padding!r}")
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """What one pooling run does: mode, window, stride, padding and number of passes.
+
+    ``size`` and ``stride`` are ``(rows, cols)``; ``stride=None`` means equal to ``size``;
+    ``size="global"`` is one window over the whole image. ``passes`` is a count or ``"all"``
+    (as many as fit, stopping when a pass would no longer shrink the image).
+    """
+
+    mode: Mode = "max"
+    size: Size = 2
+    stride: int | tuple[int, int] | None = None
+    padding: Padding = "valid"
+    passes: int | Literal["all"] = 1
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ParameterError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if self.size != "global":
+            size = _pair(self.size, "size")
+            if self.stride is not None:
+                _pair(self.stride, "stride")
+            _check_padding(self.padding, size)
+        if self.passes != "all" and (
+            not isinstance(self.passes, (int, np.integer))
+            or isinstance(self.passes, bool)
+            or self.passes < 1
+        ):
+            raise ParameterError(
+                f"passes must be a whole number of at least 1 or 'all', not {self.passes!r}"
+            )
+
+
+@dataclass(frozen=True)
+class PassGeometry:
+    """Where the windows of one pass fall: ``rows`` and ``cols`` are the :class:`Axis` of each."""
+
+    index: int
+    rows: Axis
+    cols: Axis
+
+    @property
+    def input_shape(self) -> tuple[int, int]:
+        return (self.rows.n, self.cols.n)
+
+    @property
+    def output_shape(self) -> tuple[int, int]:
+        return (self.rows.out, self.cols.out)
+
+
+def geometry(
+    shape: tuple[int, int], size: Size, stride: object, padding: object, index: int = 1
+) -> PassGeometry | None:
+    rows, cols = shape
+    if size == "global":
+        return PassGeometry(index, Axis(rows, rows, rows, 0, 1), Axis(cols, cols, cols, 0, 1))
+    k = _pair(size, "size")
+    s = k if stride is None else _pair(stride, "stride")
+    pad = _check_padding(padding, k)
+    ra, ca = _axis(rows, k[0], s[0], pad), _axis(cols, k[1], s[1], pad)
+    if ra is None or ca is None:
+        return None
+    return PassGeometry(index, ra, ca)
+
+
+def _min_input(size: Size, stride: object, padding: object) -> tuple[int, int]:
+    """The smallest (rows, cols) on which one pass can run."""
+    if size == "global":
+        return (1, 1)
+    k = _pair(size, "size")
+    s = k if stride is None else _pair(stride, "stride")
+    pad = _check_padding(padding, k)
+    return tuple(  # type: ignore[return-value]
+        next(n for n in range(1, ki + 1) if _axis(n, ki, si, pad) is not None)
+        for ki, si in zip(k, s, strict=True)
+    )
+
+
+def output_shape(
+    shape: Sequence[int],
+    size: Size = 2,
+    stride: int | tuple[int, int] | None = None,
+    padding: Padding = "valid",
+) -> tuple[int, int]:
+    """Return the ``(rows, cols)`` one pooling pass makes of an image of ``shape``.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        ``(rows, cols)`` of the input; further entries (channels) are ignored.
+    size : int, (int, int) or "global"
+        Window size, ``(rows, cols)``; "global" is one window over the whole image.
+    stride : int, (int, int) or None
+        Step between windows; None means equal to ``size``.
+    padding : {"valid", "same", "ceil"} or int
+        ``valid``: windows inside the image only, ``floor((n - k) / s) + 1``; ``same``
+        (Keras/TensorFlow): ``ceil(n / s)``; ``ceil`` (PyTorch ``ceil_mode=True``):
+        ``ceil((n - k) / s) + 1``, less one if the last window would start past the end;
+        int ``p`` (PyTorch ``padding=p``, ``0 <= p < k``): ``floor((n + 2p - k) / s) + 1``.
+
+    Raises
+    ------
+    ParameterError
+        If a parameter is invalid or the image is smaller than one window.
+
+    Examples
+    --------
+    >>> output_shape((4000, 6000), size=2)
+    (2000, 3000)
+    >>> output_shape((5, 5), size=2, padding="valid"), output_shape((5, 5), size=2, padding="ceil")
+    ((2, 2), (3, 3))
+    >>> output_shape((7, 7), size=3, stride=2, padding="same")
+    (4, 4)
+    """
+    geom = geometry((int(shape[0]), int(shape[1])), size, stride, padding)
+    if geom is None:
+        need = _min_input(size, stride, padding)
+        raise ParameterError(
+            f"size {wxh(*_pair(size, 'size'))} needs at least {wxh(*need)} pixels "
+            f"with padding {padding!r}, but the image is {wxh(shape[0], shape[1])}"
+        )
+    return geom.output_shape
+
+
+def plan_passes(
+    shape: Sequence[int],
+    passes: int | Literal["all"] = 1,
+    size: Size = 2,
+    stride: int | tuple[int, int] | None = None,
+    padding: Padding = "valid",
+) -> list[PassGeometry]:
+    """Work out every pass of a run before doing any, so a bad plan fails before any work.
+
+    ``passes="all"`` runs as many passes as fit, stopping before a pass that would fail or
+    leave the image no smaller.
+
+    Raises
+    ------
+    ParameterError
+        If a parameter is invalid or a pass would get an image smaller than its window; the
+        message names the pass and says how many fit.
+
+    Examples
+    --------
+    >>> [g.output_shape for g in plan_passes((8, 12), passes="all")]
+    [(4, 6), (2, 3), (1, 1)]
+    >>> plan_passes((4, 4), passes=3)
+    Traceback (most recent call last):
+    ...
+    poolcli.errors.ParameterError: pass 3 needs at least 2x2 pixels but gets 1x1; ...
+    """
+    PoolSpec("max", size, stride, padding, passes)  # validates the parameters
+    current = (int(shape[0]), int(shape[1]))
+    if min(current) < 1:
+        raise ParameterError(f"the image is empty ({wxh(*current)} pixels)")
+    plan: list[PassGeometry] = []
+    limit = math.inf if passes == "all" else passes
+    while len(plan) < limit:
+        geom = geometry(current, size, stride, padding, index=len(plan) + 1)
+        if passes == "all" and (geom is None or geom.output_shape == current):
+            break
+        if geom is None:
+            need = _min_input(size, stride, padding)
+            raise ParameterError(
+                f"pass {len(plan) + 1} needs at least {wxh(*need)} pixels but gets "
+                f"{wxh(*current)}; at most {len(plan)} pass{'' if len(plan) == 1 else 'es'} fit"
+            )
+        plan.append(geom)
+        current = geom.output_shape
+    if not plan:
+        raise ParameterError(
+            f"not even one pass fits: size {wxh(*_pair(size, 'size'))} needs at least "
+            f"{wxh(*_min_input(size, stride, padding))} pixels, the image is {wxh(*current)}"
+        )
+    return plan
