@@ -60,7 +60,7 @@ def _scratch() -> _Scratch:
 
 
 @functools.cache
-def _executor(workers: int) -> ThreadPoolExecutor:
+def executor(workers: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(workers, thread_name_prefix="poolcli")
 
 
@@ -288,19 +288,30 @@ def pool_planar(x: np.ndarray, mode: str, geom: PassGeometry, threads: int | Non
         return out
     itemsize = max(x.dtype.itemsize, 2)
     band = max(1, BAND_BYTES // (x.shape[0] * x.shape[2] * itemsize))
-    workers = cpu_count() if threads is None else threads
-    workers = max(1, min(workers, out.size // MIN_PIXELS_PER_THREAD, rows.out))
 
     def run(lo: int, hi: int) -> None:
         bands = _Bands(x, out, mode, geom, min(band, hi - lo))
         for start in range(lo, hi, band):
             bands.run(start, min(start + band, hi))
 
-    if workers == 1:
-        run(0, rows.out)
-    else:
-        edges = np.linspace(0, rows.out, workers + 1).astype(int)
-        futures = [_executor(workers).submit(run, a, b) for a, b in itertools.pairwise(edges)]
-        for future in futures:
-            future.result()
+    split_rows(rows.out, out.size, threads, run)
     return out
+
+
+def split_rows(
+    rows: int, pixels: int, threads: int | None, work: Callable[[int, int], None]
+) -> None:
+    """Call ``work(lo, hi)`` on contiguous row ranges covering ``range(rows)``, one per thread.
+
+    ``threads=None`` uses every core; small jobs (under ``MIN_PIXELS_PER_THREAD`` pixels a
+    thread) run on fewer.
+    """
+    workers = cpu_count() if threads is None else threads
+    workers = max(1, min(workers, pixels // MIN_PIXELS_PER_THREAD, rows))
+    if workers == 1:
+        work(0, rows)
+        return
+    edges = np.linspace(0, rows, workers + 1).astype(int)
+    futures = [executor(workers).submit(work, a, b) for a, b in itertools.pairwise(edges)]
+    for future in futures:
+        future.result()

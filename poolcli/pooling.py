@@ -15,6 +15,7 @@ import numpy as np
 from .bands import pool_planar
 from .errors import ParameterError
 from .geometry import MODES, Mode, Padding, Size, geometry, output_shape, plan_passes, wxh
+from .layout import deinterleave, interleave
 
 DTYPES: tuple[np.dtype, ...] = tuple(
     np.dtype(t) for t in ("uint8", "uint16", "int32", "float32", "float64")
@@ -22,7 +23,7 @@ DTYPES: tuple[np.dtype, ...] = tuple(
 
 
 def _as_planar(
-    arr: np.ndarray, channel_axis: int
+    arr: np.ndarray, channel_axis: int, threads: int | None
 ) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
     """View ``arr`` as planar (C, H, W) and return a function that gives a result its layout."""
     if arr.ndim == 2:
@@ -37,22 +38,9 @@ def _as_planar(
         raise ParameterError(f"channel_axis must be 0 or -1 (or 2), not {channel_axis!r}")
     if arr.shape[2] == 1:
         return arr.transpose(2, 0, 1), lambda out: out.transpose(1, 2, 0)
-    # Interleaved channels make every inner loop strided by C, several times slower than a
-    # transposing copy to planar and back (see benchmarks/bench_core.py).
-    planar = np.ascontiguousarray(arr.transpose(2, 0, 1))
-    return planar, _interleave
-
-
-def _interleave(planar: np.ndarray) -> np.ndarray:
-    """(C, H, W) to a new (H, W, C) array, a channel at a time.
-
-    4x faster than ``np.ascontiguousarray(planar.transpose(1, 2, 0))``, whose inner loop runs
-    over the C channels of one pixel.
-    """
-    out = np.empty(planar.shape[1:] + planar.shape[:1], planar.dtype)
-    for c, plane in enumerate(planar):
-        out[:, :, c] = plane
-    return out
+    # Interleaved channels make every inner loop strided by C, several times slower than
+    # copying to planar and back (see benchmarks/bench_core.py).
+    return deinterleave(arr, threads=threads), lambda out: interleave(out, threads=threads)
 
 
 def _check_image(image: object) -> np.ndarray:
@@ -137,7 +125,7 @@ def pool(
         raise ParameterError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     _check_threads(threads)
     arr = _check_image(image)
-    planar, restore = _as_planar(arr, channel_axis)
+    planar, restore = _as_planar(arr, channel_axis, threads)
     shape = planar.shape[1:]
     if min(shape) < 1:
         raise ParameterError(f"the image is empty ({wxh(*shape)} pixels)")
@@ -173,7 +161,7 @@ def pool_passes(
         raise ParameterError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     _check_threads(threads)
     arr = _check_image(image)
-    planar, restore = _as_planar(arr, channel_axis)
+    planar, restore = _as_planar(arr, channel_axis, threads)
     plan = plan_passes(planar.shape[1:], passes, size, stride, padding)
 
     def run() -> Iterator[np.ndarray]:
