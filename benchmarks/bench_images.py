@@ -1,0 +1,111 @@
+"""Getting a 24-MP photo's pixels out of Pillow and back: decode, to-array, from-array, encode.
+
+Run by hand: ``python benchmarks/bench_images.py [--repeat N]``. Medians of N runs, in the same
+run as the JPEG decode they are compared with. Target: to-array plus from-array at most 0.5x
+the JPEG decode time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from poolcli import images
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_images"
+
+
+def median_ms(fn: Callable[[], object], repeat: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    rep = parser.parse_args().repeat
+
+    with Image.open(SAMPLES / "coffee.png") as im:
+        photo = im.convert("RGB").resize((6000, 4000), Image.Resampling.BICUBIC)
+    encoded = {}
+    for fmt, args in (("JPEG", {"quality": 90}), ("PNG", {"compress_level": 1})):
+        buf = io.BytesIO()
+        photo.save(buf, fmt, **args)
+        encoded[fmt] = buf.getvalue()
+    print("input: coffee.png upscaled to 6000x4000 RGB (24 MP)\n")
+    print(f"{'stage':<52} {'median ms':>10} {'x JPEG decode':>14}")
+
+    def decode(fmt: str) -> Image.Image:
+        with images._one_block_images():
+            image = Image.open(io.BytesIO(encoded[fmt]))
+            image.load()
+        return image
+
+    jpeg_decode = median_ms(lambda: decode("JPEG"), rep)
+
+    def row(name: str, ms: float) -> None:
+        print(f"{name:<52} {ms:>10.1f} {ms / jpeg_decode:>14.2f}")
+
+    for fmt in ("JPEG", "PNG"):
+        print(f"-- {fmt} ({len(encoded[fmt]) / 1e6:.1f} MB)")
+        decoded = decode(fmt)
+        row(
+            "decode (Pillow, one-block allocation)",
+            jpeg_decode if fmt == "JPEG" else median_ms(lambda f=fmt: decode(f), rep),
+        )
+        planar = images.to_planar(decoded)
+        totals = {}
+        for threads in (1, 2):
+            to_ms = median_ms(lambda t=threads, d=decoded: images.to_planar(d, t), rep)
+            from_ms = median_ms(lambda t=threads, p=planar: images.to_image(p, "RGB", t), rep)
+            totals[threads] = to_ms + from_ms
+            row(f"to-array: Arrow view + planar copy, threads={threads}", to_ms)
+            row(f"from-array: RGBX interleave + frombuffer, threads={threads}", from_ms)
+        for threads, total in totals.items():
+            verdict = "ok" if total <= 0.5 * jpeg_decode else "MISSED"
+            row(f"to + from, threads={threads} (target <= 0.5x: {verdict})", total)
+        row("  for comparison: np.asarray(image)", median_ms(lambda d=decoded: np.asarray(d), rep))
+        hwc = np.ascontiguousarray(planar.transpose(1, 2, 0))
+        row(
+            "  for comparison: Image.fromarray((H, W, 3))",
+            median_ms(lambda a=hwc: Image.fromarray(a), rep),
+        )
+        image = images.to_image(planar, "RGB")
+        picture = images.Picture([planar], "RGB")
+        if fmt == "JPEG":
+            frames, args, _ = images.encode(picture, "JPEG")
+            row(
+                "encode JPEG q95 4:4:4 (poolimg default)",
+                median_ms(
+                    lambda f=frames[0], a=args: f.save(io.BytesIO(), "JPEG", **a), max(3, rep // 2)
+                ),
+            )
+            row(
+                "encode JPEG q75 4:2:0 (Pillow default)",
+                median_ms(lambda i=image: i.save(io.BytesIO(), "JPEG"), max(3, rep // 2)),
+            )
+        else:
+            rgb = image.convert("RGB")
+            for level in (1, 6):
+                row(
+                    f"encode PNG compress_level={level}",
+                    median_ms(
+                        lambda v=level, i=rgb: i.save(io.BytesIO(), "PNG", compress_level=v), 3
+                    ),
+                )
+
+
+if __name__ == "__main__":
+    main()
