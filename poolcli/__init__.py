@@ -1,21 +1,55 @@
 """poolcli: downsample images by max, average, min or strided pooling.
 
-The numeric core works on numpy arrays and imports nothing heavier than numpy::
+The numeric core works on numpy arrays::
 
     >>> import numpy as np, poolcli
     >>> poolcli.pool(np.arange(16, dtype=np.uint8).reshape(4, 4), "max")
     array([[ 5,  7],
            [13, 15]], dtype=uint8)
 
-Image files are read and written by :mod:`poolcli.images` (Pillow), the ``poolimg`` command
-lives in :mod:`poolcli.cli` (Typer); neither is imported here, so ``import poolcli`` stays fast.
+``poolcli.process`` runs the ``poolimg`` pipeline over files and folders. Names are loaded on
+first use, so ``import poolcli`` (and ``poolimg --version``) imports no numpy, Pillow, Typer or
+Rich until something needs them.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import InputError, OutputError, ParameterError, PoolError
-from .geometry import MODES, PADDINGS, PassGeometry, PoolSpec, output_shape, plan_passes
-from .pooling import pool, pool_passes
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "pool": "pooling",
+    "pool_passes": "pooling",
+    "output_shape": "geometry",
+    "plan_passes": "geometry",
+    "PoolSpec": "geometry",
+    "PassGeometry": "geometry",
+    "MODES": "geometry",
+    "PADDINGS": "geometry",
+    "process": "batch",
+}
+
+if TYPE_CHECKING:
+    from .batch import process
+    from .geometry import MODES, PADDINGS, PassGeometry, PoolSpec, output_shape, plan_passes
+    from .pooling import pool, pool_passes
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'poolcli' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "MODES",
@@ -31,4 +65,5 @@ __all__ = [
     "plan_passes",
     "pool",
     "pool_passes",
+    "process",
 ]

@@ -64,6 +64,10 @@ def executor(workers: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(workers, thread_name_prefix="poolcli")
 
 
+# A forked child has none of the parent's threads: give it pools of its own.
+os.register_at_fork(after_in_child=executor.cache_clear)
+
+
 def cpu_count() -> int:
     """Cores this process may run on."""
     try:

@@ -1,11 +1,609 @@
-"""The ``poolimg`` command (a stub until the CLI lands)."""
+"""The ``poolimg`` command: the only module that talks to the terminal.
+
+It parses options, hands the work to :mod:`poolcli.batch`, and turns what comes back into
+lines on stderr, JSON lines on stdout and an exit code (0 done, 1 an input failed, 2 bad
+usage with nothing written, 130 interrupted). numpy, Pillow and Rich are imported inside the
+commands that need them, so ``poolimg --version`` and ``--help`` start fast.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from . import __version__
+from .errors import PoolError
+
+if TYPE_CHECKING:
+    from .batch import Job, Report, Result
+    from .geometry import PoolSpec
+
+EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
+
+app = typer.Typer(
+    name="poolimg",
+    help="Downsample images by max, average, min or strided pooling, and see what each pass keeps.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+# ------------------------------------------------------------------------------- output
+
+
+class Terminal:
+    """Every line poolimg shows goes through here: messages to stderr, data to stdout."""
+
+    def __init__(self, quiet: bool = False, verbose: bool = False, json_lines: bool = False):
+        self.quiet, self.verbose, self.json_lines = quiet, verbose, json_lines
+
+    def error(self, message: str) -> None:
+        print(f"poolimg: error: {message}", file=sys.stderr, flush=True)
+
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            print(f"poolimg: warning: {message}", file=sys.stderr, flush=True)
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    def detail(self, message: str) -> None:
+        if self.verbose and not self.quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    def data(self, obj: Any) -> None:
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+
+def fail_usage(term: Terminal, message: str) -> NoReturn:
+    term.error(message)
+    raise typer.Exit(EXIT_USAGE)
+
+
+# ------------------------------------------------------------------------------ options
+
+
+def parse_geometry(text: str, option: str) -> int | tuple[int, int]:
+    """``"3"`` -> 3; ``"3x2"`` (W x H, as ImageMagick writes it) -> ``(2, 3)`` (rows, cols)."""
+    parts = text.lower().split("x")
+    if len(parts) in (1, 2) and all(p.strip().isdigit() for p in parts):
+        numbers = [int(p) for p in parts]
+        if min(numbers) >= 1:
+            return numbers[0] if len(numbers) == 1 else (numbers[1], numbers[0])
+    raise ValueError(f"{option} {text!r}: give a whole number of pixels, or WxH such as 3x2")
+
+
+def parse_padding(text: str) -> str | int:
+    if text in ("valid", "same", "ceil"):
+        return text
+    if text.isdigit():
+        return int(text)
+    raise ValueError(f"--padding {text!r}: use valid, same, ceil or a number of pixels")
+
+
+def parse_passes(text: str) -> int | str:
+    if text == "all":
+        return text
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise ValueError(f"--passes {text!r}: give a number of at least 1, or all")
+
+
+def parse_colour(text: str) -> tuple[int, int, int]:
+    from PIL import ImageColor
+
+    try:
+        rgb = ImageColor.getrgb(text)
+    except ValueError:
+        raise ValueError(f"--background {text!r}: not a colour (try white, #202020)") from None
+    return (rgb[0], rgb[1], rgb[2])
+
+
+SizeOpt = Annotated[
+    str, typer.Option("--size", "-k", help="Window: N, or WxH such as 3x2.", metavar="N|WxH")
+]
+StrideOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--stride", "-s", help="Step between windows [default: the size].", metavar="N|WxH"
+    ),
+]
+PassesOpt = Annotated[
+    str, typer.Option("--passes", "-n", help="Passes to run, or 'all' that fit.", metavar="N|all")
+]
+PaddingOpt = Annotated[
+    str,
+    typer.Option(
+        "--padding",
+        "-p",
+        help="valid (windows inside the image), same (Keras), ceil (PyTorch ceil_mode) "
+        "or N pixels.",
+        metavar="valid|same|ceil|N",
+    ),
+]
+LinearOpt = Annotated[
+    bool, typer.Option("--linear", help="Average in linear light (gamma-correct), not sRGB values.")
+]
+JsonOpt = Annotated[
+    bool,
+    typer.Option("--json", help="One JSON object per input on stdout, and nothing else there."),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Say more: skipped files, warnings, timings.")
+]
+
+
+@dataclass
+class PoolOptions:
+    """The parsed options of a pooling command."""
+
+    spec: PoolSpec
+    job: Job
+
+
+def build_spec(mode: str, size: str, stride: str | None, passes: str, padding: str) -> PoolSpec:
+    from .geometry import PoolSpec
+
+    return PoolSpec(
+        mode,  # type: ignore[arg-type]
+        parse_geometry(size, "--size"),
+        None if stride is None else parse_geometry(stride, "--stride"),
+        parse_padding(padding),  # type: ignore[arg-type]
+        parse_passes(passes),  # type: ignore[arg-type]
+    )
+
+
+# ----------------------------------------------------------------------------- commands
+
+EXAMPLES = {
+    "max": """Examples:
+
+  poolimg max photo.jpg --size 2 --stride 2 --passes 5
+
+  poolimg max photo.jpg -k 3 -s 2 -p same -n all --final-only -o small.png
+
+  find shots -name '*.jpg' -print0 | poolimg max --files-from - -0 -j 2 --json
+""",
+    "avg": """Examples:
+
+  poolimg avg photo.jpg -n 3 --linear          gamma-correct 8x reduction, each pass written
+
+  poolimg avg photos/ -r -j 4 -o small/ --final-only
+
+  poolimg avg scan.tif -k 4 -o - --format png > thumb.png
+""",
+    "min": """Examples:
+
+  poolimg min text-scan.png -k 2 -n 2          keeps thin dark strokes visible
+
+  poolimg min photo.jpg --global --json        darkest value of each channel
+""",
+    "stride": """Examples:
+
+  poolimg stride photo.jpg -k 2 -n 3           nearest-neighbour decimation, as ImageMagick -sample
+
+  poolimg stride photo.jpg -k 1 -s 3           keep every third pixel
+""",
+}
+
+SUMMARIES = {
+    "max": "Keep the brightest value of each window, per channel (max pooling).",
+    "avg": "Average each window, per channel (average pooling, exact rounding).",
+    "min": "Keep the darkest value of each window, per channel (min pooling).",
+    "stride": "Keep the first pixel of each window (strided subsampling).",
+}
+
+
+def _pool_command(mode: str) -> Any:
+    def command(
+        inputs: Annotated[
+            list[str] | None,
+            typer.Argument(
+                help="Image files, folders, or - for standard input.", show_default=False
+            ),
+        ] = None,
+        size: SizeOpt = "2",
+        stride: StrideOpt = None,
+        passes: PassesOpt = "1",
+        padding: PaddingOpt = "valid",
+        final_only: Annotated[
+            bool, typer.Option("--final-only", help="Write only the last pass.")
+        ] = False,
+        output: Annotated[
+            str | None,
+            typer.Option(
+                "--output",
+                "-o",
+                help="Folder [default: poolimg-out/], a file (one input, one image), "
+                "or - for stdout.",
+                metavar="PATH",
+            ),
+        ] = None,
+        name: Annotated[
+            str | None,
+            typer.Option(
+                "--name",
+                help="File name template: {stem} {ext} {mode} {size} {stride} {padding} "
+                "{pass} {width} {height}.",
+                metavar="TEMPLATE",
+            ),
+        ] = None,
+        global_: Annotated[
+            bool,
+            typer.Option(
+                "--global",
+                help="Print each channel's global max/avg/min instead of writing images.",
+            ),
+        ] = False,
+        format_: Annotated[
+            str | None,
+            typer.Option(
+                "--format",
+                "-f",
+                help="Output format (jpeg, png, webp, tiff, ...) [default: the input's].",
+                metavar="FMT",
+            ),
+        ] = None,
+        quality: Annotated[
+            int, typer.Option("--quality", min=1, max=100, help="JPEG/WebP quality.")
+        ] = 95,
+        compress_level: Annotated[
+            int,
+            typer.Option(
+                "--compress-level", min=0, max=9, help="PNG compression: 1 is fast, 9 small."
+            ),
+        ] = 1,
+        background: Annotated[
+            str,
+            typer.Option(
+                "--background",
+                help="Colour to flatten alpha onto for formats without it.",
+                metavar="COLOUR",
+            ),
+        ] = "white",
+        linear: LinearOpt = False,
+        no_clobber: Annotated[
+            bool, typer.Option("--no-clobber", help="Skip outputs that already exist.")
+        ] = False,
+        max_pixels: Annotated[
+            int,
+            typer.Option(
+                "--max-pixels",
+                help="Refuse images larger than this (decompression bombs); 0: no limit.",
+                metavar="N",
+            ),
+        ] = 200_000_000,
+        recursive: Annotated[
+            bool, typer.Option("--recursive", "-r", help="Descend into subfolders.")
+        ] = False,
+        jobs: Annotated[
+            int | None,
+            typer.Option(
+                "--jobs", "-j", min=1, help="Worker processes [default: one per CPU].", metavar="N"
+            ),
+        ] = None,
+        files_from: Annotated[
+            str | None,
+            typer.Option(
+                "--files-from",
+                help="Read input paths from FILE (- for stdin), one a line.",
+                metavar="FILE",
+            ),
+        ] = None,
+        null: Annotated[
+            bool,
+            typer.Option("--null", "-0", help="--files-from paths end with NUL (find -print0)."),
+        ] = False,
+        json_: JsonOpt = False,
+        quiet: QuietOpt = False,
+        verbose: VerboseOpt = False,
+    ) -> None:
+        term = Terminal(quiet, verbose, json_)
+        try:
+            from .batch import Job, check_template
+            from .images import SaveOptions, format_for
+
+            spec = build_spec(mode, size, stride, passes, padding)
+            if name is not None:
+                check_template(name)
+            if format_:
+                format_for("x", format_)
+            job = Job(
+                spec,
+                output=output,
+                name=name,
+                final_only=final_only,
+                save=SaveOptions(format_, quality, compress_level, parse_colour(background)),
+                linear=linear,
+                no_clobber=no_clobber,
+                max_pixels=max_pixels or None,
+                write_images=not global_,
+            )
+            paths = list(inputs or [])
+            if files_from is not None:
+                paths += _read_files_from(files_from, null)
+        except (PoolError, ValueError, OSError) as exc:
+            fail_usage(term, str(exc))
+        if not paths:
+            fail_usage(term, f"no input: give image files or folders (poolimg {mode} --help)")
+        if output == "-" and json_:
+            fail_usage(term, "-o - and --json both want standard output; choose one")
+        raise typer.Exit(_run(term, paths, job, recursive=recursive, jobs=jobs))
+
+    command.__doc__ = f"{SUMMARIES[mode]}\n\n{EXAMPLES[mode]}"
+    return command
+
+
+for _mode in ("max", "avg", "min", "stride"):
+    app.command(name=_mode, no_args_is_help=True)(_pool_command(_mode))
+
+
+def _read_files_from(source: str, null: bool) -> list[str]:
+    from .batch import read_file_list
+
+    if source == "-":
+        text = sys.stdin.buffer.read().decode(errors="surrogateescape")
+    else:
+        try:
+            text = Path(source).read_bytes().decode(errors="surrogateescape")
+        except OSError as exc:
+            raise ValueError(f"--files-from {source}: {exc.strerror or exc}") from None
+    return read_file_list(text, null)
+
+
+def _run(term: Terminal, paths: list[str], job: Job, *, recursive: bool, jobs: int | None) -> int:
+    from .batch import expand_inputs, run_batch
+
+    exclude = job.folder if job.output_kind == "folder" and job.write_images else None
+    inputs = expand_inputs(paths, recursive=recursive, exclude=exclude)
+    for note in inputs.skipped:
+        term.detail(f"skipped {note}")
+    if not inputs.sources:
+        fail_usage(
+            term,
+            "no images found in "
+            + ", ".join(paths)
+            + ("" if recursive else " (-r descends into subfolders)"),
+        )
+    if job.output_kind in ("file", "stdout") and len(inputs.sources) > 1:
+        fail_usage(
+            term,
+            f"-o {job.output} takes one input, but {len(inputs.sources)} were given; "
+            "-o a folder instead",
+        )
+    if job.output_kind == "stdout" and not job.save.format:
+        fail_usage(term, "-o - needs --format (png, jpeg, ...)")
+    progress = _Progress(term, len(inputs.sources))
+    try:
+        with progress:
+            report = run_batch(
+                inputs.sources, job, jobs=jobs, on_result=lambda r: _show(term, job, r, progress)
+            )
+    except PoolError as exc:  # two inputs would write one file: found before anything is written
+        fail_usage(term, str(exc))
+    _summarise(term, job, report, len(inputs.skipped))
+    return report.exit_code
+
+
+def _show(term: Terminal, job: Job, result: Result, progress: _Progress) -> None:
+    progress.advance()
+    if term.json_lines:
+        term.data(result.as_json())
+    if result.error:
+        term.error(result.error)
+    for warning in result.warnings:
+        term.warn(f"{result.input}: {warning}" if not warning.startswith(result.input) else warning)
+    if result.values is not None and not term.json_lines:
+        _print_global(result)
+    for out in result.outputs:
+        term.detail(f"wrote {out.path} ({out.width}x{out.height}, {out.bytes} bytes)")
+
+
+_CHANNEL_NAMES = {
+    "L": "L",
+    "LA": "LA",
+    "RGB": "RGB",
+    "RGBA": "RGBA",
+    "CMYK": "CMYK",
+    "I;16": "L",
+    "I": "I",
+    "F": "F",
+}
+
+
+def _print_global(result: Result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    assert result.values is not None and result.channels is not None
+    names = _CHANNEL_NAMES.get(result.channels, result.channels)
+    table = Table(title=f"{result.input} ({result.channels})", title_justify="left")
+    table.add_column("channel")
+    for mode in result.values:
+        table.add_column(mode, justify="right")
+    for i, channel in enumerate(names):
+        row = [_number(result.values[mode][i]) for mode in result.values]
+        table.add_row(channel, *row)
+    Console(soft_wrap=True).print(table)
+
+
+def _number(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:.6g}"
+
+
+def _summarise(term: Terminal, job: Job, report: Report, skipped_files: int) -> None:
+    if report.interrupted:
+        term.error(
+            f"interrupted after {report.done} of {len(report.results)} inputs; no partial file left"
+        )
+        return
+    if not job.write_images or job.output_kind == "stdout":
+        return
+    where = job.output if job.output_kind == "file" else f"{job.folder}{os.sep}"
+    images = f"{report.written} image{'' if report.written == 1 else 's'}"
+    if len(report.results) == 1:
+        if not report.failed:  # a failure has said so already
+            term.info(f"wrote {images} to {where}")
+        return
+    parts = [f"{report.done} done"]
+    if report.failed:
+        parts.append(f"{report.failed} failed")
+    if report.skipped or skipped_files:
+        parts.append(f"{report.skipped + skipped_files} skipped")
+    term.info(f"{', '.join(parts)}; wrote {images} to {where} in {report.seconds:.1f} s")
+
+
+class _Progress:
+    """A Rich progress bar on stderr, only for a terminal, several inputs and no -q."""
+
+    def __init__(self, term: Terminal, total: int) -> None:
+        self.bar: Any = None
+        if total > 1 and not term.quiet and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("pooling"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.task = self.bar.add_task("pool", total=total, rate="")
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def advance(self) -> None:
+        if self.bar is not None:
+            task = self.bar.tasks[0]
+            rate = f"{(task.completed + 1) / max(task.elapsed or 1e-9, 1e-9):.1f} img/s"
+            self.bar.update(self.task, advance=1, rate=rate)
+
+
+@app.command(no_args_is_help=True)
+def plan(
+    input_: Annotated[
+        str, typer.Argument(metavar="INPUT", help="An image file (only its header is read).")
+    ],
+    size: SizeOpt = "2",
+    stride: StrideOpt = None,
+    passes: PassesOpt = "1",
+    padding: PaddingOpt = "valid",
+    json_: JsonOpt = False,
+) -> None:
+    """Print the size after each pass, and where padding or a dropped tail applies; write nothing.
+
+    Exits 2 when a pass cannot run, as the pooling commands would before writing anything.
+
+    Examples:
+
+      poolimg plan photo.jpg -n all
+
+      poolimg plan photo.jpg -k 3 -s 2 -p same -n 4 --json
+    """
+    term = Terminal(json_lines=json_)
+    try:
+        from .geometry import plan_passes
+        from .images import probe
+
+        spec = build_spec("max", size, stride, passes, padding)
+        width, height, _ = probe(input_)
+        geometries = plan_passes((height, width), spec.passes, spec.size, spec.stride, spec.padding)
+    except PoolError as exc:
+        term.error(f"{input_}: {exc}" if not str(exc).startswith(input_) else str(exc))
+        raise typer.Exit(EXIT_USAGE if not isinstance(exc, OSError) else 1) from None
+    except ValueError as exc:
+        fail_usage(term, str(exc))
+    rows: list[dict[str, Any]] = []
+    for geom in geometries:
+        notes = _edge_notes(geom)
+        rows.append(
+            {
+                "pass": geom.index,
+                "input": [geom.cols.n, geom.rows.n],
+                "output": [geom.cols.out, geom.rows.out],
+                "notes": notes,
+            }
+        )
+    if json_:
+        term.data({"input": input_, "size": [width, height], "passes": rows})
+        return
+    print(f"{input_}: {width}x{height}")
+    for row in rows:
+        note = "; ".join(row["notes"])
+        print(
+            f"pass {row['pass']:>2}: {row['input'][0]}x{row['input'][1]} -> "
+            f"{row['output'][0]}x{row['output'][1]}" + (f"   ({note})" if note else "")
+        )
+
+
+def _edge_notes(geom: Any) -> list[str]:
+    notes = []
+    for axis, (before_name, after_name), unit in (
+        (geom.cols, ("left", "right"), "column"),
+        (geom.rows, ("top", "bottom"), "row"),
+    ):
+        if axis.before or axis.after:
+            notes.append(f"pads {axis.before} {before_name}, {axis.after} {after_name}")
+        if axis.dropped:
+            plural = "" if axis.dropped == 1 else "s"
+            notes.append(f"drops {axis.dropped} {unit}{plural} at the {after_name}")
+    return notes
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"poolimg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = None,
+) -> None:
+    """Downsample images by max, average, min or strided pooling, and see what each pass keeps.
+
+    Numbers match PyTorch's and Keras's pooling layers exactly. Each command has examples:
+    poolimg max --help.
+    """
 
 
 def main() -> None:
-    """Entry point of ``poolimg``."""
-    print("poolimg: the command line is not built yet; use poolcli.pool() from Python.")
-    sys.exit(0)
+    """Entry point of ``poolimg`` and ``python -m poolcli``."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("poolimg: error: interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)

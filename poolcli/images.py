@@ -175,24 +175,48 @@ def load(source: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX
         or has more than ``max_pixels`` pixels (None: no limit).
     """
     name, handle = _open_source(source)
-    with handle, _one_block_images():
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                image = _open_image(handle)
-            _check_pixels(name, image, max_pixels)
-            return _decode(name, image)
-        except InputError:
-            raise
-        except UnidentifiedImageError:
-            raise _fail(name, "not an image file (Pillow cannot identify its format)") from None
-        except Image.DecompressionBombError as exc:
-            raise _fail(name, f"too many pixels ({exc})") from None
-        except MemoryError:
-            raise _fail(name, "not enough memory to decode it") from None
-        except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as exc:
-            reason = str(exc) or type(exc).__name__
-            raise _fail(name, f"truncated or corrupt image ({reason})") from None
+    with handle, _one_block_images(), _reading(name):
+        image = _open_image(handle)
+        _check_pixels(name, image, max_pixels)
+        return _decode(name, image)
+
+
+def probe(source: str | os.PathLike[str]) -> tuple[int, int, int]:
+    """(width, height, frames) of an image file as :func:`load` would give it, upright,
+    from its header alone.
+
+    Raises
+    ------
+    InputError
+        As :func:`load`, for what the header shows.
+    """
+    name, handle = _open_source(source)
+    with handle, _reading(name):
+        image = _open_image(handle)
+        width, height = image.size
+        if image.getexif().get(0x0112) in (5, 6, 7, 8):  # turned a quarter: sides swap
+            width, height = height, width
+        return width, height, getattr(image, "n_frames", 1)
+
+
+@contextlib.contextmanager
+def _reading(name: str) -> Iterator[None]:
+    """Turn whatever decoding raises into one InputError that names the file."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            yield
+    except InputError:
+        raise
+    except UnidentifiedImageError:
+        raise _fail(name, "not an image file (Pillow cannot identify its format)") from None
+    except Image.DecompressionBombError as exc:
+        raise _fail(name, f"too many pixels ({exc})") from None
+    except MemoryError:
+        raise _fail(name, "not enough memory to decode it") from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise _fail(name, f"truncated or corrupt image ({reason})") from None
 
 
 def _open_image(handle: IO[bytes]) -> Image.Image:

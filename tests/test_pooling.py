@@ -221,11 +221,17 @@ def test_bad_images_are_refused_clearly() -> None:
 
 
 def test_import_pulls_in_no_pillow_typer_or_rich() -> None:
-    code = "import sys, poolcli; print(sorted(m for m in ('PIL', 'typer', 'rich', 'click') if m in sys.modules))"
+    # numpy too: `poolimg --version` must not pay for it. Using the core loads numpy only.
+    code = "import sys, poolcli; print(sorted(m for m in ('PIL', 'typer', 'rich', 'click', 'numpy') if m in sys.modules))"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+    code = "import sys, poolcli; poolcli.pool; print('PIL' in sys.modules, 'numpy' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "True"]
 
 
 class TestAgainstPyTorch:

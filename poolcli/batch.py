@@ -1,0 +1,559 @@
+"""Running pooling over many files: inputs, output names, worker processes and the report.
+
+Never prints: callers get a :class:`Result` per input as it finishes and a :class:`Report`
+at the end, whose ``exit_code`` is the command's. Usable from Python without the CLI::
+
+    import poolcli
+    spec = poolcli.PoolSpec("avg", size=2)
+    report = poolcli.process(["photos/"], spec, output="small/", recursive=True)
+    print(report.done, report.failed, report.exit_code)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import string
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any, Literal
+
+from .errors import ParameterError, PoolError
+from .geometry import PoolSpec, plan_passes, wxh
+from .images import IMAGE_SUFFIXES, SaveOptions
+
+DEFAULT_OUTPUT = "poolimg-out"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+TEMPLATE_FIELDS = ("stem", "ext", "mode", "size", "stride", "padding", "pass", "width", "height")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: ``path`` as given ("-" for standard input), ``rel`` where its outputs go
+    below the output folder (its path inside the folder it was found in)."""
+
+    path: str
+    rel: Path
+
+    @property
+    def stem(self) -> str:
+        return "stdin" if self.path == "-" else Path(self.path).stem
+
+
+@dataclass
+class Inputs:
+    sources: list[Source] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "path: why", for -v
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a run does to each input.
+
+    ``output`` is a folder, a file (one input, one image) or "-" (standard output, the final
+    pass only); None means ``poolimg-out/``. ``name`` is a template of ``TEMPLATE_FIELDS``.
+    """
+
+    spec: PoolSpec
+    output: str | None = None
+    name: str | None = None
+    final_only: bool = False
+    save: SaveOptions = field(default_factory=SaveOptions)
+    linear: bool = False
+    no_clobber: bool = False
+    max_pixels: int | None = None
+    write_images: bool = True
+
+    @property
+    def output_kind(self) -> Literal["folder", "file", "stdout"]:
+        if self.output == "-":
+            return "stdout"
+        if self.output is None or self.output.endswith(("/", os.sep)) or Path(self.output).is_dir():
+            return "folder"
+        return "file" if Path(self.output).suffix else "folder"
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.output or DEFAULT_OUTPUT) if self.output_kind == "folder" else Path(".")
+
+
+@dataclass
+class Output:
+    path: str
+    width: int
+    height: int
+    pass_: int
+    bytes: int
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["pass"] = data.pop("pass_")
+        return data
+
+
+@dataclass
+class Result:
+    """What happened to one input."""
+
+    input: str
+    status: Literal["done", "failed", "skipped"]
+    outputs: list[Output] = field(default_factory=list)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    usage_error: bool = False  # a plan that cannot work, rather than a bad file
+    values: dict[str, list[float]] | None = None  # --global: channel values by mode
+    channels: str | None = None
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "input": self.input,
+            "status": self.status,
+            "outputs": [o.as_json() for o in self.outputs],
+            "error": self.error,
+        }
+        if self.warnings:
+            data["warnings"] = self.warnings
+        if self.values is not None:
+            data["channels"] = self.channels
+            data["global"] = self.values
+        return data
+
+
+@dataclass
+class Report:
+    """Counts of a run and the exit code they make."""
+
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    usage_errors: int = 0
+    written: int = 0
+    interrupted: bool = False
+    started: float = field(default_factory=time.monotonic)
+    results: list[Result] = field(default_factory=list)
+
+    def add(self, result: Result) -> None:
+        self.results.append(result)
+        if result.status == "failed":
+            self.failed += 1
+            self.usage_errors += result.usage_error
+        elif result.status == "skipped":
+            self.skipped += 1
+        else:
+            self.done += 1
+        self.written += len(result.outputs)
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        if self.failed and self.failed == self.usage_errors == len(self.results):
+            return EXIT_USAGE  # nothing could run: the plan, not the files, is wrong
+        return EXIT_FAILED if self.failed else EXIT_OK
+
+
+# ------------------------------------------------------------------------------- inputs
+
+
+def expand_inputs(
+    paths: Sequence[str],
+    *,
+    recursive: bool = False,
+    exclude: Path | None = None,
+) -> Inputs:
+    """Turn files, folders and "-" into a list of sources.
+
+    Folders give the image files in them (by extension; ``recursive`` descends, following
+    symlinks but never round a loop); explicit files are taken whatever their extension, so
+    a non-image file named on purpose fails loudly. Anything inside ``exclude`` (the output
+    folder) is left out, so a second run never takes the first one's outputs as inputs.
+    """
+    inputs = Inputs()
+    excluded = _real(exclude) if exclude is not None else None
+    for given in paths:
+        if given == "-":
+            inputs.sources.append(Source("-", Path("stdin")))
+            continue
+        path = Path(given)
+        if not path.is_dir():
+            if excluded is not None and _inside(_real(path), excluded):
+                inputs.skipped.append(f"{given}: inside the output folder")
+                continue
+            inputs.sources.append(Source(given, Path(path.name)))
+            continue
+        for file in _walk(path, recursive, excluded, inputs.skipped):
+            inputs.sources.append(Source(str(file), file.relative_to(path)))
+    return inputs
+
+
+def read_file_list(text: str, null: bool) -> list[str]:
+    """Paths from ``--files-from`` content: one a line, or NUL-separated with ``null``."""
+    parts = text.split("\0") if null else text.splitlines()
+    return [p for p in parts if p.strip()] if not null else [p for p in parts if p]
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _walk(root: Path, recursive: bool, excluded: Path | None, skipped: list[str]) -> Iterator[Path]:
+    seen: set[Path] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        real = _real(folder)
+        if real in seen:
+            skipped.append(f"{folder}: a symlink loop, not followed")
+            continue
+        seen.add(real)
+        if excluded is not None and _inside(real, excluded):
+            skipped.append(f"{folder}: the output folder")
+            continue
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append(f"{folder}: cannot be listed ({exc.strerror or exc})")
+            continue
+        subfolders = []
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_dir():
+                if recursive:
+                    subfolders.append(path)
+                continue
+            if path.suffix.lower() in IMAGE_SUFFIXES:
+                yield path
+            else:
+                skipped.append(f"{path}: not an image file name")
+        stack.extend(reversed(subfolders))
+
+
+# -------------------------------------------------------------------------------- names
+
+
+def _geometry_text(value: object) -> str:
+    if isinstance(value, tuple):
+        rows, cols = value
+        return str(rows) if rows == cols else wxh(rows, cols)
+    return str(value)
+
+
+def default_template(spec: PoolSpec) -> str:
+    padding = "" if spec.padding == "valid" else "_{padding}"
+    return "{stem}_{mode}_k{size}_s{stride}" + padding + "_p{pass}.{ext}"
+
+
+def check_template(template: str) -> None:
+    """Raise ParameterError for a --name template with unknown fields or bad syntax."""
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        raise ParameterError(f"--name {template!r}: {exc}") from None
+    unknown = sorted(set(fields) - set(TEMPLATE_FIELDS))
+    if unknown:
+        raise ParameterError(
+            f"--name {template!r}: unknown field {{{unknown[0]}}}; "
+            f"use {' '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}"
+        )
+
+
+def output_name(
+    source: Source, job: Job, ext: str, index: int | str, size: tuple[Any, Any]
+) -> Path:
+    """Where pass ``index`` of ``source`` is written (``size`` is its width, height)."""
+    spec = job.spec
+    stride = spec.size if spec.stride is None else spec.stride
+    values = {
+        "stem": source.stem,
+        "ext": ext,
+        "mode": spec.mode,
+        "size": _geometry_text(spec.size),
+        "stride": _geometry_text(stride),
+        "padding": str(spec.padding),
+        "pass": index,
+        "width": size[0],
+        "height": size[1],
+    }
+    name = (job.name or default_template(spec)).format(**values)
+    if job.output_kind == "file":
+        return Path(job.output or "")
+    return job.folder / source.rel.parent / name
+
+
+def find_collisions(sources: Sequence[Source], job: Job) -> list[str]:
+    """Inputs that would write the same output path, as messages; checked before any work."""
+    if job.output_kind != "folder":
+        return []
+    owners: dict[Path, str] = {}
+    clashes = []
+    for source in sources:
+        pattern = output_name(
+            source, job, _extension(source, job), "{pass}", ("{width}", "{height}")
+        )
+        key = Path(os.path.normcase(os.path.abspath(pattern)))
+        if key in owners:
+            clashes.append(f"{source.path} and {owners[key]} would both write {pattern}")
+        else:
+            owners[key] = source.path
+    return clashes
+
+
+def _extension(source: Source, job: Job, format_name: str | None = None) -> str:
+    if job.save.format:
+        return _FORMAT_EXTENSIONS.get(job.save.format.upper(), job.save.format.lower())
+    suffix = Path(source.path).suffix.lower().lstrip(".")
+    if source.path == "-" or suffix not in _WRITABLE_EXTENSIONS:
+        return _FORMAT_EXTENSIONS.get(format_name or "", "png")
+    return suffix
+
+
+_FORMAT_EXTENSIONS = {"JPEG": "jpg", "JPG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif"}
+_FORMAT_EXTENSIONS |= {"TIF": "tif", "GIF": "gif", "BMP": "bmp"}
+_WRITABLE_EXTENSIONS = {"jpg", "jpeg", "png", "webp", "tif", "tiff", "gif", "bmp"}
+
+
+# ------------------------------------------------------------------------------ running
+
+
+def run_one(source: Source, job: Job, threads: int | None = None) -> Result:
+    """Load, pool and write one input; every expected failure becomes a failed Result."""
+    started = time.monotonic()
+    try:
+        result = _run_one(source, job, threads)
+    except ParameterError as exc:
+        result = Result(source.path, "failed", error=f"{_display(source)}: {exc}", usage_error=True)
+    except PoolError as exc:
+        result = Result(source.path, "failed", error=str(exc))
+    except MemoryError:
+        result = Result(source.path, "failed", error=f"{_display(source)}: not enough memory")
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _display(source: Source) -> str:
+    return "<stdin>" if source.path == "-" else source.path
+
+
+def _run_one(source: Source, job: Job, threads: int | None) -> Result:
+    from . import images
+    from .colour import pool_image
+
+    spec = job.spec
+    picture = images.load(source.path, max_pixels=job.max_pixels)
+    if not job.write_images:
+        return _global_values(source, picture, threads)
+    plan = plan_passes(
+        picture.frames[0].shape[1:], spec.passes, spec.size, spec.stride, spec.padding
+    )
+    last = len(plan)
+    wanted = {last} if job.final_only or job.output_kind == "stdout" else set(range(1, last + 1))
+    if job.output_kind == "file" and len(wanted) > 1:
+        raise ParameterError(
+            f"-o {job.output} names one file, but this run writes {len(wanted)} images; "
+            "give a folder, or add --final-only"
+        )
+    ext = _extension(source, job, picture.format)
+    protect = [] if source.path == "-" else [source.path]
+    result = Result(source.path, "done")
+    frames = picture.frames
+    for geom in plan:
+        frames = [
+            pool_image(
+                frame,
+                spec.mode,
+                spec.size,
+                spec.stride,
+                spec.padding,
+                alpha=picture.has_alpha,
+                linear=job.linear and picture.mode in ("L", "LA", "RGB", "RGBA", "I;16"),
+                threads=threads,
+            )
+            for frame in frames
+        ]
+        if geom.index not in wanted:
+            continue
+        height, width = geom.output_shape
+        target = (
+            "-"
+            if job.output_kind == "stdout"
+            else output_name(source, job, ext, geom.index, (width, height))
+        )
+        if job.no_clobber and target != "-" and Path(target).exists():
+            result.warnings.append(f"{target}: exists, skipped (--no-clobber)")
+            continue
+        notes = images.save(
+            picture.with_frames(frames), target, job.save, protect=protect, threads=threads
+        )
+        result.warnings.extend(n for n in notes if n not in result.warnings)
+        size = 0 if target == "-" else Path(target).stat().st_size
+        result.outputs.append(Output(str(target), width, height, geom.index, size))
+    if not result.outputs and job.no_clobber:
+        result.status = "skipped"
+    return result
+
+
+def _global_values(source: Source, picture: Any, threads: int | None) -> Result:
+    from .pooling import pool
+
+    frame = picture.frames[0]
+    values = {}
+    for mode in ("max", "avg", "min"):
+        pooled = pool(frame, mode, size="global", channel_axis=0, threads=threads)
+        values[mode] = [v.item() for v in pooled[:, 0, 0]]
+    return Result(source.path, "done", values=values, channels=picture.mode)
+
+
+def _worker_init() -> None:
+    # Ctrl-C reaches every process of the terminal's group; the parent decides, and stops
+    # the workers with SIGTERM, which interrupts a job cleanly (see _worker_run).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_stop)
+
+
+_in_job = False
+
+
+def _worker_stop(signum: int, frame: FrameType | None) -> None:
+    if _in_job:
+        raise KeyboardInterrupt  # unwinds through the atomic writer, which removes its file
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _worker_run(source: Source, job: Job, threads: int) -> Result:
+    global _in_job  # noqa: PLW0603 (per-process flag read by the signal handler)
+    _in_job = True
+    try:
+        return run_one(source, job, threads)
+    except KeyboardInterrupt:
+        os._exit(EXIT_INTERRUPTED)
+    finally:
+        _in_job = False
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def run_batch(
+    sources: Sequence[Source],
+    job: Job,
+    *,
+    jobs: int | None = None,
+    on_result: Callable[[Result], None] | None = None,
+) -> Report:
+    """Run ``job`` on every source, ``jobs`` worker processes at a time (None: one per CPU).
+
+    A single input, or ``jobs=1``, runs in this process, the single input with the core's
+    threads on every core. Each of several workers uses ``cpus // jobs`` threads. Results
+    arrive through ``on_result`` in completion order. Ctrl-C or SIGTERM stops the workers,
+    leaves no partial file, and gives a report with ``interrupted`` set.
+    """
+    report = Report()
+    cpus = cpu_count()
+    jobs = max(1, min(jobs or cpus, len(sources) or 1))
+    collisions = find_collisions(sources, job)
+    if collisions:
+        more = f" (and {len(collisions) - 1} more)" if len(collisions) > 1 else ""
+        raise ParameterError(collisions[0] + more)
+
+    def record(result: Result) -> None:
+        report.add(result)
+        if on_result is not None:
+            on_result(result)
+
+    previous = signal.getsignal(signal.SIGTERM)
+    with contextlib.suppress(ValueError):  # not the main thread: leave SIGTERM alone
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        threads = None if len(sources) == 1 else max(1, cpus // jobs)
+        if jobs == 1:
+            for source in sources:
+                record(run_one(source, job, threads))
+        else:
+            _run_in_workers(sources, job, jobs, max(1, cpus // jobs), record)
+    except KeyboardInterrupt:
+        report.interrupted = True
+    finally:
+        with contextlib.suppress(ValueError, TypeError):
+            signal.signal(signal.SIGTERM, previous)
+    return report
+
+
+def process(
+    paths: Sequence[str],
+    spec: PoolSpec,
+    *,
+    output: str | None = None,
+    recursive: bool = False,
+    jobs: int | None = None,
+    on_result: Callable[[Result], None] | None = None,
+    **options: Any,
+) -> Report:
+    """Pool files and folders ``paths`` by ``spec`` into ``output`` (default ``poolimg-out/``).
+
+    ``options`` are the other fields of :class:`Job` (``final_only``, ``save``, ``linear``,
+    ``no_clobber``, ``name``, ``max_pixels``). Raises ParameterError if two inputs would write
+    the same file; every other problem is recorded in the report.
+    """
+    job = Job(spec, output=output, **options)
+    sources = expand_inputs(
+        paths, recursive=recursive, exclude=job.folder if job.output_kind == "folder" else None
+    )
+    return run_batch(sources.sources, job, jobs=jobs, on_result=on_result)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _run_in_workers(
+    sources: Sequence[Source], job: Job, jobs: int, threads: int, record: Callable[[Result], None]
+) -> None:
+    import multiprocessing
+
+    method = "fork" if sys.platform == "linux" else "spawn"
+    pool = ProcessPoolExecutor(jobs, multiprocessing.get_context(method), initializer=_worker_init)
+    pending: set[Future[Result]] = set()
+    queue = iter(sources)
+    try:
+        for source in queue:
+            pending.add(pool.submit(_worker_run, source, job, threads))
+            if len(pending) >= 2 * jobs:
+                break
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                record(future.result())
+                following = next(queue, None)
+                if following is not None:
+                    pending.add(pool.submit(_worker_run, following, job, threads))
+    except BaseException:
+        # Stop every worker: SIGTERM interrupts a job inside the atomic writer, which removes
+        # its temporary file, then the worker exits. Wait for them, so nothing is left behind.
+        processes = list(getattr(pool, "_processes", {}).values())
+        for process_ in processes:
+            with contextlib.suppress(OSError):
+                process_.terminate()
+        for process_ in processes:
+            process_.join(timeout=10)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
