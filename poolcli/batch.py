@@ -171,16 +171,27 @@ def expand_inputs(
     *,
     recursive: bool = False,
     exclude: Path | None = None,
+    listed: Sequence[str] = (),
 ) -> Inputs:
     """Turn files, folders and "-" into a list of sources.
 
     Folders give the image files in them (by extension; ``recursive`` descends, following
-    symlinks but never round a loop); explicit files are taken whatever their extension, so
-    a non-image file named on purpose fails loudly. Anything inside ``exclude`` (the output
-    folder) is left out, so a second run never takes the first one's outputs as inputs.
+    symlinks but never round a loop), their outputs mirroring the tree below the folder;
+    explicit files are taken whatever their extension, so a non-image file named on purpose
+    fails loudly, and their outputs go straight into the output folder. ``listed`` files (from
+    ``--files-from``, typically ``find`` output) keep their relative path below the output
+    folder, as ``rsync --files-from`` does. Anything inside ``exclude`` (the output folder) is
+    left out, so a second run never takes the first one's outputs as inputs.
     """
     inputs = Inputs()
     excluded = _real(exclude) if exclude is not None else None
+    for given in listed:
+        path = Path(given)
+        if excluded is not None and _inside(_real(path), excluded):
+            inputs.skipped.append(f"{given}: inside the output folder")
+            continue
+        keeps_tree = not path.is_absolute() and ".." not in path.parts
+        inputs.sources.append(Source(given, path if keeps_tree else Path(path.name)))
     for given in paths:
         if given == "-":
             inputs.sources.append(Source("-", Path("stdin")))

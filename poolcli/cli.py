@@ -332,15 +332,14 @@ def _pool_command(mode: str) -> Any:
                 write_images=not global_,
             )
             paths = list(inputs or [])
-            if files_from is not None:
-                paths += _read_files_from(files_from, null)
+            listed = [] if files_from is None else _read_files_from(files_from, null)
         except (PoolError, ValueError, OSError) as exc:
             fail_usage(term, str(exc))
-        if not paths:
+        if not paths and not listed:
             fail_usage(term, f"no input: give image files or folders (poolimg {mode} --help)")
         if output == "-" and json_:
             fail_usage(term, "-o - and --json both want standard output; choose one")
-        raise typer.Exit(_run(term, paths, job, recursive=recursive, jobs=jobs))
+        raise typer.Exit(_run(term, paths, listed, job, recursive=recursive, jobs=jobs))
 
     command.__doc__ = f"{SUMMARIES[mode]}\n\n{EXAMPLES[mode]}"
     return command
@@ -363,18 +362,26 @@ def _read_files_from(source: str, null: bool) -> list[str]:
     return read_file_list(text, null)
 
 
-def _run(term: Terminal, paths: list[str], job: Job, *, recursive: bool, jobs: int | None) -> int:
+def _run(
+    term: Terminal,
+    paths: list[str],
+    listed: list[str],
+    job: Job,
+    *,
+    recursive: bool,
+    jobs: int | None,
+) -> int:
     from .batch import expand_inputs, run_batch
 
     exclude = job.folder if job.output_kind == "folder" and job.write_images else None
-    inputs = expand_inputs(paths, recursive=recursive, exclude=exclude)
+    inputs = expand_inputs(paths, recursive=recursive, exclude=exclude, listed=listed)
     for note in inputs.skipped:
         term.detail(f"skipped {note}")
     if not inputs.sources:
         fail_usage(
             term,
             "no images found in "
-            + ", ".join(paths)
+            + ", ".join(paths or ["--files-from"])
             + ("" if recursive else " (-r descends into subfolders)"),
         )
     if job.output_kind in ("file", "stdout") and len(inputs.sources) > 1:

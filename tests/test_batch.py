@@ -1,0 +1,260 @@
+"""Batches as shell scripts run them: folders, duplicates, bad files, workers, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+import poolcli
+from poolcli import pool
+from poolcli.batch import Job, expand_inputs, find_collisions, run_batch
+from poolcli.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def tree(tmp_path: Path, samples: Path, monkeypatch) -> Path:
+    """photos/ with nested folders, two photo.jpg, a corrupt JPEG and a text file."""
+    root = tmp_path / "photos"
+    (root / "2024" / "june").mkdir(parents=True)
+    (root / "2025").mkdir()
+    shutil.copy(samples / "rocket.jpg", root / "photo.jpg")
+    shutil.copy(samples / "chelsea.png", root / "2024" / "photo.jpg.png")
+    shutil.copy(samples / "rocket.jpg", root / "2025" / "photo.jpg")
+    shutil.copy(samples / "camera.png", root / "2024" / "june" / "camera.png")
+    (root / "2025" / "broken.jpg").write_bytes((samples / "rocket.jpg").read_bytes()[:3000])
+    (root / "2024" / "readme.txt").write_text("holiday photos")
+    monkeypatch.chdir(tmp_path)
+    return root
+
+
+def test_folders_are_mirrored_and_bad_files_reported(tree: Path) -> None:
+    result = run("max", "photos", "-r", "-o", "small", "--json", "-j", "2")
+    assert result.exit_code == 1
+    by_input = {r["input"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert {k: v["status"] for k, v in by_input.items()} == {
+        "photos/photo.jpg": "done",
+        "photos/2024/photo.jpg.png": "done",
+        "photos/2024/june/camera.png": "done",
+        "photos/2025/photo.jpg": "done",
+        "photos/2025/broken.jpg": "failed",
+    }
+    assert by_input["photos/2025/broken.jpg"]["error"].startswith(
+        "photos/2025/broken.jpg: truncated or corrupt image"
+    )
+    written = sorted(str(p.relative_to("small")) for p in Path("small").rglob("*") if p.is_file())
+    assert written == [
+        "2024/june/camera_max_k2_s2_p1.png",
+        "2024/photo.jpg_max_k2_s2_p1.png",
+        "2025/photo_max_k2_s2_p1.jpg",
+        "photo_max_k2_s2_p1.jpg",
+    ]
+    with (
+        Image.open("small/2024/june/camera_max_k2_s2_p1.png") as out,
+        Image.open(tree / "2024/june/camera.png") as source,
+    ):
+        np.testing.assert_array_equal(np.asarray(out), pool(np.asarray(source), "max"))
+    summary = result.stderr.splitlines()[-1]
+    assert summary.startswith("4 done, 1 failed, 1 skipped; wrote 4 images to small/ in ")
+
+
+def test_without_r_only_the_top_folder(tree: Path) -> None:
+    result = run("avg", "photos", "--json", "-q")
+    assert result.exit_code == 0
+    assert [json.loads(line)["input"] for line in result.stdout.splitlines()] == [
+        "photos/photo.jpg"
+    ]
+    assert result.stderr == ""
+
+
+def test_verbose_lists_skipped_files(tree: Path) -> None:
+    result = run("avg", "photos", "-r", "-v", "-j", "1")
+    assert "skipped photos/2024/readme.txt: not an image file name" in result.stderr
+
+
+def test_outputs_are_never_taken_as_inputs(tree: Path) -> None:
+    os.chdir(tree)
+    first = run("max", ".", "-r", "--json")
+    second = run("max", ".", "-r", "--json")
+    assert len(first.stdout.splitlines()) == len(second.stdout.splitlines()) == 5
+    assert not list(Path("poolimg-out").rglob("poolimg-out"))
+    assert not any("_p1_max" in str(p) for p in Path("poolimg-out").rglob("*"))
+
+
+def test_two_inputs_writing_one_file_are_refused_before_anything_is_written(tree: Path) -> None:
+    result = run("max", "photos/photo.jpg", "photos/2025/photo.jpg")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "poolimg: error: photos/2025/photo.jpg and photos/photo.jpg would both write "
+        "poolimg-out/photo_max_k2_s2_p{pass}.jpg\n"
+    )
+    assert not Path("poolimg-out").exists()
+
+
+def test_files_from_with_nul_separators(tree: Path) -> None:
+    listing = "\0".join(["photos/2024/june/camera.png", "photos/photo.jpg"]) + "\0"
+    result = runner.invoke(
+        app, ["min", "--files-from", "-", "-0", "--json"], input=listing.encode()
+    )
+    assert result.exit_code == 0, result.stderr
+    assert sorted(json.loads(line)["input"] for line in result.stdout.splitlines()) == [
+        "photos/2024/june/camera.png",
+        "photos/photo.jpg",
+    ]
+
+
+def test_find_print0_pipeline(tree: Path) -> None:
+    find = subprocess.run(
+        ["find", "photos", "-name", "*.jpg", "-print0"], capture_output=True, check=True
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "poolcli",
+            "max",
+            "--files-from",
+            "-",
+            "-0",
+            "-j",
+            "2",
+            "--json",
+            "-o",
+            "found",
+        ],
+        input=find.stdout,
+        capture_output=True,
+        check=False,
+    )
+    statuses = sorted(json.loads(line)["status"] for line in result.stdout.splitlines())
+    assert statuses == ["done", "done", "failed"]
+    assert result.returncode == 1
+
+
+def test_unwritable_output_fails_each_input_clearly(tree: Path) -> None:
+    result = run(
+        "max",
+        "photos/photo.jpg",
+        "photos/2024/june/camera.png",
+        "-o",
+        "/proc/poolimg/out",
+        "-j",
+        "1",
+    )
+    assert result.exit_code == 1
+    errors = result.stderr.splitlines()[:2]
+    assert all(
+        e.startswith("poolimg: error: /proc/poolimg/out: cannot create the output folder")
+        for e in errors
+    )
+
+
+def test_output_under_a_file_is_an_error_per_input(tree: Path) -> None:
+    Path("taken").write_text("a file, not a folder")
+    result = run("max", "photos/photo.jpg", "-o", "taken/sub/")
+    assert result.exit_code == 1
+    assert "taken/sub: cannot create the output folder" in result.stderr
+
+
+def test_library_use_without_the_cli(tree: Path) -> None:
+    seen = []
+    report = poolcli.process(
+        ["photos"],
+        poolcli.PoolSpec("avg", 3, 2, "same"),
+        output="lib",
+        recursive=True,
+        jobs=1,
+        on_result=seen.append,
+    )
+    assert (report.done, report.failed, report.written, report.exit_code) == (4, 1, 4, 1)
+    assert len(seen) == 5
+    assert Path("lib/2024/june/camera_avg_k3_s2_same_p1.png").is_file()
+
+
+def test_collisions_found_from_names_alone() -> None:
+    inputs = expand_inputs(["a/x.jpg", "b/x.jpg", "c/y.jpg"])
+    clashes = find_collisions(inputs.sources, Job(poolcli.PoolSpec("max")))
+    assert clashes == ["b/x.jpg and a/x.jpg would both write poolimg-out/x_max_k2_s2_p{pass}.jpg"]
+
+
+def test_symlink_loops_are_not_followed(tmp_path: Path, samples: Path) -> None:
+    (tmp_path / "a").mkdir()
+    shutil.copy(samples / "camera.png", tmp_path / "a" / "c.png")
+    (tmp_path / "a" / "loop").symlink_to(tmp_path / "a")
+    inputs = expand_inputs([str(tmp_path / "a")], recursive=True)
+    assert [s.rel.as_posix() for s in inputs.sources] == ["c.png"]
+    assert any("symlink loop" in note for note in inputs.skipped)
+
+
+def test_report_exit_codes() -> None:
+    job = Job(poolcli.PoolSpec("max"))
+    assert run_batch([], job).exit_code == 0
+
+
+@pytest.mark.parametrize("how", ["SIGINT to the group (Ctrl-C)", "SIGTERM to the parent"])
+def test_stopping_a_parallel_batch_leaves_no_partial_file(tmp_path: Path, how: str) -> None:
+    rng = np.random.default_rng(5)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 256, (1500, 2000, 3), dtype=np.uint8)).save(
+            folder / f"n{i}.png", compress_level=0
+        )
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "poolcli",
+            "avg",
+            str(folder),
+            "-k",
+            "1",
+            "-n",
+            "4",
+            "-j",
+            "2",
+            "--compress-level",
+            "9",
+            "-o",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (out.exists() and any(out.iterdir())):
+        time.sleep(0.05)
+    time.sleep(0.3)  # well inside the encoding of the next images
+    if how.startswith("SIGINT"):
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert b"Traceback" not in stderr
+    assert b"interrupted" in stderr
+    leftovers = [
+        p.name for p in out.iterdir() if p.name.endswith(".part") or p.name.startswith(".")
+    ]
+    assert leftovers == []
+    for written in out.iterdir():
+        with Image.open(written) as image:
+            image.load()  # every file there is whole
