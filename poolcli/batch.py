@@ -18,15 +18,17 @@ import string
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import ParameterError, PoolError
 from .geometry import PoolSpec, plan_passes, wxh
 from .images import IMAGE_SUFFIXES, SaveOptions
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 DEFAULT_OUTPUT = "poolimg-out"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -538,7 +540,9 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 def _run_in_workers(
     sources: Sequence[Source], job: Job, jobs: int, threads: int, record: Callable[[Result], None]
 ) -> None:
+    # Imported here: a single input never pays for multiprocessing's start-up.
     import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     method = "fork" if sys.platform == "linux" else "spawn"
     pool = ProcessPoolExecutor(jobs, multiprocessing.get_context(method), initializer=_worker_init)

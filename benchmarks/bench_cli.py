@@ -1,0 +1,201 @@
+"""End to end: poolimg against libvips and ImageMagick on a 24-MP JPEG, and its start-up time.
+
+Run by hand: ``python benchmarks/bench_cli.py [--repeat N]``. Needs ``poolimg`` installed;
+peers from apt (``libvips-tools``, ``imagemagick``) and GNU ``time`` for peak memory are used
+when present. Every figure is a median of N runs measured in this run.
+
+Targets: one pass faster than both peers; peak memory at most 3x the decoded image's bytes;
+``poolimg --version`` within 1.5x of ``python -c "import typer"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_images"
+
+
+def wall(cmd: list[str] | str, repeat: int, cwd: Path) -> float:
+    """Median seconds of a command (a string runs in sh)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, check=True, shell=isinstance(cmd, str), capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_mb(cmd: list[str] | str, cwd: Path) -> float | None:
+    """Peak resident memory of a command and its children, from GNU time (None without it)."""
+    gnu_time = Path("/usr/bin/time")
+    if not gnu_time.exists():
+        return None
+    args = ["sh", "-c", cmd] if isinstance(cmd, str) else cmd
+    out = subprocess.run(
+        [str(gnu_time), "-f", "%M", *args], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return int(out.stderr.strip().splitlines()[-1]) / 1024
+
+
+def imagemagick() -> str | None:
+    """The real ImageMagick 6/7 binary (some machines put a stand-in convert first on PATH)."""
+    for candidate in ("magick", "/usr/bin/convert-im6.q16", "/usr/bin/convert"):
+        found = shutil.which(candidate)
+        if (
+            found
+            and b"ImageMagick"
+            in subprocess.run([found, "-version"], capture_output=True, check=False).stdout
+        ):
+            return found
+    return None
+
+
+def median_ms(fn: Callable[[], object], repeat: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def stage_split(path: Path, repeat: int) -> None:
+    """Where one pass of 2x2 max with JPEG out spends its time, stage by stage."""
+    from poolcli import images, pool
+
+    data = path.read_bytes()
+
+    def decode() -> Image.Image:
+        with images._one_block_images():
+            image = Image.open(io.BytesIO(data))
+            image.load()
+        return image
+
+    decoded = decode()
+    planar = images.to_planar(decoded)
+    pooled = pool(planar, "max", channel_axis=0)
+    image = images.to_image(pooled, "RGB")
+    frames, args, _ = images.encode(images.Picture([pooled], "RGB"), "JPEG")
+    stages = {
+        "decode": median_ms(decode, repeat),
+        "to-array": median_ms(lambda: images.to_planar(decoded), repeat),
+        "pooling (reads the view)": median_ms(lambda: pool(planar, "max", channel_axis=0), repeat),
+        "from-array": median_ms(lambda: images.to_image(pooled, "RGB"), repeat),
+        "encode": median_ms(lambda: frames[0].save(io.BytesIO(), "JPEG", **args), repeat),
+    }
+    del image
+    total = sum(stages.values())
+    print("\nstage split, in process (threads: all cores):")
+    for name, ms in stages.items():
+        print(f"  {name:<26} {ms:7.1f} ms  {ms / total:5.1%}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    rep = parser.parse_args().repeat
+    poolimg = shutil.which("poolimg")
+    if poolimg is None:
+        sys.exit("install poolimg first: pip install .")
+    magick, vips = imagemagick(), shutil.which("vips")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        with Image.open(SAMPLES / "coffee.png") as im:
+            photo = im.convert("RGB").resize((6000, 4000), Image.Resampling.BICUBIC)
+        photo.save(work / "in.jpg", quality=90)
+        decoded_mb = 6000 * 4000 * 3 / 2**20
+        print(f"input: 6000x4000 RGB JPEG, decoded {decoded_mb:.0f} MiB; {os.cpu_count()} CPUs\n")
+
+        cases: dict[str, dict[str, list[str] | str]] = {
+            "1 pass 2x2 max, JPEG out": {
+                "poolimg": [poolimg, "max", "in.jpg", "-o", "p.jpg", "-q"],
+            },
+            "5 passes 2x2 max, PNG out each pass": {
+                "poolimg": [poolimg, "max", "in.jpg", "-n", "5", "-f", "png", "-o", "pdir", "-q"],
+            },
+        }
+        if vips:
+            # Q=95 as poolimg and ImageMagick here; both libvips and ImageMagick then turn
+            # chroma subsampling off, as poolimg does.
+            cases["1 pass 2x2 max, JPEG out"]["vips rank + subsample"] = (
+                "vips rank in.jpg t.v 2 2 3 && vips subsample t.v v.jpg[Q=95] 2 2"
+            )
+            chain, src = [], "in.jpg"
+            for i in range(1, 6):
+                chain.append(f"vips rank {src} t{i}.v 2 2 3 && vips subsample t{i}.v v{i}.png 2 2")
+                src = f"v{i}.png"
+            cases["5 passes 2x2 max, PNG out each pass"]["vips rank + subsample"] = " && ".join(
+                chain
+            )
+        if magick:
+            cases["1 pass 2x2 max, JPEG out"]["ImageMagick -statistic Maximum -sample"] = [
+                magick,
+                "in.jpg",
+                "-statistic",
+                "Maximum",
+                "2x2",
+                "-sample",
+                "50%",
+                "-quality",
+                "95",
+                "m.jpg",
+            ]
+            steps: list[str] = []
+            for i in range(1, 6):
+                steps += ["-statistic", "Maximum", "2x2", "-sample", "50%", "-write", f"m{i}.png"]
+            cases["5 passes 2x2 max, PNG out each pass"][
+                "ImageMagick -statistic Maximum -sample"
+            ] = [magick, "in.jpg", *steps[:-2], "m5.png"]
+        else:
+            print("(ImageMagick not installed: apt-get install imagemagick)")
+        if not vips:
+            print("(libvips not installed: apt-get install libvips-tools)")
+
+        print(
+            f"{'case':<40} {'tool':<40} {'median s':>9} {'x poolimg':>10} {'peak MiB':>9} {'x decoded':>10}"
+        )
+        for case, tools in cases.items():
+            base = None
+            for tool, cmd in tools.items():
+                seconds = wall(cmd, rep, work)
+                base = base or seconds
+                peak = peak_mb(cmd, work)
+                peak_text = (
+                    f"{peak:9.0f} {peak / decoded_mb:10.2f}" if peak else f"{'-':>9} {'-':>10}"
+                )
+                print(f"{case:<40} {tool:<40} {seconds:9.3f} {seconds / base:10.2f} {peak_text}")
+
+        print("\nstart-up, median of 15:")
+        python = sys.executable
+        startup = {
+            "python -c pass": [python, "-c", "pass"],
+            "python -c 'import typer'": [python, "-c", "import typer"],
+            "poolimg --version": [poolimg, "--version"],
+            "poolimg --help": [poolimg, "--help"],
+        }
+        times = {name: wall(cmd, 15, work) for name, cmd in startup.items()}
+        typer_s = times["python -c 'import typer'"]
+        for name, seconds in times.items():
+            print(f"  {name:<28} {seconds * 1e3:7.1f} ms  {seconds / typer_s:5.2f}x import typer")
+        verdict = "ok" if times["poolimg --version"] <= 1.5 * typer_s else "MISSED"
+        print(f"  target --version <= 1.5x import typer: {verdict}")
+
+        stage_split(work / "in.jpg", rep)
+
+
+if __name__ == "__main__":
+    main()
