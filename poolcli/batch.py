@@ -362,17 +362,10 @@ def _display(source: Source) -> str:
     return "<stdin>" if source.path == "-" else source.path
 
 
-def _run_one(source: Source, job: Job, threads: int | None) -> Result:
-    from . import images
-    from .colour import pool_image
-
+def _plan(job: Job, shape: tuple[int, int]) -> tuple[list[Any], set[int]]:
+    """The passes of a run on an image of ``shape`` (rows, cols), and which are written."""
     spec = job.spec
-    picture = images.load(source.path, max_pixels=job.max_pixels)
-    if not job.write_images:
-        return _global_values(source, picture, threads)
-    plan = plan_passes(
-        picture.frames[0].shape[1:], spec.passes, spec.size, spec.stride, spec.padding
-    )
+    plan = plan_passes(shape, spec.passes, spec.size, spec.stride, spec.padding)
     last = len(plan)
     wanted = {last} if job.final_only or job.output_kind == "stdout" else set(range(1, last + 1))
     if job.output_kind == "file" and len(wanted) > 1:
@@ -380,41 +373,70 @@ def _run_one(source: Source, job: Job, threads: int | None) -> Result:
             f"-o {job.output} names one file, but this run writes {len(wanted)} images; "
             "give a folder, or add --final-only"
         )
+    return plan, wanted
+
+
+def _target(source: Source, job: Job, ext: str, geom: Any) -> str:
+    if job.output_kind == "stdout":
+        return "-"
+    height, width = geom.output_shape
+    return str(output_name(source, job, ext, geom.index, (width, height)))
+
+
+def _all_written(source: Source, job: Job) -> bool:
+    """With --no-clobber: whether every output already exists, judged from the header alone."""
+    from . import images
+
+    width, height, _ = images.probe(source.path)
+    plan, wanted = _plan(job, (height, width))
+    ext = _extension(source, job)
+    return all(Path(_target(source, job, ext, g)).exists() for g in plan if g.index in wanted)
+
+
+def _run_one(source: Source, job: Job, threads: int | None) -> Result:
+    from . import images
+    from .colour import pool_image
+
+    spec = job.spec
+    if job.no_clobber and job.write_images and source.path != "-" and _all_written(source, job):
+        return Result(source.path, "skipped", warnings=["every output exists (--no-clobber)"])
+    picture = images.load(source.path, max_pixels=job.max_pixels)
+    if not job.write_images:
+        return _global_values(source, picture, threads)
+    plan, wanted = _plan(job, picture.frames[0].shape[1:])
     ext = _extension(source, job, picture.format)
     protect = [] if source.path == "-" else [source.path]
+    alpha = picture.has_alpha
+    linear = job.linear and picture.mode in ("L", "LA", "RGB", "RGBA", "I;16")
     result = Result(source.path, "done")
-    frames = picture.frames
     for geom in plan:
-        frames = [
-            pool_image(
-                frame,
-                spec.mode,
-                spec.size,
-                spec.stride,
-                spec.padding,
-                alpha=picture.has_alpha,
-                linear=job.linear and picture.mode in ("L", "LA", "RGB", "RGBA", "I;16"),
-                threads=threads,
-            )
-            for frame in frames
-        ]
+        # Rebinding `picture` lets the decoded image go as soon as the first pass is done.
+        picture = picture.with_frames(
+            [
+                pool_image(
+                    frame,
+                    spec.mode,
+                    spec.size,
+                    spec.stride,
+                    spec.padding,
+                    alpha=alpha,
+                    linear=linear,
+                    threads=threads,
+                )
+                for frame in picture.frames
+            ]
+        )
         if geom.index not in wanted:
             continue
-        height, width = geom.output_shape
-        target = (
-            "-"
-            if job.output_kind == "stdout"
-            else output_name(source, job, ext, geom.index, (width, height))
-        )
+        target = _target(source, job, ext, geom)
         if job.no_clobber and target != "-" and Path(target).exists():
             result.warnings.append(f"{target}: exists, skipped (--no-clobber)")
             continue
-        notes = images.save(
-            picture.with_frames(frames), target, job.save, protect=protect, threads=threads
-        )
+        notes = images.save(picture, target, job.save, protect=protect, threads=threads)
         result.warnings.extend(n for n in notes if n not in result.warnings)
         size = 0 if target == "-" else Path(target).stat().st_size
-        result.outputs.append(Output(str(target), width, height, geom.index, size))
+        height, width = geom.output_shape
+        result.outputs.append(Output(target, width, height, geom.index, size))
     if not result.outputs and job.no_clobber:
         result.status = "skipped"
     return result
