@@ -23,7 +23,7 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_cli import imagemagick  # noqa: E402
+from bench_cli import imagemagick
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_images"
 DATA = Path(__file__).resolve().parent / "data" / "batch"

@@ -18,7 +18,7 @@ import string
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .errors import ParameterError, PoolError
 from .geometry import PoolSpec, plan_passes, wxh
 from .images import IMAGE_SUFFIXES, SaveOptions
+from .sheet import SheetStyle
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -71,6 +72,10 @@ class Job:
     no_clobber: bool = False
     max_pixels: int | None = None
     write_images: bool = True
+    sheet: str | None = None  # "auto": one sheet per input beside its outputs; else a path
+    sheet_only: bool = False
+    sheet_style: SheetStyle = field(default_factory=SheetStyle)
+    shared_sheet: bool = False  # several inputs, one sheet: workers return rows, not files
 
     @property
     def output_kind(self) -> Literal["folder", "file", "stdout"]:
@@ -90,8 +95,9 @@ class Output:
     path: str
     width: int
     height: int
-    pass_: int
+    pass_: int  # 0 for a contact sheet
     bytes: int
+    kind: Literal["pass", "sheet"] = "pass"
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -112,6 +118,7 @@ class Result:
     values: dict[str, list[float]] | None = None  # --global: channel values by mode
     channels: str | None = None
     seconds: float = 0.0
+    sheet_row: list[tuple[Any, str]] | None = None  # (RGB array, label) cells, shared sheets
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -140,6 +147,8 @@ class Report:
     interrupted: bool = False
     started: float = field(default_factory=time.monotonic)
     results: list[Result] = field(default_factory=list)
+    sheet: Output | None = None  # the one sheet of several inputs
+    sheet_error: str | None = None
 
     def add(self, result: Result) -> None:
         self.results.append(result)
@@ -162,7 +171,7 @@ class Report:
             return EXIT_INTERRUPTED
         if self.failed and self.failed == self.usage_errors == len(self.results):
             return EXIT_USAGE  # nothing could run: the plan, not the files, is wrong
-        return EXIT_FAILED if self.failed else EXIT_OK
+        return EXIT_FAILED if self.failed or self.sheet_error else EXIT_OK
 
 
 # ------------------------------------------------------------------------------- inputs
@@ -308,6 +317,23 @@ def output_name(
     return job.folder / source.rel.parent / name
 
 
+def sheet_path(source: Source, job: Job) -> Path:
+    """Where ``--sheet`` without a path puts an input's contact sheet: beside its outputs."""
+    if job.sheet not in (None, "auto"):
+        return Path(job.sheet or "")
+    if job.output_kind == "file":
+        output = Path(job.output or "")
+        return output.with_name(f"{output.stem}_sheet.png")
+    spec = job.spec
+    stride = spec.size if spec.stride is None else spec.stride
+    padding = "" if spec.padding == "valid" else f"_{spec.padding}"
+    name = (
+        f"{source.stem}_{spec.mode}_k{_geometry_text(spec.size)}_s{_geometry_text(stride)}"
+        f"{padding}_sheet.png"
+    )
+    return job.folder / source.rel.parent / name
+
+
 def find_collisions(sources: Sequence[Source], job: Job) -> list[str]:
     """Inputs that would write the same output path, as messages; checked before any work."""
     if job.output_kind != "folder":
@@ -409,6 +435,11 @@ def _run_one(source: Source, job: Job, threads: int | None) -> Result:
     alpha = picture.has_alpha
     linear = job.linear and picture.mode in ("L", "LA", "RGB", "RGBA", "I;16")
     result = Result(source.path, "done")
+    row = None
+    if job.sheet is not None:
+        from .sheet import SheetRow
+
+        row = SheetRow(picture.frames[0], picture.mode, job.sheet_style)
     for geom in plan:
         # Rebinding `picture` lets the decoded image go as soon as the first pass is done.
         picture = picture.with_frames(
@@ -426,7 +457,9 @@ def _run_one(source: Source, job: Job, threads: int | None) -> Result:
                 for frame in picture.frames
             ]
         )
-        if geom.index not in wanted:
+        if row is not None:
+            row.add(picture.frames[0], geom.index)
+        if geom.index not in wanted or job.sheet_only:
             continue
         target = _target(source, job, ext, geom)
         if job.no_clobber and target != "-" and Path(target).exists():
@@ -437,9 +470,55 @@ def _run_one(source: Source, job: Job, threads: int | None) -> Result:
         size = 0 if target == "-" else Path(target).stat().st_size
         height, width = geom.output_shape
         result.outputs.append(Output(target, width, height, geom.index, size))
+    if row is not None:
+        _finish_sheet(source, job, row, protect, result)
     if not result.outputs and job.no_clobber:
         result.status = "skipped"
     return result
+
+
+def _finish_sheet(source: Source, job: Job, row: Any, protect: list[str], result: Result) -> None:
+    """Save an input's own sheet, or hand its row back for the run's shared sheet."""
+    import numpy as np
+
+    from . import images, sheet
+
+    if job.shared_sheet:
+        result.sheet_row = [(np.asarray(c.image), c.label) for c in row.cells]
+        return
+    title = f"{_display(source)}   {sheet.describe(job.spec)}"
+    canvas = sheet.grid([row.cells], job.sheet_style, title=title)
+    path = sheet_path(source, job)
+    images.save_image(canvas, path, job.save, protect=protect)
+    size = path.stat().st_size
+    result.outputs.append(Output(str(path), canvas.width, canvas.height, 0, size, "sheet"))
+
+
+def _shared_sheet(sources: Sequence[Source], job: Job, report: Report) -> None:
+    """Draw the one sheet of several inputs, a row each in input order, from their rows."""
+    from . import images, sheet
+
+    by_input = {r.input: r for r in report.results if r.sheet_row}
+    rows, labels = [], []
+    for source in sources:
+        result = by_input.get(source.path)
+        if result is None or result.sheet_row is None:
+            continue
+        rows.append([sheet.Cell.from_array(a, label) for a, label in result.sheet_row])
+        labels.append(Path(source.path).name if source.path != "-" else "<stdin>")
+    if not rows:
+        return
+    canvas = sheet.grid(rows, job.sheet_style, title=sheet.describe(job.spec), row_labels=labels)
+    path = Path(job.sheet or "")
+    try:
+        images.save_image(
+            canvas, path, job.save, protect=[s.path for s in sources if s.path != "-"]
+        )
+    except PoolError as exc:
+        report.sheet_error = str(exc)
+        return
+    report.sheet = Output(str(path), canvas.width, canvas.height, 0, path.stat().st_size, "sheet")
+    report.written += 1
 
 
 def _global_values(source: Source, picture: Any, threads: int | None) -> Result:
@@ -502,6 +581,8 @@ def run_batch(
     leaves no partial file, and gives a report with ``interrupted`` set.
     """
     report = Report()
+    if job.sheet not in (None, "auto") and len(sources) > 1:
+        job = replace(job, shared_sheet=True)
     cpus = cpu_count()
     jobs = max(1, min(jobs or cpus, len(sources) or 1))
     collisions = find_collisions(sources, job)
@@ -524,6 +605,8 @@ def run_batch(
                 record(run_one(source, job, threads))
         else:
             _run_in_workers(sources, job, jobs, max(1, cpus // jobs), record)
+        if job.shared_sheet:
+            _shared_sheet(sources, job, report)
     except KeyboardInterrupt:
         report.interrupted = True
     finally:

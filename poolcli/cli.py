@@ -100,14 +100,22 @@ def parse_passes(text: str) -> int | str:
     raise ValueError(f"--passes {text!r}: give a number of at least 1, or all")
 
 
-def parse_colour(text: str) -> tuple[int, int, int]:
+def parse_colour(text: str, option: str) -> tuple[int, int, int]:
     from PIL import ImageColor
 
     try:
         rgb = ImageColor.getrgb(text)
     except ValueError:
-        raise ValueError(f"--background {text!r}: not a colour (try white, #202020)") from None
+        raise ValueError(f"{option} {text!r}: not a colour (try white, #262626)") from None
     return (rgb[0], rgb[1], rgb[2])
+
+
+def sheet_style(cell: int, background: str, scale: str) -> Any:
+    from .sheet import SheetStyle
+
+    if scale not in ("fit", "true"):
+        raise ValueError(f"--sheet-scale {scale!r}: use fit (blocks enlarged) or true (real sizes)")
+    return SheetStyle(cell, parse_colour(background, "--background"), scale)  # type: ignore[arg-type]
 
 
 SizeOpt = Annotated[
@@ -140,6 +148,30 @@ JsonOpt = Annotated[
     typer.Option("--json", help="One JSON object per input on stdout, and nothing else there."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet",
+        help="Also write a contact sheet: the original and every pass in a row. Alone: one "
+        "per input beside its outputs; with PATH: one file, a row per input.",
+        metavar="[PATH]",
+    ),
+]
+SheetScaleOpt = Annotated[
+    str,
+    typer.Option(
+        "--sheet-scale",
+        help="fit: passes enlarged by whole factors so blocks show; true: real relative sizes.",
+        metavar="fit|true",
+    ),
+]
+CellOpt = Annotated[
+    int,
+    typer.Option("--cell", min=32, help="Longest side of a sheet cell, in pixels.", metavar="N"),
+]
+BackgroundOpt = Annotated[
+    str, typer.Option("--background", help="Sheet and grid background colour.", metavar="COLOUR")
+]
 VerboseOpt = Annotated[
     bool, typer.Option("--verbose", "-v", help="Say more: skipped files, warnings, timings.")
 ]
@@ -265,14 +297,21 @@ def _pool_command(mode: str) -> Any:
                 "--compress-level", min=0, max=9, help="PNG compression: 1 is fast, 9 small."
             ),
         ] = 1,
-        background: Annotated[
+        flatten: Annotated[
             str,
             typer.Option(
-                "--background",
-                help="Colour to flatten alpha onto for formats without it.",
+                "--flatten",
+                help="Colour to flatten alpha onto for formats without it (JPEG).",
                 metavar="COLOUR",
             ),
         ] = "white",
+        sheet: SheetOpt = None,
+        sheet_only: Annotated[
+            bool, typer.Option("--sheet-only", help="Write the contact sheet, not the passes.")
+        ] = False,
+        sheet_scale: SheetScaleOpt = "fit",
+        cell: CellOpt = 512,
+        background: BackgroundOpt = "#262626",
         linear: LinearOpt = False,
         no_clobber: Annotated[
             bool, typer.Option("--no-clobber", help="Skip outputs that already exist.")
@@ -325,11 +364,16 @@ def _pool_command(mode: str) -> Any:
                 output=output,
                 name=name,
                 final_only=final_only,
-                save=SaveOptions(format_, quality, compress_level, parse_colour(background)),
+                save=SaveOptions(
+                    format_, quality, compress_level, parse_colour(flatten, "--flatten")
+                ),
                 linear=linear,
                 no_clobber=no_clobber,
                 max_pixels=max_pixels or None,
                 write_images=not global_,
+                sheet="auto" if sheet_only and sheet is None else sheet,
+                sheet_only=sheet_only,
+                sheet_style=sheet_style(cell, background, sheet_scale),
             )
             paths = list(inputs or [])
             listed = [] if files_from is None else _read_files_from(files_from, null)
@@ -339,6 +383,8 @@ def _pool_command(mode: str) -> Any:
             fail_usage(term, f"no input: give image files or folders (poolimg {mode} --help)")
         if output == "-" and json_:
             fail_usage(term, "-o - and --json both want standard output; choose one")
+        if output == "-" and job.sheet == "auto":
+            fail_usage(term, "--sheet with -o - needs a PATH for the sheet")
         raise typer.Exit(_run(term, paths, listed, job, recursive=recursive, jobs=jobs))
 
     command.__doc__ = f"{SUMMARIES[mode]}\n\n{EXAMPLES[mode]}"
@@ -451,6 +497,21 @@ def _number(value: float) -> str:
 
 
 def _summarise(term: Terminal, job: Job, report: Report, skipped_files: int) -> None:
+    if report.sheet_error:
+        term.error(report.sheet_error)
+    if report.sheet is not None:
+        if term.json_lines:
+            term.data(
+                {
+                    "input": None,
+                    "status": "done",
+                    "outputs": [report.sheet.as_json()],
+                    "error": None,
+                }
+            )
+        term.info(
+            f"wrote contact sheet {report.sheet.path} ({report.sheet.width}x{report.sheet.height})"
+        )
     if report.interrupted:
         term.error(
             f"interrupted after {report.done} of {len(report.results)} inputs; no partial file left"
@@ -512,6 +573,87 @@ class _Progress:
             task = self.bar.tasks[0]
             rate = f"{(task.completed + 1) / max(task.elapsed or 1e-9, 1e-9):.1f} img/s"
             self.bar.update(self.task, advance=1, rate=rate)
+
+
+@app.command(no_args_is_help=True)
+def compare(
+    input_: Annotated[str, typer.Argument(metavar="INPUT", help="An image file.")],
+    modes: Annotated[
+        str,
+        typer.Option("--modes", "-m", help="Rows: pooling modes, comma-separated.", metavar="LIST"),
+    ] = "max,avg,min,stride",
+    sizes: Annotated[
+        str | None,
+        typer.Option(
+            "--sizes", help="Rows: window sizes instead of modes (first mode).", metavar="LIST"
+        ),
+    ] = None,
+    passes: Annotated[
+        int, typer.Option("--passes", "-n", min=1, help="Columns: passes after the original.")
+    ] = 3,
+    size: SizeOpt = "2",
+    stride: StrideOpt = None,
+    padding: PaddingOpt = "valid",
+    diff: Annotated[
+        bool,
+        typer.Option("--diff", help="Add a row: |first row - second row|, contrast-stretched."),
+    ] = False,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Grid file [default: poolimg-out/STEM_compare.png].",
+            metavar="PATH",
+        ),
+    ] = None,
+    cell: CellOpt = 256,
+    background: BackgroundOpt = "#262626",
+    linear: LinearOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Compare modes (or window sizes) side by side: rows are modes, columns are passes.
+
+    Examples:
+
+      poolimg compare photo.jpg --modes max,avg,stride --passes 4 -o grid.png
+
+      poolimg compare photo.jpg --sizes 2,3,4 --modes max -n 3
+
+      poolimg compare photo.jpg --modes max,avg --diff
+    """
+    term = Terminal(quiet)
+    try:
+        from .compare import comparison
+        from .images import format_for, save_image
+
+        names = [m.strip() for m in modes.split(",") if m.strip()]
+        if sizes is None:
+            rows = [(m, build_spec(m, size, stride, "1", padding)) for m in names]
+        else:
+            rows = [
+                (
+                    f"size {k}",
+                    build_spec(names[0], k, None if stride is None else stride, "1", padding),
+                )
+                for k in (k.strip() for k in sizes.split(",") if k.strip())
+            ]
+        if diff and len(rows) < 2:
+            raise ValueError("--diff compares the first two rows: give at least two modes or sizes")
+        target = output or str(Path("poolimg-out") / f"{Path(input_).stem}_compare.png")
+        format_for(target)
+        style = sheet_style(cell, background, "fit")
+    except (PoolError, ValueError) as exc:
+        fail_usage(term, str(exc))
+    try:
+        canvas = comparison(input_, rows, passes, style=style, diff=diff, linear=linear)
+        save_image(canvas, target, protect=[input_])
+    except ValueError as exc:  # ParameterError: --diff of rows with different sizes
+        fail_usage(term, str(exc))
+    except PoolError as exc:
+        term.error(str(exc))
+        raise typer.Exit(1) from None
+    term.info(f"wrote {target} ({canvas.width}x{canvas.height})")
 
 
 @app.command(no_args_is_help=True)
@@ -607,10 +749,36 @@ def main_options(
     """
 
 
+# Options whose value may be left out, and what they mean then. (Typer 0.28 has no
+# optional-value options; click's own rule is followed: a value is the next word unless that
+# word is missing or starts with "-".)
+OPTIONAL_VALUES = {"--sheet": "auto"}
+
+
+def fill_optional_values(args: list[str]) -> list[str]:
+    """``--sheet`` alone becomes ``--sheet auto``; ``--sheet PATH`` and ``--sheet=PATH`` stay.
+
+    >>> fill_optional_values(["max", "a.jpg", "--sheet", "-n", "3"])
+    ['max', 'a.jpg', '--sheet', 'auto', '-n', '3']
+    >>> fill_optional_values(["max", "a.jpg", "--sheet", "s.png"])
+    ['max', 'a.jpg', '--sheet', 's.png']
+    """
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        out.append(arg)
+        if arg == "--":
+            return out + args[i + 1 :]
+        if arg in OPTIONAL_VALUES:
+            following = args[i + 1] if i + 1 < len(args) else None
+            if following is None or (following.startswith("-") and following != "-"):
+                out.append(OPTIONAL_VALUES[arg])
+    return out
+
+
 def main() -> None:
     """Entry point of ``poolimg`` and ``python -m poolcli``."""
     try:
-        app()
+        app(args=fill_optional_values(sys.argv[1:]), prog_name="poolimg")
     except KeyboardInterrupt:
         print("poolimg: error: interrupted", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)

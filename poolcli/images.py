@@ -515,24 +515,49 @@ def save(
         The format is unknown, the path is an input of the run, or the folder cannot be
         created or written.
     """
-    to_stdout = os.fspath(path) == "-"
-    if to_stdout and not options.format:
+    if os.fspath(path) == "-" and not options.format:
         raise OutputError("-: writing to standard output needs --format")
     fmt = format_for(path, options.format)
     frames, args, notes = encode(picture, fmt, options, threads)
-    if to_stdout:
+    _store(frames[0], path, fmt, args, protect)
+    return notes
+
+
+def save_image(
+    image: Image.Image,
+    path: str | os.PathLike[str],
+    options: SaveOptions = SaveOptions(),
+    *,
+    protect: Iterable[str | os.PathLike[str]] = (),
+) -> list[str]:
+    """Write a Pillow image (a contact sheet, a grid) as :func:`save` writes a picture."""
+    fmt = format_for(path, options.format)
+    fitted, note = _fit(image, fmt, options)
+    args = _save_arguments(Picture([], "RGB"), fmt, options)
+    _store(fitted, path, fmt, args, protect)
+    return [note] if note else []
+
+
+def _store(
+    image: Image.Image,
+    path: str | os.PathLike[str],
+    fmt: str,
+    args: dict[str, Any],
+    protect: Iterable[str | os.PathLike[str]],
+) -> None:
+    """Write an encoded image to standard output, or atomically to ``path``."""
+    if os.fspath(path) == "-":
         buffer = io.BytesIO()
-        _write(frames[0], buffer, fmt, args, "<stdout>")
+        _write(image, buffer, fmt, args, "<stdout>")
         try:
             sys.stdout.buffer.write(buffer.getvalue())
             sys.stdout.buffer.flush()
         except OSError as exc:
             raise OutputError(f"<stdout>: cannot be written ({_reason(exc)})") from None
-        return notes
+        return
     target = Path(path)
     _refuse_inputs(target, protect)
-    _write_atomically(target, lambda handle: _write(frames[0], handle, fmt, args, str(path)))
-    return notes
+    _write_atomically(target, lambda handle: _write(image, handle, fmt, args, str(path)))
 
 
 def _write(

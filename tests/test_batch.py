@@ -19,13 +19,13 @@ from typer.testing import CliRunner
 import poolcli
 from poolcli import pool
 from poolcli.batch import Job, expand_inputs, find_collisions, run_batch
-from poolcli.cli import app
+from poolcli.cli import app, fill_optional_values
 
 runner = CliRunner()
 
 
 def run(*args: str):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+    return runner.invoke(app, fill_optional_values([str(a) for a in args]), catch_exceptions=False)
 
 
 @pytest.fixture

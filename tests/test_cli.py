@@ -16,13 +16,14 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from poolcli import pool
-from poolcli.cli import app
+from poolcli.cli import app, fill_optional_values
 
 runner = CliRunner()
 
 
 def run(*args: str):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+    """Run poolimg in process, with the argument handling of the real entry point."""
+    return runner.invoke(app, fill_optional_values([str(a) for a in args]), catch_exceptions=False)
 
 
 @pytest.fixture
@@ -186,6 +187,7 @@ def test_one_failed_input_exits_1_and_the_others_are_written(work: Path) -> None
         "height": 213,
         "bytes": (work / "poolimg-out/rocket_avg_k2_s2_p1.jpg").stat().st_size,
         "pass": 1,
+        "kind": "pass",
     }
     errors = [line for line in result.stderr.splitlines() if line.startswith("poolimg: error: ")]
     assert errors == [

@@ -1,0 +1,250 @@
+"""Contact sheets and comparison grids: the photo and its passes side by side, labelled.
+
+Pillow drawing only; pixels arrive as planar numpy arrays in a pooling mode. A pass smaller
+than its cell is enlarged by a whole factor with nearest-neighbour, so each pooled pixel is a
+crisp square block; a pass larger than its cell is shrunk to fit with a box filter, like the
+original. Text uses Pillow's built-in scalable font, so no system font is needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from .images import to_image
+
+DEFAULT_CELL = 512
+DEFAULT_BACKGROUND = (38, 38, 38)
+
+
+@dataclass(frozen=True)
+class SheetStyle:
+    """How cells are sized and painted.
+
+    ``cell`` caps the original's longer side; ``scale`` is ``"fit"`` (every pass enlarged by
+    a whole factor towards the original's height) or ``"true"`` (every pass at the original's
+    scale, so relative sizes are real).
+    """
+
+    cell: int = DEFAULT_CELL
+    background: tuple[int, int, int] = DEFAULT_BACKGROUND
+    scale: Literal["fit", "true"] = "fit"
+
+    @property
+    def foreground(self) -> tuple[int, int, int]:
+        r, g, b = self.background
+        light = 0.2126 * r + 0.7152 * g + 0.0722 * b > 140
+        return (20, 20, 20) if light else (235, 235, 235)
+
+    @property
+    def gap(self) -> int:
+        return max(8, self.cell // 32)
+
+    @property
+    def font_size(self) -> int:
+        """Title, column and row labels."""
+        return max(12, round(self.cell / 22))
+
+    @property
+    def label_size(self) -> int:
+        """Labels under the cells."""
+        return max(11, round(self.font_size * 0.85))
+
+    @property
+    def line(self) -> int:
+        """Height of a line of text, title or labels."""
+        return round(self.font_size * 1.5)
+
+
+def display(planar: np.ndarray, mode: str, background: tuple[int, int, int]) -> Image.Image:
+    """An 8-bit RGB picture of planar pixels: alpha over ``background``, deep values scaled."""
+    if mode in ("I;16", "I", "F"):
+        values = planar[0].astype(np.float64)
+        if mode == "I;16":
+            values = values / 257.0
+        else:  # no fixed range: stretch what is there
+            low, high = float(values.min()), float(values.max())
+            values = (values - low) * (255.0 / (high - low)) if high > low else values * 0
+        grey = np.clip(np.floor(values + 0.5), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    image = to_image(planar, mode)
+    if mode in ("LA", "RGBA"):
+        flat = Image.new("RGB", image.size, background)
+        flat.paste(image.convert("RGBA"), mask=image.getchannel("A"))
+        return flat
+    return image.convert("RGB")
+
+
+def fit_original(image: Image.Image, cell: int) -> Image.Image:
+    """The original shrunk (box filter) until its longer side is ``cell``; as is if smaller."""
+    scale = cell / max(image.size)
+    if scale >= 1:
+        return image
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.BOX)
+
+
+def fit_pass(image: Image.Image, height: int, style: SheetStyle, scale: float) -> Image.Image:
+    """A pass sized for a cell ``height`` pixels high (the original cell's height).
+
+    ``fit``: a pass no higher than the cell is enlarged by the largest whole factor that
+    keeps it within, with nearest-neighbour, so every pooled pixel is a crisp square block; a
+    higher one is shrunk to the cell's height with a box filter (its blocks are smaller than
+    a screen pixel then). ``true``: resized by ``scale``, the original's own display scale.
+    """
+    width_px, height_px = image.size
+    if style.scale == "true":
+        size = (max(1, round(width_px * scale)), max(1, round(height_px * scale)))
+        method = Image.Resampling.NEAREST if scale >= 1 else Image.Resampling.BOX
+        return image.resize(size, method) if size != image.size else image
+    if height_px <= height:
+        factor = max(1, height // height_px)
+        size = (width_px * factor, height_px * factor)
+        return image.resize(size, Image.Resampling.NEAREST) if factor > 1 else image
+    size = (max(1, round(width_px * height / height_px)), height)
+    return image.resize(size, Image.Resampling.BOX)
+
+
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Pillow's built-in font at ``size`` px (scalable when Pillow has FreeType)."""
+    return ImageFont.load_default(size=size)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One picture of a grid, with the label drawn under it."""
+
+    image: Image.Image | None
+    label: str
+
+    @classmethod
+    def from_array(cls, pixels: np.ndarray, label: str) -> Cell:
+        """A cell from an (H, W, 3) uint8 array, as worker processes hand cells back."""
+        return cls(Image.fromarray(pixels), label)
+
+
+def text_width(text: str, size: int) -> int:
+    """Width in pixels of ``text`` in the built-in font at ``size`` px."""
+    left, _, right, _ = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox(
+        (0, 0), text, font=font(size)
+    )
+    return int(right - left)
+
+
+def _fit_text(text: str, size: int, width: int) -> str:
+    """``text``, shortened with "..." until it fits ``width`` pixels."""
+    if text_width(text, size) <= width:
+        return text
+    while text and text_width(text + "...", size) > width:
+        text = text[:-1]
+    return text + "..." if text else ""
+
+
+def grid(
+    rows: list[list[Cell]],
+    style: SheetStyle,
+    *,
+    title: str = "",
+    row_labels: list[str] | None = None,
+    column_labels: list[str] | None = None,
+) -> Image.Image:
+    """Lay out rows of cells on one canvas.
+
+    The geometry follows from the pictures alone, so it can be checked: every column is as
+    wide as its widest picture and every row as high as its highest, with ``style.gap``
+    between and around them; under each row runs a ``style.line`` high band for the cell
+    labels (shortened to the column's width); a title line on top (when there is a title),
+    a line of column labels under it (when given), and a column of row labels at the left as
+    wide as the widest of them plus a gap (when given). Pictures sit at the bottom left of
+    their cell.
+    """
+    face, small = font(style.font_size), font(style.label_size)
+    gap, line = style.gap, style.line
+    columns = max(len(r) for r in rows)
+    widths = [0] * columns
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], cell.image.width if cell.image else 0)
+    widths = [w or 8 * style.label_size for w in widths]  # an empty column still shows labels
+    heights = [max((c.image.height for c in row if c.image), default=line) for row in rows]
+    left = gap + (
+        max(text_width(t, style.font_size) for t in row_labels) + gap if row_labels else 0
+    )
+    top = gap + (line + gap if title else 0) + (line if column_labels else 0)
+    width = left + sum(widths) + gap * columns
+    height = top + sum(h + line + gap for h in heights)
+    canvas = Image.new("RGB", (width, height), style.background)
+    draw = ImageDraw.Draw(canvas)
+    ink = style.foreground
+    if title:
+        draw.text(
+            (gap, gap), _fit_text(title, style.font_size, width - 2 * gap), fill=ink, font=face
+        )
+    xs = [left + sum(widths[:i]) + gap * i for i in range(columns)]
+    if column_labels:
+        for x, w, text in zip(xs, widths, column_labels, strict=False):
+            draw.text((x, top - line), _fit_text(text, style.font_size, w), fill=ink, font=face)
+    y = top
+    for r, row in enumerate(rows):
+        if row_labels:
+            draw.text((gap, y + (heights[r] - line) // 2), row_labels[r], fill=ink, font=face)
+        for x, w, cell in zip(xs, widths, row, strict=False):
+            if cell.image is not None:
+                canvas.paste(cell.image, (x, y + heights[r] - cell.image.height))
+            label = _fit_text(cell.label, style.label_size, w)
+            draw.text((x, y + heights[r] + gap // 4), label, fill=ink, font=small)
+        y += heights[r] + line + gap
+    return canvas
+
+
+def describe(spec: object, *, mode: bool = True, geometry: bool = True) -> str:
+    """``max  size 2x2  stride 2x2  padding valid`` for a PoolSpec (W x H, as on the CLI);
+    ``mode`` and ``geometry`` leave out what all rows of a comparison do not share."""
+    from .geometry import PoolSpec, wxh
+
+    assert isinstance(spec, PoolSpec)
+
+    def geometry_text(value: object) -> str:
+        if isinstance(value, int):
+            return f"{value}x{value}"
+        if isinstance(value, tuple):
+            return wxh(*value)
+        return str(value)
+
+    stride = spec.size if spec.stride is None else spec.stride
+    parts: list[str] = [spec.mode] if mode else []
+    if geometry:
+        parts += [f"size {geometry_text(spec.size)}", f"stride {geometry_text(stride)}"]
+    parts.append(f"padding {spec.padding}")
+    return "  ".join(parts)
+
+
+class SheetRow:
+    """Collects the cells of one input's row as its passes are computed.
+
+    Each pass is turned into its small display cell at once, so a sheet never holds the
+    full-size passes.
+    """
+
+    def __init__(
+        self, planar: np.ndarray, mode: str, style: SheetStyle, *, sizes_only: bool = False
+    ) -> None:
+        self.mode, self.style, self.sizes_only = mode, style, sizes_only
+        height, width = planar.shape[1:]
+        original = fit_original(display(planar, mode, style.background), style.cell)
+        self.height = original.height
+        self.scale = original.width / width
+        label = f"{width}x{height}" if sizes_only else f"original {width}x{height}"
+        self.cells = [Cell(original, label)]
+
+    def add(self, planar: np.ndarray, index: int) -> None:
+        """Add the cell of pass ``index``, whose pixels are ``planar``."""
+        height, width = planar.shape[1:]
+        picture = fit_pass(
+            display(planar, self.mode, self.style.background), self.height, self.style, self.scale
+        )
+        label = f"{width}x{height}" if self.sizes_only else f"pass {index}  {width}x{height}"
+        self.cells.append(Cell(picture, label))
