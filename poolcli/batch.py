@@ -439,7 +439,8 @@ def _run_one(source: Source, job: Job, threads: int | None) -> Result:
     if job.sheet is not None:
         from .sheet import SheetRow
 
-        row = SheetRow(picture.frames[0], picture.mode, job.sheet_style)
+        shapes = [g.output_shape for g in plan]
+        row = SheetRow(picture.frames[0], picture.mode, job.sheet_style, shapes)
     for geom in plan:
         # Rebinding `picture` lets the decoded image go as soon as the first pass is done.
         picture = picture.with_frames(

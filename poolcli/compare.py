@@ -53,9 +53,10 @@ def comparison(
     grid_rows: list[list[Cell]] = []
     full_size: list[list[np.ndarray]] = []  # display pixels of each pass, for the diff
     for _, spec in rows:
-        row = SheetRow(frame, mode, style, sizes_only=True)
+        plan = _passes_that_fit(shape, spec, passes)
+        row = SheetRow(frame, mode, style, [g.output_shape for g in plan], sizes_only=True)
         current, pixels = frame, []
-        for geom in _passes_that_fit(shape, spec, passes):
+        for geom in plan:
             current = pool_image(
                 current,
                 spec.mode,

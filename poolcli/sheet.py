@@ -8,6 +8,7 @@ original. Text uses Pillow's built-in scalable font, so no system font is needed
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -222,19 +223,41 @@ def describe(spec: object, *, mode: bool = True, geometry: bool = True) -> str:
     return "  ".join(parts)
 
 
+def _cell_box(original: tuple[int, int], passes: Sequence[tuple[int, int]], cell: int) -> int:
+    """The longer side to show the original at: that of the largest image of the row, the
+    original or a pass, that fits in ``cell``.
+
+    Passes smaller than that image then enlarge to its height by whole factors, so the row
+    is even: 512 px with cell 200 shows every cell 128 px high (512 and 256 shrunk, 128 as it
+    is, 64 twice, ...), where shrinking only the original to 200 would leave 128 at 1x and
+    64 at 3x.
+    """
+    sides = [max(shape) for shape in (original, *passes)]
+    fitting = [side for side in sides if side <= cell]
+    return max(fitting) if fitting else cell
+
+
 class SheetRow:
     """Collects the cells of one input's row as its passes are computed.
 
     Each pass is turned into its small display cell at once, so a sheet never holds the
-    full-size passes.
+    full-size passes. ``passes`` are the (rows, cols) the passes will have (from the plan),
+    to choose an even cell height.
     """
 
     def __init__(
-        self, planar: np.ndarray, mode: str, style: SheetStyle, *, sizes_only: bool = False
+        self,
+        planar: np.ndarray,
+        mode: str,
+        style: SheetStyle,
+        passes: Sequence[tuple[int, int]] = (),
+        *,
+        sizes_only: bool = False,
     ) -> None:
         self.mode, self.style, self.sizes_only = mode, style, sizes_only
         height, width = planar.shape[1:]
-        original = fit_original(display(planar, mode, style.background), style.cell)
+        box = _cell_box((height, width), passes, style.cell)
+        original = fit_original(display(planar, mode, style.background), box)
         self.height = original.height
         self.scale = original.width / width
         label = f"{width}x{height}" if sizes_only else f"original {width}x{height}"
