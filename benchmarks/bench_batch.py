@@ -20,12 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import SAMPLES, imagemagick
 from PIL import Image, ImageOps
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_cli import imagemagick
-
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_images"
 DATA = Path(__file__).resolve().parent / "data" / "batch"
 SIZE = (4240, 2832)  # 12.0 MP, 3:2
 

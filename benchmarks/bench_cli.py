@@ -19,12 +19,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+from common import SAMPLES, imagemagick, median_ms
 from PIL import Image
-
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_images"
 
 
 def wall(cmd: list[str] | str, repeat: int, cwd: Path) -> float:
@@ -47,29 +45,6 @@ def peak_mb(cmd: list[str] | str, cwd: Path) -> float | None:
         [str(gnu_time), "-f", "%M", *args], cwd=cwd, capture_output=True, text=True, check=True
     )
     return int(out.stderr.strip().splitlines()[-1]) / 1024
-
-
-def imagemagick() -> str | None:
-    """The real ImageMagick 6/7 binary (some machines put a stand-in convert first on PATH)."""
-    for candidate in ("magick", "/usr/bin/convert-im6.q16", "/usr/bin/convert"):
-        found = shutil.which(candidate)
-        if (
-            found
-            and b"ImageMagick"
-            in subprocess.run([found, "-version"], capture_output=True, check=False).stdout
-        ):
-            return found
-    return None
-
-
-def median_ms(fn: Callable[[], object], repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
 
 
 def stage_split(path: Path, repeat: int) -> None:

@@ -9,33 +9,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
+from common import median_ms, photo_24mp
 from PIL import Image
 
 import poolcli
-
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_images"
-
-
-def median_ms(fn: Callable[[], object], repeat: int) -> float:
-    fn()  # warm up: first-touch page faults, lazy imports, thread pools
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
-
-
-def photo_24mp() -> Image.Image:
-    """A real photo upscaled to 6000x4000, so pixel statistics are a photo's, not noise's."""
-    with Image.open(SAMPLES / "coffee.png") as im:
-        return im.convert("RGB").resize((6000, 4000), Image.Resampling.BICUBIC)
 
 
 class Table:

@@ -9,28 +9,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
+from common import SAMPLES, median_ms
 from PIL import Image
 
 from poolcli import images, pool
 from poolcli.layout import deinterleave
-
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_images"
-
-
-def median_ms(fn: Callable[[], object], repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
 
 
 def main() -> None:
