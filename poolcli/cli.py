@@ -202,30 +202,28 @@ def build_spec(mode: str, size: str, stride: str | None, passes: str, padding: s
 EXAMPLES = {
     "max": """Examples:
 
+\b
   poolimg max photo.jpg --size 2 --stride 2 --passes 5
-
   poolimg max photo.jpg -k 3 -s 2 -p same -n all --final-only -o small.png
-
   find shots -name '*.jpg' -print0 | poolimg max --files-from - -0 -j 2 --json
 """,
     "avg": """Examples:
 
+\b
   poolimg avg photo.jpg -n 3 --linear          gamma-correct 8x reduction, each pass written
-
   poolimg avg photos/ -r -j 4 -o small/ --final-only
-
   poolimg avg scan.tif -k 4 -o - --format png > thumb.png
 """,
     "min": """Examples:
 
+\b
   poolimg min text-scan.png -k 2 -n 2          keeps thin dark strokes visible
-
   poolimg min photo.jpg --global --json        darkest value of each channel
 """,
     "stride": """Examples:
 
+\b
   poolimg stride photo.jpg -k 2 -n 3           nearest-neighbour decimation, as ImageMagick -sample
-
   poolimg stride photo.jpg -k 1 -s 3           keep every third pixel
 """,
 }
@@ -616,10 +614,9 @@ def compare(
 
     Examples:
 
+    \b
       poolimg compare photo.jpg --modes max,avg,stride --passes 4 -o grid.png
-
       poolimg compare photo.jpg --sizes 2,3,4 --modes max -n 3
-
       poolimg compare photo.jpg --modes max,avg --diff
     """
     term = Terminal(quiet)
@@ -673,8 +670,8 @@ def plan(
 
     Examples:
 
+    \b
       poolimg plan photo.jpg -n all
-
       poolimg plan photo.jpg -k 3 -s 2 -p same -n 4 --json
     """
     term = Terminal(json_lines=json_)
