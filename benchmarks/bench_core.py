@@ -15,6 +15,7 @@ from common import median_ms, photo_24mp
 from PIL import Image
 
 import poolcli
+from poolcli.layout import deinterleave, interleave
 
 
 class Table:
@@ -121,13 +122,19 @@ def main() -> None:
         for threads in (1, 2):
             ms = median_ms(lambda m=mode, t=threads: poolcli.pool(hwc, m, threads=t), rep)
             table.row(f"{mode} 2x2 on (H, W, C), threads={threads}", ms)
-    table.row(
-        "  of which (H, W, C) -> planar copy",
-        median_ms(lambda: np.ascontiguousarray(hwc.transpose(2, 0, 1)), rep),
-    )
+    for threads in (1, 2):
+        table.row(
+            f"  of which (H, W, C) -> planar copy, threads={threads}",
+            median_ms(lambda t=threads: deinterleave(hwc, threads=t), rep),
+        )
     small = planar[:, ::2, ::2].copy()
+    for threads in (1, 2):
+        table.row(
+            f"  of which planar -> (H, W, C) copy of the 2x2 result, threads={threads}",
+            median_ms(lambda t=threads: interleave(small, threads=t), rep),
+        )
     table.row(
-        "  of which planar -> (H, W, C) copy of the 2x2 result",
+        "  (numpy's own np.ascontiguousarray(transpose) for that: )",
         median_ms(lambda: np.ascontiguousarray(small.transpose(1, 2, 0)), rep),
     )
 

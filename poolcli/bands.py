@@ -25,9 +25,9 @@ from .errors import ParameterError
 from .geometry import Axis, PassGeometry
 
 # Bytes of row-reduced data per band. Smaller bands stay in a core's L2 cache but cost more
-# numpy calls, and with two threads more GIL hand-offs; on a 24-MP photo 1-2 MiB was fastest
+# numpy calls, and with two threads more GIL hand-offs; on a 24-MP photo 2 MiB was fastest
 # for one thread and for two (`python benchmarks/bench_core.py --sweep-bands`).
-BAND_BYTES = 1 << 20
+BAND_BYTES = 1 << 21
 # Below this many output pixels a thread pool costs more than it saves.
 MIN_PIXELS_PER_THREAD = 1 << 18
 

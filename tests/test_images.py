@@ -34,7 +34,9 @@ def test_large_image_is_read_through_the_arrow_view_exactly(tmp_path: Path) -> N
     rng = np.random.default_rng(2)
     pixels = rng.integers(0, 256, (2100, 3000, 3), dtype=np.uint8)
     Image.fromarray(pixels).save(tmp_path / "big.png", compress_level=0)
-    np.testing.assert_array_equal(load(tmp_path / "big.png").frames[0], pixels.transpose(2, 0, 1))
+    frame = load(tmp_path / "big.png").frames[0]
+    assert not frame.flags.writeable  # a view of Pillow's memory, not np.asarray's copy
+    np.testing.assert_array_equal(frame, pixels.transpose(2, 0, 1))
 
 
 @pytest.mark.parametrize(
