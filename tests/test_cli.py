@@ -283,3 +283,30 @@ def test_interrupt_exits_130_and_leaves_no_partial_file(work: Path, samples: Pat
         with Image.open(written) as image:
             image.load()
     assert os.path.getsize(work / "big.png") > 0
+
+
+def test_standard_input_to_standard_output(work: Path) -> None:
+    photo = (work / "rocket.jpg").read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-m", "poolcli", "max", "-", "-o", "-", "-f", "png"],
+        input=photo,
+        capture_output=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    (work / "out.png").write_bytes(result.stdout)
+    np.testing.assert_array_equal(
+        pixels(work / "out.png"), pool(pixels(work / "rocket.jpg"), "max")
+    )
+
+
+def test_standard_input_to_the_output_folder(work: Path) -> None:
+    with (work / "astronaut.png").open("rb") as stdin:
+        result = subprocess.run(
+            [sys.executable, "-m", "poolcli", "avg", "-", "--json"],
+            stdin=stdin,
+            capture_output=True,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["outputs"][0]["path"] == "poolimg-out/stdin_avg_k2_s2_p1.png"
