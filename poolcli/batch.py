@@ -23,9 +23,10 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
+from .bands import cpu_count
 from .errors import ParameterError, PoolError
-from .geometry import PoolSpec, plan_passes, wxh
-from .images import IMAGE_SUFFIXES, SaveOptions
+from .geometry import PoolSpec, plan_passes, size_text
+from .images import COMMON_FORMATS, IMAGE_SUFFIXES, SaveOptions, extension_for
 from .sheet import SheetStyle
 
 if TYPE_CHECKING:
@@ -268,13 +269,6 @@ def _walk(root: Path, recursive: bool, excluded: Path | None, skipped: list[str]
 # -------------------------------------------------------------------------------- names
 
 
-def _geometry_text(value: object) -> str:
-    if isinstance(value, tuple):
-        rows, cols = value
-        return str(rows) if rows == cols else wxh(rows, cols)
-    return str(value)
-
-
 def default_template(spec: PoolSpec) -> str:
     padding = "" if spec.padding == "valid" else "_{padding}"
     return "{stem}_{mode}_k{size}_s{stride}" + padding + "_p{pass}.{ext}"
@@ -295,7 +289,12 @@ def check_template(template: str) -> None:
 
 
 def output_name(
-    source: Source, job: Job, ext: str, index: int | str, size: tuple[Any, Any]
+    source: Source,
+    job: Job,
+    ext: str,
+    index: int | str,
+    size: tuple[Any, Any],
+    template: str | None = None,
 ) -> Path:
     """Where pass ``index`` of ``source`` is written (``size`` is its width, height)."""
     spec = job.spec
@@ -304,15 +303,15 @@ def output_name(
         "stem": source.stem,
         "ext": ext,
         "mode": spec.mode,
-        "size": _geometry_text(spec.size),
-        "stride": _geometry_text(stride),
+        "size": size_text(spec.size, short=True),
+        "stride": size_text(stride, short=True),
         "padding": str(spec.padding),
         "pass": index,
         "width": size[0],
         "height": size[1],
     }
-    name = (job.name or default_template(spec)).format(**values)
-    if job.output_kind == "file":
+    name = (template or job.name or default_template(spec)).format(**values)
+    if job.output_kind == "file" and template is None:
         return Path(job.output or "")
     return job.folder / source.rel.parent / name
 
@@ -324,14 +323,8 @@ def sheet_path(source: Source, job: Job) -> Path:
     if job.output_kind == "file":
         output = Path(job.output or "")
         return output.with_name(f"{output.stem}_sheet.png")
-    spec = job.spec
-    stride = spec.size if spec.stride is None else spec.stride
-    padding = "" if spec.padding == "valid" else f"_{spec.padding}"
-    name = (
-        f"{source.stem}_{spec.mode}_k{_geometry_text(spec.size)}_s{_geometry_text(stride)}"
-        f"{padding}_sheet.png"
-    )
-    return job.folder / source.rel.parent / name
+    template = default_template(job.spec).replace("_p{pass}.{ext}", "_sheet.png")
+    return output_name(source, job, "png", 0, (0, 0), template)
 
 
 def find_collisions(sources: Sequence[Source], job: Job) -> list[str]:
@@ -354,16 +347,11 @@ def find_collisions(sources: Sequence[Source], job: Job) -> list[str]:
 
 def _extension(source: Source, job: Job, format_name: str | None = None) -> str:
     if job.save.format:
-        return _FORMAT_EXTENSIONS.get(job.save.format.upper(), job.save.format.lower())
-    suffix = Path(source.path).suffix.lower().lstrip(".")
-    if source.path == "-" or suffix not in _WRITABLE_EXTENSIONS:
-        return _FORMAT_EXTENSIONS.get(format_name or "", "png")
-    return suffix
-
-
-_FORMAT_EXTENSIONS = {"JPEG": "jpg", "JPG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tif"}
-_FORMAT_EXTENSIONS |= {"TIF": "tif", "GIF": "gif", "BMP": "bmp"}
-_WRITABLE_EXTENSIONS = {"jpg", "jpeg", "png", "webp", "tif", "tiff", "gif", "bmp"}
+        return extension_for(job.save.format)
+    suffix = Path(source.path).suffix.lower()
+    if source.path == "-" or suffix not in COMMON_FORMATS:
+        return extension_for(format_name or "PNG")
+    return suffix.lstrip(".")
 
 
 # ------------------------------------------------------------------------------ running
@@ -558,13 +546,6 @@ def _worker_run(source: Source, job: Job, threads: int) -> Result:
         os._exit(EXIT_INTERRUPTED)
     finally:
         _in_job = False
-
-
-def cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def run_batch(

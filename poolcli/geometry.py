@@ -25,6 +25,20 @@ MODES: tuple[str, ...] = ("max", "avg", "min", "stride")
 PADDINGS: tuple[str, ...] = ("valid", "same", "ceil")
 
 
+def size_text(value: object, *, short: bool = False) -> str:
+    """A size or stride as the command line writes it, width first.
+
+    >>> size_text(3), size_text(3, short=True), size_text((2, 3)), size_text((2, 2), short=True)
+    ('3x3', '3', '3x2', '2')
+    """
+    if isinstance(value, int):
+        value = (value, value)
+    if isinstance(value, tuple):
+        rows, cols = value
+        return str(rows) if short and rows == cols else wxh(rows, cols)
+    return str(value)
+
+
 def wxh(rows: int, cols: int) -> str:
     return f"{cols}x{rows}"
 
@@ -263,14 +277,21 @@ def output_shape(
     >>> output_shape((7, 7), size=3, stride=2, padding="same")
     (4, 4)
     """
-    geom = geometry((int(shape[0]), int(shape[1])), size, stride, padding)
+    return checked_geometry((int(shape[0]), int(shape[1])), size, stride, padding).output_shape
+
+
+def checked_geometry(
+    shape: tuple[int, int], size: Size, stride: object, padding: object
+) -> PassGeometry:
+    """The geometry of one pass, or a ParameterError saying why the image is too small."""
+    geom = geometry(shape, size, stride, padding)
     if geom is None:
         need = _min_input(size, stride, padding)
         raise ParameterError(
             f"size {wxh(*_pair(size, 'size'))} needs at least {wxh(*need)} pixels "
             f"with padding {padding!r}, but the image is {wxh(shape[0], shape[1])}"
         )
-    return geom.output_shape
+    return geom
 
 
 def plan_passes(

@@ -353,7 +353,7 @@ _WRITABLE: dict[str, set[str]] = {
 
 # The common formats, so that naming one does not cost Image.init(), which imports every
 # Pillow plugin (40 ms, a tenth of a whole one-photo run).
-_COMMON_FORMATS = {
+COMMON_FORMATS = {
     ".jpg": "JPEG",
     ".jpeg": "JPEG",
     ".jpe": "JPEG",
@@ -372,6 +372,24 @@ _PLUGINS = {
     "GIF": "Gif",
     "BMP": "Bmp",
 }
+_EXTENSIONS = {
+    "JPEG": "jpg",
+    "PNG": "png",
+    "WEBP": "webp",
+    "TIFF": "tif",
+    "GIF": "gif",
+    "BMP": "bmp",
+}
+
+
+def extension_for(fmt: str) -> str:
+    """The usual file extension (no dot) of a format named as ``--format`` takes it.
+
+    >>> extension_for("jpeg"), extension_for("TIF"), extension_for("qoi")
+    ('jpg', 'tif', 'qoi')
+    """
+    name = {"JPG": "JPEG", "TIF": "TIFF"}.get(fmt.upper(), fmt.upper())
+    return _EXTENSIONS.get(name, fmt.lower())
 
 
 def format_for(path: str | os.PathLike[str], explicit: str | None = None) -> str:
@@ -387,7 +405,7 @@ def format_for(path: str | os.PathLike[str], explicit: str | None = None) -> str
         name = explicit.upper()
         name = {"JPG": "JPEG", "TIF": "TIFF"}.get(name, name)
     else:
-        name = _COMMON_FORMATS.get(suffix, "")
+        name = COMMON_FORMATS.get(suffix, "")
     if name in _PLUGINS:
         importlib.import_module(f"PIL.{_PLUGINS[name]}ImagePlugin")
         return name

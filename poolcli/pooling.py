@@ -14,7 +14,7 @@ import numpy as np
 
 from .bands import pool_planar
 from .errors import ParameterError
-from .geometry import MODES, Mode, Padding, Size, geometry, output_shape, plan_passes, wxh
+from .geometry import MODES, Mode, Padding, Size, checked_geometry, plan_passes, wxh
 from .layout import deinterleave, interleave
 
 DTYPES: tuple[np.dtype, ...] = tuple(
@@ -43,7 +43,17 @@ def _as_planar(
     return deinterleave(arr, threads=threads), lambda out: interleave(out, threads=threads)
 
 
-def _check_image(image: object) -> np.ndarray:
+def _prepare(
+    image: object, mode: str, channel_axis: int, threads: int | None
+) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """Check the arguments pool() and pool_passes() share; the image as planar, and the way
+    back to its layout."""
+    if mode not in MODES:
+        raise ParameterError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if threads is not None and (
+        not isinstance(threads, int) or isinstance(threads, bool) or threads < 1
+    ):
+        raise ParameterError(f"threads must be None (all cores) or at least 1, not {threads!r}")
     arr = np.asarray(image)
     if arr.dtype not in DTYPES:
         names = ", ".join(str(d) for d in DTYPES)
@@ -51,14 +61,10 @@ def _check_image(image: object) -> np.ndarray:
             f"image dtype {arr.dtype} is not supported; use one of {names} "
             f"(for example image.astype(np.float32))"
         )
-    return arr
-
-
-def _check_threads(threads: int | None) -> None:
-    if threads is not None and (
-        not isinstance(threads, int) or isinstance(threads, bool) or threads < 1
-    ):
-        raise ParameterError(f"threads must be None (all cores) or at least 1, not {threads!r}")
+    planar, restore = _as_planar(arr, channel_axis, threads)
+    if min(planar.shape[1:]) < 1:
+        raise ParameterError(f"the image is empty ({wxh(*planar.shape[1:])} pixels)")
+    return planar, restore
 
 
 def pool(
@@ -121,17 +127,8 @@ def pool(
     >>> pool(x, "min", size="global")
     array([[0]], dtype=uint8)
     """
-    if mode not in MODES:
-        raise ParameterError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    _check_threads(threads)
-    arr = _check_image(image)
-    planar, restore = _as_planar(arr, channel_axis, threads)
-    shape = planar.shape[1:]
-    if min(shape) < 1:
-        raise ParameterError(f"the image is empty ({wxh(*shape)} pixels)")
-    output_shape(shape, size, stride, padding)  # raises with a clear message if it cannot run
-    geom = geometry(shape, size, stride, padding)
-    assert geom is not None
+    planar, restore = _prepare(image, mode, channel_axis, threads)
+    geom = checked_geometry(planar.shape[1:], size, stride, padding)
     return restore(pool_planar(planar, mode, geom, threads))
 
 
@@ -157,11 +154,7 @@ def pool_passes(
     >>> [p.tolist() for p in pool_passes(x, "max", passes=2, size=2)][-1]
     [[27, 31], [59, 63]]
     """
-    if mode not in MODES:
-        raise ParameterError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    _check_threads(threads)
-    arr = _check_image(image)
-    planar, restore = _as_planar(arr, channel_axis, threads)
+    planar, restore = _prepare(image, mode, channel_axis, threads)
     plan = plan_passes(planar.shape[1:], passes, size, stride, padding)
 
     def run() -> Iterator[np.ndarray]:

@@ -204,21 +204,13 @@ def grid(
 def describe(spec: object, *, mode: bool = True, geometry: bool = True) -> str:
     """``max  size 2x2  stride 2x2  padding valid`` for a PoolSpec (W x H, as on the CLI);
     ``mode`` and ``geometry`` leave out what all rows of a comparison do not share."""
-    from .geometry import PoolSpec, wxh
+    from .geometry import PoolSpec, size_text
 
     assert isinstance(spec, PoolSpec)
-
-    def geometry_text(value: object) -> str:
-        if isinstance(value, int):
-            return f"{value}x{value}"
-        if isinstance(value, tuple):
-            return wxh(*value)
-        return str(value)
-
     stride = spec.size if spec.stride is None else spec.stride
     parts: list[str] = [spec.mode] if mode else []
     if geometry:
-        parts += [f"size {geometry_text(spec.size)}", f"stride {geometry_text(stride)}"]
+        parts += [f"size {size_text(spec.size)}", f"stride {size_text(stride)}"]
     parts.append(f"padding {spec.padding}")
     return "  ".join(parts)
 
