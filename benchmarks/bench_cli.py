@@ -86,6 +86,13 @@ def main() -> None:
     if poolimg is None:
         sys.exit("install poolimg first: pip install .")
     magick, vips = imagemagick(), shutil.which("vips")
+    # `pip install .` leaves compiled bytecode; an editable install on a machine with
+    # PYTHONDONTWRITEBYTECODE set would recompile poolcli on every call. Time what users run.
+    import poolcli
+
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(Path(poolcli.__file__).parent)], check=True
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
