@@ -29,6 +29,24 @@ def median_ms(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(times) * 1e3
 
 
+def paired_speedup(slow: Callable[[], object], fast: Callable[[], object], repeat: int) -> float:
+    """Median of ``time(slow) / time(fast)`` over ``repeat`` pairs run back to back.
+
+    On a shared machine the load drifts between two separate series of runs; timing the
+    two in alternation and taking the ratio of each pair cancels most of that drift.
+    """
+    slow(), fast()
+    ratios = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        slow()
+        middle = time.perf_counter()
+        fast()
+        end = time.perf_counter()
+        ratios.append((middle - start) / (end - middle))
+    return statistics.median(ratios)
+
+
 def photo_24mp() -> Image.Image:
     """A real photo upscaled to 6000x4000, so pixel statistics are a photo's, not noise's."""
     with Image.open(SAMPLES / "coffee.png") as im:

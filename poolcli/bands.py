@@ -117,25 +117,32 @@ def _reduce(
     n = dst.shape[axis]
     full = all(d.start == 0 and d.stop == n for d, _ in sources)
     loop = np.promote_types(sources[0][1].dtype, dst.dtype)
-    work = dst
-    if loop != dst.dtype and (len(sources) > 2 or not full):
-        assert wide is not None and wide.dtype == loop
-        work = wide
     if not full:
         # Some windows overhang the image: start from the identity and let each offset reduce
         # into the outputs it really reaches.
+        work = dst if loop == dst.dtype else wide
+        assert work is not None and work.dtype == loop
         work.fill(fill)
         for d, src in sources:
             view = _along(work, axis, d)
             ufunc(view, src, out=view, dtype=loop, casting="unsafe")
-    elif len(sources) == 1:
-        np.copyto(work, sources[0][1], casting="unsafe")
-    else:
-        ufunc(sources[0][1], sources[1][1], out=work, dtype=loop, casting="unsafe")
-        for _, src in sources[2:]:
-            ufunc(work, src, out=work, dtype=loop, casting="unsafe")
-    if work is not dst:
-        np.copyto(dst, work, casting="unsafe")
+        if work is not dst:
+            np.copyto(dst, work, casting="unsafe")
+        return
+    if len(sources) == 1:
+        np.copyto(dst, sources[0][1], casting="unsafe")
+        return
+    # Every step but the last into `wide` when dst is narrower; the last casts into dst.
+    work = dst if loop == dst.dtype or len(sources) == 2 else wide
+    assert work is not None
+    first, *middle, last = (src for _, src in sources)
+    if not middle:
+        ufunc(first, last, out=dst, dtype=loop, casting="unsafe")
+        return
+    ufunc(first, middle[0], out=work, dtype=loop, casting="unsafe")
+    for src in middle[1:]:
+        ufunc(work, src, out=work, dtype=loop, casting="unsafe")
+    ufunc(work, last, out=dst, dtype=loop, casting="unsafe")
 
 
 def _column_sources(
