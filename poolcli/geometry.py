@@ -333,9 +333,14 @@ def plan_passes(
             break
         if geom is None:
             need = _min_input(size, stride, padding)
+            fit = (
+                f"at most {len(plan)} pass{'' if len(plan) == 1 else 'es'} fit"
+                if plan
+                else "no pass fits"
+            )
             raise ParameterError(
                 f"pass {len(plan) + 1} needs at least {wxh(*need)} pixels but gets "
-                f"{wxh(*current)}; at most {len(plan)} pass{'' if len(plan) == 1 else 'es'} fit"
+                f"{wxh(*current)}; {fit}"
             )
         plan.append(geom)
         current = geom.output_shape

@@ -343,7 +343,7 @@ def to_image(planar: np.ndarray, mode: str, threads: int | None = None) -> Image
 # Modes each format writes as they are (after RGBX, which stands for RGB, is named RGB).
 _WRITABLE: dict[str, set[str]] = {
     "JPEG": {"L", "RGB", "RGBX", "CMYK"},
-    "PNG": {"L", "LA", "RGB", "RGBA", "I;16", "I"},
+    "PNG": {"L", "LA", "RGB", "RGBA", "I;16"},
     "WEBP": {"RGB", "RGBA"},
     "GIF": {"L", "RGB", "RGBA"},
     "BMP": {"L", "RGB", "RGBA"},
@@ -446,6 +446,8 @@ def _fit(image: Image.Image, fmt: str, options: SaveOptions) -> tuple[Image.Imag
         flat = Image.new("RGB", image.size, options.background)
         flat.paste(image.convert("RGBA"), mask=image.getchannel("A"))
         return flat.convert(colour), f"alpha flattened onto {_hex(options.background)} for {fmt}"
+    if mode == "I" and "I;16" in writable:
+        return _to_16bit(image), f"32-bit integer clipped to 16-bit for {fmt}"
     if mode in ("I;16", "I", "F"):
         return _to_8bit(image), f"{_depth(mode)} reduced to 8-bit for {fmt}"
     if mode == "L":
@@ -459,6 +461,12 @@ def _hex(colour: tuple[int, int, int]) -> str:
 
 def _depth(mode: str) -> str:
     return {"I;16": "16-bit", "I": "32-bit integer", "F": "32-bit float"}[mode]
+
+
+def _to_16bit(image: Image.Image) -> Image.Image:
+    """32-bit integers clipped to 0..65535."""
+    values = np.clip(np.asarray(image), 0, 65535).astype(np.uint16)
+    return Image.frombuffer("I;16", image.size, values, "raw", "I;16", 0, 1)
 
 
 def _to_8bit(image: Image.Image) -> Image.Image:

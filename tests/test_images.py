@@ -347,3 +347,11 @@ class TestBadInput:
 
         monkeypatch.setattr(Path, "open", refuse)
         self.check(path, "permission denied")
+
+
+def test_32_bit_integers_to_png_are_clipped_to_16_bit_with_a_warning(tmp_path: Path) -> None:
+    values = np.array([[[-5, 300, 70000]]], np.int32)
+    notes = save(Picture([values], "I"), tmp_path / "x.png")
+    assert notes == ["32-bit integer clipped to 16-bit for PNG"]
+    with Image.open(tmp_path / "x.png") as out:
+        assert np.asarray(out).tolist() == [[0, 300, 65535]]
