@@ -90,6 +90,11 @@ class Job:
     def folder(self) -> Path:
         return Path(self.output or DEFAULT_OUTPUT) if self.output_kind == "folder" else Path(".")
 
+    @property
+    def writes_to(self) -> Path | None:
+        """The output folder, whose files must never be taken as inputs; None if none."""
+        return self.folder if self.output_kind == "folder" and self.write_images else None
+
 
 @dataclass
 class Output:
@@ -197,23 +202,24 @@ def expand_inputs(
     """
     inputs = Inputs()
     excluded = _real(exclude) if exclude is not None else None
+
+    def add_file(given: str, rel: Path) -> None:
+        if excluded is not None and _inside(_real(Path(given)), excluded):
+            inputs.skipped.append(f"{given}: inside the output folder")
+        else:
+            inputs.sources.append(Source(given, rel))
+
     for given in listed:
         path = Path(given)
-        if excluded is not None and _inside(_real(path), excluded):
-            inputs.skipped.append(f"{given}: inside the output folder")
-            continue
         keeps_tree = not path.is_absolute() and ".." not in path.parts
-        inputs.sources.append(Source(given, path if keeps_tree else Path(path.name)))
+        add_file(given, path if keeps_tree else Path(path.name))
     for given in paths:
         if given == "-":
             inputs.sources.append(Source("-", Path("stdin")))
             continue
         path = Path(given)
         if not path.is_dir():
-            if excluded is not None and _inside(_real(path), excluded):
-                inputs.skipped.append(f"{given}: inside the output folder")
-                continue
-            inputs.sources.append(Source(given, Path(path.name)))
+            add_file(given, Path(path.name))
             continue
         for file in _walk(path, recursive, excluded, inputs.skipped):
             inputs.sources.append(Source(str(file), file.relative_to(path)))
@@ -614,9 +620,7 @@ def process(
     the same file; every other problem is recorded in the report.
     """
     job = Job(spec, output=output, **options)
-    sources = expand_inputs(
-        paths, recursive=recursive, exclude=job.folder if job.output_kind == "folder" else None
-    )
+    sources = expand_inputs(paths, recursive=recursive, exclude=job.writes_to)
     return run_batch(sources.sources, job, jobs=jobs, on_result=on_result)
 
 

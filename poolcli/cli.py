@@ -417,8 +417,7 @@ def _run(
 ) -> int:
     from .batch import expand_inputs, run_batch
 
-    exclude = job.folder if job.output_kind == "folder" and job.write_images else None
-    inputs = expand_inputs(paths, recursive=recursive, exclude=exclude, listed=listed)
+    inputs = expand_inputs(paths, recursive=recursive, exclude=job.writes_to, listed=listed)
     for note in inputs.skipped:
         term.detail(f"skipped {note}")
     if not inputs.sources:
@@ -462,24 +461,12 @@ def _show(term: Terminal, job: Job, result: Result, progress: _Progress) -> None
         term.detail(f"wrote {out.path} ({out.width}x{out.height}, {out.bytes} bytes)")
 
 
-_CHANNEL_NAMES = {
-    "L": "L",
-    "LA": "LA",
-    "RGB": "RGB",
-    "RGBA": "RGBA",
-    "CMYK": "CMYK",
-    "I;16": "L",
-    "I": "I",
-    "F": "F",
-}
-
-
 def _print_global(result: Result) -> None:
     from rich.console import Console
     from rich.table import Table
 
     assert result.values is not None and result.channels is not None
-    names = _CHANNEL_NAMES.get(result.channels, result.channels)
+    names = "L" if result.channels == "I;16" else result.channels  # a letter a channel
     table = Table(title=f"{result.input} ({result.channels})", title_justify="left")
     table.add_column("channel")
     for mode in result.values:
