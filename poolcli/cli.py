@@ -21,7 +21,7 @@ from . import __version__
 from .errors import PoolError
 
 if TYPE_CHECKING:
-    from .batch import Job, Report, Result
+    from .batch import Job, Output, Report, Result
     from .geometry import PoolSpec
 
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
@@ -494,9 +494,7 @@ def _summarise(term: Terminal, job: Job, report: Report, skipped_files: int) -> 
                     "error": None,
                 }
             )
-        term.info(
-            f"wrote contact sheet {report.sheet.path} ({report.sheet.width}x{report.sheet.height})"
-        )
+        _said_sheet(term, report.sheet)
     if report.interrupted:
         term.error(
             f"interrupted after {report.done} of {len(report.results)} inputs; no partial file left"
@@ -505,17 +503,27 @@ def _summarise(term: Terminal, job: Job, report: Report, skipped_files: int) -> 
     if not job.write_images or job.output_kind == "stdout":
         return
     where = job.output if job.output_kind == "file" else f"{job.folder}{os.sep}"
-    images = f"{report.written} image{'' if report.written == 1 else 's'}"
     if len(report.results) == 1:
-        if not report.failed:  # a failure has said so already
-            term.info(f"wrote {images} to {where}")
+        if report.failed:  # the failure has said so already
+            return
+        outputs = report.results[0].outputs
+        passes = sum(o.kind == "pass" for o in outputs)
+        if passes:
+            term.info(f"wrote {passes} image{'' if passes == 1 else 's'} to {where}")
+        for sheet in (o for o in outputs if o.kind == "sheet"):
+            _said_sheet(term, sheet)
         return
+    images = f"{report.written} image{'' if report.written == 1 else 's'}"
     parts = [f"{report.done} done"]
     if report.failed:
         parts.append(f"{report.failed} failed")
     if report.skipped or skipped_files:
         parts.append(f"{report.skipped + skipped_files} skipped")
     term.info(f"{', '.join(parts)}; wrote {images} to {where} in {report.seconds:.1f} s")
+
+
+def _said_sheet(term: Terminal, sheet: Output) -> None:
+    term.info(f"wrote contact sheet {sheet.path} ({sheet.width}x{sheet.height})")
 
 
 class _Progress:

@@ -42,6 +42,10 @@ def enlarge(pixels: np.ndarray, factor: int) -> np.ndarray:
 def test_sheet_size_and_every_cell_is_the_crisp_enlargement_of_its_pass(work: Path) -> None:
     result = run("max", "astronaut.png", "-n", "3", "--sheet")
     assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[0] == "wrote 3 images to poolimg-out/"
+    assert result.stderr.splitlines()[1].startswith(
+        "wrote contact sheet poolimg-out/astronaut_max_k2_s2_sheet.png ("
+    )
     sheet = read("poolimg-out/astronaut_max_k2_s2_sheet.png")
     style = SheetStyle()  # cell 512: the 512x512 photo is shown at its own size
     gap, line = style.gap, style.line
@@ -61,6 +65,7 @@ def test_sheet_size_and_every_cell_is_the_crisp_enlargement_of_its_pass(work: Pa
 def test_sheet_only_writes_just_the_sheet_with_the_cell_cap(work: Path) -> None:
     result = run("avg", "rocket.jpg", "-n", "2", "--sheet-only", "--cell", "320", "--json")
     assert result.exit_code == 0
+    assert result.stderr.startswith("wrote contact sheet poolimg-out/rocket_avg_k2_s2_sheet.png")
     written = sorted(p.name for p in Path("poolimg-out").iterdir())
     assert written == ["rocket_avg_k2_s2_sheet.png"]
     style = SheetStyle(cell=320)
