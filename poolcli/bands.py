@@ -23,6 +23,7 @@ import numpy as np
 
 from .errors import ParameterError
 from .geometry import Axis, PassGeometry
+from .windows import few_windows, pool_by_window, settle_zero_signs
 
 # Bytes of row-reduced data per band. Smaller bands stay in a core's L2 cache but cost more
 # numpy calls, and with two threads more GIL hand-offs; on a 24-MP photo 2 MiB was fastest
@@ -159,15 +160,10 @@ def _column_sources(
     """
     taps = cols.taps(0, cols.out)
     itemsize = band.dtype.itemsize
-    if not (
-        cols.s == 2
-        and band.dtype.kind == "u"
-        and itemsize <= 4
-        and band.strides[-1] == itemsize
-        and band.shape[-1] % 2 == 0
-    ):
+    split_dtype = _split_dtype(band, cols)
+    if split_dtype is None:
         return None, [(d, band[:, :, s]) for d, s in taps]
-    wide = band.view(np.dtype(f"u{2 * itemsize}"))
+    wide = band.view(split_dtype)
     low = scratch.get("low", wide.shape, wide.dtype)
     high = scratch.get("high", wide.shape, wide.dtype)
     mask, shift = (1 << (8 * itemsize)) - 1, 8 * itemsize
@@ -183,6 +179,21 @@ def _column_sources(
         plane = even if s.start % 2 == 0 else odd
         sources.append((d, plane[:, :, first : first + d.stop - d.start]))
     return split, sources
+
+
+def _split_dtype(band: np.ndarray, cols: Axis) -> np.dtype | None:
+    """The dtype of the even and odd column planes :func:`_column_sources` splits ``band``
+    into, or None where it reads the band's columns as they are."""
+    itemsize = band.dtype.itemsize
+    if (
+        cols.s == 2
+        and band.dtype.kind == "u"
+        and itemsize <= 4
+        and band.strides[-1] == itemsize
+        and band.shape[-1] % 2 == 0
+    ):
+        return np.dtype(f"u{2 * itemsize}")
+    return None
 
 
 def _divide_rounded(sums: np.ndarray, counts: int | np.ndarray, dst: np.ndarray) -> None:
@@ -215,7 +226,9 @@ class _Bands:
             self.counts = np.outer(geom.rows.counts(), geom.cols.counts())
         if mode == "avg" and x.dtype.kind == "f":
             return
-        acc = accumulator(x.dtype, self.rows.k * self.cols.k) if mode == "avg" else x.dtype
+        # A window holds at most n real cells along an axis, however wide it is.
+        cells = min(self.rows.k, self.rows.n) * min(self.cols.k, self.cols.n)
+        acc = accumulator(x.dtype, cells) if mode == "avg" else x.dtype
         # rows.k == 1: each window has one row, which the column pass reads in place.
         self.in_place = self.rows.k == 1 and mode != "avg"
         self.split: Callable[[], None] | None = None
@@ -223,7 +236,10 @@ class _Bands:
             band = scratch.get("rows", (channels, n, width + width % 2), acc)
             self.band = band[:, :, :width]
             self.split, self.col_sources = _column_sources(band, self.cols, scratch)
-        plane = self.col_sources[0][1].dtype if not self.in_place else x.dtype
+        if not self.in_place:
+            plane = self.col_sources[0][1].dtype
+        else:  # the column pass reads x's rows, split into planes or as they are
+            plane = _split_dtype(x, self.cols) or x.dtype
         self.sums = scratch.get("sums", (channels, n, self.cols.out), plane)
         self.wide = scratch.get("wide", (channels, n, self.cols.out), plane)
 
@@ -293,10 +309,19 @@ def _as_slice(index: np.ndarray) -> slice | np.ndarray:
 def pool_planar(x: np.ndarray, mode: str, geom: PassGeometry, threads: int | None) -> np.ndarray:
     """One pass over planar ``x`` (C, H, W) with checked geometry; a new planar array."""
     rows, cols = geom.rows, geom.cols
-    out = np.empty((x.shape[0], rows.out, cols.out), x.dtype)
     if mode == "stride":
-        out[...] = x[:, _as_slice(rows.firsts())][:, :, _as_slice(cols.firsts())]
-        return out
+        return x[:, _as_slice(rows.firsts())][:, :, _as_slice(cols.firsts())].copy()
+    if few_windows(mode, x, geom):
+        out = pool_by_window(x, mode, geom)
+    else:
+        out = _pool_banded(x, mode, geom, threads)
+    settle_zero_signs(x, out, mode, geom)
+    return out
+
+
+def _pool_banded(x: np.ndarray, mode: str, geom: PassGeometry, threads: int | None) -> np.ndarray:
+    rows, cols = geom.rows, geom.cols
+    out = np.empty((x.shape[0], rows.out, cols.out), x.dtype)
     itemsize = max(x.dtype.itemsize, 2)
     band = max(1, BAND_BYTES // (x.shape[0] * x.shape[2] * itemsize))
 

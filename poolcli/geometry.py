@@ -23,6 +23,12 @@ Size: TypeAlias = int | tuple[int, int] | Literal["global"]
 
 MODES: tuple[str, ...] = ("max", "avg", "min", "stride")
 PADDINGS: tuple[str, ...] = ("valid", "same", "ceil")
+# No image has a side this long (the pixel limit stops far sooner); a larger size or stride is
+# a typo, refused at once rather than carried into arithmetic that would need to be wider.
+LARGEST = 2**31 - 1
+# More passes than this is a typo too (a 2-pixel window halves an image in at most 31 passes;
+# windows that do not shrink it repeat a filter, where a few dozen passes are a lot).
+MAX_PASSES = 10_000
 
 
 def size_text(value: object, *, short: bool = False) -> str:
@@ -92,7 +98,11 @@ class Axis:
         input cell, ``src`` selects those input cells. Offsets that reach no output are left out.
         """
         result = []
-        for j in range(self.k):
+        # Only the offsets that reach a real cell of some output in lo:hi: with padding a
+        # window may be far wider than the image, and the loop must not grow with it.
+        j_lo = max(0, self.before - (hi - 1) * self.s)
+        j_hi = min(self.k, self.n + self.before - lo * self.s)
+        for j in range(j_lo, j_hi):
             first = max(lo, -((j - self.before) // self.s))  # ceil((before - j) / s)
             last = min(hi, (self.n - 1 + self.before - j) // self.s + 1)
             if last <= first:
@@ -126,6 +136,8 @@ def _pair(value: object, name: str) -> tuple[int, int]:
         raise ParameterError(f"{name} must be an int or a (rows, cols) pair of ints, not {value!r}")
     if min(pair) < 1:
         raise ParameterError(f"{name} must be at least 1, not {value!r}")
+    if max(pair) > LARGEST:
+        raise ParameterError(f"{name} must be at most {LARGEST}, not {value!r}")
     return pair
 
 
@@ -153,11 +165,13 @@ def _check_padding(padding: object, size: tuple[int, int]) -> Padding:
             )
         return padding  # type: ignore[return-value]
     if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool):
-        limit = min(size) - 1
+        # PyTorch's rule: at most half the window, so no window is all padding and a pass
+        # never makes an image larger than it was.
+        limit = min(size) // 2
         if not 0 <= padding <= limit:
             raise ParameterError(
-                f"padding {padding} must be between 0 and the window size minus 1 "
-                f"({limit} for size {wxh(*size)})"
+                f"padding {padding} must be between 0 and half the window "
+                f"({limit} for size {wxh(*size)}), as in PyTorch"
             )
         return int(padding)
     raise ParameterError(f"padding must be 'valid', 'same', 'ceil' or an int, not {padding!r}")
@@ -189,20 +203,34 @@ class PoolSpec:
         if self.passes != "all" and (
             not isinstance(self.passes, (int, np.integer))
             or isinstance(self.passes, bool)
-            or self.passes < 1
+            or not 1 <= self.passes <= MAX_PASSES
         ):
             raise ParameterError(
-                f"passes must be a whole number of at least 1 or 'all', not {self.passes!r}"
+                f"passes must be a whole number from 1 to {MAX_PASSES} or 'all', "
+                f"not {self.passes!r}"
             )
+
+
+class PlanError(ParameterError):
+    """A run whose passes do not all fit; ``fits`` holds the passes that do, in order."""
+
+    def __init__(self, message: str, fits: Sequence[PassGeometry]) -> None:
+        super().__init__(message)
+        self.fits = list(fits)
 
 
 @dataclass(frozen=True)
 class PassGeometry:
-    """Where the windows of one pass fall: ``rows`` and ``cols`` are the :class:`Axis` of each."""
+    """Where the windows of one pass fall: ``rows`` and ``cols`` are the :class:`Axis` of each.
+
+    ``whole`` marks ``size="global"``: one window over the image, whose float average is
+    accumulated in float64 (the error of ``np.mean``), not in PyTorch's running float32 sum.
+    """
 
     index: int
     rows: Axis
     cols: Axis
+    whole: bool = False
 
     @property
     def input_shape(self) -> tuple[int, int]:
@@ -218,7 +246,8 @@ def geometry(
 ) -> PassGeometry | None:
     rows, cols = shape
     if size == "global":
-        return PassGeometry(index, Axis(rows, rows, rows, 0, 1), Axis(cols, cols, cols, 0, 1))
+        rows_axis, cols_axis = Axis(rows, rows, rows, 0, 1), Axis(cols, cols, cols, 0, 1)
+        return PassGeometry(index, rows_axis, cols_axis, whole=True)
     k = _pair(size, "size")
     s = k if stride is None else _pair(stride, "stride")
     pad = _check_padding(padding, k)
@@ -228,6 +257,17 @@ def geometry(
     return PassGeometry(index, ra, ca)
 
 
+def _min_cells(k: int, s: int, padding: Padding) -> int:
+    """The fewest input cells along an axis on which ``_axis`` places at least one window."""
+    if padding == "valid":
+        return k
+    if padding == "same":
+        return 1
+    if padding == "ceil":  # ceil((n - k) / s) >= 0
+        return max(1, k - s + 1)
+    return max(1, k - 2 * int(padding))
+
+
 def _min_input(size: Size, stride: object, padding: object) -> tuple[int, int]:
     """The smallest (rows, cols) on which one pass can run."""
     if size == "global":
@@ -235,10 +275,7 @@ def _min_input(size: Size, stride: object, padding: object) -> tuple[int, int]:
     k = _pair(size, "size")
     s = k if stride is None else _pair(stride, "stride")
     pad = _check_padding(padding, k)
-    return tuple(  # type: ignore[return-value]
-        next(n for n in range(1, ki + 1) if _axis(n, ki, si, pad) is not None)
-        for ki, si in zip(k, s, strict=True)
-    )
+    return (_min_cells(k[0], s[0], pad), _min_cells(k[1], s[1], pad))
 
 
 def output_shape(
@@ -309,8 +346,10 @@ def plan_passes(
     Raises
     ------
     ParameterError
-        If a parameter is invalid or a pass would get an image smaller than its window; the
-        message names the pass and says how many fit.
+        If a parameter is invalid.
+    PlanError
+        If a pass would get an image smaller than its window; the message names the pass and
+        says how many fit, and ``fits`` holds them.
 
     Examples
     --------
@@ -319,7 +358,7 @@ def plan_passes(
     >>> plan_passes((4, 4), passes=3)
     Traceback (most recent call last):
     ...
-    poolcli.errors.ParameterError: pass 3 needs at least 2x2 pixels but gets 1x1; ...
+    poolcli.geometry.PlanError: pass 3 needs at least 2x2 pixels but gets 1x1; ...
     """
     PoolSpec("max", size, stride, padding, passes)  # validates the parameters
     current = (int(shape[0]), int(shape[1]))
@@ -338,15 +377,17 @@ def plan_passes(
                 if plan
                 else "no pass fits"
             )
-            raise ParameterError(
+            raise PlanError(
                 f"pass {len(plan) + 1} needs at least {wxh(*need)} pixels but gets "
-                f"{wxh(*current)}; {fit}"
+                f"{wxh(*current)}; {fit}",
+                plan,
             )
         plan.append(geom)
         current = geom.output_shape
     if not plan:
-        raise ParameterError(
+        raise PlanError(
             f"not even one pass fits: size {wxh(*_pair(size, 'size'))} needs at least "
-            f"{wxh(*_min_input(size, stride, padding))} pixels, the image is {wxh(*current)}"
+            f"{wxh(*_min_input(size, stride, padding))} pixels, the image is {wxh(*current)}",
+            plan,
         )
     return plan

@@ -71,3 +71,11 @@ def pool(image: np.ndarray, mode: str, k, s, padding, channel_axis: int = -1) ->
     if results[0] is None:
         return None
     return np.moveaxis(np.stack(results), 0, channel_axis)
+
+
+def assert_identical(got: np.ndarray, expected: np.ndarray) -> None:
+    """Equal dtype, shape and values, and for floats the same sign of every zero (which
+    ``assert_array_equal`` does not look at: it holds ``-0.0 == 0.0``)."""
+    np.testing.assert_array_equal(got, expected, strict=True)
+    if got.dtype.kind == "f":
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))

@@ -143,7 +143,7 @@ def test_a_bad_plan_writes_nothing_and_exits_2(work: Path) -> None:
         (["max", "astronaut.png", "-p", "full"], "--padding 'full': use valid, same, ceil"),
         (
             ["max", "astronaut.png", "-p", "2"],
-            "padding 2 must be between 0 and the window size minus 1",
+            "padding 2 must be between 0 and half the window",
         ),
         (["max", "astronaut.png", "--name", "{nope}.png"], "unknown field {nope}"),
         (["max", "astronaut.png", "-f", "doc"], "doc: not a format poolimg can write"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 
@@ -106,7 +107,7 @@ images = st.integers(1, 11).flatmap(
 )
 def test_core_equals_plain_python_reference(image, mode, k, s, padding, planar) -> None:
     stride = k if s is None else s
-    if isinstance(padding, int) and padding > min(k) - 1:
+    if isinstance(padding, int) and padding > min(k) // 2:
         with pytest.raises(ParameterError, match="padding"):
             pool(image, mode, size=k, stride=s, padding=padding)
         return
@@ -119,8 +120,7 @@ def test_core_equals_plain_python_reference(image, mode, k, s, padding, planar) 
             pool(image, mode, size=k, stride=s, padding=padding, channel_axis=axis)
         return
     got = pool(image, mode, size=k, stride=s, padding=padding, channel_axis=axis, threads=1)
-    assert got.dtype == image.dtype
-    np.testing.assert_array_equal(got, expected, strict=True)
+    reference.assert_identical(got, expected)
 
 
 @pytest.mark.parametrize("mode", ["max", "avg", "min", "stride"])
@@ -159,11 +159,13 @@ def test_avg_equals_pillow_reduce_on_a_photo(astronaut: np.ndarray, factor: int)
     np.testing.assert_array_equal(pool(astronaut, "avg", size=factor), expected)
 
 
-def test_avg_of_16_bit_and_float_images_on_a_photo(astronaut: np.ndarray) -> None:
-    x16 = astronaut.astype(np.uint16) * 257 + 3
-    np.testing.assert_array_equal(
-        pool(x16[:60, :60], "avg", size=3, stride=2),
-        reference.pool(x16[:60, :60], "avg", (3, 3), (2, 2), "valid"),
+@pytest.mark.parametrize("dtype", ["uint16", "int32", "float32", "float64"])
+def test_avg_of_deep_and_float_images_on_a_photo(astronaut: np.ndarray, dtype: str) -> None:
+    x = (astronaut[:60, :60].astype(np.float64) * 257.3 - 9000).astype(dtype, casting="unsafe")
+    if dtype == "uint16":
+        x = astronaut[:60, :60].astype(np.uint16) * 257 + 3
+    reference.assert_identical(
+        pool(x, "avg", size=3, stride=2), reference.pool(x, "avg", (3, 3), (2, 2), "valid")
     )
 
 
@@ -194,7 +196,10 @@ def test_all_passes_stops_when_the_image_stops_shrinking() -> None:
     [
         ({"size": 0}, "size must be at least 1"),
         ({"stride": -1}, "stride must be at least 1"),
-        ({"size": 2, "padding": 2}, "padding 2 must be between 0 and the window size minus 1"),
+        ({"size": 2, "padding": 2}, "padding 2 must be between 0 and half the window"),
+        ({"size": 5, "padding": 3}, r"padding 3 must be between 0 and half the window \(2 for"),
+        ({"size": 2**31}, "size must be at most 2147483647"),
+        ({"size": (1, 9999999999)}, "size must be at most"),
         ({"padding": "full"}, "padding must be one of valid, same, ceil"),
         (
             {"size": 5},
@@ -234,10 +239,13 @@ def test_import_pulls_in_no_pillow_typer_or_rich() -> None:
     assert result.stdout.split() == ["False", "True"]
 
 
-class TestAgainstPyTorch:
-    torch = pytest.importorskip("torch")
-    F = torch.nn.functional
+@pytest.fixture(scope="module")
+def torch():
+    """PyTorch, the peer these tests compare with; only the tests that use it skip without it."""
+    return pytest.importorskip("torch")
 
+
+class TestAgainstPyTorch:
     @pytest.mark.parametrize("dtype", ["float32", "float64"])
     @pytest.mark.parametrize(
         ("k", "s", "pad", "ceil"),
@@ -250,14 +258,16 @@ class TestAgainstPyTorch:
             (5, 3, 0, True),
         ],
     )
-    def test_max_and_avg_equal_pytorch_bit_for_bit(self, astronaut, dtype, k, s, pad, ceil) -> None:
+    def test_max_and_avg_equal_pytorch_bit_for_bit(
+        self, torch, astronaut, dtype, k, s, pad, ceil
+    ) -> None:
         x = np.ascontiguousarray(astronaut[:301, :299].transpose(2, 0, 1)).astype(dtype) / 7.3
-        t = self.torch.from_numpy(x)[None]
+        t = torch.from_numpy(x)[None]
         padding = "ceil" if ceil and pad == 0 else pad
-        expected_max = self.F.max_pool2d(t, k, s, pad, ceil_mode=ceil)[0].numpy()
-        expected_avg = self.F.avg_pool2d(t, k, s, pad, ceil_mode=ceil, count_include_pad=False)[
-            0
-        ].numpy()
+        expected_max = torch.nn.functional.max_pool2d(t, k, s, pad, ceil_mode=ceil)[0].numpy()
+        expected_avg = torch.nn.functional.avg_pool2d(
+            t, k, s, pad, ceil_mode=ceil, count_include_pad=False
+        )[0].numpy()
         np.testing.assert_array_equal(
             pool(x, "max", k, s, padding, channel_axis=0), expected_max, strict=True
         )
@@ -265,13 +275,141 @@ class TestAgainstPyTorch:
             pool(x, "avg", k, s, padding, channel_axis=0), expected_avg, strict=True
         )
 
-    def test_min_is_minus_max_of_minus(self, astronaut) -> None:
+    def test_min_is_minus_max_of_minus(self, torch, astronaut) -> None:
         x = np.ascontiguousarray(astronaut.transpose(2, 0, 1)).astype(np.float32)
-        expected = -self.F.max_pool2d(-self.torch.from_numpy(x)[None], 3, 2, 1)[0].numpy()
+        expected = -torch.nn.functional.max_pool2d(-torch.from_numpy(x)[None], 3, 2, 1)[0].numpy()
         np.testing.assert_array_equal(pool(x, "min", 3, 2, 1, channel_axis=0), expected)
 
-    def test_nan_propagates_through_max_like_pytorch(self) -> None:
+    def test_nan_propagates_through_max_like_pytorch(self, torch) -> None:
         x = np.arange(16, dtype=np.float32).reshape(1, 4, 4)
         x[0, 1, 1] = np.nan
-        expected = self.F.max_pool2d(self.torch.from_numpy(x)[None], 2)[0].numpy()
+        expected = torch.nn.functional.max_pool2d(torch.from_numpy(x)[None], 2)[0].numpy()
         np.testing.assert_array_equal(pool(x, "max", 2, channel_axis=0), expected)
+
+    def test_signed_zeros_and_large_windows_equal_pytorch(self, torch) -> None:
+        rng = np.random.default_rng(7)
+        x = rng.choice(np.array([0.0, -0.0, -1.0, -2.0], np.float32), (2, 23, 31))
+        t = torch.from_numpy(x)[None]
+        for k, s in [(2, 2), (3, 1), ((1, 3), (1, 2)), ((23, 31), 1)]:
+            expected = torch.nn.functional.max_pool2d(t, k, s)[0].numpy()
+            reference.assert_identical(pool(x, "max", k, s, channel_axis=0), expected)
+        y = rng.random((3, 40, 3000), dtype=np.float32)
+        expected = torch.nn.functional.avg_pool2d(torch.from_numpy(y)[None], (40, 1000))[0].numpy()
+        reference.assert_identical(pool(y, "avg", (40, 1000), channel_axis=0), expected)
+
+
+def test_max_and_min_keep_the_first_zero_of_a_window() -> None:
+    # +0.0 and -0.0 are equal; the first in the window (row by row) wins, as in PyTorch.
+    x = np.array([[0.0, -0.0], [-0.0, -0.0]], np.float32)
+    assert not np.signbit(pool(x, "max")).any()
+    x = np.array([[-1.0, 0.0], [-0.0, -5.0]], np.float32)
+    assert not np.signbit(pool(x, "max")).any()
+    x = np.array([[-0.0, 0.0], [0.0, 0.0]], np.float64)
+    assert np.signbit(pool(x, "max")).all() and np.signbit(pool(x, "min")).all()
+    rng = np.random.default_rng(3)
+    for shape, k, s, padding in [
+        ((9, 14), 2, 2, "valid"),
+        ((9, 14), 3, 2, "same"),
+        ((5, 9), (1, 3), (1, 2), "ceil"),
+    ]:
+        x = rng.choice(np.array([0.0, -0.0, 1.0, -1.0], np.float32), shape)
+        for mode in ("max", "min"):
+            kk = k if isinstance(k, tuple) else (k, k)
+            ss = s if isinstance(s, tuple) else (s, s)
+            reference.assert_identical(
+                pool(x, mode, k, s, padding), reference.pool(x, mode, kk, ss, padding)
+            )
+
+
+# Window shapes one row (or column) high over short even and odd widths, every stride up to
+# 3, every padding: the corner where the split column planes meet a padded window.
+@pytest.mark.parametrize("dtype", ["uint8", "float32"])
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_every_thin_window_on_small_images_equals_the_reference(dtype: str, mode: str) -> None:
+    rng = np.random.default_rng(5)
+    for rows in (1, 3):
+        for cols in range(1, 9):
+            x = rng.integers(0, 200, (rows, cols)).astype(dtype)
+            for kr, kc, sr, sc in itertools.product((1, 2), range(1, 7), (1, 2), (1, 2, 3)):
+                for padding in ("valid", "same", "ceil", 0, 1):
+                    for k, s in (((kr, kc), (sr, sc)), ((kc, kr), (sc, sr))):
+                        if isinstance(padding, int) and padding > min(k) // 2:
+                            continue
+                        y = x if k == (kr, kc) else np.ascontiguousarray(x.T)
+                        expected = reference.pool(y, mode, k, s, padding)
+                        if expected is None:
+                            continue
+                        got = pool(y, mode, k, s, padding, threads=1)
+                        reference.assert_identical(got, expected)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int32", "float32", "float64"])
+@pytest.mark.parametrize("mode", ["max", "avg", "min", "stride"])
+@pytest.mark.parametrize("padding", ["valid", "same", "ceil", 3])
+def test_few_large_windows_equal_the_reference(dtype: str, mode: str, padding) -> None:
+    # Few windows, each larger than the number of windows: pooled one window at a time.
+    from poolcli.geometry import checked_geometry
+    from poolcli.windows import few_windows
+
+    rng = np.random.default_rng(11)
+    x = (rng.random((2, 50, 41)) * 1000 - (0 if dtype == "uint8" else 500)).astype(dtype)
+    geom = checked_geometry((50, 41), (30, 35), (20, 25), padding)
+    assert mode == "stride" or few_windows(mode, x, geom)
+    reference.assert_identical(
+        pool(x, mode, (30, 35), (20, 25), padding, channel_axis=0),
+        reference.pool(x, mode, (30, 35), (20, 25), padding, channel_axis=0),
+    )
+
+
+def test_global_float_average_is_as_close_as_numpy_mean() -> None:
+    x = np.full((2000, 3000), 0.7, np.float32)
+    assert pool(x, "avg", size="global").item() == np.float32(0.7)
+    rng = np.random.default_rng(2)
+    y = rng.random((3, 700, 900), dtype=np.float32) * 1000
+    got = pool(y, "avg", size="global", channel_axis=0)[:, 0, 0]
+    expected = y.mean(axis=(1, 2), dtype=np.float64).astype(np.float32)
+    reference.assert_identical(got, expected)
+    assert (got <= y.max(axis=(1, 2))).all() and (got >= y.min(axis=(1, 2))).all()
+
+
+def test_global_integer_average_is_exact_for_every_dtype() -> None:
+    rng = np.random.default_rng(4)
+    for dtype in ("uint8", "uint16", "int32"):
+        info = np.iinfo(dtype)
+        x = rng.integers(max(info.min, -(2**30)), min(info.max, 2**30), (2, 301, 333)).astype(dtype)
+        total = [sum(int(v) for v in plane.ravel()) for plane in x]
+        n = 301 * 333
+        expected = np.array([(2 * t + n) // (2 * n) for t in total], dtype)
+        reference.assert_identical(pool(x, "avg", size="global", channel_axis=0)[:, 0, 0], expected)
+
+
+def test_windows_far_wider_than_the_image_cost_no_more_than_the_image() -> None:
+    # 'same' padding places one window of 2**31-1 cells over a 3x5 image; the work must not
+    # grow with the window (this would loop two billion times if it did).
+    x = np.arange(15, dtype=np.uint8).reshape(3, 5)
+    got = pool(x, "avg", size=2**31 - 1, stride=1, padding="same")
+    expected = reference.pool(x, "avg", (2**31 - 1,) * 2, (1, 1), "same")
+    reference.assert_identical(got, expected)
+    assert output_shape((3, 5), size=2**31 - 1, padding="ceil") == (1, 1)
+
+
+def test_smallest_image_a_pass_needs_is_found_by_arithmetic() -> None:
+    # Each message's minimum is the least size on which the geometry places a window.
+    for k, s, padding in itertools.product(range(1, 7), range(1, 5), ["valid", "ceil", 0, 1, 2, 3]):
+        if isinstance(padding, int) and padding > k // 2:
+            continue
+        need = next(n for n in range(1, 20) if reference.axis_windows(n, k, s, padding))
+        if need > 1:
+            with pytest.raises(ParameterError, match=f"needs at least {need}x{need} pixels"):
+                output_shape((need - 1, need - 1), size=k, stride=s, padding=padding)
+        assert output_shape((need, need), size=k, stride=s, padding=padding)
+
+
+def test_a_plan_that_does_not_fit_says_which_passes_do() -> None:
+    from poolcli.geometry import PlanError
+
+    with pytest.raises(PlanError) as caught:
+        plan_passes((10, 10), passes=5)
+    assert [g.output_shape for g in caught.value.fits] == [(5, 5), (2, 2), (1, 1)]
+    with pytest.raises(ParameterError, match="passes must be a whole number from 1 to 10000"):
+        plan_passes((10, 10), passes=10**9)

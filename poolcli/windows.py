@@ -1,0 +1,108 @@
+"""Pooling one window at a time, and the sign of zero that max and min keep.
+
+numpy only. The banded kernel of :mod:`poolcli.bands` makes a numpy call per offset of the
+window (two per offset for float averages), which is fast for the usual small windows and
+millions of calls for a window the size of the image. Passes with few, large windows (``size=
+"global"``, a window as wide as a strip) are reduced here instead, one numpy reduction per
+window, with the same numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .geometry import PassGeometry
+
+# Rows of a window copied at a time for a float average summed in PyTorch's order.
+_CHUNK_BYTES = 1 << 20
+
+
+def few_windows(mode: str, x: np.ndarray, geom: PassGeometry) -> bool:
+    """Whether one reduction per window makes fewer numpy calls than the banded kernel."""
+    windows = geom.rows.out * geom.cols.out
+    taps = min(geom.rows.k, geom.rows.n) + min(geom.cols.k, geom.cols.n)
+    if mode == "avg" and x.dtype.kind == "f":
+        taps = min(geom.rows.k, geom.rows.n) * min(geom.cols.k, geom.cols.n)
+    return geom.whole or 4 * windows < taps
+
+
+def pool_by_window(x: np.ndarray, mode: str, geom: PassGeometry) -> np.ndarray:
+    """One pass over planar ``x`` (C, H, W), one numpy reduction per window.
+
+    Averages: integers exact, rounded halves up; floats summed in PyTorch's order (row by row,
+    in the image's type), except for ``whole`` (``size="global"``), summed in float64 and
+    rounded once, so a global mean is as close as ``np.mean`` gets.
+    """
+    rows, cols = geom.rows, geom.cols
+    out = np.empty((x.shape[0], rows.out, cols.out), x.dtype)
+    row_spans = list(zip(rows.firsts().tolist(), rows.counts().tolist(), strict=True))
+    col_spans = list(zip(cols.firsts().tolist(), cols.counts().tolist(), strict=True))
+    for i, (r0, rn) in enumerate(row_spans):
+        for j, (c0, cn) in enumerate(col_spans):
+            window = x[:, r0 : r0 + rn, c0 : c0 + cn]
+            out[:, i, j] = _reduce_window(window, mode, geom.whole)
+    return out
+
+
+def _reduce_window(window: np.ndarray, mode: str, whole: bool) -> np.ndarray:
+    result: np.ndarray
+    cells = window.shape[1] * window.shape[2]
+    if mode == "max":
+        result = window.max(axis=(1, 2))
+    elif mode == "min":
+        result = window.min(axis=(1, 2))
+    elif mode == "stride":
+        result = window[:, 0, 0]
+    elif window.dtype.kind == "f" and whole:
+        result = window.mean(axis=(1, 2), dtype=np.float64)
+    elif window.dtype.kind == "f":
+        result = _running_sum(window) / window.dtype.type(cells)
+    else:
+        wide = np.uint64 if window.dtype.kind == "u" else np.int64
+        sums = window.sum(axis=(1, 2), dtype=wide)
+        result = (sums + wide(cells // 2)) // wide(cells)
+    return result
+
+
+def _running_sum(window: np.ndarray) -> np.ndarray:
+    """Each channel's sum in PyTorch's order: from 0, cell by cell, row by row, in the
+    window's own float type (``np.add.accumulate`` adds in sequence; ``sum`` would not)."""
+    channels, height, width = window.shape
+    total = np.zeros(channels, window.dtype)
+    step = max(1, _CHUNK_BYTES // (channels * width * window.dtype.itemsize))
+    for r in range(0, height, step):
+        block = np.concatenate((total[:, None], window[:, r : r + step].reshape(channels, -1)), 1)
+        total = np.add.accumulate(block, axis=1)[:, -1]
+    return total
+
+
+def settle_zero_signs(x: np.ndarray, out: np.ndarray, mode: str, geom: PassGeometry) -> None:
+    """Give each zero of a float max or min the sign PyTorch gives it.
+
+    ``+0.0`` and ``-0.0`` compare equal, so which one a maximum keeps depends on the order of
+    comparison; PyTorch's ``max_pool2d`` keeps the first in the window, row by row. Where a
+    window's extreme is zero and the image holds zeros of both signs, this finds that first
+    zero: the zeros of ``x`` are numbered so that an earlier cell has a larger number (the
+    sign in the lowest bit), and a max pass over the numbers picks each window's first.
+    """
+    if x.dtype.kind != "f" or mode not in ("max", "min"):
+        return
+    zero_out = out == 0
+    if not zero_out.any():
+        return
+    zero = x == 0
+    negative = zero & np.signbit(x)
+    if not negative.any() or np.array_equal(negative, zero):
+        return  # zeros of one sign: every order gives the same answer
+    from .bands import pool_planar  # bands imports this module
+
+    _, height, width = x.shape
+    key_type = np.int32 if 2 * height * width < 2**31 else np.int64
+    order = np.arange(height * width, 0, -1, dtype=key_type).reshape(height, width) * 2
+    for c in range(x.shape[0]):
+        if not zero_out[c].any():
+            continue
+        keys = np.where(zero[c], order + ~negative[c], 0).astype(key_type)
+        first = pool_planar(keys[None], "max", geom, threads=1)[0]
+        signs = np.where(first & 1, 0.0, -0.0).astype(x.dtype)
+        np.copyto(out[c], signs, where=zero_out[c])
