@@ -14,9 +14,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import string
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -24,9 +24,10 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
 from .bands import cpu_count
-from .errors import ParameterError, PoolError
+from .errors import OutputError, ParameterError, PoolError
 from .geometry import PoolSpec, plan_passes, size_text
 from .images import COMMON_FORMATS, IMAGE_SUFFIXES, SaveOptions, extension_for
+from .naming import PASS_FIELDS, checked_name, template_fields
 from .sheet import SheetStyle
 
 if TYPE_CHECKING:
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 DEFAULT_OUTPUT = "poolimg-out"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-TEMPLATE_FIELDS = ("stem", "ext", "mode", "size", "stride", "padding", "pass", "width", "height")
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class Source:
 class Inputs:
     sources: list[Source] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "path: why", for -v
+    warnings: list[str] = field(default_factory=list)  # "path: why", always shown
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,8 @@ class Job:
     """Everything a run does to each input.
 
     ``output`` is a folder, a file (one input, one image) or "-" (standard output, the final
-    pass only); None means ``poolimg-out/``. ``name`` is a template of ``TEMPLATE_FIELDS``.
+    pass only); None means ``poolimg-out/``. ``name`` is a template of
+    :data:`poolcli.naming.TEMPLATE_FIELDS`.
     """
 
     spec: PoolSpec
@@ -116,11 +118,12 @@ class Result:
     """What happened to one input."""
 
     input: str
-    status: Literal["done", "failed", "skipped"]
+    status: Literal["done", "failed", "skipped", "interrupted"]
     outputs: list[Output] = field(default_factory=list)
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     usage_error: bool = False  # a plan that cannot work, rather than a bad file
+    internal: str | None = None  # the traceback of a bug in poolcli, for -v
     values: dict[str, list[float]] | None = None  # --global: channel values by mode
     channels: str | None = None
     seconds: float = 0.0
@@ -145,6 +148,7 @@ class Result:
 class Report:
     """Counts of a run and the exit code they make."""
 
+    total: int = 0  # inputs of the run
     done: int = 0
     failed: int = 0
     skipped: int = 0
@@ -163,7 +167,7 @@ class Report:
             self.usage_errors += result.usage_error
         elif result.status == "skipped":
             self.skipped += 1
-        else:
+        elif result.status == "done":
             self.done += 1
         self.written += len(result.outputs)
 
@@ -197,31 +201,25 @@ def expand_inputs(
     explicit files are taken whatever their extension, so a non-image file named on purpose
     fails loudly, and their outputs go straight into the output folder. ``listed`` files (from
     ``--files-from``, typically ``find`` output) keep their relative path below the output
-    folder, as ``rsync --files-from`` does. Anything inside ``exclude`` (the output folder) is
-    left out, so a second run never takes the first one's outputs as inputs.
+    folder, as ``rsync --files-from`` does. A folder walk leaves out ``exclude`` (the output
+    folder), so a second run never takes the first one's outputs as inputs; a file named
+    explicitly is an input wherever it is (``poolimg max photo.jpg -o .`` writes beside it).
     """
     inputs = Inputs()
     excluded = _real(exclude) if exclude is not None else None
-
-    def add_file(given: str, rel: Path) -> None:
-        if excluded is not None and _inside(_real(Path(given)), excluded):
-            inputs.skipped.append(f"{given}: inside the output folder")
-        else:
-            inputs.sources.append(Source(given, rel))
-
     for given in listed:
         path = Path(given)
         keeps_tree = not path.is_absolute() and ".." not in path.parts
-        add_file(given, path if keeps_tree else Path(path.name))
+        inputs.sources.append(Source(given, path if keeps_tree else Path(path.name)))
     for given in paths:
         if given == "-":
             inputs.sources.append(Source("-", Path("stdin")))
             continue
         path = Path(given)
         if not path.is_dir():
-            add_file(given, Path(path.name))
+            inputs.sources.append(Source(given, Path(path.name)))
             continue
-        for file in _walk(path, recursive, excluded, inputs.skipped):
+        for file in _walk(path, recursive, excluded, inputs):
             inputs.sources.append(Source(str(file), file.relative_to(path)))
     return inputs
 
@@ -240,36 +238,47 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def _walk(root: Path, recursive: bool, excluded: Path | None, skipped: list[str]) -> Iterator[Path]:
+def _walk(root: Path, recursive: bool, excluded: Path | None, inputs: Inputs) -> Iterator[Path]:
     seen: set[Path] = set()
     stack = [root]
     while stack:
         folder = stack.pop()
         real = _real(folder)
         if real in seen:
-            skipped.append(f"{folder}: a symlink loop, not followed")
+            inputs.warnings.append(f"{folder}: a symlink loop, not followed")
             continue
         seen.add(real)
         if excluded is not None and _inside(real, excluded):
-            skipped.append(f"{folder}: the output folder")
+            inputs.skipped.append(f"{folder}: the output folder")
             continue
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            skipped.append(f"{folder}: cannot be listed ({exc.strerror or exc})")
+            inputs.warnings.append(f"{folder}: cannot be listed ({_reason(exc)})")
             continue
         subfolders = []
         for entry in entries:
             path = Path(entry.path)
-            if entry.is_dir():
+            try:
+                is_dir = entry.is_dir()
+                if not is_dir and entry.is_symlink():
+                    os.stat(path)  # a link to itself, or a loop of links, raises here
+            except OSError as exc:
+                inputs.warnings.append(f"{path}: {_reason(exc)}, skipped")
+                continue
+            if is_dir:
                 if recursive:
                     subfolders.append(path)
                 continue
             if path.suffix.lower() in IMAGE_SUFFIXES:
                 yield path
             else:
-                skipped.append(f"{path}: not an image file name")
+                inputs.skipped.append(f"{path}: not an image file name")
         stack.extend(reversed(subfolders))
+
+
+def _reason(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower()
 
 
 # -------------------------------------------------------------------------------- names
@@ -278,20 +287,6 @@ def _walk(root: Path, recursive: bool, excluded: Path | None, skipped: list[str]
 def default_template(spec: PoolSpec) -> str:
     padding = "" if spec.padding == "valid" else "_{padding}"
     return "{stem}_{mode}_k{size}_s{stride}" + padding + "_p{pass}.{ext}"
-
-
-def check_template(template: str) -> None:
-    """Raise ParameterError for a --name template with unknown fields or bad syntax."""
-    try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
-    except ValueError as exc:
-        raise ParameterError(f"--name {template!r}: {exc}") from None
-    unknown = sorted(set(fields) - set(TEMPLATE_FIELDS))
-    if unknown:
-        raise ParameterError(
-            f"--name {template!r}: unknown field {{{unknown[0]}}}; "
-            f"use {' '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}"
-        )
 
 
 def output_name(
@@ -316,10 +311,10 @@ def output_name(
         "width": size[0],
         "height": size[1],
     }
-    name = (template or job.name or default_template(spec)).format(**values)
     if job.output_kind == "file" and template is None:
         return Path(job.output or "")
-    return job.folder / source.rel.parent / name
+    name = (template or job.name or default_template(spec)).format(**values)
+    return job.folder / source.rel.parent / checked_name(name, _display(source))
 
 
 def sheet_path(source: Source, job: Job) -> Path:
@@ -340,15 +335,60 @@ def find_collisions(sources: Sequence[Source], job: Job) -> list[str]:
     owners: dict[Path, str] = {}
     clashes = []
     for source in sources:
-        pattern = output_name(
-            source, job, _extension(source, job), "{pass}", ("{width}", "{height}")
-        )
-        key = Path(os.path.normcase(os.path.abspath(pattern)))
+        ext = _extension(source, job)
+        try:  # the passes of two inputs share a name if their first ones do
+            first = output_name(source, job, ext, 1, (0, 0))
+        except OutputError:
+            continue  # a name that cannot be written fails that input on its own
+        key = Path(os.path.normcase(os.path.abspath(first)))
         if key in owners:
+            try:
+                pattern = output_name(source, job, ext, "{pass}", ("{width}", "{height}"))
+            except (ValueError, OutputError):  # a format such as {pass:03} wants a number
+                pattern = first
             clashes.append(f"{source.path} and {owners[key]} would both write {pattern}")
         else:
             owners[key] = source.path
     return clashes
+
+
+def check_pass_names(job: Job) -> None:
+    """Refuse, before any file is read, a template that names every pass of an input alike.
+
+    Raises
+    ------
+    ParameterError
+        If more than one pass of each input is written and the template uses none of
+        ``{pass}``, ``{width}``, ``{height}``.
+    """
+    spec = job.spec
+    several = spec.passes == "all" or (isinstance(spec.passes, int) and spec.passes > 1)
+    writes_passes = job.write_images and not job.sheet_only and not job.final_only
+    if (
+        job.name is not None
+        and job.output_kind == "folder"
+        and several
+        and writes_passes
+        and not template_fields(job.name) & PASS_FIELDS
+    ):
+        raise ParameterError(
+            f"--name {job.name!r} gives every pass of an input the same name; add {{pass}}, "
+            "or write only the last pass with --final-only"
+        )
+
+
+def _check_distinct(targets: dict[str, str]) -> None:
+    """Refuse two outputs of one input (by what they are) that would write one path."""
+    owners: dict[str, str] = {}
+    for what, path in targets.items():
+        if path == "-":
+            continue
+        key = os.path.normcase(os.path.abspath(path))
+        if key in owners:
+            raise ParameterError(
+                f"{owners[key]} and {what} would both write {path}; add {{pass}} to --name"
+            )
+        owners[key] = what
 
 
 def _extension(source: Source, job: Job, format_name: str | None = None) -> str:
@@ -364,18 +404,44 @@ def _extension(source: Source, job: Job, format_name: str | None = None) -> str:
 
 
 def run_one(source: Source, job: Job, threads: int | None = None) -> Result:
-    """Load, pool and write one input; every expected failure becomes a failed Result."""
+    """Load, pool and write one input; every failure becomes a failed Result.
+
+    A bug in poolcli fails the input too (``internal`` set, the traceback kept for ``-v``)
+    rather than the run. Ctrl-C raises :class:`Interrupted`, carrying the result so far: the
+    passes written completely before it are on disk and listed.
+    """
     started = time.monotonic()
+    result = Result(source.path, "done")
     try:
-        result = _run_one(source, job, threads)
+        result = _run_one(source, job, threads, result)
     except ParameterError as exc:
         result = Result(source.path, "failed", error=f"{_display(source)}: {exc}", usage_error=True)
     except PoolError as exc:
-        result = Result(source.path, "failed", error=str(exc))
+        result = Result(source.path, "failed", error=str(exc), outputs=result.outputs)
     except MemoryError:
         result = Result(source.path, "failed", error=f"{_display(source)}: not enough memory")
+    except KeyboardInterrupt:
+        result.status, result.error = "interrupted", f"{_display(source)}: interrupted"
+        raise Interrupted(result) from None
+    except Exception as exc:  # a bug: say so, and go on with the other inputs
+        result = Result(
+            source.path,
+            "failed",
+            error=f"{_display(source)}: internal error ({type(exc).__name__}: {exc}); "
+            "please report it with the file",
+            outputs=result.outputs,
+            internal=traceback.format_exc(),
+        )
     result.seconds = time.monotonic() - started
     return result
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) during one input; ``result`` lists what it had written."""
+
+    def __init__(self, result: Result) -> None:
+        super().__init__(result.input)
+        self.result = result
 
 
 def _display(source: Source) -> str:
@@ -413,7 +479,7 @@ def _all_written(source: Source, job: Job) -> bool:
     return all(Path(_target(source, job, ext, g)).exists() for g in plan if g.index in wanted)
 
 
-def _run_one(source: Source, job: Job, threads: int | None) -> Result:
+def _run_one(source: Source, job: Job, threads: int | None, result: Result) -> Result:
     from . import images
     from .colour import pool_image
 
@@ -421,14 +487,24 @@ def _run_one(source: Source, job: Job, threads: int | None) -> Result:
     if job.no_clobber and job.write_images and source.path != "-" and _all_written(source, job):
         return Result(source.path, "skipped", warnings=["every output exists (--no-clobber)"])
     picture = images.load(source.path, max_pixels=job.max_pixels)
+    result.warnings.extend(picture.notes)
     if not job.write_images:
-        return _global_values(source, picture, threads)
+        return _global_values(source, picture, threads, result)
     plan, wanted = _plan(job, picture.frames[0].shape[1:])
     ext = _extension(source, job, picture.format)
+    targets = {
+        f"pass {g.index}": _target(source, job, ext, g)
+        for g in plan
+        if g.index in wanted and not job.sheet_only
+    }
+    if job.sheet is not None and not job.shared_sheet:
+        targets["the contact sheet"] = str(sheet_path(source, job))
+    _check_distinct(targets)
     protect = [] if source.path == "-" else [source.path]
     alpha = picture.has_alpha
-    linear = job.linear and picture.mode in ("L", "LA", "RGB", "RGBA", "I;16")
-    result = Result(source.path, "done")
+    linear = job.linear and picture.mode in LINEAR_MODES
+    if job.linear and not linear:
+        result.warnings.append(f"--linear does not apply to {picture.mode} images; ignored")
     row = None
     if job.sheet is not None:
         from .sheet import SheetRow
@@ -454,9 +530,9 @@ def _run_one(source: Source, job: Job, threads: int | None) -> Result:
         )
         if row is not None:
             row.add(picture.frames[0], geom.index)
-        if geom.index not in wanted or job.sheet_only:
+        target = targets.get(f"pass {geom.index}")
+        if target is None:
             continue
-        target = _target(source, job, ext, geom)
         if job.no_clobber and target != "-" and Path(target).exists():
             result.warnings.append(f"{target}: exists, skipped (--no-clobber)")
             continue
@@ -470,6 +546,10 @@ def _run_one(source: Source, job: Job, threads: int | None) -> Result:
     if not result.outputs and job.no_clobber:
         result.status = "skipped"
     return result
+
+
+# Pillow modes whose values are sRGB-encoded light, which --linear decodes before averaging.
+LINEAR_MODES = frozenset({"L", "LA", "RGB", "RGBA", "I;16"})
 
 
 def _finish_sheet(source: Source, job: Job, row: Any, protect: list[str], result: Result) -> None:
@@ -516,7 +596,7 @@ def _shared_sheet(sources: Sequence[Source], job: Job, report: Report) -> None:
     report.written += 1
 
 
-def _global_values(source: Source, picture: Any, threads: int | None) -> Result:
+def _global_values(source: Source, picture: Any, threads: int | None, result: Result) -> Result:
     from .pooling import pool
 
     frame = picture.frames[0]
@@ -524,7 +604,8 @@ def _global_values(source: Source, picture: Any, threads: int | None) -> Result:
     for mode in ("max", "avg", "min"):
         pooled = pool(frame, mode, size="global", channel_axis=0, threads=threads)
         values[mode] = [v.item() for v in pooled[:, 0, 0]]
-    return Result(source.path, "done", values=values, channels=picture.mode)
+    result.values, result.channels = values, picture.mode
+    return result
 
 
 def _worker_init() -> None:
@@ -535,19 +616,27 @@ def _worker_init() -> None:
 
 
 _in_job = False
+_stopping = False
 
 
 def _worker_stop(signum: int, frame: FrameType | None) -> None:
+    global _stopping  # noqa: PLW0603 (per-process flag set by the signal handler)
+    _stopping = True
     if _in_job:
         raise KeyboardInterrupt  # unwinds through the atomic writer, which removes its file
-    os._exit(EXIT_INTERRUPTED)
+    # Idle: the executor's shutdown ends this process; exiting here would make it cancel the
+    # results other workers are still handing back.
 
 
 def _worker_run(source: Source, job: Job, threads: int) -> Result:
     global _in_job  # noqa: PLW0603 (per-process flag read by the signal handler)
+    if _stopping:  # queued before the stop: do not start it
+        return Result(source.path, "interrupted", error=f"{_display(source)}: interrupted")
     _in_job = True
     try:
         return run_one(source, job, threads)
+    except Interrupted as stop:
+        return stop.result  # what it wrote before the stop, for the parent's report
     except KeyboardInterrupt:
         os._exit(EXIT_INTERRUPTED)
     finally:
@@ -568,11 +657,12 @@ def run_batch(
     arrive through ``on_result`` in completion order. Ctrl-C or SIGTERM stops the workers,
     leaves no partial file, and gives a report with ``interrupted`` set.
     """
-    report = Report()
+    report = Report(total=len(sources))
     if job.sheet not in (None, "auto") and len(sources) > 1:
         job = replace(job, shared_sheet=True)
     cpus = cpu_count()
     jobs = max(1, min(jobs or cpus, len(sources) or 1))
+    check_pass_names(job)
     collisions = find_collisions(sources, job)
     if collisions:
         more = f" (and {len(collisions) - 1} more)" if len(collisions) > 1 else ""
@@ -595,7 +685,9 @@ def run_batch(
             _run_in_workers(sources, job, jobs, max(1, cpus // jobs), record)
         if job.shared_sheet:
             _shared_sheet(sources, job, report)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
+        if isinstance(stop, Interrupted):
+            record(stop.result)
         report.interrupted = True
     finally:
         with contextlib.suppress(ValueError, TypeError):
@@ -653,13 +745,20 @@ def _run_in_workers(
                     pending.add(pool.submit(_worker_run, following, job, threads))
     except BaseException:
         # Stop every worker: SIGTERM interrupts a job inside the atomic writer, which removes
-        # its temporary file, then the worker exits. Wait for them, so nothing is left behind.
+        # its temporary file, and the worker hands back what it had written. Wait for them, so
+        # nothing is left behind and the report lists every complete file.
         processes = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
         for process_ in processes:
             with contextlib.suppress(OSError):
                 process_.terminate()
+        finished, _ = wait(pending, timeout=10)
+        for future in finished:
+            if not future.cancelled() and future.exception() is None:
+                record(future.result())
         for process_ in processes:
             process_.join(timeout=10)
-        pool.shutdown(wait=False, cancel_futures=True)
+            if process_.is_alive():  # stuck in a C call that signals cannot interrupt
+                process_.kill()
         raise
     pool.shutdown()

@@ -349,8 +349,9 @@ def _pool_command(mode: str) -> Any:
     ) -> None:
         term = Terminal(quiet, verbose, json_)
         try:
-            from .batch import Job, check_template
+            from .batch import Job
             from .images import SaveOptions, format_for
+            from .naming import check_template
 
             spec = build_spec(mode, size, stride, passes, padding)
             if name is not None:
@@ -497,7 +498,8 @@ def _summarise(term: Terminal, job: Job, report: Report, skipped_files: int) -> 
         _said_sheet(term, report.sheet)
     if report.interrupted:
         term.error(
-            f"interrupted after {report.done} of {len(report.results)} inputs; no partial file left"
+            f"interrupted after {report.done} of {report.total} inputs; "
+            "complete files kept, no partial file left"
         )
         return
     if not job.write_images or job.output_kind == "stdout":

@@ -13,7 +13,6 @@ import contextlib
 import importlib
 import io
 import os
-import struct
 import sys
 import tempfile
 import warnings
@@ -86,6 +85,8 @@ class Picture:
         Pillow's name of the source format (JPEG, PNG, ...).
     durations : list of int or None
         Display time of each frame in ms, for animations.
+    notes : tuple of str
+        What the decoder warned of, one line each, naming the file.
     """
 
     frames: list[np.ndarray]
@@ -97,6 +98,7 @@ class Picture:
     icc_profile: bytes | None = None
     exif: bytes | None = None
     dpi: tuple[float, float] | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def size(self) -> tuple[int, int]:
@@ -166,7 +168,9 @@ def load(source: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX
 
     The EXIF orientation is applied (a phone photo comes out upright); palette, bilevel and
     other modes are converted to the nearest pooling mode; every frame of an animation or a
-    multi-page TIFF is kept, with its duration.
+    multi-page TIFF is kept, with its duration. The pixel limit is checked against the header
+    before anything is decoded, and against each frame before it is decoded. What the decoder
+    warns of (a truncated strip, corrupt EXIF) comes back in ``Picture.notes``.
 
     Raises
     ------
@@ -175,15 +179,22 @@ def load(source: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX
         or has more than ``max_pixels`` pixels (None: no limit).
     """
     name, handle = _open_source(source)
-    with handle, _one_block_images(), _reading(name):
+    notes: list[str] = []
+    with handle, _one_block_images(), _reading(name, notes):
         image = _open_image(handle)
-        _check_pixels(name, image, max_pixels)
-        return _decode(name, image)
+        _check_pixels(name, image.size, max_pixels)
+        _check_pixels(name, image.size, max_pixels, frames=_frame_count(name, image))
+        with _pillow_limit(max_pixels):
+            picture = _decode(name, image, max_pixels)
+    return replace(picture, notes=tuple(notes))
 
 
 def probe(source: str | os.PathLike[str]) -> tuple[int, int, int]:
     """(width, height, frames) of an image file as :func:`load` would give it, upright,
-    from its header alone.
+    from its header alone: no pixel is decoded.
+
+    The orientation is read where the header holds it; a PNG whose EXIF comes after its
+    pixels counts as upright here (reading that EXIF would decode the whole image).
 
     Raises
     ------
@@ -191,22 +202,63 @@ def probe(source: str | os.PathLike[str]) -> tuple[int, int, int]:
         As :func:`load`, for what the header shows.
     """
     name, handle = _open_source(source)
-    with handle, _reading(name):
+    with handle, _reading(name, []):
         image = _open_image(handle)
         width, height = image.size
-        if image.getexif().get(0x0112) in (5, 6, 7, 8):  # turned a quarter: sides swap
+        if _header_orientation(image) in (5, 6, 7, 8):  # turned a quarter: sides swap
             width, height = height, width
-        return width, height, getattr(image, "n_frames", 1)
+        return width, height, _frame_count(name, image)
+
+
+def _header_orientation(image: Image.Image) -> int:
+    if image.format == "PNG":  # PngImageFile.getexif() decodes the image to find late EXIF
+        data = image.info.get("exif")
+        if not data:
+            return 1
+        exif = Image.Exif()
+        exif.load(data)
+        return int(exif.get(0x0112, 1))
+    return int(image.getexif().get(0x0112, 1))
+
+
+# The directory of Pillow's own modules: an exception raised there (or in the C decoder they
+# call) is about the file; one raised in poolcli's own code is a bug, never "a corrupt file".
+_PILLOW = os.path.dirname(Image.__file__) + os.sep
+_POOLCLI = os.path.dirname(__file__) + os.sep
+
+
+def _raised_by_pillow(exc: BaseException) -> bool:
+    """Whether the innermost frame of Pillow's or poolcli's code that ``exc`` passed through
+    is Pillow's (frames of the standard library and numpy in between do not count)."""
+    files = []
+    tb = exc.__traceback__
+    while tb is not None:
+        files.append(tb.tb_frame.f_code.co_filename)
+        tb = tb.tb_next
+    for file in reversed(files):
+        if file.startswith(_PILLOW):
+            return True
+        if file.startswith(_POOLCLI):
+            return False
+    return False
 
 
 @contextlib.contextmanager
-def _reading(name: str) -> Iterator[None]:
-    """Turn whatever decoding raises into one InputError that names the file."""
+def _reading(name: str, notes: list[str]) -> Iterator[None]:
+    """Turn what the decoder raises into one InputError that names the file, and what it
+    warns of into ``notes``; errors of poolcli's own code pass through as they are."""
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            yield
-    except InputError:
+            try:
+                yield
+            finally:
+                for warning in caught:
+                    note = f"{name}: {_one_line(str(warning.message))}"
+                    if note not in notes:
+                        notes.append(note)
+    except (InputError, KeyboardInterrupt):
         raise
     except UnidentifiedImageError:
         raise _fail(name, "not an image file (Pillow cannot identify its format)") from None
@@ -214,9 +266,15 @@ def _reading(name: str) -> Iterator[None]:
         raise _fail(name, f"too many pixels ({exc})") from None
     except MemoryError:
         raise _fail(name, "not enough memory to decode it") from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as exc:
-        reason = str(exc) or type(exc).__name__
+    except Exception as exc:
+        if not _raised_by_pillow(exc):
+            raise
+        reason = _one_line(str(exc)) or type(exc).__name__
         raise _fail(name, f"truncated or corrupt image ({reason})") from None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _open_image(handle: IO[bytes]) -> Image.Image:
@@ -229,21 +287,61 @@ def _open_image(handle: IO[bytes]) -> Image.Image:
         Image.MAX_IMAGE_PIXELS = saved
 
 
-def _check_pixels(name: str, image: Image.Image, max_pixels: int | None) -> None:
-    frames = getattr(image, "n_frames", 1)
-    pixels = image.width * image.height * frames
+@contextlib.contextmanager
+def _pillow_limit(max_pixels: int | None) -> Iterator[None]:
+    """Pillow's own bomb checks (an icon's embedded PNG, a GIF frame) at our limit, while
+    decoding: it refuses more than twice its ``MAX_IMAGE_PIXELS``."""
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None if max_pixels is None else -(-max_pixels // 2)
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
+# Frames of one file beyond this are refused: decoding each costs time however small it is.
+MAX_FRAMES = 10_000
+
+
+def _frame_count(name: str, image: Image.Image) -> int:
+    frames = int(getattr(image, "n_frames", 1))
+    if frames > MAX_FRAMES:
+        raise _fail(name, f"{frames} frames, over the limit of {MAX_FRAMES}")
+    return frames
+
+
+def _pixels_text(pixels: int) -> str:
+    """A pixel count as people say it: '1 pixel', '40000 pixels', '200 megapixels'.
+
+    >>> _pixels_text(1), _pixels_text(4096), _pixels_text(200_000_000), _pixels_text(2_025_000_000)
+    ('1 pixel', '4096 pixels', '200 megapixels', '2025 megapixels')
+    """
+    if pixels >= 10_000_000:
+        return f"{pixels / 1e6:.0f} megapixels"
+    return f"{pixels} pixel{'' if pixels == 1 else 's'}"
+
+
+def _check_pixels(
+    name: str, size: tuple[int, int], max_pixels: int | None, *, frames: int = 1, seen: int = 0
+) -> None:
+    """Refuse ``frames`` frames of ``size`` when, with ``seen`` pixels already decoded, they
+    are more than ``max_pixels``."""
+    pixels = size[0] * size[1] * frames + seen
     if max_pixels is not None and pixels > max_pixels:
-        what = f"{image.width}x{image.height}" + (f" x {frames} frames" if frames > 1 else "")
+        what = f"{size[0]}x{size[1]}" + (f" x {frames} frames" if frames > 1 else "")
+        if seen:
+            what = f"frames up to {size[0]}x{size[1]}"
         raise _fail(
             name,
-            f"{what} is {pixels / 1e6:.0f} megapixels, over the limit of {max_pixels / 1e6:g} "
+            f"{what} is {_pixels_text(pixels)}, over the limit of {_pixels_text(max_pixels)} "
             "(a decompression bomb?); raise the limit with --max-pixels if the file is trusted",
         )
 
 
-def _decode(name: str, image: Image.Image) -> Picture:
+def _decode(name: str, image: Image.Image, max_pixels: int | None) -> Picture:
     frames, durations = [], []
     animated = getattr(image, "n_frames", 1) > 1
+    seen = 0
     info = dict(image.info)
     target = _pool_mode(image)
     # Only real EXIF blocks are carried over: a TIFF's getexif() holds its own layout tags.
@@ -251,6 +349,8 @@ def _decode(name: str, image: Image.Image) -> Picture:
     if info.get("exif"):
         exif.load(info["exif"])
     for frame in ImageSequence.Iterator(image) if animated else [image]:
+        _check_pixels(name, frame.size, max_pixels, seen=seen)  # TIFF pages differ in size
+        seen += frame.size[0] * frame.size[1]
         frame.load()
         durations.append(int(frame.info.get("duration", info.get("duration", 100)) or 0))
         # Frames of an animation share one orientation: none, in practice.

@@ -331,7 +331,7 @@ class TestBadInput:
         Image.new("L", (400, 300)).save(tmp_path / "bomb.png")
         self.check(
             tmp_path / "bomb.png",
-            "400x300 is 0 megapixels, over the limit of 0.1",
+            "400x300 is 120000 pixels, over the limit of 100000 pixels",
             max_pixels=100_000,
         )
         self.check(tmp_path / "bomb.png", "raise the limit with --max-pixels", max_pixels=100_000)
