@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,23 @@ app = typer.Typer(
 # ------------------------------------------------------------------------------- output
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` safe to print on one line: control characters (a newline, a terminal escape
+    in a file name) and undecodable bytes of file names written as Python escapes.
+
+    >>> printable("bad\nname\x1b[31m.png"), printable("caf\udce9.png")
+    ('bad\\nname\\x1b[31m.png', 'caf\\xe9.png')
+    """
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that is not an undecodable byte
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 class Terminal:
     """Every line poolimg shows goes through here: messages to stderr, data to stdout."""
 
@@ -47,19 +65,23 @@ class Terminal:
         self.quiet, self.verbose, self.json_lines = quiet, verbose, json_lines
 
     def error(self, message: str) -> None:
-        print(f"poolimg: error: {message}", file=sys.stderr, flush=True)
+        print(f"poolimg: error: {printable(message)}", file=sys.stderr, flush=True)
 
     def warn(self, message: str) -> None:
         if not self.quiet:
-            print(f"poolimg: warning: {message}", file=sys.stderr, flush=True)
+            print(f"poolimg: warning: {printable(message)}", file=sys.stderr, flush=True)
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            print(message, file=sys.stderr, flush=True)
+            print(printable(message), file=sys.stderr, flush=True)
 
     def detail(self, message: str) -> None:
         if self.verbose and not self.quiet:
-            print(message, file=sys.stderr, flush=True)
+            print(printable(message), file=sys.stderr, flush=True)
+
+    def text(self, message: str) -> None:
+        """A line of a command's own output (``plan``) on stdout."""
+        print(printable(message), flush=True)
 
     def data(self, obj: Any) -> None:
         sys.stdout.write(json.dumps(obj) + "\n")
@@ -172,6 +194,24 @@ CellOpt = Annotated[
 BackgroundOpt = Annotated[
     str, typer.Option("--background", help="Sheet and grid background colour.", metavar="COLOUR")
 ]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format (jpeg, png, webp, tiff, ...) [default: from the output's name].",
+        metavar="FMT",
+    ),
+]
+MaxPixelsOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-pixels",
+        min=0,
+        help="Refuse images larger than this (decompression bombs); 0: no limit.",
+        metavar="N",
+    ),
+]
 VerboseOpt = Annotated[
     bool, typer.Option("--verbose", "-v", help="Say more: skipped files, warnings, timings.")
 ]
@@ -277,15 +317,7 @@ def _pool_command(mode: str) -> Any:
                 help="Print each channel's global max/avg/min instead of writing images.",
             ),
         ] = False,
-        format_: Annotated[
-            str | None,
-            typer.Option(
-                "--format",
-                "-f",
-                help="Output format (jpeg, png, webp, tiff, ...) [default: the input's].",
-                metavar="FMT",
-            ),
-        ] = None,
+        format_: FormatOpt = None,
         quality: Annotated[
             int, typer.Option("--quality", min=1, max=100, help="JPEG/WebP quality.")
         ] = 95,
@@ -314,14 +346,7 @@ def _pool_command(mode: str) -> Any:
         no_clobber: Annotated[
             bool, typer.Option("--no-clobber", help="Skip outputs that already exist.")
         ] = False,
-        max_pixels: Annotated[
-            int,
-            typer.Option(
-                "--max-pixels",
-                help="Refuse images larger than this (decompression bombs); 0: no limit.",
-                metavar="N",
-            ),
-        ] = 200_000_000,
+        max_pixels: MaxPixelsOpt = 200_000_000,
         recursive: Annotated[
             bool, typer.Option("--recursive", "-r", help="Descend into subfolders.")
         ] = False,
@@ -374,6 +399,10 @@ def _pool_command(mode: str) -> Any:
                 sheet_only=sheet_only,
                 sheet_style=sheet_style(cell, background, sheet_scale),
             )
+            if job.output_kind == "file":
+                format_for(output or "", format_)
+            if global_ and (output is not None or sheet is not None or sheet_only):
+                raise ValueError("--global prints values and writes no image: drop -o and --sheet")
             paths = list(inputs or [])
             listed = [] if files_from is None else _read_files_from(files_from, null)
         except (PoolError, ValueError, OSError) as exc:
@@ -419,6 +448,8 @@ def _run(
     from .batch import expand_inputs, run_batch
 
     inputs = expand_inputs(paths, recursive=recursive, exclude=job.writes_to, listed=listed)
+    for note in inputs.warnings:
+        term.warn(note)
     for note in inputs.skipped:
         term.detail(f"skipped {note}")
     if not inputs.sources:
@@ -454,6 +485,8 @@ def _show(term: Terminal, job: Job, result: Result, progress: _Progress) -> None
         term.data(result.as_json())
     if result.error:
         term.error(result.error)
+    if result.internal:
+        term.detail(result.internal)
     for warning in result.warnings:
         term.warn(f"{result.input}: {warning}" if not warning.startswith(result.input) else warning)
     if result.values is not None and not term.json_lines:
@@ -464,11 +497,13 @@ def _show(term: Terminal, job: Job, result: Result, progress: _Progress) -> None
 
 def _print_global(result: Result) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     assert result.values is not None and result.channels is not None
     names = "L" if result.channels == "I;16" else result.channels  # a letter a channel
-    table = Table(title=f"{result.input} ({result.channels})", title_justify="left")
+    title = escape(printable(f"{result.input} ({result.channels})"))
+    table = Table(title=title, title_justify="left")
     table.add_column("channel")
     for mode in result.values:
         table.add_column(mode, justify="right")
@@ -605,6 +640,8 @@ def compare(
     cell: CellOpt = 256,
     background: BackgroundOpt = "#262626",
     linear: LinearOpt = False,
+    format_: FormatOpt = None,
+    max_pixels: MaxPixelsOpt = 200_000_000,
     quiet: QuietOpt = False,
 ) -> None:
     """Compare modes (or window sizes) side by side: rows are modes, columns are passes.
@@ -619,7 +656,7 @@ def compare(
     term = Terminal(quiet)
     try:
         from .compare import comparison
-        from .images import format_for, save_image
+        from .images import SaveOptions, format_for, save_image
 
         names = [m.strip() for m in modes.split(",") if m.strip()]
         if sizes is None:
@@ -635,19 +672,28 @@ def compare(
         if diff and len(rows) < 2:
             raise ValueError("--diff compares the first two rows: give at least two modes or sizes")
         target = output or str(Path("poolimg-out") / f"{Path(input_).stem}_compare.png")
-        format_for(target)
+        format_for(target, format_)
         style = sheet_style(cell, background, "fit")
     except (PoolError, ValueError) as exc:
         fail_usage(term, str(exc))
     try:
-        canvas = comparison(input_, rows, passes, style=style, diff=diff, linear=linear)
-        save_image(canvas, target, protect=[input_])
+        canvas = comparison(
+            input_,
+            rows,
+            passes,
+            style=style,
+            diff=diff,
+            linear=linear,
+            max_pixels=max_pixels or None,
+        )
+        save_image(canvas, target, SaveOptions(format=format_), protect=[input_])
     except ValueError as exc:  # ParameterError: --diff of rows with different sizes
         fail_usage(term, str(exc))
     except PoolError as exc:
         term.error(str(exc))
         raise typer.Exit(1) from None
-    term.info(f"wrote {target} ({canvas.width}x{canvas.height})")
+    if target != "-":
+        term.info(f"wrote {target} ({canvas.width}x{canvas.height})")
 
 
 @app.command(no_args_is_help=True)
@@ -672,39 +718,42 @@ def plan(
       poolimg plan photo.jpg -k 3 -s 2 -p same -n 4 --json
     """
     term = Terminal(json_lines=json_)
+    error = None
     try:
-        from .geometry import plan_passes
+        from .geometry import PlanError, plan_passes
         from .images import probe
 
         spec = build_spec("max", size, stride, passes, padding)
         width, height, _ = probe(input_)
         geometries = plan_passes((height, width), spec.passes, spec.size, spec.stride, spec.padding)
+    except PlanError as exc:  # show the passes that fit, then say where it stops
+        geometries, error = exc.fits, f"{input_}: {exc}"
     except PoolError as exc:
         term.error(f"{input_}: {exc}" if not str(exc).startswith(input_) else str(exc))
         raise typer.Exit(EXIT_USAGE if not isinstance(exc, OSError) else 1) from None
     except ValueError as exc:
         fail_usage(term, str(exc))
-    rows: list[dict[str, Any]] = []
-    for geom in geometries:
-        notes = _edge_notes(geom)
-        rows.append(
-            {
-                "pass": geom.index,
-                "input": [geom.cols.n, geom.rows.n],
-                "output": [geom.cols.out, geom.rows.out],
-                "notes": notes,
-            }
-        )
+    rows: list[dict[str, Any]] = [
+        {
+            "pass": geom.index,
+            "input": [geom.cols.n, geom.rows.n],
+            "output": [geom.cols.out, geom.rows.out],
+            "notes": _edge_notes(geom),
+        }
+        for geom in geometries
+    ]
     if json_:
-        term.data({"input": input_, "size": [width, height], "passes": rows})
-        return
-    print(f"{input_}: {width}x{height}")
-    for row in rows:
-        note = "; ".join(row["notes"])
-        print(
-            f"pass {row['pass']:>2}: {row['input'][0]}x{row['input'][1]} -> "
-            f"{row['output'][0]}x{row['output'][1]}" + (f"   ({note})" if note else "")
-        )
+        term.data({"input": input_, "size": [width, height], "passes": rows, "error": error})
+    else:
+        term.text(f"{input_}: {width}x{height}")
+        for row in rows:
+            note = "; ".join(row["notes"])
+            term.text(
+                f"pass {row['pass']:>2}: {row['input'][0]}x{row['input'][1]} -> "
+                f"{row['output'][0]}x{row['output'][1]}" + (f"   ({note})" if note else "")
+            )
+    if error is not None:
+        fail_usage(term, error)
 
 
 def _edge_notes(geom: Any) -> list[str]:
@@ -770,9 +819,34 @@ def fill_optional_values(args: list[str]) -> list[str]:
 
 
 def main() -> None:
-    """Entry point of ``poolimg`` and ``python -m poolcli``."""
+    """Entry point of ``poolimg`` and ``python -m poolcli``.
+
+    Every way out is one line on stderr and a documented exit code: click's own usage errors
+    (an unknown command, ``--quality 0``) as ``poolimg: error: ...`` with 2, and a bug in
+    poolimg as an internal error with 1 (its traceback only with ``POOLIMG_TRACEBACK=1``).
+    """
+    from typer.exceptions import TyperException
+
+    term = Terminal()
     try:
-        app(args=fill_optional_values(sys.argv[1:]), prog_name="poolimg")
+        code = app(
+            args=fill_optional_values(sys.argv[1:]), prog_name="poolimg", standalone_mode=False
+        )
+    except TyperException as exc:  # click's errors: usage (2), or help for a bare command
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            getattr(exc, "show")()  # noqa: B009 (click's API, not in Typer's stubs)
+        else:
+            term.error(exc.format_message())
+        code = exc.exit_code
     except KeyboardInterrupt:
-        print("poolimg: error: interrupted", file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)
+        term.error("interrupted")
+        code = EXIT_INTERRUPTED
+    except Exception as exc:
+        if os.environ.get("POOLIMG_TRACEBACK"):
+            raise
+        term.error(
+            f"internal error ({type(exc).__name__}: {exc}); please report it "
+            "(POOLIMG_TRACEBACK=1 shows where)"
+        )
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)

@@ -13,8 +13,10 @@ import contextlib
 import importlib
 import io
 import os
+import re
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -579,8 +581,18 @@ def _to_8bit(image: Image.Image) -> Image.Image:
     return Image.fromarray(eight, "L")
 
 
-def _save_arguments(picture: Picture, fmt: str, options: SaveOptions) -> dict[str, Any]:
+def _save_arguments(
+    picture: Picture, fmt: str, options: SaveOptions, size: tuple[int, int]
+) -> dict[str, Any]:
     args: dict[str, Any] = {}
+    if fmt == "ICO":
+        # Pillow's default is a set of square icons no larger than the image, each shrunk to
+        # fit: a 64x48 pass would come out 48x36. One icon of the pass's own size instead.
+        if max(size) > 256:
+            raise OutputError(
+                f"ICO holds icons of at most 256x256 pixels, but this image is {size[0]}x{size[1]}"
+            )
+        args["sizes"] = [size]
     if fmt in ("JPEG", "WEBP"):
         args["quality"] = options.quality
     if fmt == "JPEG":
@@ -608,7 +620,7 @@ def encode(
         frames.append(image)
         if note and note not in notes:
             notes.append(note)
-    args = _save_arguments(picture, fmt, options)
+    args = _save_arguments(picture, fmt, options, frames[0].size)
     if len(frames) > 1:
         if fmt in ("GIF", "WEBP", "PNG", "TIFF"):
             args.update(save_all=True, append_images=frames[1:])
@@ -658,7 +670,7 @@ def save_image(
     """Write a Pillow image (a contact sheet, a grid) as :func:`save` writes a picture."""
     fmt = format_for(path, options.format)
     fitted, note = _fit(image, fmt, options)
-    args = _save_arguments(Picture([], "RGB"), fmt, options)
+    args = _save_arguments(Picture([], "RGB"), fmt, options, fitted.size)
     _store(fitted, path, fmt, args, protect)
     return [note] if note else []
 
@@ -715,6 +727,38 @@ def _umask() -> int:
 
 
 _UMASK = _umask()
+# When this run started; temporary files of dead runs older than this are removed.
+_STARTED = time.time()
+# A temporary file: `.NAME.PID.RANDOM.part`, written beside its target then renamed over it.
+_TEMPORARY = re.compile(r"\..+\.(\d+)\.[a-z0-9_]{8}\.part")
+_swept: set[str] = set()
+
+
+def _sweep_stale(folder: Path) -> None:
+    """Remove the temporary files that runs killed outright (SIGKILL, power loss) left in
+    ``folder``: ours by name, older than this run, of a process that no longer exists."""
+    key = os.path.abspath(folder)
+    if key in _swept:
+        return
+    _swept.add(key)
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            match = _TEMPORARY.fullmatch(entry.name)
+            if match is None or _alive(int(match.group(1))):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < _STARTED:
+                    os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):
+        return True  # not ours to signal, or not a pid: leave its file alone
+    return True
 
 
 def _write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
@@ -723,8 +767,11 @@ def _write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{folder}: cannot create the output folder ({_reason(exc)})") from None
+    _sweep_stale(folder)
     try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+        fd, temporary = tempfile.mkstemp(
+            prefix=f".{target.name}.{os.getpid()}.", suffix=".part", dir=folder
+        )
     except OSError as exc:
         raise OutputError(f"{folder}: cannot write to the output folder ({_reason(exc)})") from None
     try:
