@@ -14,18 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
 import poolcli
 from poolcli import pool
 from poolcli.batch import Job, expand_inputs, find_collisions, run_batch
-from poolcli.cli import app, fill_optional_values
 
-runner = CliRunner()
-
-
-def run(*args: str):
-    return runner.invoke(app, fill_optional_values([str(a) for a in args]), catch_exceptions=False)
+from .helpers import run
 
 
 @pytest.fixture
@@ -109,9 +103,7 @@ def test_two_inputs_writing_one_file_are_refused_before_anything_is_written(tree
 
 def test_files_from_with_nul_separators(tree: Path) -> None:
     listing = "\0".join(["photos/2024/june/camera.png", "photos/photo.jpg"]) + "\0"
-    result = runner.invoke(
-        app, ["min", "--files-from", "-", "-0", "--json"], input=listing.encode()
-    )
+    result = run("min", "--files-from", "-", "-0", "--json", stdin=listing.encode())
     assert result.exit_code == 0, result.stderr
     assert sorted(json.loads(line)["input"] for line in result.stdout.splitlines()) == [
         "photos/2024/june/camera.png",

@@ -13,17 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
 from poolcli import pool
-from poolcli.cli import app, fill_optional_values
 
-runner = CliRunner()
-
-
-def run(*args: str):
-    """Run poolimg in process, with the argument handling of the real entry point."""
-    return runner.invoke(app, fill_optional_values([str(a) for a in args]), catch_exceptions=False)
+from .helpers import pixels, run
 
 
 @pytest.fixture
@@ -33,11 +26,6 @@ def work(tmp_path: Path, samples: Path, monkeypatch) -> Path:
         shutil.copy(samples / name, tmp_path / name)
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def pixels(path: Path) -> np.ndarray:
-    with Image.open(path) as image:
-        return np.asarray(image)
 
 
 def test_every_pass_written_with_names_that_say_what_they_are(work: Path) -> None:

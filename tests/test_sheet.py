@@ -8,17 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
 from poolcli import pool
-from poolcli.cli import app, fill_optional_values
 from poolcli.sheet import SheetStyle, text_width
 
-runner = CliRunner()
-
-
-def run(*args: str):
-    return runner.invoke(app, fill_optional_values([str(a) for a in args]), catch_exceptions=False)
+from .helpers import run
 
 
 @pytest.fixture

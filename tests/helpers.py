@@ -1,0 +1,98 @@
+"""Ways to run poolimg in tests, and checks every run of it must pass."""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from typer.testing import CliRunner
+
+from poolcli.cli import app, fill_optional_values
+
+runner = CliRunner()
+
+
+def run(*args: object, stdin: bytes | None = None):
+    """Run poolimg in process, with the argument handling of the real entry point."""
+    argv = fill_optional_values([str(a) for a in args])
+    return runner.invoke(app, argv, input=stdin, catch_exceptions=False)
+
+
+def poolimg(*args: object, cwd: Path | None = None, stdin: bytes | None = None, timeout=120):
+    """Run poolimg as a user does, in its own process through the real entry point."""
+    return subprocess.run(
+        [sys.executable, "-m", "poolcli", *map(str, args)],
+        check=False,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONWARNINGS": "default"},
+    )
+
+
+# What poolimg's own messages look like; anything else on stderr is a leak.
+_OWN_LINE = re.compile(r"poolimg: (error|warning): |wrote |\d+ done|pass |  ")
+
+
+def assert_clean_stderr(stderr: bytes | str) -> None:
+    """No traceback, no Python path, and every line one of poolimg's own."""
+    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr
+    assert "Traceback" not in text, text
+    assert ".py" not in text and "site-packages" not in text, text
+    for line in text.splitlines():
+        assert _OWN_LINE.match(line), f"not poolimg's own line: {line!r}"
+
+
+def pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image)
+
+
+def bomb_png(path: Path, width: int, height: int) -> Path:
+    """A black grey PNG of ``width`` x ``height``: zeros compress 1000 to 1, so a file of
+    about a megabyte decodes to ``width * height`` bytes."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    packer = zlib.compressobj(9)
+    row = b"\0" * (width + 1)  # filter byte, then the row
+    rows = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def peak_memory_mib(*args: object, cwd: Path | None = None) -> tuple[int, float]:
+    """Run poolimg in a fresh interpreter; its exit code and peak resident memory in MiB
+    (VmHWM: ``ru_maxrss`` would count the test process it was forked from)."""
+    code = (
+        "import sys\n"
+        "from poolcli.cli import main\n"
+        f"sys.argv = ['poolimg', *{[str(a) for a in args]!r}]\n"
+        "try:\n    main()\n"
+        "except SystemExit as stop:\n"
+        "    status = open('/proc/self/status').read().split('VmHWM:')[1].split()[0]\n"
+        "    sys.stdout.write(f'{stop.code} {status}')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    exit_code, kib = done.stdout.split()[-2:]
+    return int(exit_code), int(kib) / 1024
