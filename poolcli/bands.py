@@ -251,7 +251,10 @@ class _Bands:
         counts = None if self.counts is None else self.counts[lo:hi]
         rtaps = self.rows.taps(lo, hi)
         if mode == "avg" and x.dtype.kind == "f":
-            self._float_average(dst, rtaps, counts)
+            # inf + -inf is NaN, as in PyTorch, which does not warn of it either (and this
+            # runs in the pool's threads, outside any errstate of the caller)
+            with np.errstate(invalid="ignore", over="ignore"):
+                self._float_average(dst, rtaps, counts)
             return
         row_sources = [(d, x[:, s]) for d, s in rtaps]
         if mode in ("max", "min"):

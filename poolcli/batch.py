@@ -27,6 +27,7 @@ from .bands import cpu_count
 from .errors import OutputError, ParameterError, PoolError
 from .geometry import PoolSpec, plan_passes, size_text
 from .images import COMMON_FORMATS, IMAGE_SUFFIXES, SaveOptions, extension_for
+from .limits import DEFAULT_MAX_PIXELS
 from .naming import PASS_FIELDS, checked_name, template_fields
 from .sheet import SheetStyle
 
@@ -73,7 +74,7 @@ class Job:
     save: SaveOptions = field(default_factory=SaveOptions)
     linear: bool = False
     no_clobber: bool = False
-    max_pixels: int | None = None
+    max_pixels: int | None = DEFAULT_MAX_PIXELS  # None: no limit
     write_images: bool = True
     sheet: str | None = None  # "auto": one sheet per input beside its outputs; else a path
     sheet_only: bool = False

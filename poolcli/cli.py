@@ -20,6 +20,7 @@ import typer
 
 from . import __version__
 from .errors import PoolError
+from .limits import DEFAULT_MAX_PIXELS
 
 if TYPE_CHECKING:
     from .batch import Job, Output, Report, Result
@@ -346,7 +347,7 @@ def _pool_command(mode: str) -> Any:
         no_clobber: Annotated[
             bool, typer.Option("--no-clobber", help="Skip outputs that already exist.")
         ] = False,
-        max_pixels: MaxPixelsOpt = 200_000_000,
+        max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
         recursive: Annotated[
             bool, typer.Option("--recursive", "-r", help="Descend into subfolders.")
         ] = False,
@@ -641,7 +642,7 @@ def compare(
     background: BackgroundOpt = "#262626",
     linear: LinearOpt = False,
     format_: FormatOpt = None,
-    max_pixels: MaxPixelsOpt = 200_000_000,
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
     quiet: QuietOpt = False,
 ) -> None:
     """Compare modes (or window sizes) side by side: rows are modes, columns are passes.
@@ -825,9 +826,14 @@ def main() -> None:
     (an unknown command, ``--quality 0``) as ``poolimg: error: ...`` with 2, and a bug in
     poolimg as an internal error with 1 (its traceback only with ``POOLIMG_TRACEBACK=1``).
     """
+    import warnings
+
     from typer.exceptions import TyperException
 
     term = Terminal()
+    # The last guard: a warning no layer turned into a note is still one line of our own,
+    # never Python's two lines with a source path.
+    warnings.showwarning = lambda message, *_, **__: term.warn(str(message))
     try:
         code = app(
             args=fill_optional_values(sys.argv[1:]), prog_name="poolimg", standalone_mode=False

@@ -15,6 +15,7 @@ from .colour import pool_image
 from .errors import ParameterError, PoolError
 from .geometry import PoolSpec, plan_passes
 from .images import load
+from .limits import DEFAULT_MAX_PIXELS
 from .sheet import Cell, SheetRow, SheetStyle, describe, display, fit_pass, grid
 
 
@@ -35,7 +36,7 @@ def comparison(
     style: SheetStyle | None = None,
     diff: bool = False,
     linear: bool = False,
-    max_pixels: int | None = None,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
     threads: int | None = None,
 ) -> Any:
     """Draw the grid for the image at ``path``; returns a Pillow image.

@@ -10,6 +10,8 @@ with a warning. Every failure is an :class:`~poolcli.errors.InputError` or
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import importlib
 import io
 import os
@@ -29,10 +31,7 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 from .arrowview import arrow_view
 from .errors import InputError, OutputError
 from .layout import deinterleave, interleave
-
-# More pixels than this in one file is refused as a likely decompression bomb (a small file
-# that decodes to gigabytes). 200 MP is a 14000x14000 photo; `--max-pixels` raises it.
-DEFAULT_MAX_PIXELS = 200_000_000
+from .limits import DEFAULT_MAX_PIXELS, MAX_FRAMES
 
 # Pooling modes: the Pillow modes whose channels are pooled as they are, with where each
 # channel sits in Pillow's 4-bytes-a-pixel storage (None: single band, one value a pixel).
@@ -279,8 +278,28 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+@functools.cache
+def _quiet_libtiff() -> None:
+    """Stop libtiff printing to stderr: its default handlers write warnings and errors there
+    from C (``TIFFFillStrip: Invalid strip byte count``), past Python and past our messages.
+    Pillow still raises on what fails, which :func:`_reading` reports in one line; what
+    libtiff only warns of is lost. Linux only (the library is found in /proc/self/maps)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "libtiff" in line.rsplit("/", 1)[-1]}
+        for path in paths:
+            library = ctypes.CDLL(path)
+            for name in ("TIFFSetWarningHandler", "TIFFSetErrorHandler"):
+                setter = getattr(library, name)
+                setter.argtypes, setter.restype = [ctypes.c_void_p], ctypes.c_void_p
+                setter(None)
+    except (OSError, AttributeError):
+        pass  # not Linux, or a Pillow built without libtiff: nothing to quiet
+
+
 def _open_image(handle: IO[bytes]) -> Image.Image:
     # Our own pixel limit replaces Pillow's, which would stop at 179 MP whatever the user asks.
+    _quiet_libtiff()
     saved = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = None
     try:
@@ -299,10 +318,6 @@ def _pillow_limit(max_pixels: int | None) -> Iterator[None]:
         yield
     finally:
         Image.MAX_IMAGE_PIXELS = saved
-
-
-# Frames of one file beyond this are refused: decoding each costs time however small it is.
-MAX_FRAMES = 10_000
 
 
 def _frame_count(name: str, image: Image.Image) -> int:
@@ -572,26 +587,34 @@ def _to_16bit(image: Image.Image) -> Image.Image:
 
 
 def _to_8bit(image: Image.Image) -> Image.Image:
-    """16-bit to 8-bit by the nearest value (v / 257); I and F are clipped to 0..255 first."""
+    """16-bit to 8-bit by the nearest value (v / 257); I and F are clipped to 0..255 first,
+    and a float's NaN becomes 0."""
     values = np.asarray(image)
     if image.mode == "I;16":
         eight = ((values.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
     else:
-        eight = np.clip(np.floor(values.astype(np.float64) + 0.5), 0, 255).astype(np.uint8)
+        wide = np.nan_to_num(values.astype(np.float64), nan=0.0, posinf=255.0, neginf=0.0)
+        eight = np.clip(np.floor(wide + 0.5), 0, 255).astype(np.uint8)
     return Image.fromarray(eight, "L")
+
+
+# The longest side each format can store (the rest: more than any image poolimg reads).
+_LARGEST_SIDE = {"JPEG": 65535, "WEBP": 16383, "GIF": 65535, "ICO": 256, "BMP": 2**31 - 1}
 
 
 def _save_arguments(
     picture: Picture, fmt: str, options: SaveOptions, size: tuple[int, int]
 ) -> dict[str, Any]:
     args: dict[str, Any] = {}
+    largest = _LARGEST_SIDE.get(fmt)
+    if largest is not None and max(size) > largest:
+        raise OutputError(
+            f"{fmt} holds images of at most {largest}x{largest} pixels, "
+            f"but this one is {size[0]}x{size[1]}; choose another --format"
+        )
     if fmt == "ICO":
         # Pillow's default is a set of square icons no larger than the image, each shrunk to
         # fit: a 64x48 pass would come out 48x36. One icon of the pass's own size instead.
-        if max(size) > 256:
-            raise OutputError(
-                f"ICO holds icons of at most 256x256 pixels, but this image is {size[0]}x{size[1]}"
-            )
         args["sizes"] = [size]
     if fmt in ("JPEG", "WEBP"):
         args["quality"] = options.quality
@@ -655,7 +678,10 @@ def save(
     if os.fspath(path) == "-" and not options.format:
         raise OutputError("-: writing to standard output needs --format")
     fmt = format_for(path, options.format)
-    frames, args, notes = encode(picture, fmt, options, threads)
+    try:
+        frames, args, notes = encode(picture, fmt, options, threads)
+    except OutputError as exc:  # the image is larger than the format holds
+        raise OutputError(f"{_shown(path)}: {exc}") from None
     _store(frames[0], path, fmt, args, protect)
     return notes
 
@@ -670,7 +696,10 @@ def save_image(
     """Write a Pillow image (a contact sheet, a grid) as :func:`save` writes a picture."""
     fmt = format_for(path, options.format)
     fitted, note = _fit(image, fmt, options)
-    args = _save_arguments(Picture([], "RGB"), fmt, options, fitted.size)
+    try:
+        args = _save_arguments(Picture([], "RGB"), fmt, options, fitted.size)
+    except OutputError as exc:
+        raise OutputError(f"{_shown(path)}: {exc}") from None
     _store(fitted, path, fmt, args, protect)
     return [note] if note else []
 
@@ -702,10 +731,17 @@ def _write(
 ) -> None:
     try:
         image.save(handle, fmt, **args)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except Exception as exc:
         if isinstance(exc, OSError) and exc.errno is not None:
             raise  # a disk error, reported by the caller with the path
-        raise OutputError(f"{name}: {fmt} cannot hold this image ({exc})") from None
+        if not _raised_by_pillow(exc):
+            raise  # a bug of ours, not a limit of the format
+        reason = _one_line(str(exc)) or type(exc).__name__
+        raise OutputError(f"{name}: {fmt} cannot hold this image ({reason})") from None
+
+
+def _shown(path: str | os.PathLike[str]) -> str:
+    return "<stdout>" if os.fspath(path) == "-" else os.fspath(path)
 
 
 def _refuse_inputs(target: Path, protect: Iterable[str | os.PathLike[str]]) -> None:

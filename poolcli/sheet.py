@@ -66,8 +66,11 @@ def display(planar: np.ndarray, mode: str, background: tuple[int, int, int]) -> 
         values = planar[0].astype(np.float64)
         if mode == "I;16":
             values = values / 257.0
-        else:  # no fixed range: stretch what is there
-            low, high = float(values.min()), float(values.max())
+        else:  # no fixed range: stretch what is there (NaN and infinities shown black)
+            finite = np.isfinite(values)
+            low = float(values[finite].min()) if finite.any() else 0.0
+            high = float(values[finite].max()) if finite.any() else 0.0
+            values = np.where(finite, values, low)
             values = (values - low) * (255.0 / (high - low)) if high > low else values * 0
         grey = np.clip(np.floor(values + 0.5), 0, 255).astype(np.uint8)
         return Image.fromarray(grey).convert("RGB")

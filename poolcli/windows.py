@@ -37,10 +37,11 @@ def pool_by_window(x: np.ndarray, mode: str, geom: PassGeometry) -> np.ndarray:
     out = np.empty((x.shape[0], rows.out, cols.out), x.dtype)
     row_spans = list(zip(rows.firsts().tolist(), rows.counts().tolist(), strict=True))
     col_spans = list(zip(cols.firsts().tolist(), cols.counts().tolist(), strict=True))
-    for i, (r0, rn) in enumerate(row_spans):
-        for j, (c0, cn) in enumerate(col_spans):
-            window = x[:, r0 : r0 + rn, c0 : c0 + cn]
-            out[:, i, j] = _reduce_window(window, mode, geom.whole)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf in a float sum: NaN
+        for i, (r0, rn) in enumerate(row_spans):
+            for j, (c0, cn) in enumerate(col_spans):
+                window = x[:, r0 : r0 + rn, c0 : c0 + cn]
+                out[:, i, j] = _reduce_window(window, mode, geom.whole)
     return out
 
 
