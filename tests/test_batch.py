@@ -226,6 +226,7 @@ def test_stopping_a_parallel_batch_leaves_no_partial_file(tmp_path: Path, how: s
             "9",
             "-o",
             str(out),
+            "--json",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -239,10 +240,13 @@ def test_stopping_a_parallel_batch_leaves_no_partial_file(tmp_path: Path, how: s
         os.killpg(proc.pid, signal.SIGINT)
     else:
         proc.send_signal(signal.SIGTERM)
-    _, stderr = proc.communicate(timeout=60)
+    stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert b"Traceback" not in stderr
-    assert b"interrupted" in stderr
+    assert b" of 6 inputs; complete files kept, no partial file left" in stderr
+    # every complete file on disk is reported, including the passes of interrupted inputs
+    listed = {o["path"] for line in stdout.splitlines() for o in json.loads(line)["outputs"]}
+    assert {str(p) for p in out.iterdir()} == listed
     leftovers = [
         p.name for p in out.iterdir() if p.name.endswith(".part") or p.name.startswith(".")
     ]

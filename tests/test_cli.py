@@ -253,19 +253,27 @@ def test_interrupt_exits_130_and_leaves_no_partial_file(work: Path, samples: Pat
             "6",
             "--compress-level",
             "9",
+            "--json",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     out = work / "poolimg-out"
-    for _ in range(200):  # wait until it is writing
-        if out.exists() and any(out.iterdir()):
+    for _ in range(400):  # wait until the first pass is written and the next is under way
+        if out.exists() and any(not p.name.startswith(".") for p in out.iterdir()):
             break
         time.sleep(0.05)
     proc.send_signal(2)
-    _, stderr = proc.communicate(timeout=60)
+    stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert b"Traceback" not in stderr
+    assert b"interrupted after 0 of 1 inputs" in stderr
+    (line,) = [json.loads(line) for line in stdout.splitlines()]
+    assert line["status"] == "interrupted"
+    assert sorted(o["path"] for o in line["outputs"]) == sorted(
+        str(p.relative_to(work)) for p in out.iterdir()
+    )
+    assert line["outputs"], "the first passes were complete before the signal"
     assert not [p for p in out.iterdir() if p.name.endswith(".part")]
     for written in out.iterdir():  # whatever was finished is whole
         with Image.open(written) as image:

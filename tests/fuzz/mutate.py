@@ -112,6 +112,9 @@ def dimension_fields(data: bytes, name: str) -> Iterator[Field]:
         at = data.find(b"VP8 ")
         if at >= 0:
             yield from ((at + 14, 2, "<"), (at + 16, 2, "<"))
+        at = data.find(b"VP8L")
+        if at >= 0:  # 14 bits of width - 1, then of height - 1, packed after a 0x2f byte
+            yield (at + 9, 4, "<")
     elif data.startswith(b"qoif"):
         yield from ((4, 4, ">"), (8, 4, ">"))
     elif suffix == "ico":
