@@ -49,26 +49,29 @@ def peak_mb(cmd: list[str] | str, cwd: Path) -> float | None:
 
 def stage_split(path: Path, repeat: int) -> None:
     """Where one pass of 2x2 max with JPEG out spends its time, stage by stage."""
-    from poolcli import images, pool
+    from poolcli import pool
+    from poolcli.pixels import one_block_images, to_image, to_planar
+    from poolcli.reading import Picture
+    from poolcli.writing import encode
 
     data = path.read_bytes()
 
     def decode() -> Image.Image:
-        with images._one_block_images():
+        with one_block_images():
             image = Image.open(io.BytesIO(data))
             image.load()
         return image
 
     decoded = decode()
-    planar = images.to_planar(decoded)
+    planar = to_planar(decoded)
     pooled = pool(planar, "max", channel_axis=0)
-    image = images.to_image(pooled, "RGB")
-    frames, args, _ = images.encode(images.Picture([pooled], "RGB"), "JPEG")
+    image = to_image(pooled, "RGB")
+    frames, args, _ = encode(Picture([pooled], "RGB"), "JPEG")
     stages = {
         "decode": median_ms(decode, repeat),
-        "to-array": median_ms(lambda: images.to_planar(decoded), repeat),
+        "to-array": median_ms(lambda: to_planar(decoded), repeat),
         "pooling (reads the view)": median_ms(lambda: pool(planar, "max", channel_axis=0), repeat),
-        "from-array": median_ms(lambda: images.to_image(pooled, "RGB"), repeat),
+        "from-array": median_ms(lambda: to_image(pooled, "RGB"), repeat),
         "encode": median_ms(lambda: frames[0].save(io.BytesIO(), "JPEG", **args), repeat),
     }
     del image

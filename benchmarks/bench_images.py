@@ -14,8 +14,11 @@ import numpy as np
 from common import SAMPLES, median_ms
 from PIL import Image
 
-from poolcli import images, pool
+from poolcli import pool
 from poolcli.layout import deinterleave
+from poolcli.pixels import one_block_images, to_image, to_planar
+from poolcli.reading import Picture
+from poolcli.writing import encode
 
 
 def main() -> None:
@@ -34,7 +37,7 @@ def main() -> None:
     print(f"{'stage':<52} {'median ms':>10} {'x JPEG decode':>14}")
 
     def decode(fmt: str) -> Image.Image:
-        with images._one_block_images():
+        with one_block_images():
             image = Image.open(io.BytesIO(encoded[fmt]))
             image.load()
         return image
@@ -51,12 +54,12 @@ def main() -> None:
             "decode (Pillow, one-block allocation)",
             jpeg_decode if fmt == "JPEG" else median_ms(lambda f=fmt: decode(f), rep),
         )
-        view = images.to_planar(decoded)
+        view = to_planar(decoded)
         planar = np.ascontiguousarray(view)
-        to_ms = median_ms(lambda d=decoded: images.to_planar(d), rep)
+        to_ms = median_ms(lambda d=decoded: to_planar(d), rep)
         row("to-array: planar view of Pillow's storage (Arrow)", to_ms)
         for threads in (1, 2):
-            from_ms = median_ms(lambda t=threads, p=planar: images.to_image(p, "RGB", t), rep)
+            from_ms = median_ms(lambda t=threads, p=planar: to_image(p, "RGB", t), rep)
             verdict = "ok" if to_ms + from_ms <= 0.5 * jpeg_decode else "MISSED"
             row(f"from-array: RGBX interleave + frombuffer, threads={threads}", from_ms)
             row(f"  to + from, threads={threads} (target <= 0.5x: {verdict})", to_ms + from_ms)
@@ -85,10 +88,10 @@ def main() -> None:
             "  for comparison: Image.fromarray((H, W, 3))",
             median_ms(lambda a=hwc: Image.fromarray(a), rep),
         )
-        image = images.to_image(planar, "RGB")
-        picture = images.Picture([planar], "RGB")
+        image = to_image(planar, "RGB")
+        picture = Picture([planar], "RGB")
         if fmt == "JPEG":
-            frames, args, _ = images.encode(picture, "JPEG")
+            frames, args, _ = encode(picture, "JPEG")
             row(
                 "encode JPEG q95 4:4:4 (poolimg default)",
                 median_ms(

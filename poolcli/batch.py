@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .bands import cpu_count
 from .errors import OutputError, ParameterError, PoolError
+from .formats import COMMON_FORMATS, IMAGE_SUFFIXES, SaveOptions, extension_for
 from .geometry import PoolSpec, plan_passes, size_text
-from .images import COMMON_FORMATS, IMAGE_SUFFIXES, SaveOptions, extension_for
 from .limits import DEFAULT_MAX_PIXELS
 from .naming import PASS_FIELDS, checked_name, template_fields
 from .sheet import SheetStyle
@@ -472,22 +472,22 @@ def _target(source: Source, job: Job, ext: str, geom: Any) -> str:
 
 def _all_written(source: Source, job: Job) -> bool:
     """With --no-clobber: whether every output already exists, judged from the header alone."""
-    from . import images
+    from .reading import probe
 
-    width, height, _ = images.probe(source.path)
+    width, height, _ = probe(source.path)
     plan, wanted = _plan(job, (height, width))
     ext = _extension(source, job)
     return all(Path(_target(source, job, ext, g)).exists() for g in plan if g.index in wanted)
 
 
 def _run_one(source: Source, job: Job, threads: int | None, result: Result) -> Result:
-    from . import images
+    from . import reading, writing
     from .colour import pool_image
 
     spec = job.spec
     if job.no_clobber and job.write_images and source.path != "-" and _all_written(source, job):
         return Result(source.path, "skipped", warnings=["every output exists (--no-clobber)"])
-    picture = images.load(source.path, max_pixels=job.max_pixels)
+    picture = reading.load(source.path, max_pixels=job.max_pixels)
     result.warnings.extend(picture.notes)
     if not job.write_images:
         return _global_values(source, picture, threads, result)
@@ -537,7 +537,7 @@ def _run_one(source: Source, job: Job, threads: int | None, result: Result) -> R
         if job.no_clobber and target != "-" and Path(target).exists():
             result.warnings.append(f"{target}: exists, skipped (--no-clobber)")
             continue
-        notes = images.save(picture, target, job.save, protect=protect, threads=threads)
+        notes = writing.save(picture, target, job.save, protect=protect, threads=threads)
         result.warnings.extend(n for n in notes if n not in result.warnings)
         size = 0 if target == "-" else Path(target).stat().st_size
         height, width = geom.output_shape
@@ -557,7 +557,7 @@ def _finish_sheet(source: Source, job: Job, row: Any, protect: list[str], result
     """Save an input's own sheet, or hand its row back for the run's shared sheet."""
     import numpy as np
 
-    from . import images, sheet
+    from . import sheet, writing
 
     if job.shared_sheet:
         result.sheet_row = [(np.asarray(c.image), c.label) for c in row.cells]
@@ -565,14 +565,14 @@ def _finish_sheet(source: Source, job: Job, row: Any, protect: list[str], result
     title = f"{_display(source)}   {sheet.describe(job.spec)}"
     canvas = sheet.grid([row.cells], job.sheet_style, title=title)
     path = sheet_path(source, job)
-    images.save_image(canvas, path, job.save, protect=protect)
+    writing.save_image(canvas, path, job.save, protect=protect)
     size = path.stat().st_size
     result.outputs.append(Output(str(path), canvas.width, canvas.height, 0, size, "sheet"))
 
 
 def _shared_sheet(sources: Sequence[Source], job: Job, report: Report) -> None:
     """Draw the one sheet of several inputs, a row each in input order, from their rows."""
-    from . import images, sheet
+    from . import sheet, writing
 
     by_input = {r.input: r for r in report.results if r.sheet_row}
     rows, labels = [], []
@@ -587,7 +587,7 @@ def _shared_sheet(sources: Sequence[Source], job: Job, report: Report) -> None:
     canvas = sheet.grid(rows, job.sheet_style, title=sheet.describe(job.spec), row_labels=labels)
     path = Path(job.sheet or "")
     try:
-        images.save_image(
+        writing.save_image(
             canvas, path, job.save, protect=[s.path for s in sources if s.path != "-"]
         )
     except PoolError as exc:

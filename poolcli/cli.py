@@ -376,7 +376,7 @@ def _pool_command(mode: str) -> Any:
         term = Terminal(quiet, verbose, json_)
         try:
             from .batch import Job
-            from .images import SaveOptions, format_for
+            from .formats import SaveOptions, format_for
             from .naming import check_template
 
             spec = build_spec(mode, size, stride, passes, padding)
@@ -657,7 +657,8 @@ def compare(
     term = Terminal(quiet)
     try:
         from .compare import comparison
-        from .images import SaveOptions, format_for, save_image
+        from .formats import SaveOptions, format_for
+        from .writing import save_image
 
         names = [m.strip() for m in modes.split(",") if m.strip()]
         if sizes is None:
@@ -722,7 +723,7 @@ def plan(
     error = None
     try:
         from .geometry import PlanError, plan_passes
-        from .images import probe
+        from .reading import probe
 
         spec = build_spec("max", size, stride, passes, padding)
         width, height, _ = probe(input_)

@@ -14,8 +14,8 @@ import numpy as np
 from .colour import pool_image
 from .errors import ParameterError, PoolError
 from .geometry import PoolSpec, plan_passes
-from .images import load
 from .limits import DEFAULT_MAX_PIXELS
+from .reading import load
 from .sheet import Cell, SheetRow, SheetStyle, describe, display, fit_pass, grid
 
 

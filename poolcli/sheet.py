@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .images import to_image
+from .pixels import to_image
 
 DEFAULT_CELL = 512
 DEFAULT_BACKGROUND = (38, 38, 38)

@@ -16,7 +16,7 @@ from PIL import Image
 
 import poolcli
 from poolcli import InputError, pool
-from poolcli.images import load
+from poolcli.reading import load
 
 from . import reference
 from .helpers import assert_clean_stderr, bomb_png, peak_memory_mib, pixels, poolimg
@@ -61,14 +61,14 @@ class TestDamagedFiles:
         assert_clean_stderr(done.stderr)
 
     def test_a_bug_in_poolcli_is_never_called_a_corrupt_file(self, work: Path, monkeypatch) -> None:
-        from poolcli import images
+        from poolcli import reading
 
         def broken(image):
             raise TypeError("a bug in poolcli")
 
-        monkeypatch.setattr(images, "to_planar", broken)
+        monkeypatch.setattr(reading, "to_planar", broken)
         with pytest.raises(TypeError, match="a bug in poolcli"):
-            images.load(work / "camera.png")
+            reading.load(work / "camera.png")
         report = poolcli.process([str(work / "camera.png")], poolcli.PoolSpec(), output=str(work))
         (result,) = report.results
         assert result.status == "failed" and "internal error (TypeError: a bug" in result.error

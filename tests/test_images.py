@@ -11,7 +11,9 @@ from PIL import Image, ImageCms
 
 from poolcli import InputError, OutputError, pool
 from poolcli.colour import pool_image
-from poolcli.images import Picture, SaveOptions, _decode, format_for, load, save
+from poolcli.formats import SaveOptions, format_for
+from poolcli.reading import Picture, _decode, load
+from poolcli.writing import save
 
 
 def planar_of(image: Image.Image) -> np.ndarray:

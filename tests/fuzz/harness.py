@@ -87,7 +87,7 @@ def _library_case(path: str, out: str) -> tuple[str, str | None, float, float]:
     format as the command line does), in a worker."""
     from poolcli import InputError, PoolSpec
     from poolcli.batch import Job, Source, run_one
-    from poolcli.images import probe
+    from poolcli.reading import probe
 
     with open("/proc/self/clear_refs", "w") as refs:  # measure this case's peak alone
         refs.write("5")

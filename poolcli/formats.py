@@ -1,0 +1,126 @@
+"""Image formats: which file names are images, what each format is called and can hold.
+
+No Pillow at import (a folder walk and a batch's planning need only these tables); naming a
+format that is not one of the common ones asks Pillow, which loads its plugins then.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import OutputError
+
+# File extensions Pillow reads, for picking images out of folders.
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".gif", ".bmp"}
+    | {".dib", ".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".ico", ".psd", ".pcx", ".sgi", ".qoi"}
+)
+
+
+# Modes each format writes as they are (after RGBX, which stands for RGB, is named RGB).
+WRITABLE: dict[str, set[str]] = {
+    "JPEG": {"L", "RGB", "RGBX", "CMYK"},
+    "PNG": {"L", "LA", "RGB", "RGBA", "I;16"},
+    "WEBP": {"RGB", "RGBA"},
+    "GIF": {"L", "RGB", "RGBA"},
+    "BMP": {"L", "RGB", "RGBA"},
+    "TIFF": {"L", "LA", "RGB", "RGBA", "CMYK", "I;16", "I", "F"},
+}
+
+
+# The common formats, so that naming one does not cost Image.init(), which imports every
+# Pillow plugin (40 ms, a tenth of a whole one-photo run).
+COMMON_FORMATS = {
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".jpe": "JPEG",
+    ".png": "PNG",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".gif": "GIF",
+    ".bmp": "BMP",
+}
+
+
+_PLUGINS = {
+    "JPEG": "Jpeg",
+    "PNG": "Png",
+    "WEBP": "WebP",
+    "TIFF": "Tiff",
+    "GIF": "Gif",
+    "BMP": "Bmp",
+}
+
+
+_EXTENSIONS = {
+    "JPEG": "jpg",
+    "PNG": "png",
+    "WEBP": "webp",
+    "TIFF": "tif",
+    "GIF": "gif",
+    "BMP": "bmp",
+}
+
+
+def extension_for(fmt: str) -> str:
+    """The usual file extension (no dot) of a format named as ``--format`` takes it.
+
+    >>> extension_for("jpeg"), extension_for("TIF"), extension_for("qoi")
+    ('jpg', 'tif', 'qoi')
+    """
+    name = {"JPG": "JPEG", "TIF": "TIFF"}.get(fmt.upper(), fmt.upper())
+    return _EXTENSIONS.get(name, fmt.lower())
+
+
+def format_for(path: str | os.PathLike[str], explicit: str | None = None) -> str:
+    """Pillow's format name for an output: ``explicit`` if given, else from the extension.
+
+    Raises
+    ------
+    OutputError
+        If neither names a format Pillow can write.
+    """
+    suffix = Path(path).suffix.lower()
+    if explicit:
+        name = explicit.upper()
+        name = {"JPG": "JPEG", "TIF": "TIFF"}.get(name, name)
+    else:
+        name = COMMON_FORMATS.get(suffix, "")
+    if name in _PLUGINS:
+        importlib.import_module(f"PIL.{_PLUGINS[name]}ImagePlugin")
+        return name
+    from PIL import Image
+
+    Image.init()
+    if explicit:
+        if name not in Image.SAVE:
+            raise OutputError(f"{explicit}: not a format poolimg can write")
+        return name
+    fmt = Image.registered_extensions().get(suffix)
+    if fmt is None or fmt not in Image.SAVE:
+        raise OutputError(
+            f"{os.fspath(path)}: cannot tell the format from "
+            f"{suffix or 'a name without extension'}; give one with --format"
+        )
+    return fmt
+
+
+@dataclass(frozen=True)
+class SaveOptions:
+    """How to encode: JPEG/WebP quality, PNG compression level, what to flatten alpha onto."""
+
+    format: str | None = None
+    quality: int = 95
+    compress_level: int = 1
+    background: tuple[int, int, int] = (255, 255, 255)
+
+
+# The longest side each format can store (the rest: more than any image poolimg reads).
+LARGEST_SIDE = {"JPEG": 65535, "WEBP": 16383, "GIF": 65535, "ICO": 256, "BMP": 2**31 - 1}
+
+
+DEFAULT_SAVE = SaveOptions()

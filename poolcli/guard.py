@@ -1,0 +1,159 @@
+"""What a hostile file may do to Pillow, kept in bounds.
+
+An exception is the file's fault only when Pillow's own code raised it (:func:`raised_by_pillow`);
+what the decoder warns of becomes one line that names the file; the pixel and frame limits are
+checked before anything is decoded, and Pillow's own bomb checks run at the same limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import functools
+import os
+import warnings
+from collections.abc import Iterator
+from typing import IO
+
+from PIL import Image, UnidentifiedImageError
+
+from .errors import InputError
+from .limits import MAX_FRAMES
+
+# The directory of Pillow's own modules: an exception raised there (or in the C decoder they
+# call) is about the file; one raised in poolcli's own code is a bug, never "a corrupt file".
+_PILLOW = os.path.dirname(Image.__file__) + os.sep
+
+
+_POOLCLI = os.path.dirname(__file__) + os.sep
+
+
+def fail(name: str, reason: str) -> InputError:
+    return InputError(f"{name}: {reason}")
+
+
+def raised_by_pillow(exc: BaseException) -> bool:
+    """Whether the innermost frame of Pillow's or poolcli's code that ``exc`` passed through
+    is Pillow's (frames of the standard library and numpy in between do not count)."""
+    files = []
+    tb = exc.__traceback__
+    while tb is not None:
+        files.append(tb.tb_frame.f_code.co_filename)
+        tb = tb.tb_next
+    for file in reversed(files):
+        if file.startswith(_PILLOW):
+            return True
+        if file.startswith(_POOLCLI):
+            return False
+    return False
+
+
+@contextlib.contextmanager
+def decoder_errors(name: str, notes: list[str]) -> Iterator[None]:
+    """Turn what the decoder raises into one InputError that names the file, and what it
+    warns of into ``notes``; errors of poolcli's own code pass through as they are."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            try:
+                yield
+            finally:
+                for warning in caught:
+                    note = f"{name}: {one_line(str(warning.message))}"
+                    if note not in notes:
+                        notes.append(note)
+    except (InputError, KeyboardInterrupt):
+        raise
+    except UnidentifiedImageError:
+        raise fail(name, "not an image file (Pillow cannot identify its format)") from None
+    except Image.DecompressionBombError as exc:
+        raise fail(name, f"too many pixels ({exc})") from None
+    except MemoryError:
+        raise fail(name, "not enough memory to decode it") from None
+    except Exception as exc:
+        if not raised_by_pillow(exc):
+            raise
+        reason = one_line(str(exc)) or type(exc).__name__
+        raise fail(name, f"truncated or corrupt image ({reason})") from None
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@functools.cache
+def _quiet_libtiff() -> None:
+    """Stop libtiff printing to stderr: its default handlers write warnings and errors there
+    from C (``TIFFFillStrip: Invalid strip byte count``), past Python and past our messages.
+    Pillow still raises on what fails, which :func:`decoder_errors` reports in one line; what
+    libtiff only warns of is lost. Linux only (the library is found in /proc/self/maps)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "libtiff" in line.rsplit("/", 1)[-1]}
+        for path in paths:
+            library = ctypes.CDLL(path)
+            for name in ("TIFFSetWarningHandler", "TIFFSetErrorHandler"):
+                setter = getattr(library, name)
+                setter.argtypes, setter.restype = [ctypes.c_void_p], ctypes.c_void_p
+                setter(None)
+    except (OSError, AttributeError):
+        pass  # not Linux, or a Pillow built without libtiff: nothing to quiet
+
+
+def open_image(handle: IO[bytes]) -> Image.Image:
+    # Our own pixel limit replaces Pillow's, which would stop at 179 MP whatever the user asks.
+    _quiet_libtiff()
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        return Image.open(handle)
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
+@contextlib.contextmanager
+def pillow_limit(max_pixels: int | None) -> Iterator[None]:
+    """Pillow's own bomb checks (an icon's embedded PNG, a GIF frame) at our limit, while
+    decoding: it refuses more than twice its ``MAX_IMAGE_PIXELS``."""
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None if max_pixels is None else -(-max_pixels // 2)
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
+def frame_count(name: str, image: Image.Image) -> int:
+    frames = int(getattr(image, "n_frames", 1))
+    if frames > MAX_FRAMES:
+        raise fail(name, f"{frames} frames, over the limit of {MAX_FRAMES}")
+    return frames
+
+
+def _pixels_text(pixels: int) -> str:
+    """A pixel count as people say it: '1 pixel', '40000 pixels', '200 megapixels'.
+
+    >>> _pixels_text(1), _pixels_text(4096), _pixels_text(200_000_000), _pixels_text(2_025_000_000)
+    ('1 pixel', '4096 pixels', '200 megapixels', '2025 megapixels')
+    """
+    if pixels >= 10_000_000:
+        return f"{pixels / 1e6:.0f} megapixels"
+    return f"{pixels} pixel{'' if pixels == 1 else 's'}"
+
+
+def check_pixels(
+    name: str, size: tuple[int, int], max_pixels: int | None, *, frames: int = 1, seen: int = 0
+) -> None:
+    """Refuse ``frames`` frames of ``size`` when, with ``seen`` pixels already decoded, they
+    are more than ``max_pixels``."""
+    pixels = size[0] * size[1] * frames + seen
+    if max_pixels is not None and pixels > max_pixels:
+        what = f"{size[0]}x{size[1]}" + (f" x {frames} frames" if frames > 1 else "")
+        if seen:
+            what = f"frames up to {size[0]}x{size[1]}"
+        raise fail(
+            name,
+            f"{what} is {_pixels_text(pixels)}, over the limit of {_pixels_text(max_pixels)} "
+            "(a decompression bomb?); raise the limit with --max-pixels if the file is trusted",
+        )

@@ -1,0 +1,225 @@
+"""Reading image files: the pixels, upright, in a pooling mode, with the metadata worth keeping.
+
+:func:`load` decodes a file (or standard input) into a :class:`Picture`: planar numpy frames in
+one of a few pooling modes; :func:`probe` reads only the header. Every failure is an
+:class:`~poolcli.errors.InputError` whose message names the file and what is wrong.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+from PIL import Image, ImageOps, ImageSequence
+
+from .guard import check_pixels, decoder_errors, fail, frame_count, open_image, pillow_limit
+from .limits import DEFAULT_MAX_PIXELS
+from .pixels import CHANNELS, one_block_images, to_planar
+
+# Every other Pillow mode, and what it becomes before pooling.
+_CONVERT = {
+    "1": "L",
+    "P": "RGB",  # RGBA when the palette has transparency
+    "PA": "RGBA",
+    "La": "LA",
+    "RGBa": "RGBA",
+    "RGBX": "RGB",
+    "YCbCr": "RGB",
+    "LAB": "RGB",
+    "HSV": "RGB",
+    "I;16L": "I;16",
+    "I;16B": "I;16",
+    "I;16N": "I;16",
+}
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A decoded image ready for pooling.
+
+    Attributes
+    ----------
+    frames : list of ndarray
+        Planar ``(C, H, W)`` pixels, one array per frame (one for a still image).
+    mode : str
+        Pillow mode of the pixels: L, LA, RGB, RGBA, CMYK (uint8), I;16 (uint16), I (int32)
+        or F (float32).
+    name : str
+        The file as the user named it, for messages ("-" for standard input: "<stdin>").
+    format : str or None
+        Pillow's name of the source format (JPEG, PNG, ...).
+    durations : list of int or None
+        Display time of each frame in ms, for animations.
+    notes : tuple of str
+        What the decoder warned of, one line each, naming the file.
+    """
+
+    frames: list[np.ndarray]
+    mode: str
+    name: str = "<image>"
+    format: str | None = None
+    durations: list[int] | None = None
+    loop: int | None = None
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
+    dpi: tuple[float, float] | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the frames."""
+        return (self.frames[0].shape[2], self.frames[0].shape[1])
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.mode in ("LA", "RGBA")
+
+    def with_frames(self, frames: list[np.ndarray]) -> Picture:
+        """The same picture with new (pooled) frames; DPI scaled by how much they shrank."""
+        dpi = self.dpi
+        if dpi is not None:
+            width, height = self.size
+            dpi = (dpi[0] * frames[0].shape[2] / width, dpi[1] * frames[0].shape[1] / height)
+        return replace(self, frames=frames, dpi=dpi)
+
+
+def _open_source(source: str | os.PathLike[str]) -> tuple[str, IO[bytes]]:
+    """Open a file (or "-", standard input) for reading, with clear errors."""
+    if str(source) == "-":
+        data = sys.stdin.buffer.read()
+        if not data:
+            raise fail("<stdin>", "standard input is empty")
+        return "<stdin>", io.BytesIO(data)
+    name = os.fspath(source)
+    path = Path(source)
+    try:
+        if path.is_dir():
+            raise fail(name, "is a folder, not an image file")
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise fail(name, "no such file") from None
+    except PermissionError:
+        raise fail(name, "permission denied") from None
+    except OSError as exc:
+        raise fail(name, f"cannot be read ({exc.strerror or exc})") from None
+    if os.fstat(handle.fileno()).st_size == 0:
+        handle.close()
+        raise fail(name, "empty file (0 bytes)")
+    return name, handle
+
+
+def load(source: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Picture:
+    """Decode an image file, or standard input for ``"-"``, into a :class:`Picture`.
+
+    The EXIF orientation is applied (a phone photo comes out upright); palette, bilevel and
+    other modes are converted to the nearest pooling mode; every frame of an animation or a
+    multi-page TIFF is kept, with its duration. The pixel limit is checked against the header
+    before anything is decoded, and against each frame before it is decoded. What the decoder
+    warns of (a truncated strip, corrupt EXIF) comes back in ``Picture.notes``.
+
+    Raises
+    ------
+    InputError
+        The file is missing, a folder, empty, unreadable, not an image, truncated or corrupt,
+        or has more than ``max_pixels`` pixels (None: no limit).
+    """
+    name, handle = _open_source(source)
+    notes: list[str] = []
+    with handle, one_block_images(), decoder_errors(name, notes):
+        image = open_image(handle)
+        check_pixels(name, image.size, max_pixels)
+        check_pixels(name, image.size, max_pixels, frames=frame_count(name, image))
+        with pillow_limit(max_pixels):
+            picture = _decode(name, image, max_pixels)
+    return replace(picture, notes=tuple(notes))
+
+
+def probe(source: str | os.PathLike[str]) -> tuple[int, int, int]:
+    """(width, height, frames) of an image file as :func:`load` would give it, upright,
+    from its header alone: no pixel is decoded.
+
+    The orientation is read where the header holds it; a PNG whose EXIF comes after its
+    pixels counts as upright here (reading that EXIF would decode the whole image).
+
+    Raises
+    ------
+    InputError
+        As :func:`load`, for what the header shows.
+    """
+    name, handle = _open_source(source)
+    with handle, decoder_errors(name, []):
+        image = open_image(handle)
+        width, height = image.size
+        if _header_orientation(image) in (5, 6, 7, 8):  # turned a quarter: sides swap
+            width, height = height, width
+        return width, height, frame_count(name, image)
+
+
+def _header_orientation(image: Image.Image) -> int:
+    if image.format == "PNG":  # PngImageFile.getexif() decodes the image to find late EXIF
+        data = image.info.get("exif")
+        if not data:
+            return 1
+        exif = Image.Exif()
+        exif.load(data)
+        return int(exif.get(0x0112, 1))
+    return int(image.getexif().get(0x0112, 1))
+
+
+def _decode(name: str, image: Image.Image, max_pixels: int | None) -> Picture:
+    frames, durations = [], []
+    animated = getattr(image, "n_frames", 1) > 1
+    seen = 0
+    info = dict(image.info)
+    target = _pool_mode(image)
+    # Only real EXIF blocks are carried over: a TIFF's getexif() holds its own layout tags.
+    exif = Image.Exif()
+    if info.get("exif"):
+        exif.load(info["exif"])
+    for frame in ImageSequence.Iterator(image) if animated else [image]:
+        check_pixels(name, frame.size, max_pixels, seen=seen)  # TIFF pages differ in size
+        seen += frame.size[0] * frame.size[1]
+        frame.load()
+        durations.append(int(frame.info.get("duration", info.get("duration", 100)) or 0))
+        # Frames of an animation share one orientation: none, in practice.
+        upright = frame if animated else _upright(frame)
+        planar = to_planar(upright if upright.mode == target else upright.convert(target))
+        # A single-band frame is a view of Pillow's memory, which the next seek overwrites.
+        frames.append(planar.copy() if animated and planar.base is not None else planar)
+    exif.pop(0x0112, None)  # orientation: applied above
+    dpi = info.get("dpi")
+    return Picture(
+        frames=frames,
+        mode=target,
+        name=name,
+        format=image.format or info.get("format"),
+        durations=durations if animated else None,
+        loop=info.get("loop"),
+        icc_profile=info.get("icc_profile"),
+        exif=exif.tobytes() if len(exif) else None,
+        dpi=(float(dpi[0]), float(dpi[1])) if dpi else None,
+    )
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """The image turned as its EXIF orientation says; itself (not a copy) when upright."""
+    if image.getexif().get(0x0112, 1) in (2, 3, 4, 5, 6, 7, 8):
+        return ImageOps.exif_transpose(image)
+    return image
+
+
+def _pool_mode(image: Image.Image) -> str:
+    """The pooling mode an image's pixels are converted to."""
+    mode = image.mode
+    if mode in CHANNELS:
+        return mode
+    if mode == "P":
+        return "RGBA" if image.has_transparency_data else "RGB"
+    if mode in _CONVERT:
+        return _CONVERT[mode]
+    return "RGBA" if "A" in mode else "RGB"
