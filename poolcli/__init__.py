@@ -30,13 +30,13 @@ _LAZY = {
     "PassGeometry": "geometry",
     "MODES": "geometry",
     "PADDINGS": "geometry",
-    "process": "batch",
+    "process": "workers",
 }
 
 if TYPE_CHECKING:
-    from .batch import process
     from .geometry import MODES, PADDINGS, PassGeometry, PoolSpec, output_shape, plan_passes
     from .pooling import pool, pool_passes
+    from .workers import process
 
 
 def __getattr__(name: str) -> Any:

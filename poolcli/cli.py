@@ -1,6 +1,6 @@
 """The ``poolimg`` command: the only module that talks to the terminal.
 
-It parses options, hands the work to :mod:`poolcli.batch`, and turns what comes back into
+It parses options, hands the work to :mod:`poolcli.workers`, and turns what comes back into
 lines on stderr, JSON lines on stdout and an exit code (0 done, 1 an input failed, 2 bad
 usage with nothing written, 130 interrupted). numpy, Pillow and Rich are imported inside the
 commands that need them, so ``poolimg --version`` and ``--help`` start fast.
@@ -23,8 +23,9 @@ from .errors import PoolError
 from .limits import DEFAULT_MAX_PIXELS
 
 if TYPE_CHECKING:
-    from .batch import Job, Output, Report, Result
     from .geometry import PoolSpec
+    from .report import Output, Report, Result
+    from .run_options import RunOptions
 
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
 
@@ -134,7 +135,7 @@ def parse_colour(text: str, option: str) -> tuple[int, int, int]:
 
 
 def sheet_style(cell: int, background: str, scale: str) -> Any:
-    from .sheet import SheetStyle
+    from .style import SheetStyle
 
     if scale not in ("fit", "true"):
         raise ValueError(f"--sheet-scale {scale!r}: use fit (blocks enlarged) or true (real sizes)")
@@ -223,7 +224,7 @@ class PoolOptions:
     """The parsed options of a pooling command."""
 
     spec: PoolSpec
-    job: Job
+    run: RunOptions
 
 
 def build_spec(mode: str, size: str, stride: str | None, passes: str, padding: str) -> PoolSpec:
@@ -375,16 +376,16 @@ def _pool_command(mode: str) -> Any:
     ) -> None:
         term = Terminal(quiet, verbose, json_)
         try:
-            from .batch import Job
             from .formats import SaveOptions, format_for
             from .naming import check_template
+            from .run_options import RunOptions
 
             spec = build_spec(mode, size, stride, passes, padding)
             if name is not None:
                 check_template(name)
             if format_:
                 format_for("x", format_)
-            job = Job(
+            run = RunOptions(
                 spec,
                 output=output,
                 name=name,
@@ -400,7 +401,7 @@ def _pool_command(mode: str) -> Any:
                 sheet_only=sheet_only,
                 sheet_style=sheet_style(cell, background, sheet_scale),
             )
-            if job.output_kind == "file":
+            if run.output_kind == "file":
                 format_for(output or "", format_)
             if global_ and (output is not None or sheet is not None or sheet_only):
                 raise ValueError("--global prints values and writes no image: drop -o and --sheet")
@@ -412,9 +413,9 @@ def _pool_command(mode: str) -> Any:
             fail_usage(term, f"no input: give image files or folders (poolimg {mode} --help)")
         if output == "-" and json_:
             fail_usage(term, "-o - and --json both want standard output; choose one")
-        if output == "-" and job.sheet == "auto":
+        if output == "-" and run.sheet == "auto":
             fail_usage(term, "--sheet with -o - needs a PATH for the sheet")
-        raise typer.Exit(_run(term, paths, listed, job, recursive=recursive, jobs=jobs))
+        raise typer.Exit(_run(term, paths, listed, run, recursive=recursive, jobs=jobs))
 
     command.__doc__ = f"{SUMMARIES[mode]}\n\n{EXAMPLES[mode]}"
     return command
@@ -425,7 +426,7 @@ for _mode in ("max", "avg", "min", "stride"):
 
 
 def _read_files_from(source: str, null: bool) -> list[str]:
-    from .batch import read_file_list
+    from .inputs import read_file_list
 
     if source == "-":
         text = sys.stdin.buffer.read().decode(errors="surrogateescape")
@@ -441,14 +442,15 @@ def _run(
     term: Terminal,
     paths: list[str],
     listed: list[str],
-    job: Job,
+    run: RunOptions,
     *,
     recursive: bool,
     jobs: int | None,
 ) -> int:
-    from .batch import expand_inputs, run_batch
+    from .inputs import expand_inputs
+    from .workers import run_batch
 
-    inputs = expand_inputs(paths, recursive=recursive, exclude=job.writes_to, listed=listed)
+    inputs = expand_inputs(paths, recursive=recursive, exclude=run.writes_to, listed=listed)
     for note in inputs.warnings:
         term.warn(note)
     for note in inputs.skipped:
@@ -460,27 +462,27 @@ def _run(
             + ", ".join(paths or ["--files-from"])
             + ("" if recursive else " (-r descends into subfolders)"),
         )
-    if job.output_kind in ("file", "stdout") and len(inputs.sources) > 1:
+    if run.output_kind in ("file", "stdout") and len(inputs.sources) > 1:
         fail_usage(
             term,
-            f"-o {job.output} takes one input, but {len(inputs.sources)} were given; "
+            f"-o {run.output} takes one input, but {len(inputs.sources)} were given; "
             "-o a folder instead",
         )
-    if job.output_kind == "stdout" and not job.save.format:
+    if run.output_kind == "stdout" and not run.save.format:
         fail_usage(term, "-o - needs --format (png, jpeg, ...)")
     progress = _Progress(term, len(inputs.sources))
     try:
         with progress:
             report = run_batch(
-                inputs.sources, job, jobs=jobs, on_result=lambda r: _show(term, job, r, progress)
+                inputs.sources, run, jobs=jobs, on_result=lambda r: _show(term, run, r, progress)
             )
     except PoolError as exc:  # two inputs would write one file: found before anything is written
         fail_usage(term, str(exc))
-    _summarise(term, job, report, len(inputs.skipped))
+    _summarise(term, run, report, len(inputs.skipped))
     return report.exit_code
 
 
-def _show(term: Terminal, job: Job, result: Result, progress: _Progress) -> None:
+def _show(term: Terminal, run: RunOptions, result: Result, progress: _Progress) -> None:
     progress.advance()
     if term.json_lines:
         term.data(result.as_json())
@@ -518,7 +520,7 @@ def _number(value: float) -> str:
     return str(value) if isinstance(value, int) else f"{value:.6g}"
 
 
-def _summarise(term: Terminal, job: Job, report: Report, skipped_files: int) -> None:
+def _summarise(term: Terminal, run: RunOptions, report: Report, skipped_files: int) -> None:
     if report.sheet_error:
         term.error(report.sheet_error)
     if report.sheet is not None:
@@ -538,9 +540,9 @@ def _summarise(term: Terminal, job: Job, report: Report, skipped_files: int) -> 
             "complete files kept, no partial file left"
         )
         return
-    if not job.write_images or job.output_kind == "stdout":
+    if not run.write_images or run.output_kind == "stdout":
         return
-    where = job.output if job.output_kind == "file" else f"{job.folder}{os.sep}"
+    where = run.output if run.output_kind == "file" else f"{run.folder}{os.sep}"
     if len(report.results) == 1:
         if report.failed:  # the failure has said so already
             return

@@ -16,7 +16,8 @@ from .errors import ParameterError, PoolError
 from .geometry import PoolSpec, plan_passes
 from .limits import DEFAULT_MAX_PIXELS
 from .reading import load
-from .sheet import Cell, SheetRow, SheetStyle, describe, display, fit_pass, grid
+from .sheet import Cell, SheetRow, describe, display, fit_pass, grid
+from .style import SheetStyle
 
 
 def _passes_that_fit(shape: tuple[int, int], spec: PoolSpec, wanted: int) -> list[Any]:

@@ -11,9 +11,15 @@ from __future__ import annotations
 import os
 import re
 import string
-from pathlib import PurePath
+from collections.abc import Sequence
+from pathlib import Path, PurePath
+from typing import Any
 
 from .errors import OutputError, ParameterError
+from .formats import COMMON_FORMATS, extension_for
+from .geometry import PoolSpec, size_text
+from .inputs import Source
+from .run_options import RunOptions
 
 TEMPLATE_FIELDS = ("stem", "ext", "mode", "size", "stride", "padding", "pass", "width", "height")
 # Fields that tell the passes of one input apart.
@@ -114,3 +120,119 @@ def _check_inside(name: str, what: str, error: type[ParameterError | OutputError
         raise error(f"{what} does not make a file name")
     if path.is_absolute() or path.drive or ".." in path.parts:
         raise error(f"{what} would write outside the output folder; names stay inside it")
+
+
+def default_template(spec: PoolSpec) -> str:
+    padding = "" if spec.padding == "valid" else "_{padding}"
+    return "{stem}_{mode}_k{size}_s{stride}" + padding + "_p{pass}.{ext}"
+
+
+def output_name(
+    source: Source,
+    run: RunOptions,
+    ext: str,
+    index: int | str,
+    size: tuple[Any, Any],
+    template: str | None = None,
+) -> Path:
+    """Where pass ``index`` of ``source`` is written (``size`` is its width, height)."""
+    spec = run.spec
+    stride = spec.size if spec.stride is None else spec.stride
+    values = {
+        "stem": source.stem,
+        "ext": ext,
+        "mode": spec.mode,
+        "size": size_text(spec.size, short=True),
+        "stride": size_text(stride, short=True),
+        "padding": str(spec.padding),
+        "pass": index,
+        "width": size[0],
+        "height": size[1],
+    }
+    if run.output_kind == "file" and template is None:
+        return Path(run.output or "")
+    name = (template or run.name or default_template(spec)).format(**values)
+    return run.folder / source.rel.parent / checked_name(name, source.shown)
+
+
+def sheet_path(source: Source, run: RunOptions) -> Path:
+    """Where ``--sheet`` without a path puts an input's contact sheet: beside its outputs."""
+    if run.sheet not in (None, "auto"):
+        return Path(run.sheet or "")
+    if run.output_kind == "file":
+        output = Path(run.output or "")
+        return output.with_name(f"{output.stem}_sheet.png")
+    template = default_template(run.spec).replace("_p{pass}.{ext}", "_sheet.png")
+    return output_name(source, run, "png", 0, (0, 0), template)
+
+
+def find_collisions(sources: Sequence[Source], run: RunOptions) -> list[str]:
+    """Inputs that would write the same output path, as messages; checked before any work."""
+    if run.output_kind != "folder":
+        return []
+    owners: dict[Path, str] = {}
+    clashes = []
+    for source in sources:
+        ext = extension(source, run)
+        try:  # the passes of two inputs share a name if their first ones do
+            first = output_name(source, run, ext, 1, (0, 0))
+        except OutputError:
+            continue  # a name that cannot be written fails that input on its own
+        key = Path(os.path.normcase(os.path.abspath(first)))
+        if key in owners:
+            try:
+                pattern = output_name(source, run, ext, "{pass}", ("{width}", "{height}"))
+            except (ValueError, OutputError):  # a format such as {pass:03} wants a number
+                pattern = first
+            clashes.append(f"{source.path} and {owners[key]} would both write {pattern}")
+        else:
+            owners[key] = source.path
+    return clashes
+
+
+def check_pass_names(run: RunOptions) -> None:
+    """Refuse, before any file is read, a template that names every pass of an input alike.
+
+    Raises
+    ------
+    ParameterError
+        If more than one pass of each input is written and the template uses none of
+        ``{pass}``, ``{width}``, ``{height}``.
+    """
+    spec = run.spec
+    several = spec.passes == "all" or (isinstance(spec.passes, int) and spec.passes > 1)
+    writes_passes = run.write_images and not run.sheet_only and not run.final_only
+    if (
+        run.name is not None
+        and run.output_kind == "folder"
+        and several
+        and writes_passes
+        and not template_fields(run.name) & PASS_FIELDS
+    ):
+        raise ParameterError(
+            f"--name {run.name!r} gives every pass of an input the same name; add {{pass}}, "
+            "or write only the last pass with --final-only"
+        )
+
+
+def check_distinct(targets: dict[str, str]) -> None:
+    """Refuse two outputs of one input (by what they are) that would write one path."""
+    owners: dict[str, str] = {}
+    for what, path in targets.items():
+        if path == "-":
+            continue
+        key = os.path.normcase(os.path.abspath(path))
+        if key in owners:
+            raise ParameterError(
+                f"{owners[key]} and {what} would both write {path}; add {{pass}} to --name"
+            )
+        owners[key] = what
+
+
+def extension(source: Source, run: RunOptions, format_name: str | None = None) -> str:
+    if run.save.format:
+        return extension_for(run.save.format)
+    suffix = Path(source.path).suffix.lower()
+    if source.path == "-" or suffix not in COMMON_FORMATS:
+        return extension_for(format_name or "PNG")
+    return suffix.lstrip(".")

@@ -17,7 +17,10 @@ from PIL import Image
 
 import poolcli
 from poolcli import pool
-from poolcli.batch import Job, expand_inputs, find_collisions, run_batch
+from poolcli.inputs import expand_inputs
+from poolcli.naming import find_collisions
+from poolcli.run_options import RunOptions
+from poolcli.workers import run_batch
 
 from .helpers import run
 
@@ -181,7 +184,7 @@ def test_library_use_without_the_cli(tree: Path) -> None:
 
 def test_collisions_found_from_names_alone() -> None:
     inputs = expand_inputs(["a/x.jpg", "b/x.jpg", "c/y.jpg"])
-    clashes = find_collisions(inputs.sources, Job(poolcli.PoolSpec("max")))
+    clashes = find_collisions(inputs.sources, RunOptions(poolcli.PoolSpec("max")))
     assert clashes == ["b/x.jpg and a/x.jpg would both write poolimg-out/x_max_k2_s2_p{pass}.jpg"]
 
 
@@ -195,8 +198,8 @@ def test_symlink_loops_are_not_followed(tmp_path: Path, samples: Path) -> None:
 
 
 def test_report_exit_codes() -> None:
-    job = Job(poolcli.PoolSpec("max"))
-    assert run_batch([], job).exit_code == 0
+    run = RunOptions(poolcli.PoolSpec("max"))
+    assert run_batch([], run).exit_code == 0
 
 
 @pytest.mark.parametrize("how", ["SIGINT to the group (Ctrl-C)", "SIGTERM to the parent"])

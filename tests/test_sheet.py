@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from poolcli import pool
-from poolcli.sheet import SheetStyle, text_width
+from poolcli.sheet import text_width
+from poolcli.style import SheetStyle
 
 from .helpers import run
 

@@ -86,8 +86,10 @@ def _library_case(path: str, out: str) -> tuple[str, str | None, float, float]:
     """One mutant through ``probe`` and ``run_one`` (load, two passes, written in its own
     format as the command line does), in a worker."""
     from poolcli import InputError, PoolSpec
-    from poolcli.batch import Job, Source, run_one
+    from poolcli.inputs import Source
+    from poolcli.pipeline import run_one
     from poolcli.reading import probe
+    from poolcli.run_options import RunOptions
 
     with open("/proc/self/clear_refs", "w") as refs:  # measure this case's peak alone
         refs.write("5")
@@ -98,8 +100,8 @@ def _library_case(path: str, out: str) -> tuple[str, str | None, float, float]:
         pass
     except Exception as exc:
         return "crash", f"probe: {type(exc).__name__}: {exc}", 0.0, _peak_mib()
-    job = Job(PoolSpec("avg", 2, passes=2), output=out)
-    result = run_one(Source(path, Path(Path(path).name)), job, threads=1)
+    run = RunOptions(PoolSpec("avg", 2, passes=2), output=out)
+    result = run_one(Source(path, Path(Path(path).name)), run, threads=1)
     seconds = time.monotonic() - started
     if result.internal:
         return "crash", f"{result.error}\n{result.internal}", seconds, _peak_mib()

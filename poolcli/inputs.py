@@ -1,0 +1,130 @@
+"""Finding the inputs of a run: files, folders walked (never round a loop, never into the
+output folder), ``--files-from`` lists and standard input. Stdlib only."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .formats import IMAGE_SUFFIXES
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: ``path`` as given ("-" for standard input), ``rel`` where its outputs go
+    below the output folder (its path inside the folder it was found in)."""
+
+    path: str
+    rel: Path
+
+    @property
+    def shown(self) -> str:
+        """The input as messages name it."""
+        return "<stdin>" if self.path == "-" else self.path
+
+    @property
+    def stem(self) -> str:
+        return "stdin" if self.path == "-" else Path(self.path).stem
+
+
+@dataclass
+class Inputs:
+    sources: list[Source] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "path: why", for -v
+    warnings: list[str] = field(default_factory=list)  # "path: why", always shown
+
+
+def expand_inputs(
+    paths: Sequence[str],
+    *,
+    recursive: bool = False,
+    exclude: Path | None = None,
+    listed: Sequence[str] = (),
+) -> Inputs:
+    """Turn files, folders and "-" into a list of sources.
+
+    Folders give the image files in them (by extension; ``recursive`` descends, following
+    symlinks but never round a loop), their outputs mirroring the tree below the folder;
+    explicit files are taken whatever their extension, so a non-image file named on purpose
+    fails loudly, and their outputs go straight into the output folder. ``listed`` files (from
+    ``--files-from``, typically ``find`` output) keep their relative path below the output
+    folder, as ``rsync --files-from`` does. A folder walk leaves out ``exclude`` (the output
+    folder), so a second run never takes the first one's outputs as inputs; a file named
+    explicitly is an input wherever it is (``poolimg max photo.jpg -o .`` writes beside it).
+    """
+    inputs = Inputs()
+    excluded = _real(exclude) if exclude is not None else None
+    for given in listed:
+        path = Path(given)
+        keeps_tree = not path.is_absolute() and ".." not in path.parts
+        inputs.sources.append(Source(given, path if keeps_tree else Path(path.name)))
+    for given in paths:
+        if given == "-":
+            inputs.sources.append(Source("-", Path("stdin")))
+            continue
+        path = Path(given)
+        if not path.is_dir():
+            inputs.sources.append(Source(given, Path(path.name)))
+            continue
+        for file in _walk(path, recursive, excluded, inputs):
+            inputs.sources.append(Source(str(file), file.relative_to(path)))
+    return inputs
+
+
+def read_file_list(text: str, null: bool) -> list[str]:
+    """Paths from ``--files-from`` content: one a line, or NUL-separated with ``null``."""
+    parts = text.split("\0") if null else text.splitlines()
+    return [p for p in parts if p.strip()] if not null else [p for p in parts if p]
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _walk(root: Path, recursive: bool, excluded: Path | None, inputs: Inputs) -> Iterator[Path]:
+    seen: set[Path] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        real = _real(folder)
+        if real in seen:
+            inputs.warnings.append(f"{folder}: a symlink loop, not followed")
+            continue
+        seen.add(real)
+        if excluded is not None and _inside(real, excluded):
+            inputs.skipped.append(f"{folder}: the output folder")
+            continue
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            inputs.warnings.append(f"{folder}: cannot be listed ({_reason(exc)})")
+            continue
+        subfolders = []
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir()
+                if not is_dir and entry.is_symlink():
+                    os.stat(path)  # a link to itself, or a loop of links, raises here
+            except OSError as exc:
+                inputs.warnings.append(f"{path}: {_reason(exc)}, skipped")
+                continue
+            if is_dir:
+                if recursive:
+                    subfolders.append(path)
+                continue
+            if path.suffix.lower() in IMAGE_SUFFIXES:
+                yield path
+            else:
+                inputs.skipped.append(f"{path}: not an image file name")
+        stack.extend(reversed(subfolders))
+
+
+def _reason(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower()

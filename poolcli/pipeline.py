@@ -1,0 +1,195 @@
+"""One input through the whole pipeline: load, plan, pool every pass, write, draw its sheet.
+
+Never prints and never raises for a bad input: :func:`run_one` returns a
+:class:`~poolcli.report.Result` for whatever happens, a bug in poolcli included.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from .errors import ParameterError, PoolError
+from .geometry import plan_passes
+from .inputs import Source
+from .naming import check_distinct, extension, output_name, sheet_path
+from .report import Output, Result
+from .run_options import RunOptions
+
+
+def run_one(source: Source, run: RunOptions, threads: int | None = None) -> Result:
+    """Load, pool and write one input; every failure becomes a failed Result.
+
+    A bug in poolcli fails the input too (``internal`` set, the traceback kept for ``-v``)
+    rather than the run. Ctrl-C raises :class:`Interrupted`, carrying the result so far: the
+    passes written completely before it are on disk and listed.
+    """
+    started = time.monotonic()
+    result = Result(source.path, "done")
+    try:
+        result = _run_one(source, run, threads, result)
+    except ParameterError as exc:
+        result = Result(source.path, "failed", error=f"{source.shown}: {exc}", usage_error=True)
+    except PoolError as exc:
+        result = Result(source.path, "failed", error=str(exc), outputs=result.outputs)
+    except MemoryError:
+        result = Result(source.path, "failed", error=f"{source.shown}: not enough memory")
+    except KeyboardInterrupt:
+        result.status, result.error = "interrupted", f"{source.shown}: interrupted"
+        raise Interrupted(result) from None
+    except Exception as exc:  # a bug: say so, and go on with the other inputs
+        result = Result(
+            source.path,
+            "failed",
+            error=f"{source.shown}: internal error ({type(exc).__name__}: {exc}); "
+            "please report it with the file",
+            outputs=result.outputs,
+            internal=traceback.format_exc(),
+        )
+    result.seconds = time.monotonic() - started
+    return result
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) during one input; ``result`` lists what it had written."""
+
+    def __init__(self, result: Result) -> None:
+        super().__init__(result.input)
+        self.result = result
+
+
+def _plan(run: RunOptions, shape: tuple[int, int]) -> tuple[list[Any], set[int]]:
+    """The passes of a run on an image of ``shape`` (rows, cols), and which are written."""
+    spec = run.spec
+    plan = plan_passes(shape, spec.passes, spec.size, spec.stride, spec.padding)
+    last = len(plan)
+    wanted = {last} if run.final_only or run.output_kind == "stdout" else set(range(1, last + 1))
+    if run.output_kind == "file" and len(wanted) > 1:
+        raise ParameterError(
+            f"-o {run.output} names one file, but this run writes {len(wanted)} images; "
+            "give a folder, or add --final-only"
+        )
+    return plan, wanted
+
+
+def _target(source: Source, run: RunOptions, ext: str, geom: Any) -> str:
+    if run.output_kind == "stdout":
+        return "-"
+    height, width = geom.output_shape
+    return str(output_name(source, run, ext, geom.index, (width, height)))
+
+
+def _all_written(source: Source, run: RunOptions) -> bool:
+    """With --no-clobber: whether every output already exists, judged from the header alone."""
+    from .reading import probe
+
+    width, height, _ = probe(source.path)
+    plan, wanted = _plan(run, (height, width))
+    ext = extension(source, run)
+    return all(Path(_target(source, run, ext, g)).exists() for g in plan if g.index in wanted)
+
+
+def _run_one(source: Source, run: RunOptions, threads: int | None, result: Result) -> Result:
+    from . import reading, writing
+    from .colour import pool_image
+
+    spec = run.spec
+    if run.no_clobber and run.write_images and source.path != "-" and _all_written(source, run):
+        return Result(source.path, "skipped", warnings=["every output exists (--no-clobber)"])
+    picture = reading.load(source.path, max_pixels=run.max_pixels)
+    result.warnings.extend(picture.notes)
+    if not run.write_images:
+        return _global_values(source, picture, threads, result)
+    plan, wanted = _plan(run, picture.frames[0].shape[1:])
+    ext = extension(source, run, picture.format)
+    targets = {
+        f"pass {g.index}": _target(source, run, ext, g)
+        for g in plan
+        if g.index in wanted and not run.sheet_only
+    }
+    if run.sheet is not None and not run.shared_sheet:
+        targets["the contact sheet"] = str(sheet_path(source, run))
+    check_distinct(targets)
+    protect = [] if source.path == "-" else [source.path]
+    alpha = picture.has_alpha
+    linear = run.linear and picture.mode in LINEAR_MODES
+    if run.linear and not linear:
+        result.warnings.append(f"--linear does not apply to {picture.mode} images; ignored")
+    row = None
+    if run.sheet is not None:
+        from .sheet import SheetRow
+
+        shapes = [g.output_shape for g in plan]
+        row = SheetRow(picture.frames[0], picture.mode, run.sheet_style, shapes)
+    for geom in plan:
+        # Rebinding `picture` lets the decoded image go as soon as the first pass is done.
+        picture = picture.with_frames(
+            [
+                pool_image(
+                    frame,
+                    spec.mode,
+                    spec.size,
+                    spec.stride,
+                    spec.padding,
+                    alpha=alpha,
+                    linear=linear,
+                    threads=threads,
+                )
+                for frame in picture.frames
+            ]
+        )
+        if row is not None:
+            row.add(picture.frames[0], geom.index)
+        target = targets.get(f"pass {geom.index}")
+        if target is None:
+            continue
+        if run.no_clobber and target != "-" and Path(target).exists():
+            result.warnings.append(f"{target}: exists, skipped (--no-clobber)")
+            continue
+        notes = writing.save(picture, target, run.save, protect=protect, threads=threads)
+        result.warnings.extend(n for n in notes if n not in result.warnings)
+        size = 0 if target == "-" else Path(target).stat().st_size
+        height, width = geom.output_shape
+        result.outputs.append(Output(target, width, height, geom.index, size))
+    if row is not None:
+        _finish_sheet(source, run, row, protect, result)
+    if not result.outputs and run.no_clobber:
+        result.status = "skipped"
+    return result
+
+
+# Pillow modes whose values are sRGB-encoded light, which --linear decodes before averaging.
+LINEAR_MODES = frozenset({"L", "LA", "RGB", "RGBA", "I;16"})
+
+
+def _finish_sheet(
+    source: Source, run: RunOptions, row: Any, protect: list[str], result: Result
+) -> None:
+    """Save an input's own sheet, or hand its row back for the run's shared sheet."""
+    import numpy as np
+
+    from . import sheet, writing
+
+    if run.shared_sheet:
+        result.sheet_row = [(np.asarray(c.image), c.label) for c in row.cells]
+        return
+    title = f"{source.shown}   {sheet.describe(run.spec)}"
+    canvas = sheet.grid([row.cells], run.sheet_style, title=title)
+    path = sheet_path(source, run)
+    writing.save_image(canvas, path, run.save, protect=protect)
+    size = path.stat().st_size
+    result.outputs.append(Output(str(path), canvas.width, canvas.height, 0, size, "sheet"))
+
+
+def _global_values(source: Source, picture: Any, threads: int | None, result: Result) -> Result:
+    from .pooling import pool
+
+    frame = picture.frames[0]
+    values = {}
+    for mode in ("max", "avg", "min"):
+        pooled = pool(frame, mode, size="global", channel_axis=0, threads=threads)
+        values[mode] = [v.item() for v in pooled[:, 0, 0]]
+    result.values, result.channels = values, picture.mode
+    return result

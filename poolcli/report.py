@@ -1,0 +1,96 @@
+"""What a run reports: a :class:`Result` per input, written :class:`Output` files, and the
+:class:`Report` whose counts make the exit code. Stdlib only."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+@dataclass
+class Output:
+    path: str
+    width: int
+    height: int
+    pass_: int  # 0 for a contact sheet
+    bytes: int
+    kind: Literal["pass", "sheet"] = "pass"
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["pass"] = data.pop("pass_")
+        return data
+
+
+@dataclass
+class Result:
+    """What happened to one input."""
+
+    input: str
+    status: Literal["done", "failed", "skipped", "interrupted"]
+    outputs: list[Output] = field(default_factory=list)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    usage_error: bool = False  # a plan that cannot work, rather than a bad file
+    internal: str | None = None  # the traceback of a bug in poolcli, for -v
+    values: dict[str, list[float]] | None = None  # --global: channel values by mode
+    channels: str | None = None
+    seconds: float = 0.0
+    sheet_row: list[tuple[Any, str]] | None = None  # (RGB array, label) cells, shared sheets
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "input": self.input,
+            "status": self.status,
+            "outputs": [o.as_json() for o in self.outputs],
+            "error": self.error,
+        }
+        if self.warnings:
+            data["warnings"] = self.warnings
+        if self.values is not None:
+            data["channels"] = self.channels
+            data["global"] = self.values
+        return data
+
+
+@dataclass
+class Report:
+    """Counts of a run and the exit code they make."""
+
+    total: int = 0  # inputs of the run
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    usage_errors: int = 0
+    written: int = 0
+    interrupted: bool = False
+    started: float = field(default_factory=time.monotonic)
+    results: list[Result] = field(default_factory=list)
+    sheet: Output | None = None  # the one sheet of several inputs
+    sheet_error: str | None = None
+
+    def add(self, result: Result) -> None:
+        self.results.append(result)
+        if result.status == "failed":
+            self.failed += 1
+            self.usage_errors += result.usage_error
+        elif result.status == "skipped":
+            self.skipped += 1
+        elif result.status == "done":
+            self.done += 1
+        self.written += len(result.outputs)
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        if self.failed and self.failed == self.usage_errors == len(self.results):
+            return EXIT_USAGE  # nothing could run: the plan, not the files, is wrong
+        return EXIT_FAILED if self.failed or self.sheet_error else EXIT_OK

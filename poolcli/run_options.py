@@ -1,0 +1,57 @@
+"""What a run does to each input: :class:`RunOptions`, the one object the command line builds
+and the workers receive. Stdlib only."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .formats import SaveOptions
+from .geometry import PoolSpec
+from .limits import DEFAULT_MAX_PIXELS
+from .style import SheetStyle
+
+DEFAULT_OUTPUT = "poolimg-out"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything a run does to each input.
+
+    ``output`` is a folder, a file (one input, one image) or "-" (standard output, the final
+    pass only); None means ``poolimg-out/``. ``name`` is a template of
+    :data:`poolcli.naming.TEMPLATE_FIELDS`.
+    """
+
+    spec: PoolSpec
+    output: str | None = None
+    name: str | None = None
+    final_only: bool = False
+    save: SaveOptions = field(default_factory=SaveOptions)
+    linear: bool = False
+    no_clobber: bool = False
+    max_pixels: int | None = DEFAULT_MAX_PIXELS  # None: no limit
+    write_images: bool = True
+    sheet: str | None = None  # "auto": one sheet per input beside its outputs; else a path
+    sheet_only: bool = False
+    sheet_style: SheetStyle = field(default_factory=SheetStyle)
+    shared_sheet: bool = False  # several inputs, one sheet: workers return rows, not files
+
+    @property
+    def output_kind(self) -> Literal["folder", "file", "stdout"]:
+        if self.output == "-":
+            return "stdout"
+        if self.output is None or self.output.endswith(("/", os.sep)) or Path(self.output).is_dir():
+            return "folder"
+        return "file" if Path(self.output).suffix else "folder"
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.output or DEFAULT_OUTPUT) if self.output_kind == "folder" else Path(".")
+
+    @property
+    def writes_to(self) -> Path | None:
+        """The output folder, whose files must never be taken as inputs; None if none."""
+        return self.folder if self.output_kind == "folder" and self.write_images else None

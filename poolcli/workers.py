@@ -1,0 +1,222 @@
+"""Running many inputs: worker processes, Ctrl-C and SIGTERM, and the run's report.
+
+Never prints: callers get a :class:`~poolcli.report.Result` per input as it finishes and a
+:class:`~poolcli.report.Report` at the end, whose ``exit_code`` is the command's. Usable from
+Python without the CLI::
+
+    import poolcli
+    spec = poolcli.PoolSpec("avg", size=2)
+    report = poolcli.process(["photos/"], spec, output="small/", recursive=True)
+    print(report.done, report.failed, report.exit_code)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from .bands import cpu_count
+from .errors import ParameterError, PoolError
+from .geometry import PoolSpec
+from .inputs import Source, expand_inputs
+from .naming import check_pass_names, find_collisions
+from .pipeline import Interrupted, run_one
+from .report import EXIT_INTERRUPTED, Output, Report, Result
+from .run_options import RunOptions
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+
+def _shared_sheet(sources: Sequence[Source], run: RunOptions, report: Report) -> None:
+    """Draw the one sheet of several inputs, a row each in input order, from their rows."""
+    from . import sheet, writing
+
+    by_input = {r.input: r for r in report.results if r.sheet_row}
+    rows, labels = [], []
+    for source in sources:
+        result = by_input.get(source.path)
+        if result is None or result.sheet_row is None:
+            continue
+        rows.append([sheet.Cell.from_array(a, label) for a, label in result.sheet_row])
+        labels.append(Path(source.path).name if source.path != "-" else "<stdin>")
+    if not rows:
+        return
+    canvas = sheet.grid(rows, run.sheet_style, title=sheet.describe(run.spec), row_labels=labels)
+    path = Path(run.sheet or "")
+    try:
+        writing.save_image(
+            canvas, path, run.save, protect=[s.path for s in sources if s.path != "-"]
+        )
+    except PoolError as exc:
+        report.sheet_error = str(exc)
+        return
+    report.sheet = Output(str(path), canvas.width, canvas.height, 0, path.stat().st_size, "sheet")
+    report.written += 1
+
+
+def _worker_init() -> None:
+    # Ctrl-C reaches every process of the terminal's group; the parent decides, and stops
+    # the workers with SIGTERM, which interrupts a run cleanly (see _worker_run).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_stop)
+
+
+_in_job = False
+_stopping = False
+
+
+def _worker_stop(signum: int, frame: FrameType | None) -> None:
+    global _stopping  # noqa: PLW0603 (per-process flag set by the signal handler)
+    _stopping = True
+    if _in_job:
+        raise KeyboardInterrupt  # unwinds through the atomic writer, which removes its file
+    # Idle: the executor's shutdown ends this process; exiting here would make it cancel the
+    # results other workers are still handing back.
+
+
+def _worker_run(source: Source, run: RunOptions, threads: int) -> Result:
+    global _in_job  # noqa: PLW0603 (per-process flag read by the signal handler)
+    if _stopping:  # queued before the stop: do not start it
+        return Result(source.path, "interrupted", error=f"{source.shown}: interrupted")
+    _in_job = True
+    try:
+        return run_one(source, run, threads)
+    except Interrupted as stop:
+        return stop.result  # what it wrote before the stop, for the parent's report
+    except KeyboardInterrupt:
+        os._exit(EXIT_INTERRUPTED)
+    finally:
+        _in_job = False
+
+
+def run_batch(
+    sources: Sequence[Source],
+    run: RunOptions,
+    *,
+    jobs: int | None = None,
+    on_result: Callable[[Result], None] | None = None,
+) -> Report:
+    """Run ``run`` on every source, ``jobs`` worker processes at a time (None: one per CPU).
+
+    A single input, or ``jobs=1``, runs in this process, the single input with the core's
+    threads on every core. Each of several workers uses ``cpus // jobs`` threads. Results
+    arrive through ``on_result`` in completion order. Ctrl-C or SIGTERM stops the workers,
+    leaves no partial file, and gives a report with ``interrupted`` set.
+    """
+    report = Report(total=len(sources))
+    if run.sheet not in (None, "auto") and len(sources) > 1:
+        run = replace(run, shared_sheet=True)
+    cpus = cpu_count()
+    jobs = max(1, min(jobs or cpus, len(sources) or 1))
+    check_pass_names(run)
+    collisions = find_collisions(sources, run)
+    if collisions:
+        more = f" (and {len(collisions) - 1} more)" if len(collisions) > 1 else ""
+        raise ParameterError(collisions[0] + more)
+
+    def record(result: Result) -> None:
+        report.add(result)
+        if on_result is not None:
+            on_result(result)
+
+    previous = signal.getsignal(signal.SIGTERM)
+    with contextlib.suppress(ValueError):  # not the main thread: leave SIGTERM alone
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        threads = None if len(sources) == 1 else max(1, cpus // jobs)
+        if jobs == 1:
+            for source in sources:
+                record(run_one(source, run, threads))
+        else:
+            _run_in_workers(sources, run, jobs, max(1, cpus // jobs), record)
+        if run.shared_sheet:
+            _shared_sheet(sources, run, report)
+    except KeyboardInterrupt as stop:
+        if isinstance(stop, Interrupted):
+            record(stop.result)
+        report.interrupted = True
+    finally:
+        with contextlib.suppress(ValueError, TypeError):
+            signal.signal(signal.SIGTERM, previous)
+    return report
+
+
+def process(
+    paths: Sequence[str],
+    spec: PoolSpec,
+    *,
+    output: str | None = None,
+    recursive: bool = False,
+    jobs: int | None = None,
+    on_result: Callable[[Result], None] | None = None,
+    **options: Any,
+) -> Report:
+    """Pool files and folders ``paths`` by ``spec`` into ``output`` (default ``poolimg-out/``).
+
+    ``options`` are the other fields of :class:`RunOptions` (``final_only``, ``save``, ``linear``,
+    ``no_clobber``, ``name``, ``max_pixels``). Raises ParameterError if two inputs would write
+    the same file; every other problem is recorded in the report.
+    """
+    run = RunOptions(spec, output=output, **options)
+    sources = expand_inputs(paths, recursive=recursive, exclude=run.writes_to)
+    return run_batch(sources.sources, run, jobs=jobs, on_result=on_result)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _run_in_workers(
+    sources: Sequence[Source],
+    run: RunOptions,
+    jobs: int,
+    threads: int,
+    record: Callable[[Result], None],
+) -> None:
+    # Imported here: a single input never pays for multiprocessing's start-up.
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    method = "fork" if sys.platform == "linux" else "spawn"
+    pool = ProcessPoolExecutor(jobs, multiprocessing.get_context(method), initializer=_worker_init)
+    pending: set[Future[Result]] = set()
+    queue = iter(sources)
+    try:
+        for source in queue:
+            pending.add(pool.submit(_worker_run, source, run, threads))
+            if len(pending) >= 2 * jobs:
+                break
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                record(future.result())
+                following = next(queue, None)
+                if following is not None:
+                    pending.add(pool.submit(_worker_run, following, run, threads))
+    except BaseException:
+        # Stop every worker: SIGTERM interrupts a run inside the atomic writer, which removes
+        # its temporary file, and the worker hands back what it had written. Wait for them, so
+        # nothing is left behind and the report lists every complete file.
+        processes = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process_ in processes:
+            with contextlib.suppress(OSError):
+                process_.terminate()
+        finished, _ = wait(pending, timeout=10)
+        for future in finished:
+            if not future.cancelled() and future.exception() is None:
+                record(future.result())
+        for process_ in processes:
+            process_.join(timeout=10)
+            if process_.is_alive():  # stuck in a C call that signals cannot interrupt
+                process_.kill()
+        raise
+    pool.shutdown()
