@@ -26,16 +26,17 @@ _LAZY = {
     "pool_passes": "pooling",
     "output_shape": "geometry",
     "plan_passes": "geometry",
-    "PoolSpec": "geometry",
+    "PoolSpec": "spec",
     "PassGeometry": "geometry",
-    "MODES": "geometry",
-    "PADDINGS": "geometry",
+    "MODES": "spec",
+    "PADDINGS": "spec",
     "process": "workers",
 }
 
 if TYPE_CHECKING:
-    from .geometry import MODES, PADDINGS, PassGeometry, PoolSpec, output_shape, plan_passes
+    from .geometry import PassGeometry, output_shape, plan_passes
     from .pooling import pool, pool_passes
+    from .spec import MODES, PADDINGS, PoolSpec
     from .workers import process
 
 

@@ -13,8 +13,8 @@ import functools
 
 import numpy as np
 
-from .geometry import Mode, Padding, Size
 from .pooling import pool
+from .spec import Mode, Padding, Size
 
 
 @functools.cache

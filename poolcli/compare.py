@@ -13,10 +13,11 @@ import numpy as np
 
 from .colour import pool_image
 from .errors import ParameterError, PoolError
-from .geometry import PoolSpec, plan_passes
+from .geometry import plan_passes
 from .limits import DEFAULT_MAX_PIXELS
 from .reading import load
 from .sheet import Cell, SheetRow, describe, display, fit_pass, grid
+from .spec import PoolSpec
 from .style import SheetStyle
 
 

@@ -11,42 +11,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import Literal
 
 import numpy as np
 
 from .errors import ParameterError
-
-Mode: TypeAlias = Literal["max", "avg", "min", "stride"]
-Padding: TypeAlias = Literal["valid", "same", "ceil"] | int
-Size: TypeAlias = int | tuple[int, int] | Literal["global"]
-
-MODES: tuple[str, ...] = ("max", "avg", "min", "stride")
-PADDINGS: tuple[str, ...] = ("valid", "same", "ceil")
-# No image has a side this long (the pixel limit stops far sooner); a larger size or stride is
-# a typo, refused at once rather than carried into arithmetic that would need to be wider.
-LARGEST = 2**31 - 1
-# More passes than this is a typo too (a 2-pixel window halves an image in at most 31 passes;
-# windows that do not shrink it repeat a filter, where a few dozen passes are a lot).
-MAX_PASSES = 10_000
-
-
-def size_text(value: object, *, short: bool = False) -> str:
-    """A size or stride as the command line writes it, width first.
-
-    >>> size_text(3), size_text(3, short=True), size_text((2, 3)), size_text((2, 2), short=True)
-    ('3x3', '3', '3x2', '2')
-    """
-    if isinstance(value, int):
-        value = (value, value)
-    if isinstance(value, tuple):
-        rows, cols = value
-        return str(rows) if short and rows == cols else wxh(rows, cols)
-    return str(value)
-
-
-def wxh(rows: int, cols: int) -> str:
-    return f"{cols}x{rows}"
+from .spec import (
+    Padding,
+    PoolSpec,
+    Size,
+    check_padding,
+    pair,
+    wxh,
+)
 
 
 @dataclass(frozen=True)
@@ -122,25 +99,6 @@ class Axis:
         return np.maximum(np.arange(self.out, dtype=np.int64) * self.s - self.before, 0)
 
 
-def _pair(value: object, name: str) -> tuple[int, int]:
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        pair = (int(value), int(value))
-    elif (
-        isinstance(value, Sequence)
-        and not isinstance(value, str)
-        and len(value) == 2
-        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
-    ):
-        pair = (int(value[0]), int(value[1]))
-    else:
-        raise ParameterError(f"{name} must be an int or a (rows, cols) pair of ints, not {value!r}")
-    if min(pair) < 1:
-        raise ParameterError(f"{name} must be at least 1, not {value!r}")
-    if max(pair) > LARGEST:
-        raise ParameterError(f"{name} must be at most {LARGEST}, not {value!r}")
-    return pair
-
-
 def _axis(n: int, k: int, s: int, padding: Padding) -> Axis | None:
     """Place windows along one axis, or return None when not even one window fits."""
     if padding == "valid":
@@ -155,60 +113,6 @@ def _axis(n: int, k: int, s: int, padding: Padding) -> Axis | None:
     else:
         before, out = padding, (n + 2 * padding - k) // s + 1 if n + 2 * padding >= k else 0
     return Axis(n, k, s, before, out) if out >= 1 else None
-
-
-def _check_padding(padding: object, size: tuple[int, int]) -> Padding:
-    if isinstance(padding, str):
-        if padding not in PADDINGS:
-            raise ParameterError(
-                f"padding must be one of {', '.join(PADDINGS)} or an int, not {padding!r}"
-            )
-        return padding  # type: ignore[return-value]
-    if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool):
-        # PyTorch's rule: at most half the window, so no window is all padding and a pass
-        # never makes an image larger than it was.
-        limit = min(size) // 2
-        if not 0 <= padding <= limit:
-            raise ParameterError(
-                f"padding {padding} must be between 0 and half the window "
-                f"({limit} for size {wxh(*size)}), as in PyTorch"
-            )
-        return int(padding)
-    raise ParameterError(f"padding must be 'valid', 'same', 'ceil' or an int, not {padding!r}")
-
-
-@dataclass(frozen=True)
-class PoolSpec:
-    """What one pooling run does: mode, window, stride, padding and number of passes.
-
-    ``size`` and ``stride`` are ``(rows, cols)``; ``stride=None`` means equal to ``size``;
-    ``size="global"`` is one window over the whole image. ``passes`` is a count or ``"all"``
-    (as many as fit, stopping when a pass would no longer shrink the image).
-    """
-
-    mode: Mode = "max"
-    size: Size = 2
-    stride: int | tuple[int, int] | None = None
-    padding: Padding = "valid"
-    passes: int | Literal["all"] = 1
-
-    def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ParameterError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
-        if self.size != "global":
-            size = _pair(self.size, "size")
-            if self.stride is not None:
-                _pair(self.stride, "stride")
-            _check_padding(self.padding, size)
-        if self.passes != "all" and (
-            not isinstance(self.passes, (int, np.integer))
-            or isinstance(self.passes, bool)
-            or not 1 <= self.passes <= MAX_PASSES
-        ):
-            raise ParameterError(
-                f"passes must be a whole number from 1 to {MAX_PASSES} or 'all', "
-                f"not {self.passes!r}"
-            )
 
 
 class PlanError(ParameterError):
@@ -248,9 +152,9 @@ def geometry(
     if size == "global":
         rows_axis, cols_axis = Axis(rows, rows, rows, 0, 1), Axis(cols, cols, cols, 0, 1)
         return PassGeometry(index, rows_axis, cols_axis, whole=True)
-    k = _pair(size, "size")
-    s = k if stride is None else _pair(stride, "stride")
-    pad = _check_padding(padding, k)
+    k = pair(size, "size")
+    s = k if stride is None else pair(stride, "stride")
+    pad = check_padding(padding, k)
     ra, ca = _axis(rows, k[0], s[0], pad), _axis(cols, k[1], s[1], pad)
     if ra is None or ca is None:
         return None
@@ -272,9 +176,9 @@ def _min_input(size: Size, stride: object, padding: object) -> tuple[int, int]:
     """The smallest (rows, cols) on which one pass can run."""
     if size == "global":
         return (1, 1)
-    k = _pair(size, "size")
-    s = k if stride is None else _pair(stride, "stride")
-    pad = _check_padding(padding, k)
+    k = pair(size, "size")
+    s = k if stride is None else pair(stride, "stride")
+    pad = check_padding(padding, k)
     return (_min_cells(k[0], s[0], pad), _min_cells(k[1], s[1], pad))
 
 
@@ -325,7 +229,7 @@ def checked_geometry(
     if geom is None:
         need = _min_input(size, stride, padding)
         raise ParameterError(
-            f"size {wxh(*_pair(size, 'size'))} needs at least {wxh(*need)} pixels "
+            f"size {wxh(*pair(size, 'size'))} needs at least {wxh(*need)} pixels "
             f"with padding {padding!r}, but the image is {wxh(shape[0], shape[1])}"
         )
     return geom
@@ -386,7 +290,7 @@ def plan_passes(
         current = geom.output_shape
     if not plan:
         raise PlanError(
-            f"not even one pass fits: size {wxh(*_pair(size, 'size'))} needs at least "
+            f"not even one pass fits: size {wxh(*pair(size, 'size'))} needs at least "
             f"{wxh(*_min_input(size, stride, padding))} pixels, the image is {wxh(*current)}",
             plan,
         )

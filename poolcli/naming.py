@@ -17,9 +17,9 @@ from typing import Any
 
 from .errors import OutputError, ParameterError
 from .formats import COMMON_FORMATS, extension_for
-from .geometry import PoolSpec, size_text
 from .inputs import Source
 from .run_options import RunOptions
+from .spec import PoolSpec, size_text
 
 TEMPLATE_FIELDS = ("stem", "ext", "mode", "size", "stride", "padding", "pass", "width", "height")
 # Fields that tell the passes of one input apart.

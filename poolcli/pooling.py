@@ -14,8 +14,9 @@ import numpy as np
 
 from .bands import pool_planar
 from .errors import ParameterError
-from .geometry import MODES, Mode, Padding, Size, checked_geometry, plan_passes, wxh
+from .geometry import checked_geometry, plan_passes
 from .layout import deinterleave, interleave
+from .spec import MODES, Mode, Padding, Size, wxh
 
 DTYPES: tuple[np.dtype, ...] = tuple(
     np.dtype(t) for t in ("uint8", "uint16", "int32", "float32", "float64")

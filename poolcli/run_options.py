@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Literal
 
 from .formats import SaveOptions
-from .geometry import PoolSpec
 from .limits import DEFAULT_MAX_PIXELS
+from .spec import PoolSpec
 from .style import SheetStyle
 
 DEFAULT_OUTPUT = "poolimg-out"

@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from .bands import cpu_count
 from .errors import ParameterError, PoolError
-from .geometry import PoolSpec
 from .inputs import Source, expand_inputs
 from .naming import check_pass_names, find_collisions
 from .pipeline import Interrupted, run_one
 from .report import EXIT_INTERRUPTED, Output, Report, Result
 from .run_options import RunOptions
+from .spec import PoolSpec
 
 if TYPE_CHECKING:
     from concurrent.futures import Future

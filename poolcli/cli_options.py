@@ -1,0 +1,147 @@
+"""The options the commands share, declared once for Typer, and the help texts of the modes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+SizeOpt = Annotated[
+    str, typer.Option("--size", "-k", help="Window: N, or WxH such as 3x2.", metavar="N|WxH")
+]
+
+
+StrideOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--stride", "-s", help="Step between windows [default: the size].", metavar="N|WxH"
+    ),
+]
+
+
+PassesOpt = Annotated[
+    str, typer.Option("--passes", "-n", help="Passes to run, or 'all' that fit.", metavar="N|all")
+]
+
+
+PaddingOpt = Annotated[
+    str,
+    typer.Option(
+        "--padding",
+        "-p",
+        help="valid (windows inside the image), same (Keras), ceil (PyTorch ceil_mode) "
+        "or N pixels.",
+        metavar="valid|same|ceil|N",
+    ),
+]
+
+
+LinearOpt = Annotated[
+    bool, typer.Option("--linear", help="Average in linear light (gamma-correct), not sRGB values.")
+]
+
+
+JsonOpt = Annotated[
+    bool,
+    typer.Option("--json", help="One JSON object per input on stdout, and nothing else there."),
+]
+
+
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
+
+
+SheetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet",
+        help="Also write a contact sheet: the original and every pass in a row. Alone: one "
+        "per input beside its outputs; with PATH: one file, a row per input.",
+        metavar="[PATH]",
+    ),
+]
+
+
+SheetScaleOpt = Annotated[
+    str,
+    typer.Option(
+        "--sheet-scale",
+        help="fit: passes enlarged by whole factors so blocks show; true: real relative sizes.",
+        metavar="fit|true",
+    ),
+]
+
+
+CellOpt = Annotated[
+    int,
+    typer.Option("--cell", min=32, help="Longest side of a sheet cell, in pixels.", metavar="N"),
+]
+
+
+BackgroundOpt = Annotated[
+    str, typer.Option("--background", help="Sheet and grid background colour.", metavar="COLOUR")
+]
+
+
+FormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format (jpeg, png, webp, tiff, ...) [default: from the output's name].",
+        metavar="FMT",
+    ),
+]
+
+
+MaxPixelsOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-pixels",
+        min=0,
+        help="Refuse images larger than this (decompression bombs); 0: no limit.",
+        metavar="N",
+    ),
+]
+
+
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Say more: skipped files, warnings, timings.")
+]
+
+
+EXAMPLES = {
+    "max": """Examples:
+
+\b
+  poolimg max photo.jpg --size 2 --stride 2 --passes 5
+  poolimg max photo.jpg -k 3 -s 2 -p same -n all --final-only -o small.png
+  find shots -name '*.jpg' -print0 | poolimg max --files-from - -0 -j 2 --json
+""",
+    "avg": """Examples:
+
+\b
+  poolimg avg photo.jpg -n 3 --linear          gamma-correct 8x reduction, each pass written
+  poolimg avg photos/ -r -j 4 -o small/ --final-only
+  poolimg avg scan.tif -k 4 -o - --format png > thumb.png
+""",
+    "min": """Examples:
+
+\b
+  poolimg min text-scan.png -k 2 -n 2          keeps thin dark strokes visible
+  poolimg min photo.jpg --global --json        darkest value of each channel
+""",
+    "stride": """Examples:
+
+\b
+  poolimg stride photo.jpg -k 2 -n 3           nearest-neighbour decimation, as ImageMagick -sample
+  poolimg stride photo.jpg -k 1 -s 3           keep every third pixel
+""",
+}
+
+
+SUMMARIES = {
+    "max": "Keep the brightest value of each window, per channel (max pooling).",
+    "avg": "Average each window, per channel (average pooling, exact rounding).",
+    "min": "Keep the darkest value of each window, per channel (min pooling).",
+    "stride": "Keep the first pixel of each window (strided subsampling).",
+}

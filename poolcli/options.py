@@ -1,0 +1,110 @@
+"""Turning the command line's words into values: sizes, paddings, passes, colours, input lists.
+
+No Typer and no numpy: each parser raises ``ValueError`` with the one-line message the command
+prints, so it can be tested, and reused, without a command line.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, cast
+
+from .style import SheetStyle
+
+if TYPE_CHECKING:
+    from .spec import PoolSpec
+
+
+def parse_geometry(text: str, option: str) -> int | tuple[int, int]:
+    """``"3"`` -> 3; ``"3x2"`` (W x H, as ImageMagick writes it) -> ``(2, 3)`` (rows, cols)."""
+    parts = text.lower().split("x")
+    if len(parts) in (1, 2) and all(p.strip().isdigit() for p in parts):
+        numbers = [int(p) for p in parts]
+        if min(numbers) >= 1:
+            return numbers[0] if len(numbers) == 1 else (numbers[1], numbers[0])
+    raise ValueError(f"{option} {text!r}: give a whole number of pixels, or WxH such as 3x2")
+
+
+def parse_padding(text: str) -> str | int:
+    if text in ("valid", "same", "ceil"):
+        return text
+    if text.isdigit():
+        return int(text)
+    raise ValueError(f"--padding {text!r}: use valid, same, ceil or a number of pixels")
+
+
+def parse_passes(text: str) -> int | str:
+    if text == "all":
+        return text
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise ValueError(f"--passes {text!r}: give a number of at least 1, or all")
+
+
+def parse_colour(text: str, option: str) -> tuple[int, int, int]:
+    from PIL import ImageColor
+
+    try:
+        rgb = ImageColor.getrgb(text)
+    except ValueError:
+        raise ValueError(f"{option} {text!r}: not a colour (try white, #262626)") from None
+    return (rgb[0], rgb[1], rgb[2])
+
+
+def sheet_style(cell: int, background: str, scale: str) -> SheetStyle:
+    if scale not in ("fit", "true"):
+        raise ValueError(f"--sheet-scale {scale!r}: use fit (blocks enlarged) or true (real sizes)")
+    fit = cast(Literal["fit", "true"], scale)
+    return SheetStyle(cell, parse_colour(background, "--background"), fit)
+
+
+def build_spec(mode: str, size: str, stride: str | None, passes: str, padding: str) -> PoolSpec:
+    from .spec import PoolSpec
+
+    return PoolSpec(
+        mode,  # type: ignore[arg-type]
+        parse_geometry(size, "--size"),
+        None if stride is None else parse_geometry(stride, "--stride"),
+        parse_padding(padding),  # type: ignore[arg-type]
+        parse_passes(passes),  # type: ignore[arg-type]
+    )
+
+
+def read_files_from(source: str, null: bool) -> list[str]:
+    from .inputs import read_file_list
+
+    if source == "-":
+        text = sys.stdin.buffer.read().decode(errors="surrogateescape")
+    else:
+        try:
+            text = Path(source).read_bytes().decode(errors="surrogateescape")
+        except OSError as exc:
+            raise ValueError(f"--files-from {source}: {exc.strerror or exc}") from None
+    return read_file_list(text, null)
+
+
+# Options whose value may be left out, and what they mean then. (Typer 0.28 has no
+# optional-value options; click's own rule is followed: a value is the next word unless that
+# word is missing or starts with "-".)
+OPTIONAL_VALUES = {"--sheet": "auto"}
+
+
+def fill_optional_values(args: list[str]) -> list[str]:
+    """``--sheet`` alone becomes ``--sheet auto``; ``--sheet PATH`` and ``--sheet=PATH`` stay.
+
+    >>> fill_optional_values(["max", "a.jpg", "--sheet", "-n", "3"])
+    ['max', 'a.jpg', '--sheet', 'auto', '-n', '3']
+    >>> fill_optional_values(["max", "a.jpg", "--sheet", "s.png"])
+    ['max', 'a.jpg', '--sheet', 's.png']
+    """
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        out.append(arg)
+        if arg == "--":
+            return out + args[i + 1 :]
+        if arg in OPTIONAL_VALUES:
+            following = args[i + 1] if i + 1 < len(args) else None
+            if following is None or (following.startswith("-") and following != "-"):
+                out.append(OPTIONAL_VALUES[arg])
+    return out

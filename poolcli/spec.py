@@ -1,0 +1,138 @@
+"""What a pooling pass is: its mode, window, stride, padding and number of passes.
+
+Stdlib only, so the command line can check what a user asked for before numpy is imported.
+A :class:`PoolSpec` is checked once, when it is made; everything below it takes it as valid.
+Sizes in messages are written ``WxH`` (width first), as image tools write them; sizes in the API
+are ``(rows, cols)``, as numpy writes them.
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+from .errors import ParameterError
+
+Mode: TypeAlias = Literal["max", "avg", "min", "stride"]
+
+
+Padding: TypeAlias = Literal["valid", "same", "ceil"] | int
+
+
+Size: TypeAlias = int | tuple[int, int] | Literal["global"]
+
+
+MODES: tuple[str, ...] = ("max", "avg", "min", "stride")
+
+
+PADDINGS: tuple[str, ...] = ("valid", "same", "ceil")
+
+
+# No image has a side this long (the pixel limit stops far sooner); a larger size or stride is
+# a typo, refused at once rather than carried into arithmetic that would need to be wider.
+LARGEST = 2**31 - 1
+
+
+# More passes than this is a typo too (a 2-pixel window halves an image in at most 31 passes;
+# windows that do not shrink it repeat a filter, where a few dozen passes are a lot).
+MAX_PASSES = 10_000
+
+
+def size_text(value: object, *, short: bool = False) -> str:
+    """A size or stride as the command line writes it, width first.
+
+    >>> size_text(3), size_text(3, short=True), size_text((2, 3)), size_text((2, 2), short=True)
+    ('3x3', '3', '3x2', '2')
+    """
+    if isinstance(value, int):
+        value = (value, value)
+    if isinstance(value, tuple):
+        rows, cols = value
+        return str(rows) if short and rows == cols else wxh(rows, cols)
+    return str(value)
+
+
+def wxh(rows: int, cols: int) -> str:
+    return f"{cols}x{rows}"
+
+
+def _whole(value: object) -> int | None:
+    """``value`` as an int if it is an int or a numpy integer (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        return None
+    return operator.index(value)
+
+
+def pair(value: object, name: str) -> tuple[int, int]:
+    """A size or stride as ``(rows, cols)``, checked."""
+    whole = _whole(value)
+    items = (
+        [_whole(v) for v in value]
+        if isinstance(value, Sequence) and not isinstance(value, str)
+        else []
+    )
+    if whole is not None:
+        pair = (whole, whole)
+    elif len(items) == 2 and items[0] is not None and items[1] is not None:
+        pair = (items[0], items[1])
+    else:
+        raise ParameterError(f"{name} must be an int or a (rows, cols) pair of ints, not {value!r}")
+    if min(pair) < 1:
+        raise ParameterError(f"{name} must be at least 1, not {value!r}")
+    if max(pair) > LARGEST:
+        raise ParameterError(f"{name} must be at most {LARGEST}, not {value!r}")
+    return pair
+
+
+def check_padding(padding: object, size: tuple[int, int]) -> Padding:
+    if isinstance(padding, str):
+        if padding not in PADDINGS:
+            raise ParameterError(
+                f"padding must be one of {', '.join(PADDINGS)} or an int, not {padding!r}"
+            )
+        return padding  # type: ignore[return-value]
+    value = _whole(padding)
+    if value is not None:
+        # PyTorch's rule: at most half the window, so no window is all padding and a pass
+        # never makes an image larger than it was.
+        limit = min(size) // 2
+        if not 0 <= value <= limit:
+            raise ParameterError(
+                f"padding {padding} must be between 0 and half the window "
+                f"({limit} for size {wxh(*size)}), as in PyTorch"
+            )
+        return value
+    raise ParameterError(f"padding must be 'valid', 'same', 'ceil' or an int, not {padding!r}")
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """What one pooling run does: mode, window, stride, padding and number of passes.
+
+    ``size`` and ``stride`` are ``(rows, cols)``; ``stride=None`` means equal to ``size``;
+    ``size="global"`` is one window over the whole image. ``passes`` is a count or ``"all"``
+    (as many as fit, stopping when a pass would no longer shrink the image).
+    """
+
+    mode: Mode = "max"
+    size: Size = 2
+    stride: int | tuple[int, int] | None = None
+    padding: Padding = "valid"
+    passes: int | Literal["all"] = 1
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ParameterError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if self.size != "global":
+            size = pair(self.size, "size")
+            if self.stride is not None:
+                pair(self.stride, "stride")
+            check_padding(self.padding, size)
+        if self.passes != "all" and (not 1 <= (_whole(self.passes) or 0) <= MAX_PASSES):
+            raise ParameterError(
+                f"passes must be a whole number from 1 to {MAX_PASSES} or 'all', "
+                f"not {self.passes!r}"
+            )

@@ -1,0 +1,254 @@
+"""Everything poolimg shows a person: one-line messages on stderr, JSON lines and tables on
+stdout, a progress bar, the summary of a run. Rich is imported only when a table or a bar is
+drawn; every file name is made printable first."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from .errors import PoolError
+from .report import EXIT_USAGE
+
+if TYPE_CHECKING:
+    from .report import Output, Report, Result
+    from .run_options import RunOptions
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` safe to print on one line: control characters (a newline, a terminal escape
+    in a file name) and undecodable bytes of file names written as Python escapes.
+
+    >>> printable("bad\nname\x1b[31m.png"), printable("caf\udce9.png")
+    ('bad\\nname\\x1b[31m.png', 'caf\\xe9.png')
+    """
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that is not an undecodable byte
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+class Terminal:
+    """Every line poolimg shows goes through here: messages to stderr, data to stdout."""
+
+    def __init__(self, quiet: bool = False, verbose: bool = False, json_lines: bool = False):
+        self.quiet, self.verbose, self.json_lines = quiet, verbose, json_lines
+
+    def error(self, message: str) -> None:
+        print(f"poolimg: error: {printable(message)}", file=sys.stderr, flush=True)
+
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            print(f"poolimg: warning: {printable(message)}", file=sys.stderr, flush=True)
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            print(printable(message), file=sys.stderr, flush=True)
+
+    def detail(self, message: str) -> None:
+        if self.verbose and not self.quiet:
+            print(printable(message), file=sys.stderr, flush=True)
+
+    def text(self, message: str) -> None:
+        """A line of a command's own output (``plan``) on stdout."""
+        print(printable(message), flush=True)
+
+    def data(self, obj: Any) -> None:
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+
+def _show(term: Terminal, run: RunOptions, result: Result, progress: _Progress) -> None:
+    progress.advance()
+    if term.json_lines:
+        term.data(result.as_json())
+    if result.error:
+        term.error(result.error)
+    if result.internal:
+        term.detail(result.internal)
+    for warning in result.warnings:
+        term.warn(f"{result.input}: {warning}" if not warning.startswith(result.input) else warning)
+    if result.values is not None and not term.json_lines:
+        _print_global(result)
+    for out in result.outputs:
+        term.detail(f"wrote {out.path} ({out.width}x{out.height}, {out.bytes} bytes)")
+
+
+def _print_global(result: Result) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    assert result.values is not None and result.channels is not None
+    names = "L" if result.channels == "I;16" else result.channels  # a letter a channel
+    title = escape(printable(f"{result.input} ({result.channels})"))
+    table = Table(title=title, title_justify="left")
+    table.add_column("channel")
+    for mode in result.values:
+        table.add_column(mode, justify="right")
+    for i, channel in enumerate(names):
+        row = [_number(result.values[mode][i]) for mode in result.values]
+        table.add_row(channel, *row)
+    Console(soft_wrap=True).print(table)
+
+
+def _number(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:.6g}"
+
+
+def _summarise(term: Terminal, run: RunOptions, report: Report, skipped_files: int) -> None:
+    if report.sheet_error:
+        term.error(report.sheet_error)
+    if report.sheet is not None:
+        if term.json_lines:
+            term.data(
+                {
+                    "input": None,
+                    "status": "done",
+                    "outputs": [report.sheet.as_json()],
+                    "error": None,
+                }
+            )
+        _said_sheet(term, report.sheet)
+    if report.interrupted:
+        term.error(
+            f"interrupted after {report.done} of {report.total} inputs; "
+            "complete files kept, no partial file left"
+        )
+        return
+    if not run.write_images or run.output_kind == "stdout":
+        return
+    where = run.output if run.output_kind == "file" else f"{run.folder}{os.sep}"
+    if len(report.results) == 1:
+        if report.failed:  # the failure has said so already
+            return
+        outputs = report.results[0].outputs
+        passes = sum(o.kind == "pass" for o in outputs)
+        if passes:
+            term.info(f"wrote {passes} image{'' if passes == 1 else 's'} to {where}")
+        for sheet in (o for o in outputs if o.kind == "sheet"):
+            _said_sheet(term, sheet)
+        return
+    images = f"{report.written} image{'' if report.written == 1 else 's'}"
+    parts = [f"{report.done} done"]
+    if report.failed:
+        parts.append(f"{report.failed} failed")
+    if report.skipped or skipped_files:
+        parts.append(f"{report.skipped + skipped_files} skipped")
+    term.info(f"{', '.join(parts)}; wrote {images} to {where} in {report.seconds:.1f} s")
+
+
+def _said_sheet(term: Terminal, sheet: Output) -> None:
+    term.info(f"wrote contact sheet {sheet.path} ({sheet.width}x{sheet.height})")
+
+
+class _Progress:
+    """A Rich progress bar on stderr, only for a terminal, several inputs and no -q."""
+
+    def __init__(self, term: Terminal, total: int) -> None:
+        self.bar: Any = None
+        if total > 1 and not term.quiet and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("pooling"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.task = self.bar.add_task("pool", total=total, rate="")
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def advance(self) -> None:
+        if self.bar is not None:
+            task = self.bar.tasks[0]
+            rate = f"{(task.completed + 1) / max(task.elapsed or 1e-9, 1e-9):.1f} img/s"
+            self.bar.update(self.task, advance=1, rate=rate)
+
+
+def edge_notes(geom: Any) -> list[str]:
+    notes = []
+    for axis, (before_name, after_name), unit in (
+        (geom.cols, ("left", "right"), "column"),
+        (geom.rows, ("top", "bottom"), "row"),
+    ):
+        if axis.before or axis.after:
+            notes.append(f"pads {axis.before} {before_name}, {axis.after} {after_name}")
+        if axis.dropped:
+            plural = "" if axis.dropped == 1 else "s"
+            notes.append(f"drops {axis.dropped} {unit}{plural} at the {after_name}")
+    return notes
+
+
+def fail_usage(term: Terminal, message: str) -> NoReturn:
+    term.error(message)
+    raise SystemExit(EXIT_USAGE)
+
+
+def run_inputs(
+    term: Terminal,
+    paths: list[str],
+    listed: list[str],
+    run: RunOptions,
+    *,
+    recursive: bool,
+    jobs: int | None,
+) -> int:
+    from .inputs import expand_inputs
+    from .workers import run_batch
+
+    inputs = expand_inputs(paths, recursive=recursive, exclude=run.writes_to, listed=listed)
+    for note in inputs.warnings:
+        term.warn(note)
+    for note in inputs.skipped:
+        term.detail(f"skipped {note}")
+    if not inputs.sources:
+        fail_usage(
+            term,
+            "no images found in "
+            + ", ".join(paths or ["--files-from"])
+            + ("" if recursive else " (-r descends into subfolders)"),
+        )
+    if run.output_kind in ("file", "stdout") and len(inputs.sources) > 1:
+        fail_usage(
+            term,
+            f"-o {run.output} takes one input, but {len(inputs.sources)} were given; "
+            "-o a folder instead",
+        )
+    if run.output_kind == "stdout" and not run.save.format:
+        fail_usage(term, "-o - needs --format (png, jpeg, ...)")
+    progress = _Progress(term, len(inputs.sources))
+    try:
+        with progress:
+            report = run_batch(
+                inputs.sources, run, jobs=jobs, on_result=lambda r: _show(term, run, r, progress)
+            )
+    except PoolError as exc:  # two inputs would write one file: found before anything is written
+        fail_usage(term, str(exc))
+    _summarise(term, run, report, len(inputs.skipped))
+    return report.exit_code
