@@ -9,28 +9,24 @@ cores. ``benchmarks/bench_core.py`` measures every choice made here.
 
 from __future__ import annotations
 
-import functools
-import itertools
 import math
-import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeAlias
 
 import numpy as np
 
 from .errors import ParameterError
 from .geometry import Axis, PassGeometry
+from .reducers import Reducer
+from .threads import split_rows
 from .windows import few_windows, pool_by_window, settle_zero_signs
 
 # Bytes of row-reduced data per band. Smaller bands stay in a core's L2 cache but cost more
 # numpy calls, and with two threads more GIL hand-offs; on a 24-MP photo 2 MiB was fastest
 # for one thread and for two (`python benchmarks/bench_core.py --sweep-bands`).
 BAND_BYTES = 1 << 21
-# Below this many output pixels a thread pool costs more than it saves.
-MIN_PIXELS_PER_THREAD = 1 << 18
 
 # (which outputs along the axis, the input cells they read) for each offset of the window
 Sources: TypeAlias = list[tuple[slice, np.ndarray]]
@@ -60,23 +56,6 @@ def _scratch() -> _Scratch:
     return scratch
 
 
-@functools.cache
-def executor(workers: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(workers, thread_name_prefix="poolcli")
-
-
-# A forked child has none of the parent's threads: give it pools of its own.
-os.register_at_fork(after_in_child=executor.cache_clear)
-
-
-def cpu_count() -> int:
-    """Cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def accumulator(dtype: np.dtype, cells: int) -> np.dtype:
     """The narrowest integer type that holds a sum of ``cells`` values plus a rounding half."""
     info = np.iinfo(dtype)
@@ -87,14 +66,6 @@ def accumulator(dtype: np.dtype, cells: int) -> np.dtype:
         if acc.itemsize >= dtype.itemsize and largest <= np.iinfo(acc).max:
             return acc
     raise ParameterError(f"a window of {cells} cells is too large for an exact {dtype} average")
-
-
-def _extreme(dtype: np.dtype, mode: str) -> float:
-    """The identity of max (the lowest value) or of min (the highest)."""
-    if dtype.kind == "f":
-        return -np.inf if mode == "max" else np.inf
-    info = np.iinfo(dtype)
-    return int(info.min if mode == "max" else info.max)
 
 
 def _along(a: np.ndarray, axis: int, sl: slice) -> np.ndarray:
@@ -216,21 +187,25 @@ class _Bands:
     where the band lies (buffers, column slices, counts) worked out once."""
 
     def __init__(
-        self, x: np.ndarray, out: np.ndarray, mode: str, geom: PassGeometry, n: int
+        self, x: np.ndarray, out: np.ndarray, reducer: Reducer, geom: PassGeometry, n: int
     ) -> None:
-        self.x, self.out, self.mode, self.rows, self.cols = x, out, mode, geom.rows, geom.cols
+        self.x, self.out, self.rows, self.cols = x, out, geom.rows, geom.cols
+        self.mean = reducer.kind == "mean"
+        self.float_mean = self.mean and x.dtype.kind == "f"
+        assert reducer.ufunc is not None  # "first" never reaches the bands
+        self.ufunc, self.fill = reducer.ufunc, reducer.identity(x.dtype)
         scratch = _scratch()
         channels, width = x.shape[0], x.shape[2]
         self.counts: np.ndarray | None = None
         if geom.rows.padded or geom.cols.padded:
             self.counts = np.outer(geom.rows.counts(), geom.cols.counts())
-        if mode == "avg" and x.dtype.kind == "f":
+        if self.float_mean:
             return
         # A window holds at most n real cells along an axis, however wide it is.
         cells = min(self.rows.k, self.rows.n) * min(self.cols.k, self.cols.n)
-        acc = accumulator(x.dtype, cells) if mode == "avg" else x.dtype
+        acc = accumulator(x.dtype, cells) if self.mean else x.dtype
         # rows.k == 1: each window has one row, which the column pass reads in place.
-        self.in_place = self.rows.k == 1 and mode != "avg"
+        self.in_place = self.rows.k == 1 and not self.mean
         self.split: Callable[[], None] | None = None
         if not self.in_place:
             band = scratch.get("rows", (channels, n, width + width % 2), acc)
@@ -245,24 +220,23 @@ class _Bands:
 
     def run(self, lo: int, hi: int) -> None:
         """Pool output rows ``lo:hi`` (at most ``n`` of them)."""
-        x, mode = self.x, self.mode
+        x = self.x
         dst = self.out[:, lo:hi]
         n = hi - lo
         counts = None if self.counts is None else self.counts[lo:hi]
         rtaps = self.rows.taps(lo, hi)
-        if mode == "avg" and x.dtype.kind == "f":
+        if self.float_mean:
             # inf + -inf is NaN, as in PyTorch, which does not warn of it either (and this
             # runs in the pool's threads, outside any errstate of the caller)
             with np.errstate(invalid="ignore", over="ignore"):
                 self._float_average(dst, rtaps, counts)
             return
         row_sources = [(d, x[:, s]) for d, s in rtaps]
-        if mode in ("max", "min"):
-            ufunc, fill = (np.maximum if mode == "max" else np.minimum), _extreme(x.dtype, mode)
-            col_sources = self._columns(row_sources, n, ufunc, fill)
+        ufunc, fill = self.ufunc, self.fill
+        col_sources = self._columns(row_sources, n, ufunc, fill)
+        if not self.mean:
             _reduce(col_sources, dst, 2, ufunc, fill, self.wide[:, :n])
             return
-        col_sources = self._columns(row_sources, n, np.add, 0)
         sums = self.sums[:, :n]
         _reduce(col_sources, sums, 2, np.add, 0)
         _divide_rounded(sums, self.rows.k * self.cols.k if counts is None else counts, dst)
@@ -309,48 +283,34 @@ def _as_slice(index: np.ndarray) -> slice | np.ndarray:
     return index
 
 
-def pool_planar(x: np.ndarray, mode: str, geom: PassGeometry, threads: int | None) -> np.ndarray:
-    """One pass over planar ``x`` (C, H, W) with checked geometry; a new planar array."""
+def pool_planar(
+    x: np.ndarray, reducer: Reducer, geom: PassGeometry, threads: int | None
+) -> np.ndarray:
+    """One pass over planar ``x`` (C, H, W): windows placed by ``geom``, reduced by
+    ``reducer``; a new planar array."""
     rows, cols = geom.rows, geom.cols
-    if mode == "stride":
+    if reducer.kind == "first":
         return x[:, _as_slice(rows.firsts())][:, :, _as_slice(cols.firsts())].copy()
-    if few_windows(mode, x, geom):
-        out = pool_by_window(x, mode, geom)
+    if few_windows(reducer, x, geom):
+        out = pool_by_window(x, reducer, geom)
     else:
-        out = _pool_banded(x, mode, geom, threads)
-    settle_zero_signs(x, out, mode, geom)
+        out = _pool_banded(x, reducer, geom, threads)
+    settle_zero_signs(x, out, reducer, geom)
     return out
 
 
-def _pool_banded(x: np.ndarray, mode: str, geom: PassGeometry, threads: int | None) -> np.ndarray:
+def _pool_banded(
+    x: np.ndarray, reducer: Reducer, geom: PassGeometry, threads: int | None
+) -> np.ndarray:
     rows, cols = geom.rows, geom.cols
     out = np.empty((x.shape[0], rows.out, cols.out), x.dtype)
     itemsize = max(x.dtype.itemsize, 2)
     band = max(1, BAND_BYTES // (x.shape[0] * x.shape[2] * itemsize))
 
     def run(lo: int, hi: int) -> None:
-        bands = _Bands(x, out, mode, geom, min(band, hi - lo))
+        bands = _Bands(x, out, reducer, geom, min(band, hi - lo))
         for start in range(lo, hi, band):
             bands.run(start, min(start + band, hi))
 
     split_rows(rows.out, out.size, threads, run)
     return out
-
-
-def split_rows(
-    rows: int, pixels: int, threads: int | None, work: Callable[[int, int], None]
-) -> None:
-    """Call ``work(lo, hi)`` on contiguous row ranges covering ``range(rows)``, one per thread.
-
-    ``threads=None`` uses every core; small jobs (under ``MIN_PIXELS_PER_THREAD`` pixels a
-    thread) run on fewer.
-    """
-    workers = cpu_count() if threads is None else threads
-    workers = max(1, min(workers, pixels // MIN_PIXELS_PER_THREAD, rows))
-    if workers == 1:
-        work(0, rows)
-        return
-    edges = np.linspace(0, rows, workers + 1).astype(int)
-    futures = [executor(workers).submit(work, a, b) for a, b in itertools.pairwise(edges)]
-    for future in futures:
-        future.result()

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from .colour import pool_image
 from .errors import ParameterError, PoolError
 from .geometry import plan_passes
 from .limits import DEFAULT_MAX_PIXELS
+from .passes import run_passes
 from .reading import load
 from .sheet import Cell, SheetRow, describe, display, fit_pass, grid
 from .spec import PoolSpec
@@ -58,18 +58,12 @@ def comparison(
     for _, spec in rows:
         plan = _passes_that_fit(shape, spec, passes)
         row = SheetRow(frame, mode, style, [g.output_shape for g in plan], sizes_only=True)
-        current, pixels = frame, []
-        for geom in plan:
-            current = pool_image(
-                current,
-                spec.mode,
-                spec.size,
-                spec.stride,
-                spec.padding,
-                alpha=picture.has_alpha,
-                linear=linear,
-                threads=threads,
-            )
+        pixels = []
+        alpha = picture.has_alpha
+        passes_of_row = run_passes(
+            frame, spec.mode, plan, alpha=alpha, linear=linear, threads=threads
+        )
+        for geom, current in zip(plan, passes_of_row, strict=True):
             row.add(current, geom.index)
             if diff:
                 pixels.append(np.asarray(display(current, mode, style.background)))

@@ -2,8 +2,8 @@
 
 numpy only. The core pools planar data (every inner loop contiguous); Pillow stores pixels
 interleaved, 4 bytes a pixel for RGB. numpy copies between the two a byte at a time, so the
-copy is split into row bands over the core's thread pool (1.4x faster with 2 threads here,
-where memory bandwidth, not the CPU, is the limit).
+copy is split into row bands over the thread pool of :mod:`poolcli.threads` (faster with two
+threads, up to memory bandwidth; ``benchmarks/bench_images.py`` measures it).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .bands import split_rows
+from .threads import split_rows
 
 
 def deinterleave(

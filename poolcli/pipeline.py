@@ -15,6 +15,7 @@ from .errors import ParameterError, PoolError
 from .geometry import plan_passes
 from .inputs import Source
 from .naming import check_distinct, extension, output_name, sheet_path
+from .passes import run_passes
 from .report import Output, Result
 from .run_options import RunOptions
 
@@ -92,10 +93,8 @@ def _all_written(source: Source, run: RunOptions) -> bool:
 
 
 def _run_one(source: Source, run: RunOptions, threads: int | None, result: Result) -> Result:
-    from . import reading, writing
-    from .colour import pool_image
+    from . import reading
 
-    spec = run.spec
     if run.no_clobber and run.write_images and source.path != "-" and _all_written(source, run):
         return Result(source.path, "skipped", warnings=["every output exists (--no-clobber)"])
     picture = reading.load(source.path, max_pixels=run.max_pixels)
@@ -103,17 +102,7 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     if not run.write_images:
         return _global_values(source, picture, threads, result)
     plan, wanted = _plan(run, picture.frames[0].shape[1:])
-    ext = extension(source, run, picture.format)
-    targets = {
-        f"pass {g.index}": _target(source, run, ext, g)
-        for g in plan
-        if g.index in wanted and not run.sheet_only
-    }
-    if run.sheet is not None and not run.shared_sheet:
-        targets["the contact sheet"] = str(sheet_path(source, run))
-    check_distinct(targets)
-    protect = [] if source.path == "-" else [source.path]
-    alpha = picture.has_alpha
+    targets = _targets(source, run, plan, wanted, extension(source, run, picture.format))
     linear = run.linear and picture.mode in LINEAR_MODES
     if run.linear and not linear:
         result.warnings.append(f"--linear does not apply to {picture.mode} images; ignored")
@@ -123,41 +112,61 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
 
         shapes = [g.output_shape for g in plan]
         row = SheetRow(picture.frames[0], picture.mode, run.sheet_style, shapes)
-    for geom in plan:
+    protect = [] if source.path == "-" else [source.path]
+    frames = [
+        run_passes(f, run.spec.mode, plan, alpha=picture.has_alpha, linear=linear, threads=threads)
+        for f in picture.frames
+    ]
+    for geom, pooled in zip(plan, zip(*frames, strict=True), strict=True):
         # Rebinding `picture` lets the decoded image go as soon as the first pass is done.
-        picture = picture.with_frames(
-            [
-                pool_image(
-                    frame,
-                    spec.mode,
-                    spec.size,
-                    spec.stride,
-                    spec.padding,
-                    alpha=alpha,
-                    linear=linear,
-                    threads=threads,
-                )
-                for frame in picture.frames
-            ]
-        )
+        picture = picture.with_frames(list(pooled))
         if row is not None:
             row.add(picture.frames[0], geom.index)
         target = targets.get(f"pass {geom.index}")
-        if target is None:
-            continue
-        if run.no_clobber and target != "-" and Path(target).exists():
-            result.warnings.append(f"{target}: exists, skipped (--no-clobber)")
-            continue
-        notes = writing.save(picture, target, run.save, protect=protect, threads=threads)
-        result.warnings.extend(n for n in notes if n not in result.warnings)
-        size = 0 if target == "-" else Path(target).stat().st_size
-        height, width = geom.output_shape
-        result.outputs.append(Output(target, width, height, geom.index, size))
+        if target is not None:
+            _write_pass(picture, target, geom, run, protect, result, threads)
     if row is not None:
         _finish_sheet(source, run, row, protect, result)
     if not result.outputs and run.no_clobber:
         result.status = "skipped"
     return result
+
+
+def _targets(
+    source: Source, run: RunOptions, plan: list[Any], wanted: set[int], ext: str
+) -> dict[str, str]:
+    """Where each written pass (and the input's own sheet) goes, by what it is; refused if two
+    would write one path."""
+    targets = {
+        f"pass {g.index}": _target(source, run, ext, g)
+        for g in plan
+        if g.index in wanted and not run.sheet_only
+    }
+    if run.sheet is not None and not run.shared_sheet:
+        targets["the contact sheet"] = str(sheet_path(source, run))
+    check_distinct(targets)
+    return targets
+
+
+def _write_pass(
+    picture: Any,
+    target: str,
+    geom: Any,
+    run: RunOptions,
+    protect: list[str],
+    result: Result,
+    threads: int | None,
+) -> None:
+    from . import writing
+
+    if run.no_clobber and target != "-" and Path(target).exists():
+        result.warnings.append(f"{target}: exists, skipped (--no-clobber)")
+        return
+    notes = writing.save(picture, target, run.save, protect=protect, threads=threads)
+    result.warnings.extend(n for n in notes if n not in result.warnings)
+    size = 0 if target == "-" else Path(target).stat().st_size
+    height, width = geom.output_shape
+    result.outputs.append(Output(target, width, height, geom.index, size))
 
 
 # Pillow modes whose values are sRGB-encoded light, which --linear decodes before averaging.

@@ -16,6 +16,8 @@ from .bands import pool_planar
 from .errors import ParameterError
 from .geometry import checked_geometry, plan_passes
 from .layout import deinterleave, interleave
+from .passes import run_passes
+from .reducers import REDUCERS
 from .spec import MODES, Mode, Padding, Size, wxh
 
 DTYPES: tuple[np.dtype, ...] = tuple(
@@ -130,7 +132,7 @@ def pool(
     """
     planar, restore = _prepare(image, mode, channel_axis, threads)
     geom = checked_geometry(planar.shape[1:], size, stride, padding)
-    return restore(pool_planar(planar, mode, geom, threads))
+    return restore(pool_planar(planar, REDUCERS[mode], geom, threads))
 
 
 def pool_passes(
@@ -157,11 +159,4 @@ def pool_passes(
     """
     planar, restore = _prepare(image, mode, channel_axis, threads)
     plan = plan_passes(planar.shape[1:], passes, size, stride, padding)
-
-    def run() -> Iterator[np.ndarray]:
-        current = planar
-        for geom in plan:
-            current = pool_planar(current, mode, geom, threads)
-            yield restore(current)
-
-    return run()
+    return (restore(out) for out in run_passes(planar, mode, plan, threads=threads))

@@ -12,21 +12,22 @@ from __future__ import annotations
 import numpy as np
 
 from .geometry import PassGeometry
+from .reducers import REDUCERS, Reducer
 
 # Rows of a window copied at a time for a float average summed in PyTorch's order.
 _CHUNK_BYTES = 1 << 20
 
 
-def few_windows(mode: str, x: np.ndarray, geom: PassGeometry) -> bool:
+def few_windows(reducer: Reducer, x: np.ndarray, geom: PassGeometry) -> bool:
     """Whether one reduction per window makes fewer numpy calls than the banded kernel."""
     windows = geom.rows.out * geom.cols.out
     taps = min(geom.rows.k, geom.rows.n) + min(geom.cols.k, geom.cols.n)
-    if mode == "avg" and x.dtype.kind == "f":
+    if reducer.kind == "mean" and x.dtype.kind == "f":
         taps = min(geom.rows.k, geom.rows.n) * min(geom.cols.k, geom.cols.n)
     return geom.whole or 4 * windows < taps
 
 
-def pool_by_window(x: np.ndarray, mode: str, geom: PassGeometry) -> np.ndarray:
+def pool_by_window(x: np.ndarray, reducer: Reducer, geom: PassGeometry) -> np.ndarray:
     """One pass over planar ``x`` (C, H, W), one numpy reduction per window.
 
     Averages: integers exact, rounded halves up; floats summed in PyTorch's order (row by row,
@@ -41,18 +42,17 @@ def pool_by_window(x: np.ndarray, mode: str, geom: PassGeometry) -> np.ndarray:
         for i, (r0, rn) in enumerate(row_spans):
             for j, (c0, cn) in enumerate(col_spans):
                 window = x[:, r0 : r0 + rn, c0 : c0 + cn]
-                out[:, i, j] = _reduce_window(window, mode, geom.whole)
+                out[:, i, j] = _reduce_window(window, reducer, geom.whole)
     return out
 
 
-def _reduce_window(window: np.ndarray, mode: str, whole: bool) -> np.ndarray:
+def _reduce_window(window: np.ndarray, reducer: Reducer, whole: bool) -> np.ndarray:
     result: np.ndarray
     cells = window.shape[1] * window.shape[2]
-    if mode == "max":
-        result = window.max(axis=(1, 2))
-    elif mode == "min":
-        result = window.min(axis=(1, 2))
-    elif mode == "stride":
+    if reducer.kind == "extreme":
+        assert reducer.ufunc is not None
+        result = reducer.ufunc.reduce(window, axis=(1, 2))
+    elif reducer.kind == "first":
         result = window[:, 0, 0]
     elif window.dtype.kind == "f" and whole:
         result = window.mean(axis=(1, 2), dtype=np.float64)
@@ -77,7 +77,7 @@ def _running_sum(window: np.ndarray) -> np.ndarray:
     return total
 
 
-def settle_zero_signs(x: np.ndarray, out: np.ndarray, mode: str, geom: PassGeometry) -> None:
+def settle_zero_signs(x: np.ndarray, out: np.ndarray, reducer: Reducer, geom: PassGeometry) -> None:
     """Give each zero of a float max or min the sign PyTorch gives it.
 
     ``+0.0`` and ``-0.0`` compare equal, so which one a maximum keeps depends on the order of
@@ -86,7 +86,7 @@ def settle_zero_signs(x: np.ndarray, out: np.ndarray, mode: str, geom: PassGeome
     zero: the zeros of ``x`` are numbered so that an earlier cell has a larger number (the
     sign in the lowest bit), and a max pass over the numbers picks each window's first.
     """
-    if x.dtype.kind != "f" or mode not in ("max", "min"):
+    if x.dtype.kind != "f" or reducer.kind != "extreme":
         return
     zero_out = out == 0
     if not zero_out.any():
@@ -104,6 +104,6 @@ def settle_zero_signs(x: np.ndarray, out: np.ndarray, mode: str, geom: PassGeome
         if not zero_out[c].any():
             continue
         keys = np.where(zero[c], order + ~negative[c], 0).astype(key_type)
-        first = pool_planar(keys[None], "max", geom, threads=1)[0]
+        first = pool_planar(keys[None], REDUCERS["max"], geom, threads=1)[0]
         signs = np.where(first & 1, 0.0, -0.0).astype(x.dtype)
         np.copyto(out[c], signs, where=zero_out[c])

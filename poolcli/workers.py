@@ -22,7 +22,6 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .bands import cpu_count
 from .errors import ParameterError, PoolError
 from .inputs import Source, expand_inputs
 from .naming import check_pass_names, find_collisions
@@ -30,6 +29,7 @@ from .pipeline import Interrupted, run_one
 from .report import EXIT_INTERRUPTED, Output, Report, Result
 from .run_options import RunOptions
 from .spec import PoolSpec
+from .threads import cpu_count
 
 if TYPE_CHECKING:
     from concurrent.futures import Future

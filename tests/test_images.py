@@ -10,10 +10,18 @@ import pytest
 from PIL import Image, ImageCms
 
 from poolcli import InputError, OutputError, pool
-from poolcli.colour import pool_image
 from poolcli.formats import SaveOptions, format_for
+from poolcli.geometry import checked_geometry
+from poolcli.passes import pool_frame
 from poolcli.reading import Picture, _decode, load
+from poolcli.reducers import REDUCERS
 from poolcli.writing import save
+
+
+def pool_image(planar, mode, size=2, stride=None, padding="valid", **flags):
+    """One pass of pool_frame, placed as pool() would place it."""
+    geom = checked_geometry(planar.shape[1:], size, stride, padding)
+    return pool_frame(planar, REDUCERS[mode], geom, **flags)
 
 
 def planar_of(image: Image.Image) -> np.ndarray:
