@@ -20,12 +20,18 @@ from .errors import OutputError
 
 
 def _umask() -> int:
+    """The process's umask, read without changing it where Linux shows it (setting it to read
+    it, the only portable way, races with any thread creating a file meanwhile)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-_UMASK = _umask()
 
 
 # When this run started; temporary files of dead runs older than this are removed.
@@ -82,7 +88,7 @@ def write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
     try:
         with os.fdopen(fd, "w+b") as handle:  # w+: multi-page TIFF reads back as it writes
             write(handle)
-        os.chmod(temporary, 0o666 & ~_UMASK)
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):

@@ -127,7 +127,7 @@ def _column_sources(
     strided scalar loop. Instead, each pair of neighbouring columns of an unsigned band is
     viewed as one integer twice as wide and split with a mask and a shift into an even and an
     odd plane, contiguous and twice as wide; every offset then reads a contiguous slice of one
-    of them (2x2 max of uint8 runs 1.6x faster this way, 3x3 1.7x).
+    of them (faster for 2x2 and 3x3 max of uint8: ``benchmarks/bench_core.py``).
     """
     taps = cols.taps(0, cols.out)
     itemsize = band.dtype.itemsize

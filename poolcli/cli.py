@@ -328,12 +328,12 @@ def plan(
     term = Terminal(json_lines=json_)
     error = None
     try:
-        from .geometry import PlanError, plan_passes
+        from .geometry import PlanError, plan_for
         from .reading import probe
 
         spec = build_spec("max", size, stride, passes, padding)
         width, height, _ = probe(input_)
-        geometries = plan_passes((height, width), spec.passes, spec.size, spec.stride, spec.padding)
+        geometries = plan_for(spec, (height, width))
     except PlanError as exc:  # show the passes that fit, then say where it stops
         geometries, error = exc.fits, f"{input_}: {exc}"
     except PoolError as exc:

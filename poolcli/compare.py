@@ -7,12 +7,13 @@ difference is white. Drawing is :mod:`poolcli.sheet`'s; this module decides what
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from .errors import ParameterError, PoolError
-from .geometry import plan_passes
+from .errors import ParameterError
+from .geometry import PlanError, plan_for
 from .limits import DEFAULT_MAX_PIXELS
 from .passes import run_passes
 from .reading import load
@@ -22,12 +23,10 @@ from .style import SheetStyle
 
 
 def _passes_that_fit(shape: tuple[int, int], spec: PoolSpec, wanted: int) -> list[Any]:
-    for count in range(wanted, 0, -1):
-        try:
-            return plan_passes(shape, count, spec.size, spec.stride, spec.padding)
-        except PoolError:
-            continue
-    return []
+    try:
+        return plan_for(replace(spec, passes=wanted), shape)
+    except PlanError as stop:
+        return stop.fits
 
 
 def comparison(

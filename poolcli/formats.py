@@ -32,7 +32,7 @@ WRITABLE: dict[str, set[str]] = {
 
 
 # The common formats, so that naming one does not cost Image.init(), which imports every
-# Pillow plugin (40 ms, a tenth of a whole one-photo run).
+# Pillow plugin (a tenth of a one-photo run: benchmarks/bench_cli.py, "start-up").
 COMMON_FORMATS = {
     ".jpg": "JPEG",
     ".jpeg": "JPEG",
@@ -66,13 +66,16 @@ _EXTENSIONS = {
 }
 
 
+_ALIASES = {"JPG": "JPEG", "TIF": "TIFF"}
+
+
 def extension_for(fmt: str) -> str:
     """The usual file extension (no dot) of a format named as ``--format`` takes it.
 
     >>> extension_for("jpeg"), extension_for("TIF"), extension_for("qoi")
     ('jpg', 'tif', 'qoi')
     """
-    name = {"JPG": "JPEG", "TIF": "TIFF"}.get(fmt.upper(), fmt.upper())
+    name = _ALIASES.get(fmt.upper(), fmt.upper())
     return _EXTENSIONS.get(name, fmt.lower())
 
 
@@ -87,7 +90,7 @@ def format_for(path: str | os.PathLike[str], explicit: str | None = None) -> str
     suffix = Path(path).suffix.lower()
     if explicit:
         name = explicit.upper()
-        name = {"JPG": "JPEG", "TIF": "TIFF"}.get(name, name)
+        name = _ALIASES.get(name, name)
     else:
         name = COMMON_FORMATS.get(suffix, "")
     if name in _PLUGINS:

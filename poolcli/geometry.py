@@ -20,8 +20,6 @@ from .spec import (
     Padding,
     PoolSpec,
     Size,
-    check_padding,
-    pair,
     wxh,
 )
 
@@ -137,25 +135,19 @@ class PassGeometry:
     whole: bool = False
 
     @property
-    def input_shape(self) -> tuple[int, int]:
-        return (self.rows.n, self.cols.n)
-
-    @property
     def output_shape(self) -> tuple[int, int]:
         return (self.rows.out, self.cols.out)
 
 
-def geometry(
-    shape: tuple[int, int], size: Size, stride: object, padding: object, index: int = 1
-) -> PassGeometry | None:
+def place(shape: tuple[int, int], spec: PoolSpec, index: int = 1) -> PassGeometry | None:
+    """Where the windows of pass ``index`` of a (valid) ``spec`` fall on an image of
+    ``shape``, or None when not even one window fits."""
     rows, cols = shape
-    if size == "global":
+    if spec.size == "global":
         rows_axis, cols_axis = Axis(rows, rows, rows, 0, 1), Axis(cols, cols, cols, 0, 1)
         return PassGeometry(index, rows_axis, cols_axis, whole=True)
-    k = pair(size, "size")
-    s = k if stride is None else pair(stride, "stride")
-    pad = check_padding(padding, k)
-    ra, ca = _axis(rows, k[0], s[0], pad), _axis(cols, k[1], s[1], pad)
+    (kr, kc), (sr, sc) = spec.window, spec.step
+    ra, ca = _axis(rows, kr, sr, spec.padding), _axis(cols, kc, sc, spec.padding)
     if ra is None or ca is None:
         return None
     return PassGeometry(index, ra, ca)
@@ -172,14 +164,12 @@ def _min_cells(k: int, s: int, padding: Padding) -> int:
     return max(1, k - 2 * int(padding))
 
 
-def _min_input(size: Size, stride: object, padding: object) -> tuple[int, int]:
-    """The smallest (rows, cols) on which one pass can run."""
-    if size == "global":
+def _min_input(spec: PoolSpec) -> tuple[int, int]:
+    """The smallest (rows, cols) on which one pass of ``spec`` can run."""
+    if spec.size == "global":
         return (1, 1)
-    k = pair(size, "size")
-    s = k if stride is None else pair(stride, "stride")
-    pad = check_padding(padding, k)
-    return (_min_cells(k[0], s[0], pad), _min_cells(k[1], s[1], pad))
+    (kr, kc), (sr, sc) = spec.window, spec.step
+    return (_min_cells(kr, sr, spec.padding), _min_cells(kc, sc, spec.padding))
 
 
 def output_shape(
@@ -224,12 +214,13 @@ def output_shape(
 def checked_geometry(
     shape: tuple[int, int], size: Size, stride: object, padding: object
 ) -> PassGeometry:
-    """The geometry of one pass, or a ParameterError saying why the image is too small."""
-    geom = geometry(shape, size, stride, padding)
+    """The geometry of one pass, or a ParameterError saying what is wrong or why the image is
+    too small."""
+    spec = PoolSpec("max", size, stride, padding)  # type: ignore[arg-type]
+    geom = place(shape, spec)
     if geom is None:
-        need = _min_input(size, stride, padding)
         raise ParameterError(
-            f"size {wxh(*pair(size, 'size'))} needs at least {wxh(*need)} pixels "
+            f"size {wxh(*spec.window)} needs at least {wxh(*_min_input(spec))} pixels "
             f"with padding {padding!r}, but the image is {wxh(shape[0], shape[1])}"
         )
     return geom
@@ -264,25 +255,25 @@ def plan_passes(
     ...
     poolcli.geometry.PlanError: pass 3 needs at least 2x2 pixels but gets 1x1; ...
     """
-    PoolSpec("max", size, stride, padding, passes)  # validates the parameters
+    return plan_for(PoolSpec("max", size, stride, padding, passes), shape)
+
+
+def plan_for(spec: PoolSpec, shape: Sequence[int]) -> list[PassGeometry]:
+    """Every pass of a (valid) ``spec`` on an image of ``shape``; see :func:`plan_passes`."""
     current = (int(shape[0]), int(shape[1]))
     if min(current) < 1:
         raise ParameterError(f"the image is empty ({wxh(*current)} pixels)")
     plan: list[PassGeometry] = []
-    limit = math.inf if passes == "all" else passes
+    limit = math.inf if spec.passes == "all" else spec.passes
     while len(plan) < limit:
-        geom = geometry(current, size, stride, padding, index=len(plan) + 1)
-        if passes == "all" and (geom is None or geom.output_shape == current):
+        geom = place(current, spec, index=len(plan) + 1)
+        if spec.passes == "all" and (geom is None or geom.output_shape == current):
             break
         if geom is None:
-            need = _min_input(size, stride, padding)
-            fit = (
-                f"at most {len(plan)} pass{'' if len(plan) == 1 else 'es'} fit"
-                if plan
-                else "no pass fits"
-            )
+            count = len(plan)
+            fit = f"at most {count} pass{'es' if count > 1 else ''} fit" if plan else "no pass fits"
             raise PlanError(
-                f"pass {len(plan) + 1} needs at least {wxh(*need)} pixels but gets "
+                f"pass {count + 1} needs at least {wxh(*_min_input(spec))} pixels but gets "
                 f"{wxh(*current)}; {fit}",
                 plan,
             )
@@ -290,8 +281,8 @@ def plan_passes(
         current = geom.output_shape
     if not plan:
         raise PlanError(
-            f"not even one pass fits: size {wxh(*pair(size, 'size'))} needs at least "
-            f"{wxh(*_min_input(size, stride, padding))} pixels, the image is {wxh(*current)}",
+            f"not even one pass fits: size {wxh(*spec.window)} needs at least "
+            f"{wxh(*_min_input(spec))} pixels, the image is {wxh(*current)}",
             plan,
         )
     return plan

@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import functools
 import os
+import threading
 import warnings
 from collections.abc import Iterator
 from typing import IO
@@ -99,6 +100,11 @@ def _quiet_libtiff() -> None:
                 setter(None)
     except (OSError, AttributeError):
         pass  # not Linux, or a Pillow built without libtiff: nothing to quiet
+
+
+# Held while Pillow's process-wide settings (its pixel limit, its block allocator) are ours:
+# two threads decoding at once would otherwise restore each other's values.
+PILLOW_SETTINGS = threading.RLock()
 
 
 def open_image(handle: IO[bytes]) -> Image.Image:

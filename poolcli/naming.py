@@ -122,9 +122,14 @@ def _check_inside(name: str, what: str, error: type[ParameterError | OutputError
         raise error(f"{what} would write outside the output folder; names stay inside it")
 
 
-def default_template(spec: PoolSpec) -> str:
+def default_template(spec: PoolSpec, tail: str = "_p{pass}.{ext}") -> str:
+    """The name outputs get without ``--name``: what made them, then ``tail``.
+
+    >>> default_template(PoolSpec("avg", 3, padding="same"))
+    '{stem}_{mode}_k{size}_s{stride}_{padding}_p{pass}.{ext}'
+    """
     padding = "" if spec.padding == "valid" else "_{padding}"
-    return "{stem}_{mode}_k{size}_s{stride}" + padding + "_p{pass}.{ext}"
+    return "{stem}_{mode}_k{size}_s{stride}" + padding + tail
 
 
 def output_name(
@@ -162,7 +167,7 @@ def sheet_path(source: Source, run: RunOptions) -> Path:
     if run.output_kind == "file":
         output = Path(run.output or "")
         return output.with_name(f"{output.stem}_sheet.png")
-    template = default_template(run.spec).replace("_p{pass}.{ext}", "_sheet.png")
+    template = default_template(run.spec, tail="_sheet.png")
     return output_name(source, run, "png", 0, (0, 0), template)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ParameterError, PoolError
-from .geometry import plan_passes
+from .geometry import plan_for
 from .inputs import Source
 from .naming import check_distinct, extension, output_name, sheet_path
 from .passes import run_passes
@@ -64,7 +64,7 @@ class Interrupted(KeyboardInterrupt):
 def _plan(run: RunOptions, shape: tuple[int, int]) -> tuple[list[Any], set[int]]:
     """The passes of a run on an image of ``shape`` (rows, cols), and which are written."""
     spec = run.spec
-    plan = plan_passes(shape, spec.passes, spec.size, spec.stride, spec.padding)
+    plan = plan_for(spec, shape)
     last = len(plan)
     wanted = {last} if run.final_only or run.output_kind == "stdout" else set(range(1, last + 1))
     if run.output_kind == "file" and len(wanted) > 1:

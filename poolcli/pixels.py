@@ -67,6 +67,15 @@ def to_planar(image: Image.Image) -> np.ndarray:
     return planes[layout[0] : layout[-1] + 1 : step]
 
 
+def sixteen_to_eight(values: np.ndarray) -> np.ndarray:
+    """16-bit values to the nearest 8-bit ones (v / 257, rounded; never a tie).
+
+    >>> sixteen_to_eight(np.array([0, 128, 129, 65535], np.uint16))
+    array([  0,   0,   1, 255], dtype=uint8)
+    """
+    return ((values.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+
+
 def to_image(planar: np.ndarray, mode: str, threads: int | None = None) -> Image.Image:
     """A Pillow image of planar ``(C, H, W)`` pixels in a pooling mode.
 

@@ -17,7 +17,15 @@ from typing import IO
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence
 
-from .guard import check_pixels, decoder_errors, fail, frame_count, open_image, pillow_limit
+from .guard import (
+    PILLOW_SETTINGS,
+    check_pixels,
+    decoder_errors,
+    fail,
+    frame_count,
+    open_image,
+    pillow_limit,
+)
 from .limits import DEFAULT_MAX_PIXELS
 from .pixels import CHANNELS, one_block_images, to_planar
 
@@ -118,7 +126,8 @@ def load(source: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX
 
     The EXIF orientation is applied (a phone photo comes out upright); palette, bilevel and
     other modes are converted to the nearest pooling mode; every frame of an animation or a
-    multi-page TIFF is kept, with its duration. The pixel limit is checked against the header
+    multi-page TIFF is kept, with its duration. Loads in several threads take turns (they set
+    Pillow's process-wide limits while they decode). The pixel limit is checked against the header
     before anything is decoded, and against each frame before it is decoded. What the decoder
     warns of (a truncated strip, corrupt EXIF) comes back in ``Picture.notes``.
 
@@ -130,7 +139,7 @@ def load(source: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX
     """
     name, handle = _open_source(source)
     notes: list[str] = []
-    with handle, one_block_images(), decoder_errors(name, notes):
+    with PILLOW_SETTINGS, handle, one_block_images(), decoder_errors(name, notes):
         image = open_image(handle)
         check_pixels(name, image.size, max_pixels)
         check_pixels(name, image.size, max_pixels, frames=frame_count(name, image))
@@ -152,7 +161,7 @@ def probe(source: str | os.PathLike[str]) -> tuple[int, int, int]:
         As :func:`load`, for what the header shows.
     """
     name, handle = _open_source(source)
-    with handle, decoder_errors(name, []):
+    with PILLOW_SETTINGS, handle, decoder_errors(name, []):
         image = open_image(handle)
         width, height = image.size
         if _header_orientation(image) in (5, 6, 7, 8):  # turned a quarter: sides swap

@@ -14,22 +14,21 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .pixels import to_image
+from .pixels import sixteen_to_eight, to_image
 from .style import SheetStyle
 
 
 def display(planar: np.ndarray, mode: str, background: tuple[int, int, int]) -> Image.Image:
     """An 8-bit RGB picture of planar pixels: alpha over ``background``, deep values scaled."""
-    if mode in ("I;16", "I", "F"):
+    if mode == "I;16":
+        return Image.fromarray(sixteen_to_eight(planar[0])).convert("RGB")
+    if mode in ("I", "F"):  # no fixed range: stretch what is there (NaN and infinities black)
         values = planar[0].astype(np.float64)
-        if mode == "I;16":
-            values = values / 257.0
-        else:  # no fixed range: stretch what is there (NaN and infinities shown black)
-            finite = np.isfinite(values)
-            low = float(values[finite].min()) if finite.any() else 0.0
-            high = float(values[finite].max()) if finite.any() else 0.0
-            values = np.where(finite, values, low)
-            values = (values - low) * (255.0 / (high - low)) if high > low else values * 0
+        finite = np.isfinite(values)
+        low = float(values[finite].min()) if finite.any() else 0.0
+        high = float(values[finite].max()) if finite.any() else 0.0
+        values = np.where(finite, values, low)
+        values = (values - low) * (255.0 / (high - low)) if high > low else values * 0
         grey = np.clip(np.floor(values + 0.5), 0, 255).astype(np.uint8)
         return Image.fromarray(grey).convert("RGB")
     image = to_image(planar, mode)

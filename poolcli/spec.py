@@ -8,6 +8,7 @@ are ``(rows, cols)``, as numpy writes them.
 
 from __future__ import annotations
 
+import functools
 import numbers
 import operator
 from collections.abc import Sequence
@@ -122,6 +123,16 @@ class PoolSpec:
     stride: int | tuple[int, int] | None = None
     padding: Padding = "valid"
     passes: int | Literal["all"] = 1
+
+    @functools.cached_property
+    def window(self) -> tuple[int, int]:
+        """``size`` as ``(rows, cols)`` (for ``"global"``: (1, 1), the least it covers)."""
+        return (1, 1) if self.size == "global" else pair(self.size, "size")
+
+    @functools.cached_property
+    def step(self) -> tuple[int, int]:
+        """``stride`` as ``(rows, cols)``, the window's when None."""
+        return self.window if self.stride is None else pair(self.stride, "stride")
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

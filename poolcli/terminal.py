@@ -79,6 +79,7 @@ def _show(term: Terminal, run: RunOptions, result: Result, progress: _Progress) 
         _print_global(result)
     for out in result.outputs:
         term.detail(f"wrote {out.path} ({out.width}x{out.height}, {out.bytes} bytes)")
+    term.detail(f"{result.input}: {result.status} in {result.seconds:.2f} s")
 
 
 def _print_global(result: Result) -> None:
@@ -246,7 +247,11 @@ def run_inputs(
     try:
         with progress:
             report = run_batch(
-                inputs.sources, run, jobs=jobs, on_result=lambda r: _show(term, run, r, progress)
+                inputs.sources,
+                run,
+                jobs=jobs,
+                on_result=lambda r: _show(term, run, r, progress),
+                sigterm=True,
             )
     except PoolError as exc:  # two inputs would write one file: found before anything is written
         fail_usage(term, str(exc))

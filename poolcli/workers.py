@@ -20,11 +20,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .errors import ParameterError, PoolError
+from .formats import DEFAULT_SAVE, SaveOptions
 from .inputs import Source, expand_inputs
-from .naming import check_pass_names, find_collisions
+from .limits import DEFAULT_MAX_PIXELS
+from .naming import check_pass_names, check_template, find_collisions
 from .pipeline import Interrupted, run_one
 from .report import EXIT_INTERRUPTED, Output, Report, Result
 from .run_options import RunOptions
@@ -103,13 +105,15 @@ def run_batch(
     *,
     jobs: int | None = None,
     on_result: Callable[[Result], None] | None = None,
+    sigterm: bool = False,
 ) -> Report:
     """Run ``run`` on every source, ``jobs`` worker processes at a time (None: one per CPU).
 
     A single input, or ``jobs=1``, runs in this process, the single input with the core's
     threads on every core. Each of several workers uses ``cpus // jobs`` threads. Results
-    arrive through ``on_result`` in completion order. Ctrl-C or SIGTERM stops the workers,
-    leaves no partial file, and gives a report with ``interrupted`` set.
+    arrive through ``on_result`` in completion order. Ctrl-C stops the workers, leaves no
+    partial file, and gives a report with ``interrupted`` set; so does SIGTERM with
+    ``sigterm=True``, which the command line sets (a library leaves the host's handler alone).
     """
     report = Report(total=len(sources))
     if run.sheet not in (None, "auto") and len(sources) > 1:
@@ -128,7 +132,7 @@ def run_batch(
             on_result(result)
 
     previous = signal.getsignal(signal.SIGTERM)
-    with contextlib.suppress(ValueError):  # not the main thread: leave SIGTERM alone
+    if sigterm:
         signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         threads = None if len(sources) == 1 else max(1, cpus // jobs)
@@ -144,7 +148,7 @@ def run_batch(
             record(stop.result)
         report.interrupted = True
     finally:
-        with contextlib.suppress(ValueError, TypeError):
+        if sigterm:
             signal.signal(signal.SIGTERM, previous)
     return report
 
@@ -157,15 +161,56 @@ def process(
     recursive: bool = False,
     jobs: int | None = None,
     on_result: Callable[[Result], None] | None = None,
-    **options: Any,
+    name: str | None = None,
+    final_only: bool = False,
+    save: SaveOptions = DEFAULT_SAVE,
+    linear: bool = False,
+    no_clobber: bool = False,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> Report:
-    """Pool files and folders ``paths`` by ``spec`` into ``output`` (default ``poolimg-out/``).
+    """Pool files and folders ``paths`` by ``spec`` into ``output``, as ``poolimg`` does.
 
-    ``options`` are the other fields of :class:`RunOptions` (``final_only``, ``save``, ``linear``,
-    ``no_clobber``, ``name``, ``max_pixels``). Raises ParameterError if two inputs would write
-    the same file; every other problem is recorded in the report.
+    Parameters
+    ----------
+    paths : sequence of str
+        Image files, folders (their image files; ``recursive`` descends), or "-" (stdin).
+    spec : PoolSpec
+        Mode, window, stride, padding and passes.
+    output : str or None
+        A folder (default ``poolimg-out/``), one file (one input, one image), or "-".
+    jobs : int or None
+        Worker processes; None: one per CPU.
+    on_result : callable or None
+        Called with each input's :class:`~poolcli.report.Result` as it finishes.
+    name : str or None
+        A ``--name`` template (see :mod:`poolcli.naming`).
+    final_only, save, linear, no_clobber, max_pixels
+        As ``--final-only``, the format options, ``--linear``, ``--no-clobber`` and
+        ``--max-pixels`` (None: no limit).
+
+    Returns
+    -------
+    Report
+        Counts, every result, and the exit code the command would give.
+
+    Raises
+    ------
+    ParameterError
+        If the template cannot name the outputs safely, or two inputs would write one file;
+        every other problem is recorded in the report.
     """
-    run = RunOptions(spec, output=output, **options)
+    if name is not None:
+        check_template(name)
+    run = RunOptions(
+        spec,
+        output=output,
+        name=name,
+        final_only=final_only,
+        save=save,
+        linear=linear,
+        no_clobber=no_clobber,
+        max_pixels=max_pixels,
+    )
     sources = expand_inputs(paths, recursive=recursive, exclude=run.writes_to)
     return run_batch(sources.sources, run, jobs=jobs, on_result=on_result)
 

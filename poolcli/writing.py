@@ -21,7 +21,7 @@ from .atomic import reason, refuse_inputs, write_atomically
 from .errors import OutputError
 from .formats import DEFAULT_SAVE, LARGEST_SIDE, WRITABLE, SaveOptions, format_for
 from .guard import one_line, raised_by_pillow
-from .pixels import to_image
+from .pixels import sixteen_to_eight, to_image
 from .reading import Picture
 
 
@@ -66,7 +66,7 @@ def _to_8bit(image: Image.Image) -> Image.Image:
     and a float's NaN becomes 0."""
     values = np.asarray(image)
     if image.mode == "I;16":
-        eight = ((values.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+        eight = sixteen_to_eight(values)
     else:
         wide = np.nan_to_num(values.astype(np.float64), nan=0.0, posinf=255.0, neginf=0.0)
         eight = np.clip(np.floor(wide + 0.5), 0, 255).astype(np.uint8)

@@ -357,3 +357,30 @@ def test_temporary_files_of_killed_runs_are_removed_by_the_next_run(work: Path) 
 def test_signed_zero_maxima_match_pytorch_in_the_worked_case() -> None:
     x = np.array([[0.0, -0.0], [-0.0, -0.0]], np.float32)
     assert not np.signbit(pool(x, "max")).any()  # PyTorch gives +0.0
+
+
+def test_loads_in_two_threads_keep_their_own_limits(work: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from PIL import Image as PILImage
+
+    Image.new("RGB", (400, 300), "navy").save(work / "big.png")
+    saved = PILImage.MAX_IMAGE_PIXELS
+
+    def strict(_: int) -> str:
+        try:
+            load(work / "big.png", max_pixels=1000)
+        except InputError as exc:
+            return "refused" if "over the limit of 1000 pixels" in str(exc) else str(exc)
+        return "loaded"
+
+    def free(_: int) -> str:
+        return "loaded" if load(work / "big.png", max_pixels=None).size == (400, 300) else "?"
+
+    with ThreadPoolExecutor(4) as pool:
+        refused = list(pool.map(strict, range(40)))
+        loaded = list(pool.map(free, range(40)))
+        mixed = [f.result() for f in [pool.submit(strict if i % 2 else free, i) for i in range(40)]]
+    assert set(refused) == {"refused"} and set(loaded) == {"loaded"}
+    assert mixed == ["loaded", "refused"] * 20
+    assert saved == PILImage.MAX_IMAGE_PIXELS  # Pillow's own setting is back
