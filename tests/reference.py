@@ -1,4 +1,5 @@
-"""A plain-Python pooling oracle: one loop per output cell, written from DESIGN.md's table.
+"""A plain-Python pooling oracle: one loop per output cell, written from the table in README.md
+("What a pass computes").
 
 Slow and obviously right; shares no code with poolcli.pooling.
 """

@@ -202,6 +202,7 @@ def test_report_exit_codes() -> None:
     assert run_batch([], run).exit_code == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["SIGINT to the group (Ctrl-C)", "SIGTERM to the parent"])
 def test_stopping_a_parallel_batch_leaves_no_partial_file(tmp_path: Path, how: str) -> None:
     rng = np.random.default_rng(5)

@@ -236,6 +236,7 @@ def test_installed_entry_point_runs(work: Path) -> None:
     assert (work / "poolimg-out/rocket_avg_k2_s2_p1.jpg").is_file()
 
 
+@pytest.mark.slow
 def test_interrupt_exits_130_and_leaves_no_partial_file(work: Path, samples: Path) -> None:
     # A large PNG takes long enough to encode that SIGINT arrives mid-run.
     big = np.random.default_rng(4).integers(0, 256, (3000, 4000, 3), dtype=np.uint8)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from .fuzz.harness import Finding, Summary, _check_json, _check_stderr, campaign
 from .fuzz.mutate import dimension_fields, mutate
 from .fuzz.seeds import seeds
 
 
+@pytest.mark.slow
 def test_a_slice_of_the_campaign_breaks_no_promise() -> None:
     summary = campaign(mutants=116, seed=2026, batch=58)
     assert summary.findings == [], "\n".join(
