@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
+import logging
 import os
 import threading
 import warnings
@@ -52,7 +53,12 @@ def raised_by_pillow(exc: BaseException) -> bool:
 @contextlib.contextmanager
 def decoder_errors(name: str, notes: list[str]) -> Iterator[None]:
     """Turn what the decoder raises into one InputError that names the file, and what it
-    warns of into ``notes``; errors of poolcli's own code pass through as they are."""
+    warns of (Python warnings, and Pillow's log, which Python would print itself when nobody
+    has set up logging) into ``notes``; errors of poolcli's own code pass through as they are.
+    Hold :data:`PILLOW_SETTINGS` around it: the log handler is Pillow's, process-wide."""
+    log = _Notes(name, notes)
+    pillow_log = logging.getLogger("PIL")
+    pillow_log.addHandler(log)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -61,9 +67,7 @@ def decoder_errors(name: str, notes: list[str]) -> Iterator[None]:
                 yield
             finally:
                 for warning in caught:
-                    note = f"{name}: {one_line(str(warning.message))}"
-                    if note not in notes:
-                        notes.append(note)
+                    log.add(str(warning.message))
     except (InputError, KeyboardInterrupt):
         raise
     except UnidentifiedImageError:
@@ -77,6 +81,24 @@ def decoder_errors(name: str, notes: list[str]) -> Iterator[None]:
             raise
         reason = one_line(str(exc)) or type(exc).__name__
         raise fail(name, f"truncated or corrupt image ({reason})") from None
+    finally:
+        pillow_log.removeHandler(log)
+
+
+class _Notes(logging.Handler):
+    """Pillow's log messages of warning level and above, as notes that name the file."""
+
+    def __init__(self, name: str, notes: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.file, self.notes = name, notes
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.add(record.getMessage())
+
+    def add(self, message: str) -> None:
+        note = f"{self.file}: {one_line(message)}"
+        if note not in self.notes:
+            self.notes.append(note)
 
 
 def one_line(text: str) -> str:

@@ -90,6 +90,20 @@ class TestDamagedFiles:
         )
         assert_clean_stderr(done.stderr)
 
+    def test_pillows_log_never_reaches_stderr(self, work: Path) -> None:
+        # Pillow logs "More samples per pixel than can be decoded" with logging.error, which
+        # Python prints itself when nobody has set up logging (found by the fuzzer).
+        Image.new("RGB", (8, 8), "red").save(work / "spp.tif")
+        data = bytearray((work / "spp.tif").read_bytes())
+        for entry in range(struct.unpack_from("<H", data, 8)[0]):
+            if struct.unpack_from("<H", data, 10 + 12 * entry)[0] == 277:  # SamplesPerPixel
+                struct.pack_into("<H", data, 10 + 12 * entry + 8, 12)
+        (work / "spp.tif").write_bytes(bytes(data))
+        done = poolimg("max", "spp.tif", cwd=work)
+        assert done.returncode == 1
+        assert done.stderr.decode().count("\n") == 1 and "samples" not in done.stderr.decode()
+        assert_clean_stderr(done.stderr)
+
 
 class TestFolders:
     @pytest.mark.parametrize("recursive", [[], ["-r"]])
