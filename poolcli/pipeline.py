@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .errors import ParameterError, PoolError
-from .geometry import plan_for
+from .geometry import PlanError, plan_for
 from .inputs import Source
 from .naming import check_distinct, extension, output_name, sheet_path
 from .passes import run_passes
 from .report import Output, Result
 from .run_options import RunOptions
+from .spec import wxh
 
 
 def run_one(source: Source, run: RunOptions, threads: int | None = None) -> Result:
@@ -114,8 +116,8 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
         row = SheetRow(picture.frames[0], picture.mode, run.sheet_style, shapes)
     protect = [] if source.path == "-" else [source.path]
     frames = [
-        run_passes(f, run.spec.mode, plan, alpha=picture.has_alpha, linear=linear, threads=threads)
-        for f in picture.frames
+        run_passes(f, run.spec.mode, p, alpha=picture.has_alpha, linear=linear, threads=threads)
+        for f, p in zip(picture.frames, _frame_plans(run, plan, picture.frames), strict=True)
     ]
     for geom, pooled in zip(plan, zip(*frames, strict=True), strict=True):
         # Rebinding `picture` lets the decoded image go as soon as the first pass is done.
@@ -130,6 +132,28 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     if not result.outputs and run.no_clobber:
         result.status = "skipped"
     return result
+
+
+def _frame_plans(run: RunOptions, plan: list[Any], frames: list[Any]) -> list[list[Any]]:
+    """The plan of each frame: the first frame's, and for frames of other sizes (the pages of
+    a TIFF may differ) as many passes placed on their own size.
+
+    Raises
+    ------
+    ParameterError
+        If a frame is too small for the passes the first one takes.
+    """
+    plans = [plan]
+    for number, frame in enumerate(frames[1:], start=2):
+        shape = frame.shape[1:]
+        if shape == frames[0].shape[1:]:
+            plans.append(plan)
+            continue
+        try:
+            plans.append(plan_for(replace(run.spec, passes=len(plan)), shape))
+        except PlanError as exc:
+            raise ParameterError(f"frame {number} ({wxh(*shape)}): {exc}") from None
+    return plans
 
 
 def _targets(

@@ -398,3 +398,32 @@ def test_loads_in_two_threads_keep_their_own_limits(work: Path) -> None:
     assert set(refused) == {"refused"} and set(loaded) == {"loaded"}
     assert mixed == ["loaded", "refused"] * 20
     assert saved == PILImage.MAX_IMAGE_PIXELS  # Pillow's own setting is back
+
+
+def test_pages_of_different_sizes_are_each_pooled_on_their_own_size(work: Path) -> None:
+    # A TIFF's pages may differ in size (a pyramid, a scan with its thumbnail); found by the
+    # fuzzer, when every page was pooled with the first page's windows.
+    rng = np.random.default_rng(8)
+    big, small = rng.integers(0, 256, (40, 60), np.uint8), rng.integers(0, 256, (10, 6), np.uint8)
+    Image.fromarray(big).save(
+        work / "pages.tif", save_all=True, append_images=[Image.fromarray(small)]
+    )
+    done = poolimg("avg", "pages.tif", "-n", "2", "-o", "out", cwd=work)
+    assert done.returncode == 0, done.stderr
+    with Image.open(work / "out" / "pages_avg_k2_s2_p2.tif") as out:
+        for page, source in enumerate((big, small)):
+            out.seek(page)
+            expected = reference.pool(
+                reference.pool(source, "avg", (2, 2), (2, 2), "valid"),
+                "avg",
+                (2, 2),
+                (2, 2),
+                "valid",
+            )
+            np.testing.assert_array_equal(np.asarray(out), expected)
+    done = poolimg("avg", "pages.tif", "-n", "4", "-o", "out4", cwd=work)
+    assert done.returncode == 2 and not (work / "out4").exists()
+    assert (
+        "frame 2 (6x10): pass 3 needs at least 2x2 pixels but gets 1x2; at most 2"
+        in done.stderr.decode()
+    )
