@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal, cast
 from .style import SheetStyle
 
 if TYPE_CHECKING:
-    from .spec import PoolSpec
+    from .spec import Mode, Padding, PoolSpec
 
 
 def parse_geometry(text: str, option: str) -> int | tuple[int, int]:
@@ -26,17 +26,17 @@ def parse_geometry(text: str, option: str) -> int | tuple[int, int]:
     raise ValueError(f"{option} {text!r}: give a whole number of pixels, or WxH such as 3x2")
 
 
-def parse_padding(text: str) -> str | int:
+def parse_padding(text: str) -> Padding:
     if text in ("valid", "same", "ceil"):
-        return text
+        return cast("Padding", text)
     if text.isdigit():
         return int(text)
     raise ValueError(f"--padding {text!r}: use valid, same, ceil or a number of pixels")
 
 
-def parse_passes(text: str) -> int | str:
+def parse_passes(text: str) -> int | Literal["all"]:
     if text == "all":
-        return text
+        return "all"
     if text.isdigit() and int(text) >= 1:
         return int(text)
     raise ValueError(f"--passes {text!r}: give a number of at least 1, or all")
@@ -63,11 +63,11 @@ def build_spec(mode: str, size: str, stride: str | None, passes: str, padding: s
     from .spec import PoolSpec
 
     return PoolSpec(
-        mode,  # type: ignore[arg-type]
+        cast("Mode", mode),  # PoolSpec checks it
         parse_geometry(size, "--size"),
         None if stride is None else parse_geometry(stride, "--stride"),
-        parse_padding(padding),  # type: ignore[arg-type]
-        parse_passes(passes),  # type: ignore[arg-type]
+        parse_padding(padding),
+        parse_passes(passes),
     )
 
 

@@ -10,16 +10,22 @@ import time
 import traceback
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import ParameterError, PoolError
-from .geometry import PlanError, plan_for
+from .geometry import PassGeometry, PlanError, plan_for
 from .inputs import Source
 from .naming import check_distinct, extension, output_name, sheet_path
 from .passes import run_passes
 from .report import Output, Result
 from .run_options import RunOptions
 from .spec import wxh
+
+if TYPE_CHECKING:  # Pillow: imported when an input is read, not with this module
+    import numpy as np
+
+    from .reading import Picture
+    from .sheet import SheetRow
 
 
 def run_one(source: Source, run: RunOptions, threads: int | None = None) -> Result:
@@ -63,7 +69,7 @@ class Interrupted(KeyboardInterrupt):
         self.result = result
 
 
-def _plan(run: RunOptions, shape: tuple[int, int]) -> tuple[list[Any], set[int]]:
+def _plan(run: RunOptions, shape: tuple[int, int]) -> tuple[list[PassGeometry], set[int]]:
     """The passes of a run on an image of ``shape`` (rows, cols), and which are written."""
     spec = run.spec
     plan = plan_for(spec, shape)
@@ -77,7 +83,7 @@ def _plan(run: RunOptions, shape: tuple[int, int]) -> tuple[list[Any], set[int]]
     return plan, wanted
 
 
-def _target(source: Source, run: RunOptions, ext: str, geom: Any) -> str:
+def _target(source: Source, run: RunOptions, ext: str, geom: PassGeometry) -> str:
     if run.output_kind == "stdout":
         return "-"
     height, width = geom.output_shape
@@ -134,7 +140,9 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     return result
 
 
-def _frame_plans(run: RunOptions, plan: list[Any], frames: list[Any]) -> list[list[Any]]:
+def _frame_plans(
+    run: RunOptions, plan: list[PassGeometry], frames: list[np.ndarray]
+) -> list[list[PassGeometry]]:
     """The plan of each frame: the first frame's, and for frames of other sizes (the pages of
     a TIFF may differ) as many passes placed on their own size.
 
@@ -157,7 +165,7 @@ def _frame_plans(run: RunOptions, plan: list[Any], frames: list[Any]) -> list[li
 
 
 def _targets(
-    source: Source, run: RunOptions, plan: list[Any], wanted: set[int], ext: str
+    source: Source, run: RunOptions, plan: list[PassGeometry], wanted: set[int], ext: str
 ) -> dict[str, str]:
     """Where each written pass (and the input's own sheet) goes, by what it is; refused if two
     would write one path."""
@@ -173,9 +181,9 @@ def _targets(
 
 
 def _write_pass(
-    picture: Any,
+    picture: Picture,
     target: str,
-    geom: Any,
+    geom: PassGeometry,
     run: RunOptions,
     protect: list[str],
     result: Result,
@@ -198,7 +206,7 @@ LINEAR_MODES = frozenset({"L", "LA", "RGB", "RGBA", "I;16"})
 
 
 def _finish_sheet(
-    source: Source, run: RunOptions, row: Any, protect: list[str], result: Result
+    source: Source, run: RunOptions, row: SheetRow, protect: list[str], result: Result
 ) -> None:
     """Save an input's own sheet, or hand its row back for the run's shared sheet."""
     import numpy as np
@@ -216,7 +224,7 @@ def _finish_sheet(
     result.outputs.append(Output(str(path), canvas.width, canvas.height, 0, size, "sheet"))
 
 
-def _global_values(source: Source, picture: Any, threads: int | None, result: Result) -> Result:
+def _global_values(source: Source, picture: Picture, threads: int | None, result: Result) -> Result:
     from .pooling import pool
 
     frame = picture.frames[0]
