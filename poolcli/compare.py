@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ParameterError
-from .geometry import PlanError, plan_for
+from .geometry import PassGeometry, PlanError, plan_for
 from .limits import DEFAULT_MAX_PIXELS
 from .passes import run_passes
 from .reading import load
@@ -22,7 +22,7 @@ from .spec import PoolSpec
 from .style import SheetStyle
 
 
-def _passes_that_fit(shape: tuple[int, int], spec: PoolSpec, wanted: int) -> list[Any]:
+def _passes_that_fit(shape: tuple[int, int], spec: PoolSpec, wanted: int) -> list[PassGeometry]:
     try:
         return plan_for(replace(spec, passes=wanted), shape)
     except PlanError as stop:

@@ -13,7 +13,6 @@ import re
 import string
 from collections.abc import Sequence
 from pathlib import Path, PurePath
-from typing import Any
 
 from .errors import OutputError, ParameterError
 from .formats import COMMON_FORMATS, extension_for
@@ -137,7 +136,7 @@ def output_name(
     run: RunOptions,
     ext: str,
     index: int | str,
-    size: tuple[Any, Any],
+    size: tuple[int | str, int | str],
     template: str | None = None,
 ) -> Path:
     """Where pass ``index`` of ``source`` is written (``size`` is its width, height)."""

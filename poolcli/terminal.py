@@ -14,6 +14,7 @@ from .errors import PoolError
 from .report import EXIT_USAGE
 
 if TYPE_CHECKING:
+    from .geometry import PassGeometry
     from .report import Output, Report, Result
     from .run_options import RunOptions
 
@@ -192,7 +193,7 @@ class _Progress:
             self.bar.update(self.task, advance=1, rate=rate)
 
 
-def edge_notes(geom: Any) -> list[str]:
+def edge_notes(geom: PassGeometry) -> list[str]:
     notes = []
     for axis, (before_name, after_name), unit in (
         (geom.cols, ("left", "right"), "column"),
