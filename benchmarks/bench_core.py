@@ -80,7 +80,7 @@ def main() -> None:
     table.row("np.copy (baseline)", copy_ms)
     dst = np.empty_like(planar)
     halves = [(dst[:, :2000], planar[:, :2000]), (dst[:, 2000:], planar[:, 2000:])]
-    from poolcli.bands import executor
+    from poolcli.threads import executor
 
     def copy_two_threads() -> None:
         for future in [executor(2).submit(np.copyto, d, s) for d, s in halves]:
