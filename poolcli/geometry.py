@@ -216,12 +216,17 @@ def checked_geometry(
 ) -> PassGeometry:
     """The geometry of one pass, or a ParameterError saying what is wrong or why the image is
     too small."""
-    spec = PoolSpec("max", size, stride, padding)  # type: ignore[arg-type]
+    return first_pass(PoolSpec("max", size, stride, padding), shape)  # type: ignore[arg-type]
+
+
+def first_pass(spec: PoolSpec, shape: tuple[int, int]) -> PassGeometry:
+    """The geometry of one pass of a (valid) ``spec``, or a ParameterError saying why the
+    image is too small."""
     geom = place(shape, spec)
     if geom is None:
         raise ParameterError(
             f"size {wxh(*spec.window)} needs at least {wxh(*_min_input(spec))} pixels "
-            f"with padding {padding!r}, but the image is {wxh(shape[0], shape[1])}"
+            f"with padding {spec.padding!r}, but the image is {wxh(shape[0], shape[1])}"
         )
     return geom
 

@@ -14,11 +14,11 @@ import numpy as np
 
 from .bands import pool_planar
 from .errors import ParameterError
-from .geometry import checked_geometry, plan_passes
+from .geometry import first_pass, plan_for
 from .layout import deinterleave, interleave
 from .passes import run_passes
 from .reducers import REDUCERS
-from .spec import MODES, Mode, Padding, Size, wxh
+from .spec import Mode, Padding, PoolSpec, Size, wxh
 
 DTYPES: tuple[np.dtype, ...] = tuple(
     np.dtype(t) for t in ("uint8", "uint16", "int32", "float32", "float64")
@@ -47,12 +47,10 @@ def _as_planar(
 
 
 def _prepare(
-    image: object, mode: str, channel_axis: int, threads: int | None
+    image: object, channel_axis: int, threads: int | None
 ) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
-    """Check the arguments pool() and pool_passes() share; the image as planar, and the way
-    back to its layout."""
-    if mode not in MODES:
-        raise ParameterError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    """Check the arguments pool() and pool_passes() share beyond the spec; the image as
+    planar, and the way back to its layout."""
     if threads is not None and (
         not isinstance(threads, int) or isinstance(threads, bool) or threads < 1
     ):
@@ -130,9 +128,10 @@ def pool(
     >>> pool(x, "min", size="global")
     array([[0]], dtype=uint8)
     """
-    planar, restore = _prepare(image, mode, channel_axis, threads)
-    geom = checked_geometry(planar.shape[1:], size, stride, padding)
-    return restore(pool_planar(planar, REDUCERS[mode], geom, threads))
+    spec = PoolSpec(mode, size, stride, padding)  # every pooling parameter, checked once
+    planar, restore = _prepare(image, channel_axis, threads)
+    geom = first_pass(spec, planar.shape[1:])
+    return restore(pool_planar(planar, REDUCERS[spec.mode], geom, threads))
 
 
 def pool_passes(
@@ -157,6 +156,7 @@ def pool_passes(
     >>> [p.tolist() for p in pool_passes(x, "max", passes=2, size=2)][-1]
     [[27, 31], [59, 63]]
     """
-    planar, restore = _prepare(image, mode, channel_axis, threads)
-    plan = plan_passes(planar.shape[1:], passes, size, stride, padding)
+    spec = PoolSpec(mode, size, stride, padding, passes)  # every pooling parameter, checked once
+    planar, restore = _prepare(image, channel_axis, threads)
+    plan = plan_for(spec, planar.shape[1:])
     return (restore(out) for out in run_passes(planar, mode, plan, threads=threads))
