@@ -44,7 +44,8 @@ def run_one(source: Source, run: RunOptions, threads: int | None = None) -> Resu
     except PoolError as exc:
         result = Result(source.path, "failed", error=str(exc), outputs=result.outputs)
     except MemoryError:
-        result = Result(source.path, "failed", error=f"{source.shown}: not enough memory")
+        error = f"{source.shown}: not enough memory"
+        result = Result(source.path, "failed", error=error, outputs=result.outputs)
     except KeyboardInterrupt:
         result.status, result.error = "interrupted", f"{source.shown}: interrupted"
         raise Interrupted(result) from None

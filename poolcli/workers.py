@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import ParameterError, PoolError
 from .formats import DEFAULT_SAVE, SaveOptions
@@ -229,23 +229,41 @@ def _run_in_workers(
     # Imported here: a single input never pays for multiprocessing's start-up.
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     method = "fork" if sys.platform == "linux" else "spawn"
-    pool = ProcessPoolExecutor(jobs, multiprocessing.get_context(method), initializer=_worker_init)
-    pending: set[Future[Result]] = set()
+    context = multiprocessing.get_context(method)
+    pool = ProcessPoolExecutor(jobs, context, initializer=_worker_init)
+    pending: dict[Future[Result], Source] = {}
+    broken: list[Source] = []  # inputs whose worker died, or that died with it
+    dead = False  # the pool lost a worker: it takes no more work
     queue = iter(sources)
     try:
-        for source in queue:
-            pending.add(pool.submit(_worker_run, source, run, threads))
-            if len(pending) >= 2 * jobs:
-                break
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+        while True:
+            while not dead and len(pending) < 2 * jobs and (following := next(queue, None)):
+                try:
+                    pending[pool.submit(_worker_run, following, run, threads)] = following
+                except BrokenProcessPool:  # it broke before its futures said so
+                    broken.append(following)
+                    dead = True
+            if not pending:
+                if not dead:
+                    break
+                # every input the dead pool held is back: a new pool for the rest
+                pool.shutdown(wait=False)
+                pool = ProcessPoolExecutor(jobs, context, initializer=_worker_init)
+                dead = False
+                continue
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                record(future.result())
-                following = next(queue, None)
-                if following is not None:
-                    pending.add(pool.submit(_worker_run, following, run, threads))
+                source = pending.pop(future)
+                if isinstance(future.exception(), BrokenProcessPool):
+                    broken.append(source)
+                    dead = True
+                else:
+                    record(future.result())
+        for source in broken:  # one at a time, so a crash takes nothing else with it
+            record(_run_alone(source, run, threads, context))
     except BaseException:
         # Stop every worker: SIGTERM interrupts a run inside the atomic writer, which removes
         # its temporary file, and the worker hands back what it had written. Wait for them, so
@@ -255,7 +273,7 @@ def _run_in_workers(
         for process_ in processes:
             with contextlib.suppress(OSError):
                 process_.terminate()
-        finished, _ = wait(pending, timeout=10)
+        finished, _ = wait(list(pending), timeout=10)
         for future in finished:
             if not future.cancelled() and future.exception() is None:
                 record(future.result())
@@ -265,3 +283,20 @@ def _run_in_workers(
                 process_.kill()
         raise
     pool.shutdown()
+
+
+def _run_alone(source: Source, run: RunOptions, threads: int, context: Any) -> Result:
+    """Run one input in a worker of its own; if that worker dies too (a decoder crashing on
+    the file), the input fails and the run goes on."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(1, context, initializer=_worker_init) as alone:
+        try:
+            return alone.submit(_worker_run, source, run, threads).result()
+        except BrokenProcessPool:
+            return Result(
+                source.path,
+                "failed",
+                error=f"{source.shown}: the worker decoding it died (a crash in a decoder?)",
+            )

@@ -258,3 +258,40 @@ def test_stopping_a_parallel_batch_leaves_no_partial_file(tmp_path: Path, how: s
     for written in out.iterdir():
         with Image.open(written) as image:
             image.load()  # every file there is whole
+
+
+def test_a_worker_that_dies_fails_its_input_and_the_run_goes_on(
+    tmp_path: Path, samples: Path, monkeypatch
+) -> None:
+    # As if a decoder crashed (SIGSEGV) on one file: the pool breaks, every input it held is
+    # run again alone, and only the one that kills its worker again fails.
+    from poolcli import workers
+
+    real = workers.run_one
+
+    def crash_on_some(source, run, threads=None):
+        if "crash" in source.path:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(source, run, threads)
+
+    monkeypatch.setattr(workers, "run_one", crash_on_some)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.png", "b.png", "crash.png", "c.png", "d.png", "e.png"):
+        shutil.copy(samples / "camera.png", folder / name)
+    inputs = expand_inputs([str(folder)])
+    report = run_batch(
+        inputs.sources, RunOptions(poolcli.PoolSpec(), output=str(tmp_path / "out")), jobs=2
+    )
+    status = {Path(r.input).name: r.status for r in report.results}
+    assert status == {
+        "a.png": "done",
+        "b.png": "done",
+        "crash.png": "failed",
+        "c.png": "done",
+        "d.png": "done",
+        "e.png": "done",
+    }
+    (failed,) = [r for r in report.results if r.status == "failed"]
+    assert "the worker decoding it died" in failed.error
+    assert len(list((tmp_path / "out").iterdir())) == 5 and report.exit_code == 1
