@@ -115,7 +115,7 @@ def checked_name(name: str, source: str) -> str:
 
 def _check_inside(name: str, what: str, error: type[ParameterError | OutputError]) -> None:
     path = PurePath(name)
-    if "\0" in name or not name.strip() or name.endswith(("/", os.sep)):
+    if "\0" in name or not name.strip() or name.endswith(("/", os.sep)) or not path.parts:
         raise error(f"{what} does not make a file name")
     if path.is_absolute() or path.drive or ".." in path.parts:
         raise error(f"{what} would write outside the output folder; names stay inside it")

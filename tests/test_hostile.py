@@ -427,3 +427,10 @@ def test_pages_of_different_sizes_are_each_pooled_on_their_own_size(work: Path) 
         "frame 2 (6x10): pass 3 needs at least 2x2 pixels but gets 1x2; at most 2"
         in done.stderr.decode()
     )
+
+
+def test_a_stem_of_a_dot_names_no_file(work: Path) -> None:
+    shutil.copy(work / "camera.png", work / "..png")  # its stem is '.'
+    done = poolimg("max", "..png", "--name", "{stem}", "-o", "out", cwd=work)
+    assert done.returncode == 1 and "does not make a file name" in done.stderr.decode()
+    assert sorted(p.name for p in work.iterdir()) == ["..png", "camera.png"]  # nothing written
