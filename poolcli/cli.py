@@ -37,9 +37,16 @@ from .cli_options import (
 )
 from .errors import PoolError
 from .limits import DEFAULT_MAX_PIXELS
-from .options import build_spec, fill_optional_values, parse_colour, read_files_from, sheet_style
+from .options import (
+    build_spec,
+    comparison_rows,
+    fill_optional_values,
+    parse_colour,
+    read_files_from,
+    sheet_style,
+)
 from .report import EXIT_INTERRUPTED, EXIT_USAGE
-from .terminal import Terminal, edge_notes, fail_usage, run_inputs
+from .terminal import Terminal, fail_usage, run_inputs, show_plan
 
 if TYPE_CHECKING:
     pass
@@ -266,17 +273,7 @@ def compare(
         from .formats import SaveOptions, format_for
         from .writing import save_image
 
-        names = [m.strip() for m in modes.split(",") if m.strip()]
-        if sizes is None:
-            rows = [(m, build_spec(m, size, stride, "1", padding)) for m in names]
-        else:
-            rows = [
-                (
-                    f"size {k}",
-                    build_spec(names[0], k, None if stride is None else stride, "1", padding),
-                )
-                for k in (k.strip() for k in sizes.split(",") if k.strip())
-            ]
+        rows = comparison_rows(modes, sizes, size, stride, padding)
         if diff and len(rows) < 2:
             raise ValueError("--diff compares the first two rows: give at least two modes or sizes")
         target = output or str(Path("poolimg-out") / f"{Path(input_).stem}_compare.png")
@@ -341,25 +338,7 @@ def plan(
         raise typer.Exit(EXIT_USAGE if not isinstance(exc, OSError) else 1) from None
     except ValueError as exc:
         fail_usage(term, str(exc))
-    rows: list[dict[str, Any]] = [
-        {
-            "pass": geom.index,
-            "input": [geom.cols.n, geom.rows.n],
-            "output": [geom.cols.out, geom.rows.out],
-            "notes": edge_notes(geom),
-        }
-        for geom in geometries
-    ]
-    if json_:
-        term.data({"input": input_, "size": [width, height], "passes": rows, "error": error})
-    else:
-        term.text(f"{input_}: {width}x{height}")
-        for row in rows:
-            note = "; ".join(row["notes"])
-            term.text(
-                f"pass {row['pass']:>2}: {row['input'][0]}x{row['input'][1]} -> "
-                f"{row['output'][0]}x{row['output'][1]}" + (f"   ({note})" if note else "")
-            )
+    show_plan(term, input_, (width, height), geometries, error)
     if error is not None:
         fail_usage(term, error)
 

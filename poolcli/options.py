@@ -71,6 +71,28 @@ def build_spec(mode: str, size: str, stride: str | None, passes: str, padding: s
     )
 
 
+def comparison_rows(
+    modes: str, sizes: str | None, size: str, stride: str | None, padding: str
+) -> list[tuple[str, PoolSpec]]:
+    """The rows of ``poolimg compare``: a label and a spec of one pass each, one row per mode of
+    ``--modes``, or per window of ``--sizes`` (with the first mode).
+
+    >>> [label for label, _ in comparison_rows("max, avg", None, "2", None, "valid")]
+    ['max', 'avg']
+    >>> [spec.size for _, spec in comparison_rows("min", "2,3x2", "2", None, "same")]
+    [2, (2, 3)]
+    """
+    names = [m.strip() for m in modes.split(",") if m.strip()]
+    if not names:
+        raise ValueError(f"--modes {modes!r}: give one or more of max, avg, min, stride")
+    if sizes is None:
+        return [(m, build_spec(m, size, stride, "1", padding)) for m in names]
+    windows = [k.strip() for k in sizes.split(",") if k.strip()]
+    if not windows:
+        raise ValueError(f"--sizes {sizes!r}: give one or more windows, such as 2,3,4")
+    return [(f"size {k}", build_spec(names[0], k, stride, "1", padding)) for k in windows]
+
+
 def read_files_from(source: str, null: bool) -> list[str]:
     from .inputs import read_file_list
 

@@ -193,6 +193,37 @@ class _Progress:
             self.bar.update(self.task, advance=1, rate=rate)
 
 
+def show_plan(
+    term: Terminal,
+    name: str,
+    size: tuple[int, int],
+    geometries: list[PassGeometry],
+    error: str | None,
+) -> None:
+    """``poolimg plan``'s output: the size after each pass and where padding or a dropped
+    tail applies, as lines or (``--json``) one object with the error, if any."""
+    notes = [edge_notes(geom) for geom in geometries]
+    rows = [
+        {
+            "pass": geom.index,
+            "input": [geom.cols.n, geom.rows.n],
+            "output": [geom.cols.out, geom.rows.out],
+            "notes": note,
+        }
+        for geom, note in zip(geometries, notes, strict=True)
+    ]
+    if term.json_lines:
+        term.data({"input": name, "size": list(size), "passes": rows, "error": error})
+        return
+    term.text(f"{name}: {size[0]}x{size[1]}")
+    for geom, note in zip(geometries, notes, strict=True):
+        said = "; ".join(note)
+        term.text(
+            f"pass {geom.index:>2}: {geom.cols.n}x{geom.rows.n} -> "
+            f"{geom.cols.out}x{geom.rows.out}" + (f"   ({said})" if said else "")
+        )
+
+
 def edge_notes(geom: PassGeometry) -> list[str]:
     notes = []
     for axis, (before_name, after_name), unit in (

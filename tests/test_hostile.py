@@ -286,6 +286,8 @@ class TestUsage:
         ("args", "message"),
         [
             (["bogus"], "poolimg: error: No such command 'bogus'."),
+            (["compare", "camera.png", "--modes", ""], "poolimg: error: --modes '': give one or"),
+            (["compare", "camera.png", "--sizes", " ,"], "poolimg: error: --sizes ' ,': give one"),
             (
                 ["max", "camera.png", "--quality", "0"],
                 "poolimg: error: Invalid value for '--quality'",
