@@ -25,8 +25,6 @@ from .limits import MAX_FRAMES
 # The directory of Pillow's own modules: an exception raised there (or in the C decoder they
 # call) is about the file; one raised in poolcli's own code is a bug, never "a corrupt file".
 _PILLOW = os.path.dirname(Image.__file__) + os.sep
-
-
 _POOLCLI = os.path.dirname(__file__) + os.sep
 
 
@@ -130,14 +128,11 @@ PILLOW_SETTINGS = threading.RLock()
 
 
 def open_image(handle: IO[bytes]) -> Image.Image:
-    # Our own pixel limit replaces Pillow's, which would stop at 179 MP whatever the user asks.
+    # Our own pixel limit, checked on the header next, replaces the one Pillow checks on
+    # opening, which would stop at 179 MP whatever the user asks.
     _quiet_libtiff()
-    saved = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = None
-    try:
+    with pillow_limit(None):
         return Image.open(handle)
-    finally:
-        Image.MAX_IMAGE_PIXELS = saved
 
 
 @contextlib.contextmanager

@@ -141,10 +141,11 @@ def load(source: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX
     notes: list[str] = []
     with PILLOW_SETTINGS, handle, one_block_images(), decoder_errors(name, notes):
         image = open_image(handle)
-        check_pixels(name, image.size, max_pixels)
-        check_pixels(name, image.size, max_pixels, frames=frame_count(name, image))
+        check_pixels(name, image.size, max_pixels)  # before counting frames walks the file
+        frames = frame_count(name, image)
+        check_pixels(name, image.size, max_pixels, frames=frames)
         with pillow_limit(max_pixels):
-            picture = _decode(name, image, max_pixels)
+            picture = _decode(name, image, max_pixels, animated=frames > 1)
     return replace(picture, notes=tuple(notes))
 
 
@@ -180,9 +181,8 @@ def _header_orientation(image: Image.Image) -> int:
     return int(image.getexif().get(0x0112, 1))
 
 
-def _decode(name: str, image: Image.Image, max_pixels: int | None) -> Picture:
+def _decode(name: str, image: Image.Image, max_pixels: int | None, *, animated: bool) -> Picture:
     frames, durations = [], []
-    animated = getattr(image, "n_frames", 1) > 1
     seen = 0
     info = dict(image.info)
     target = _pool_mode(image)

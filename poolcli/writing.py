@@ -77,12 +77,6 @@ def _save_arguments(
     picture: Picture, fmt: str, options: SaveOptions, size: tuple[int, int]
 ) -> dict[str, Any]:
     args: dict[str, Any] = {}
-    largest = LARGEST_SIDE.get(fmt)
-    if largest is not None and max(size) > largest:
-        raise OutputError(
-            f"{fmt} holds images of at most {largest}x{largest} pixels, "
-            f"but this one is {size[0]}x{size[1]}; choose another --format"
-        )
     if fmt == "ICO":
         # Pillow's default is a set of square icons no larger than the image, each shrunk to
         # fit: a 64x48 pass would come out 48x36. One icon of the pass's own size instead.
@@ -149,10 +143,7 @@ def save(
     if os.fspath(path) == "-" and not options.format:
         raise OutputError("-: writing to standard output needs --format")
     fmt = format_for(path, options.format)
-    try:
-        frames, args, notes = encode(picture, fmt, options, threads)
-    except OutputError as exc:  # the image is larger than the format holds
-        raise OutputError(f"{_shown(path)}: {exc}") from None
+    frames, args, notes = encode(picture, fmt, options, threads)
     _store(frames[0], path, fmt, args, protect)
     return notes
 
@@ -167,10 +158,7 @@ def save_image(
     """Write a Pillow image (a contact sheet, a grid) as :func:`save` writes a picture."""
     fmt = format_for(path, options.format)
     fitted, note = _fit(image, fmt, options)
-    try:
-        args = _save_arguments(Picture([], "RGB"), fmt, options, fitted.size)
-    except OutputError as exc:
-        raise OutputError(f"{_shown(path)}: {exc}") from None
+    args = _save_arguments(Picture([], "RGB"), fmt, options, fitted.size)
     _store(fitted, path, fmt, args, protect)
     return [note] if note else []
 
@@ -182,19 +170,27 @@ def _store(
     args: dict[str, Any],
     protect: Iterable[str | os.PathLike[str]],
 ) -> None:
-    """Write an encoded image to standard output, or atomically to ``path``."""
+    """Write an encoded image to standard output, or atomically to ``path``, if ``fmt`` can
+    hold its size."""
+    name = _shown(path)
+    largest = LARGEST_SIDE.get(fmt)
+    if largest is not None and max(image.size) > largest:
+        raise OutputError(
+            f"{name}: {fmt} holds images of at most {largest}x{largest} pixels, "
+            f"but this one is {image.width}x{image.height}; choose another --format"
+        )
     if os.fspath(path) == "-":
         buffer = io.BytesIO()
-        _write(image, buffer, fmt, args, "<stdout>")
+        _write(image, buffer, fmt, args, name)
         try:
             sys.stdout.buffer.write(buffer.getvalue())
             sys.stdout.buffer.flush()
         except OSError as exc:
-            raise OutputError(f"<stdout>: cannot be written ({reason(exc)})") from None
+            raise OutputError(f"{name}: cannot be written ({reason(exc)})") from None
         return
     target = Path(path)
     refuse_inputs(target, protect)
-    write_atomically(target, lambda handle: _write(image, handle, fmt, args, str(path)))
+    write_atomically(target, lambda handle: _write(image, handle, fmt, args, name))
 
 
 def _write(

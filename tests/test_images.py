@@ -109,7 +109,7 @@ def test_other_modes_become_the_nearest_pooling_mode(
         image.save(tmp_path / "x.png")
         picture = load(tmp_path / "x.png")
     else:  # no common format stores these: the decoding step load() runs after opening
-        picture = _decode("x", image, None)
+        picture = _decode("x", image, None, animated=False)
     assert picture.mode == expected
     np.testing.assert_array_equal(picture.frames[0], planar_of(image.convert(expected)))
 
@@ -254,6 +254,14 @@ class TestSaving:
             OutputError, match=r"cannot tell the format from \.xyz; give one with --format"
         ):
             format_for("out.xyz")
+
+    def test_an_image_larger_than_its_format_holds_is_refused_naming_the_file(
+        self, tmp_path: Path
+    ) -> None:
+        picture = Picture([np.zeros((3, 200, 300), np.uint8)], "RGB")
+        with pytest.raises(OutputError, match=r"x\.ico: ICO holds images of at most 256x256"):
+            save(picture, tmp_path / "x.ico")
+        assert list(tmp_path.iterdir()) == []
 
     def test_writing_to_stdout_needs_a_format(self, capsysbinary) -> None:
         picture = Picture([np.zeros((1, 2, 2), np.uint8)], "L")
