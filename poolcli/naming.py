@@ -140,6 +140,8 @@ def output_name(
     template: str | None = None,
 ) -> Path:
     """Where pass ``index`` of ``source`` is written (``size`` is its width, height)."""
+    if run.output_kind == "file" and template is None:
+        return Path(run.output or "")
     spec = run.spec
     stride = spec.size if spec.stride is None else spec.stride
     values = {
@@ -153,8 +155,6 @@ def output_name(
         "width": size[0],
         "height": size[1],
     }
-    if run.output_kind == "file" and template is None:
-        return Path(run.output or "")
     name = (template or run.name or default_template(spec)).format(**values)
     return run.folder / source.rel.parent / checked_name(name, source.shown)
 
