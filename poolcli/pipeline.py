@@ -6,6 +6,7 @@ Never prints and never raises for a bad input: :func:`run_one` returns a
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from dataclasses import replace
@@ -47,6 +48,7 @@ def run_one(source: Source, run: RunOptions, threads: int | None = None) -> Resu
         error = f"{source.shown}: not enough memory"
         result = Result(source.path, "failed", error=error, outputs=result.outputs)
     except KeyboardInterrupt:
+        _settle_writing(result)
         result.status, result.error = "interrupted", f"{source.shown}: interrupted"
         raise Interrupted(result) from None
     except Exception as exc:  # a bug: say so, and go on with the other inputs
@@ -195,11 +197,37 @@ def _write_pass(
     if run.no_clobber and target != "-" and Path(target).exists():
         result.warnings.append(f"{target}: exists, skipped (--no-clobber)")
         return
+    height, width = geom.output_shape
+    output = Output(target, width, height, geom.index, 0)
+    result.writing = (output, _inode(target))
     notes = writing.save(picture, target, run.save, protect=protect, threads=threads)
     result.warnings.extend(n for n in notes if n not in result.warnings)
-    size = 0 if target == "-" else Path(target).stat().st_size
-    height, width = geom.output_shape
-    result.outputs.append(Output(target, width, height, geom.index, size))
+    output.bytes = 0 if target == "-" else Path(target).stat().st_size
+    result.outputs.append(output)
+    result.writing = None
+
+
+def _inode(path: str) -> int | None:
+    """The inode at ``path`` (None: no file there, or standard output)."""
+    if path == "-":
+        return None
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+def _settle_writing(result: Result) -> None:
+    """After a Ctrl-C: list the output being written if its rename had happened."""
+    if result.writing is None:
+        return
+    output, before = result.writing
+    result.writing = None
+    listed = any(o is output for o in result.outputs)  # the stop came after it was listed
+    now = _inode(output.path)
+    if not listed and now is not None and now != before:
+        output.bytes = os.stat(output.path).st_size
+        result.outputs.append(output)
 
 
 # Pillow modes whose values are sRGB-encoded light, which --linear decodes before averaging.
@@ -220,9 +248,12 @@ def _finish_sheet(
     title = f"{source.shown}   {sheet.describe(run.spec)}"
     canvas = sheet.grid([row.cells], run.sheet_style, title=title)
     path = sheet_path(source, run)
+    output = Output(str(path), canvas.width, canvas.height, 0, 0, "sheet")
+    result.writing = (output, _inode(output.path))
     writing.save_image(canvas, path, run.save, protect=protect)
-    size = path.stat().st_size
-    result.outputs.append(Output(str(path), canvas.width, canvas.height, 0, size, "sheet"))
+    output.bytes = path.stat().st_size
+    result.outputs.append(output)
+    result.writing = None
 
 
 def _global_values(source: Source, picture: Picture, threads: int | None, result: Result) -> Result:

@@ -36,6 +36,9 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     usage_error: bool = False  # a plan that cannot work, rather than a bad file
     internal: str | None = None  # the traceback of a bug in poolcli, for -v
+    # The output being written (a Ctrl-C may land after its rename, before it is listed) and
+    # the inode its path had before: a different one afterwards means the file is ours.
+    writing: tuple[Output, int | None] | None = None
     values: dict[str, list[float]] | None = None  # --global: channel values by mode
     channels: str | None = None
     seconds: float = 0.0

@@ -295,3 +295,23 @@ def test_a_worker_that_dies_fails_its_input_and_the_run_goes_on(
     (failed,) = [r for r in report.results if r.status == "failed"]
     assert "the worker decoding it died" in failed.error
     assert len(list((tmp_path / "out").iterdir())) == 5 and report.exit_code == 1
+
+
+def test_a_stop_between_rename_and_listing_still_lists_the_file(tmp_path: Path) -> None:
+    # Ctrl-C can land after os.replace put a pass in place and before the result listed it
+    # (seen once in CI): the interrupted result must list what is on disk, and only that.
+    from poolcli.pipeline import _inode, _settle_writing
+    from poolcli.report import Output, Result
+
+    path = tmp_path / "a.png"
+    path.write_bytes(b"old")
+    renamed, untouched = Result("x", "interrupted"), Result("y", "interrupted")
+    renamed.writing = (Output(str(path), 2, 2, 1, 0), _inode(str(path)))
+    untouched.writing = (Output(str(path), 2, 2, 1, 0), _inode(str(path)))
+    (tmp_path / "new").write_bytes(b"12345")
+    os.replace(tmp_path / "new", path)  # what save() does last
+    _settle_writing(renamed)
+    assert [(o.path, o.bytes) for o in renamed.outputs] == [(str(path), 5)]
+    untouched.writing = (Output(str(path), 2, 2, 1, 0), _inode(str(path)))  # no rename after
+    _settle_writing(untouched)
+    assert untouched.outputs == [] and untouched.writing is None
