@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -79,22 +79,28 @@ def write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
     except OSError as exc:
         raise OutputError(f"{folder}: cannot create the output folder ({reason(exc)})") from None
     _sweep_stale(folder)
+    # Named before it exists, so that a Ctrl-C landing anywhere after the file is created
+    # (inside mkstemp, it could land before the name was known) still finds it to remove.
+    temporary = folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
+    opened = False
     try:
-        fd, temporary = tempfile.mkstemp(
-            prefix=f".{target.name}.{os.getpid()}.", suffix=".part", dir=folder
-        )
-    except OSError as exc:
-        raise OutputError(f"{folder}: cannot write to the output folder ({reason(exc)})") from None
-    try:
+        fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        opened = True
         with os.fdopen(fd, "w+b") as handle:  # w+: multi-page TIFF reads back as it writes
             write(handle)
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, target)
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+        if not isinstance(exc, FileExistsError):  # never another writer's file of that name
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
         if isinstance(exc, OSError) and not isinstance(exc, OutputError):
-            raise OutputError(f"{target}: cannot be written ({reason(exc)})") from None
+            what = (
+                f"{target}: cannot be written"
+                if opened
+                else f"{folder}: cannot write to the output folder"
+            )
+            raise OutputError(f"{what} ({reason(exc)})") from None
         raise
 
 
