@@ -1,4 +1,4 @@
-"""poolcli: downsample images by max, average, min or strided pooling.
+"""poolcli: downsample images by max, average, min, sum, Lp, stochastic or strided pooling.
 
 The numeric core works on numpy arrays::
 
@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "pool": "pooling",
     "pool_passes": "pooling",
+    "unpool": "pooling",
     "output_shape": "geometry",
     "plan_passes": "geometry",
     "PoolSpec": "spec",
@@ -35,7 +36,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from .geometry import PassGeometry, output_shape, plan_passes
-    from .pooling import pool, pool_passes
+    from .pooling import pool, pool_passes, unpool
     from .spec import MODES, PADDINGS, PoolSpec
     from .workers import process
 
@@ -67,4 +68,5 @@ __all__ = [
     "pool",
     "pool_passes",
     "process",
+    "unpool",
 ]

@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import ParameterError
 from .geometry import Axis, PassGeometry
-from .reducers import Reducer
+from .reducers import Reducer, sum_dtype
 from .threads import split_rows
 from .windows import few_windows, pool_by_window, settle_zero_signs
 
@@ -190,20 +190,26 @@ class _Bands:
         self, x: np.ndarray, out: np.ndarray, reducer: Reducer, geom: PassGeometry, n: int
     ) -> None:
         self.x, self.out, self.rows, self.cols = x, out, geom.rows, geom.cols
-        self.mean = reducer.kind == "mean"
+        self.mean = reducer.kind in ("mean", "sum")  # summed; divided only for "mean"
+        self.divide = reducer.kind == "mean"
         self.float_mean = self.mean and x.dtype.kind == "f"
         assert reducer.ufunc is not None  # "first" never reaches the bands
         self.ufunc, self.fill = reducer.ufunc, reducer.identity(x.dtype)
         scratch = _scratch()
         channels, width = x.shape[0], x.shape[2]
         self.counts: np.ndarray | None = None
-        if geom.rows.padded or geom.cols.padded:
-            self.counts = np.outer(geom.rows.counts(), geom.cols.counts())
+        if self.divide and (geom.rows.padded or geom.cols.padded):
+            pad = reducer.count_pad
+            self.counts = np.outer(geom.rows.counts(pad), geom.cols.counts(pad))
         if self.float_mean:
             return
         # A window holds at most n real cells along an axis, however wide it is.
         cells = min(self.rows.k, self.rows.n) * min(self.cols.k, self.cols.n)
-        acc = accumulator(x.dtype, cells) if self.mean else x.dtype
+        acc = x.dtype
+        if self.mean and not self.divide and x.dtype.itemsize >= 4:
+            acc = out.dtype  # sums of sums: the run chose a type that holds them
+        elif self.mean:
+            acc = accumulator(x.dtype, cells)
         # rows.k == 1: each window has one row, which the column pass reads in place.
         self.in_place = self.rows.k == 1 and not self.mean
         self.split: Callable[[], None] | None = None
@@ -237,6 +243,9 @@ class _Bands:
         if not self.mean:
             _reduce(col_sources, dst, 2, ufunc, fill, self.wide[:, :n])
             return
+        if not self.divide:  # dst is already a type that holds the sums
+            _reduce(col_sources, dst, 2, np.add, 0, self.wide[:, :n])
+            return
         sums = self.sums[:, :n]
         _reduce(col_sources, sums, 2, np.add, 0)
         _divide_rounded(sums, self.rows.k * self.cols.k if counts is None else counts, dst)
@@ -267,6 +276,8 @@ class _Bands:
             for cd, cs in ctaps:
                 view = dst[:, rd, cd]
                 np.add(view, x[:, rs, cs], out=view)
+        if not self.divide:
+            return
         if counts is None:
             np.divide(dst, x.dtype.type(self.rows.k * self.cols.k), out=dst)
         else:
@@ -284,26 +295,35 @@ def _as_slice(index: np.ndarray) -> slice | np.ndarray:
 
 
 def pool_planar(
-    x: np.ndarray, reducer: Reducer, geom: PassGeometry, threads: int | None
+    x: np.ndarray,
+    reducer: Reducer,
+    geom: PassGeometry,
+    threads: int | None,
+    dtype: np.dtype | None = None,
 ) -> np.ndarray:
     """One pass over planar ``x`` (C, H, W): windows placed by ``geom``, reduced by
-    ``reducer``; a new planar array."""
+    ``reducer`` (max, min, mean, sum or first; :mod:`poolcli.kernels` dispatches the rest);
+    a new planar array, in ``dtype`` if given (sums: a type that holds them)."""
     rows, cols = geom.rows, geom.cols
     if reducer.kind == "first":
         return x[:, _as_slice(rows.firsts())][:, :, _as_slice(cols.firsts())].copy()
+    assert reducer.kind in ("extreme", "mean", "sum"), reducer.kind
+    if dtype is None and reducer.kind == "sum":
+        dtype = sum_dtype(x.dtype, min(rows.k, rows.n) * min(cols.k, cols.n))
+    dtype = np.dtype(dtype or x.dtype)
     if few_windows(reducer, x, geom):
-        out = pool_by_window(x, reducer, geom)
+        out = pool_by_window(x, reducer, geom, dtype)
     else:
-        out = _pool_banded(x, reducer, geom, threads)
+        out = _pool_banded(x, reducer, geom, threads, dtype)
     settle_zero_signs(x, out, reducer, geom)
     return out
 
 
 def _pool_banded(
-    x: np.ndarray, reducer: Reducer, geom: PassGeometry, threads: int | None
+    x: np.ndarray, reducer: Reducer, geom: PassGeometry, threads: int | None, dtype: np.dtype
 ) -> np.ndarray:
     rows, cols = geom.rows, geom.cols
-    out = np.empty((x.shape[0], rows.out, cols.out), x.dtype)
+    out = np.empty((x.shape[0], rows.out, cols.out), dtype)
     itemsize = max(x.dtype.itemsize, 2)
     band = max(1, BAND_BYTES // (x.shape[0] * x.shape[2] * itemsize))
 

@@ -59,9 +59,7 @@ def comparison(
         row = SheetRow(frame, mode, style, [g.output_shape for g in plan], sizes_only=True)
         pixels = []
         alpha = picture.has_alpha
-        passes_of_row = run_passes(
-            frame, spec.mode, plan, alpha=alpha, linear=linear, threads=threads
-        )
+        passes_of_row = run_passes(frame, spec, plan, alpha=alpha, linear=linear, threads=threads)
         for geom, current in zip(plan, passes_of_row, strict=True):
             row.add(current, geom.index)
             if diff:

@@ -33,11 +33,16 @@ class Axis:
     n : int
         Input cells.
     k, s : int
-        Window size and stride.
+        Window size (cells) and stride.
     before : int
         Cells of padding before the first cell (windows start at ``i * s - before``).
     out : int
         Output cells (windows).
+    d : int
+        Dilation: the window's cells are ``d`` apart, so it spans ``d * (k - 1) + 1``.
+    pad_end : int
+        Padding declared after the last cell (``before`` for an int padding, the larger half
+        for ``same``); what ``count_pad`` counts, as Caffe and PyTorch do, and no further.
     """
 
     n: int
@@ -45,6 +50,12 @@ class Axis:
     s: int
     before: int
     out: int
+    d: int = 1
+    pad_end: int = 0
+
+    @property
+    def extent(self) -> int:
+        return self.d * (self.k - 1) + 1
 
     @property
     def after(self) -> int:
@@ -58,7 +69,7 @@ class Axis:
 
     @property
     def last_end(self) -> int:
-        return (self.out - 1) * self.s - self.before + self.k
+        return (self.out - 1) * self.s - self.before + self.extent
 
     @property
     def padded(self) -> bool:
@@ -68,49 +79,79 @@ class Axis:
     def taps(self, lo: int, hi: int) -> list[tuple[slice, slice]]:
         """Pair each window offset with the outputs it reaches and the inputs they read.
 
-        For output cells ``lo <= i < hi`` and each offset ``j`` of the window, returns
-        ``(dst, src)``: ``dst`` selects (relative to ``lo``) the outputs whose cell ``j`` is a real
-        input cell, ``src`` selects those input cells. Offsets that reach no output are left out.
+        For output cells ``lo <= i < hi`` and each cell ``j`` of the window (at ``j * d``),
+        returns ``(dst, src)``: ``dst`` selects (relative to ``lo``) the outputs whose cell
+        ``j`` is a real input cell, ``src`` selects those input cells. Cells that reach no
+        output are left out; the list is in window order.
         """
         result = []
         # Only the offsets that reach a real cell of some output in lo:hi: with padding a
         # window may be far wider than the image, and the loop must not grow with it.
-        j_lo = max(0, self.before - (hi - 1) * self.s)
-        j_hi = min(self.k, self.n + self.before - lo * self.s)
+        j_lo = max(0, -((self.before - (hi - 1) * self.s) // -self.d))
+        j_hi = min(self.k, -((self.n + self.before - lo * self.s) // -self.d))
         for j in range(j_lo, j_hi):
-            first = max(lo, -((j - self.before) // self.s))  # ceil((before - j) / s)
-            last = min(hi, (self.n - 1 + self.before - j) // self.s + 1)
+            at = j * self.d
+            first = max(lo, -((at - self.before) // self.s))  # ceil((before - at) / s)
+            last = min(hi, (self.n - 1 + self.before - at) // self.s + 1)
             if last <= first:
                 continue
-            start = first * self.s - self.before + j
+            start = first * self.s - self.before + at
             stop = start + (last - first - 1) * self.s + 1
             result.append((slice(first - lo, last - lo), slice(start, stop, self.s)))
         return result
 
-    def counts(self) -> np.ndarray:
-        """Real (not padded) input cells in each window, as an int64 array of length ``out``."""
+    def _cells_between(self, lo: int, hi: int) -> np.ndarray:
+        """Cells of each window that fall in ``lo <= position < hi``."""
         starts = np.arange(self.out, dtype=np.int64) * self.s - self.before
-        return np.minimum(starts + self.k, self.n) - np.maximum(starts, 0)
+        first = np.clip(-((lo - starts) // -self.d), 0, self.k)  # ceil((lo - start) / d)
+        end = np.clip(-((hi - starts) // -self.d), 0, self.k)
+        counts: np.ndarray = np.maximum(end - first, 0)
+        return counts
+
+    def counts(self, include_pad: bool = False) -> np.ndarray:
+        """Cells of each window, as an int64 array of length ``out``: the real (not padded)
+        ones, or with ``include_pad`` those inside the declared padding too."""
+        if include_pad:
+            return self._cells_between(-self.before, self.n + self.pad_end)
+        return self._cells_between(0, self.n)
 
     def firsts(self) -> np.ndarray:
         """Index of the first real input cell of each window."""
-        return np.maximum(np.arange(self.out, dtype=np.int64) * self.s - self.before, 0)
+        starts = np.arange(self.out, dtype=np.int64) * self.s - self.before
+        firsts: np.ndarray = starts + np.maximum(-(starts // self.d), 0) * self.d
+        return firsts
 
 
-def _axis(n: int, k: int, s: int, padding: Padding) -> Axis | None:
+def _axis(n: int, k: int, s: int, d: int, padding: Padding, caffe: bool) -> Axis | None:
     """Place windows along one axis, or return None when not even one window fits."""
-    if padding == "valid":
-        before, out = 0, (n - k) // s + 1 if n >= k else 0
+    e = d * (k - 1) + 1
+    pad_end = 0
+    if padding == "valid" and not caffe:
+        before, out = 0, (n - e) // s + 1 if n >= e else 0
     elif padding == "same":
         out = -(-n // s)
-        before = max((out - 1) * s + k - n, 0) // 2
+        total = max((out - 1) * s + e - n, 0)
+        before, pad_end = total // 2, total - total // 2
     elif padding == "ceil":
-        before, out = 0, -(-(n - k) // s) + 1
+        before, out = 0, -(-(n - e) // s) + 1
         if (out - 1) * s >= n:  # PyTorch: the last window must start inside the input
             out -= 1
+    elif caffe:  # Caffe rounds up, then drops a last window that starts in the padding
+        before = pad_end = 0 if padding == "valid" else int(padding)
+        out = -(-(n + 2 * before - e) // s) + 1
+        if out >= 1 and (out - 1) * s >= n + before:
+            out -= 1
     else:
-        before, out = padding, (n + 2 * padding - k) // s + 1 if n + 2 * padding >= k else 0
-    return Axis(n, k, s, before, out) if out >= 1 else None
+        before = pad_end = int(padding)
+        out = (n + 2 * before - e) // s + 1 if n + 2 * before >= e else 0
+    if out < 1:
+        return None
+    axis = Axis(n, k, s, before, out, d, pad_end)
+    if (d > 1 or caffe) and not axis.counts().all():
+        # A window of padding alone (dilated, or Caffe's last): PyTorch and Caffe give -inf or
+        # -FLT_MAX there, which no image holds; refused instead.
+        return None
+    return axis
 
 
 class PlanError(ParameterError):
@@ -138,6 +179,24 @@ class PassGeometry:
     def output_shape(self) -> tuple[int, int]:
         return (self.rows.out, self.cols.out)
 
+    def cells(self, lo: int, hi: int) -> list[tuple[slice, slice, slice, slice, int, int]]:
+        """Every cell of the windows of output rows ``lo:hi``, in window order (row by row).
+
+        Each is ``(dst_rows, dst_cols, src_rows, src_cols, dr, dc)``: the outputs (rows relative
+        to ``lo``) whose window has this cell inside the image, the input cells they read, and
+        the cell's offset from its window's top-left corner.
+        """
+        rows, cols = self.rows, self.cols
+        ctaps = [
+            (cd, cs, cs.start - cd.start * cols.s + cols.before)
+            for cd, cs in cols.taps(0, cols.out)
+        ]
+        result: list[tuple[slice, slice, slice, slice, int, int]] = []
+        for rd, rs in rows.taps(lo, hi):
+            dr = rs.start - (lo + rd.start) * rows.s + rows.before
+            result.extend((rd, cd, rs, cs, dr, dc) for cd, cs, dc in ctaps)
+        return result
+
 
 def place(shape: tuple[int, int], spec: PoolSpec, index: int = 1) -> PassGeometry | None:
     """Where the windows of pass ``index`` of a (valid) ``spec`` fall on an image of
@@ -147,29 +206,35 @@ def place(shape: tuple[int, int], spec: PoolSpec, index: int = 1) -> PassGeometr
         rows_axis, cols_axis = Axis(rows, rows, rows, 0, 1), Axis(cols, cols, cols, 0, 1)
         return PassGeometry(index, rows_axis, cols_axis, whole=True)
     (kr, kc), (sr, sc) = spec.window, spec.step
-    ra, ca = _axis(rows, kr, sr, spec.padding), _axis(cols, kc, sc, spec.padding)
+    (dr, dc), caffe = spec.spacing, spec.compat == "caffe"
+    ra = _axis(rows, kr, sr, dr, spec.padding, caffe)
+    ca = _axis(cols, kc, sc, dc, spec.padding, caffe)
     if ra is None or ca is None:
         return None
     return PassGeometry(index, ra, ca)
 
 
-def _min_cells(k: int, s: int, padding: Padding) -> int:
-    """The fewest input cells along an axis on which ``_axis`` places at least one window."""
-    if padding == "valid":
+def _min_cells(k: int, s: int, padding: Padding, caffe: bool) -> int:
+    """The fewest input cells along an axis on which ``_axis`` places at least one window
+    (``k`` the window's extent; a dilated window that would hold only padding aside)."""
+    if padding == "valid" and not caffe:
         return k
     if padding == "same":
         return 1
     if padding == "ceil":  # ceil((n - k) / s) >= 0
         return max(1, k - s + 1)
-    return max(1, k - 2 * int(padding))
+    pad = 0 if padding == "valid" else int(padding)
+    if caffe:  # ceil((n + 2p - k) / s) >= 0
+        return max(1, k - 2 * pad - s + 1)
+    return max(1, k - 2 * pad)
 
 
 def _min_input(spec: PoolSpec) -> tuple[int, int]:
     """The smallest (rows, cols) on which one pass of ``spec`` can run."""
     if spec.size == "global":
         return (1, 1)
-    (kr, kc), (sr, sc) = spec.window, spec.step
-    return (_min_cells(kr, sr, spec.padding), _min_cells(kc, sc, spec.padding))
+    (er, ec), (sr, sc), caffe = spec.extent, spec.step, spec.compat == "caffe"
+    return (_min_cells(er, sr, spec.padding, caffe), _min_cells(ec, sc, spec.padding, caffe))
 
 
 def output_shape(
@@ -223,6 +288,13 @@ def first_pass(spec: PoolSpec, shape: tuple[int, int]) -> PassGeometry:
     """The geometry of one pass of a (valid) ``spec``, or a ParameterError saying why the
     image is too small."""
     geom = place(shape, spec)
+    least = _min_input(spec)
+    if geom is None and shape[0] >= least[0] and shape[1] >= least[1]:
+        raise ParameterError(
+            f"with dilation {wxh(*spec.spacing)} and padding {spec.padding!r}, a window of "
+            f"size {wxh(*spec.window)} would hold only padding on a {wxh(*shape)} image; "
+            "use less padding or a smaller stride"
+        )
     if geom is None:
         raise ParameterError(
             f"size {wxh(*spec.window)} needs at least {wxh(*_min_input(spec))} pixels "

@@ -11,17 +11,16 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from .bands import pool_planar
 from .colour import linear_to_srgb, round_to, srgb_to_linear
 from .geometry import PassGeometry
-from .reducers import REDUCERS, Reducer
-
-_MEAN = REDUCERS["avg"]
+from .kernels import pool_indexed, pool_planar
+from .reducers import REDUCERS, Reducer, reducer_for, sum_dtype  # noqa: F401 (doctest)
+from .spec import PoolSpec
 
 
 def run_passes(
     planar: np.ndarray,
-    mode: str,
+    spec: PoolSpec,
     plan: Sequence[PassGeometry],
     *,
     alpha: bool = False,
@@ -30,16 +29,68 @@ def run_passes(
 ) -> Iterator[np.ndarray]:
     """Pool planar ``(C, H, W)`` pixels by each pass of ``plan`` in turn, yielding each result.
 
-    ``mode`` must be valid (a :class:`~poolcli.spec.PoolSpec` checked it). The first input is
-    released as soon as the first pass is done, so a batch never holds a decoded photo and all
-    its passes at once.
+    ``spec`` gives the mode and its options. The first input is released as soon as the first
+    pass is done, so a batch never holds a decoded photo and all its passes at once.
     """
-    reducer = REDUCERS[mode]
+    for values, _ in _passes(planar, spec, plan, alpha, linear, threads, indexed=False):
+        yield values
+
+
+def run_passes_indexed(
+    planar: np.ndarray,
+    spec: PoolSpec,
+    plan: Sequence[PassGeometry],
+    *,
+    threads: int | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Like :func:`run_passes`, for max, min and stochastic training, yielding each pass's
+    values with the flat index in the *first* input's plane of the pixel each value came from
+    (each pass's indices followed back through the passes before it)."""
+    for values, index in _passes(planar, spec, plan, False, False, threads, indexed=True):
+        assert index is not None
+        yield values, index
+
+
+def _passes(
+    planar: np.ndarray,
+    spec: PoolSpec,
+    plan: Sequence[PassGeometry],
+    alpha: bool,
+    linear: bool,
+    threads: int | None,
+    *,
+    indexed: bool,
+) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    reducer = reducer_for(spec)
+    dtype = _sum_type(planar.dtype, plan) if reducer.kind == "sum" else None
     current = planar
     del planar
+    origin: np.ndarray | None = None
     for geom in plan:
-        current = pool_frame(current, reducer, geom, alpha=alpha, linear=linear, threads=threads)
-        yield current
+        if not indexed:
+            current = pool_frame(
+                current, reducer, geom, alpha=alpha, linear=linear, threads=threads, dtype=dtype
+            )
+            yield current, None
+            continue
+        current, index = pool_indexed(current, reducer, geom, threads)
+        if origin is not None:  # index into the previous pass; follow it to the first input
+            index = np.take_along_axis(
+                origin.reshape(len(origin), -1), index.reshape(len(index), -1), 1
+            )
+            index = index.reshape(current.shape)
+        origin = index
+        yield current, index
+
+
+def _sum_type(dtype: np.dtype, plan: Sequence[PassGeometry]) -> np.dtype | None:
+    """One type for every pass of a run of sums, wide enough for the last (None: floats)."""
+    if dtype.kind == "f":
+        return None
+    cells = 1
+    for geom in plan:
+        cells *= min(geom.rows.k, geom.rows.n) * min(geom.cols.k, geom.cols.n)
+    return sum_dtype(dtype, cells)
 
 
 def pool_frame(
@@ -50,6 +101,7 @@ def pool_frame(
     alpha: bool = False,
     linear: bool = False,
     threads: int | None = None,
+    dtype: np.dtype | None = None,
 ) -> np.ndarray:
     """One pass over a planar ``(C, H, W)`` frame; its last channel is alpha if ``alpha``.
 
@@ -70,20 +122,20 @@ def pool_frame(
     array([255,   0,   0, 128], dtype=uint8)
     """
     if reducer.kind != "mean" or not (alpha or linear) or planar.dtype.kind != "u":
-        return pool_planar(planar, reducer, geom, threads)
+        return pool_planar(planar, reducer, geom, threads, dtype)
     colour = planar[:-1] if alpha else planar
     values = srgb_to_linear(colour) if linear else colour.astype(np.float64)
     if not alpha:
-        means = pool_planar(values, _MEAN, geom, threads)
+        means = pool_planar(values, reducer, geom, threads)
         return linear_to_srgb(means, planar.dtype) if linear else round_to(means, planar.dtype)
     maxval = np.iinfo(planar.dtype).max
     weight = planar[-1:] / np.float64(maxval)
     values *= weight
-    premultiplied = pool_planar(values, _MEAN, geom, threads)
-    coverage = pool_planar(weight, _MEAN, geom, threads)
+    premultiplied = pool_planar(values, reducer, geom, threads)
+    coverage = pool_planar(weight, reducer, geom, threads)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(coverage > 0, premultiplied / coverage, 0.0)
     out = np.empty((planar.shape[0], *means.shape[1:]), planar.dtype)
     out[:-1] = linear_to_srgb(means, planar.dtype) if linear else round_to(means, planar.dtype)
-    out[-1] = pool_planar(planar[-1:], _MEAN, geom, threads)[0]
+    out[-1] = pool_planar(planar[-1:], reducer, geom, threads)[0]
     return out

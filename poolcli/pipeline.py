@@ -125,7 +125,7 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
         row = SheetRow(picture.frames[0], picture.mode, run.sheet_style, shapes)
     protect = [] if source.path == "-" else [source.path]
     frames = [
-        run_passes(f, run.spec.mode, p, alpha=picture.has_alpha, linear=linear, threads=threads)
+        run_passes(f, run.spec, p, alpha=picture.has_alpha, linear=linear, threads=threads)
         for f, p in zip(picture.frames, _frame_plans(run, plan, picture.frames), strict=True)
     ]
     for geom, pooled in zip(plan, zip(*frames, strict=True), strict=True):

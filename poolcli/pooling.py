@@ -7,21 +7,22 @@ placement in :mod:`poolcli.geometry`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Literal
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
-from .bands import pool_planar
 from .errors import ParameterError
 from .geometry import first_pass, plan_for
+from .kernels import pool_indexed, pool_planar
 from .layout import deinterleave, interleave
 from .passes import run_passes
-from .reducers import REDUCERS
-from .spec import Mode, Padding, PoolSpec, Size, wxh
+from .reducers import reducer_for
+from .spec import Compat, Mode, Padding, PoolSpec, Size, wxh
+from .winners import unpool as _unpool
 
 DTYPES: tuple[np.dtype, ...] = tuple(
-    np.dtype(t) for t in ("uint8", "uint16", "int32", "float32", "float64")
+    np.dtype(t) for t in ("uint8", "uint16", "uint32", "int32", "int64", "float32", "float64")
 )
 
 
@@ -75,18 +76,30 @@ def pool(
     stride: int | tuple[int, int] | None = None,
     padding: Padding = "valid",
     *,
+    dilation: int | tuple[int, int] = 1,
+    count_pad: bool | None = None,
+    compat: Compat | None = None,
+    power: float = 2.0,
+    seed: int | None = None,
+    evaluate: bool = False,
+    return_indices: bool = False,
     channel_axis: int = -1,
     threads: int | None = None,
-) -> np.ndarray:
-    """Pool an image once: the max, average, min or first pixel of each window, per channel.
+) -> Any:
+    """Pool an image once: the max, average, min, sum, Lp norm, a random draw or the first
+    pixel of each window, per channel.
 
     Parameters
     ----------
     image : ndarray
         ``(H, W)``, ``(H, W, C)``, or ``(C, H, W)`` with ``channel_axis=0``; dtype uint8,
-        uint16, int32, float32 or float64.
-    mode : {"max", "avg", "min", "stride"}
-        ``stride`` keeps the first real pixel of each window (its top-left for ``valid``).
+        uint16, uint32, int32, int64, float32 or float64.
+    mode : {"max", "avg", "min", "stride", "sum", "lp", "stochastic"}
+        ``stride`` keeps the first real pixel of each window (its top-left for ``valid``);
+        ``sum`` adds the window (pixel binning); ``lp`` is ``(sum x**p) ** (1/p)`` (PyTorch
+        ``lp_pool2d``); ``stochastic`` draws one pixel with probability proportional to its
+        value (Caffe's STOCHASTIC pooling; ``evaluate=True`` gives its test phase,
+        ``sum(x**2) / sum(x)``).
     size : int, (int, int) or "global"
         Window ``(rows, cols)``; "global" is one window over the whole image.
     stride : int, (int, int) or None
@@ -94,7 +107,28 @@ def pool(
         windows, larger leaves gaps.
     padding : {"valid", "same", "ceil"} or int
         Where windows may overhang the image; see :func:`output_shape`. Overhanging cells are
-        ignored: max and min take the extreme of the real pixels, avg divides by their number.
+        ignored: max and min take the extreme of the real pixels, sums add them, avg divides
+        by their number (unless ``count_pad``).
+    dilation : int or (int, int)
+        Window cells this far apart (PyTorch's ``dilation``); sizes use the span
+        ``dilation * (size - 1) + 1``.
+    count_pad : bool or None
+        Averages divide by padded cells too, as PyTorch's default ``count_include_pad=True``
+        and Caffe do (cells past the declared padding never count). None: the ``compat``
+        framework's rule, else False (Keras/TensorFlow's rule).
+    compat : {"caffe", "torch", "keras"} or None
+        Apply that framework's rules: ``caffe`` rounds output sizes up with an int padding and
+        counts padding in averages; ``torch`` counts padding (and scales Lp as PyTorch does);
+        ``keras`` never counts padding. Options the framework lacks are refused.
+    power : float
+        Lp's ``p`` (above 0; 1 is the sum).
+    seed : int or None
+        Stochastic pooling's seed; None draws a fresh one.
+    evaluate : bool
+        Stochastic pooling's test phase.
+    return_indices : bool
+        Also return, for max, min and stochastic training, the flat index ``row * W + col``
+        in the input plane of the pixel each output took (PyTorch's ``return_indices``).
     channel_axis : int
         0 for planar ``(C, H, W)`` input (the fastest layout), -1 for ``(H, W, C)``.
     threads : int or None
@@ -102,10 +136,13 @@ def pool(
 
     Returns
     -------
-    ndarray
-        Same dtype and layout as ``image``. Averages of integer images are the exact mean
-        rounded to nearest, halves up (Pillow's ``Image.reduce`` rule); float averages are
-        summed in PyTorch's order and agree with ``avg_pool2d`` bit for bit.
+    ndarray, or (ndarray, ndarray) with ``return_indices``
+        Same layout as ``image``. The same dtype, except: sums of unsigned integers are
+        uint32 (uint64 when a window could overflow it), of signed integers int64 (see
+        :func:`poolcli.reducers.sum_dtype`); Lp of integers is float64. Averages of integer
+        images are the exact mean rounded to nearest, halves up (Pillow's ``Image.reduce``
+        rule); float averages are summed in PyTorch's order and agree with ``avg_pool2d`` bit
+        for bit. Indices are int64.
 
     Raises
     ------
@@ -122,16 +159,32 @@ def pool(
     >>> pool(x, "avg")
     array([[3, 1],
            [4, 2]], dtype=uint8)
+    >>> pool(x, "sum")
+    array([[12,  4],
+           [16,  8]], dtype=uint32)
     >>> pool(x, "max", size=3, stride=1)
     array([[7, 7],
            [9, 9]], dtype=uint8)
+    >>> pool(x, "max", size=2, stride=1, dilation=2)  # cells two apart: a 3x3 span
+    array([[5, 2],
+           [2, 9]], dtype=uint8)
+    >>> values, where = pool(x, "max", return_indices=True)
+    >>> where  # flat positions in x, the first of equal cells (PyTorch's rule)
+    array([[ 5,  7],
+           [13, 10]])
     >>> pool(x, "min", size="global")
     array([[0]], dtype=uint8)
     """
-    spec = PoolSpec(mode, size, stride, padding)  # every pooling parameter, checked once
+    spec = PoolSpec(
+        mode, size, stride, padding, 1, dilation, count_pad, compat, power, seed, evaluate
+    )  # every pooling parameter, checked once
     planar, restore = _prepare(image, channel_axis, threads)
     geom = first_pass(spec, planar.shape[1:])
-    return restore(pool_planar(planar, REDUCERS[spec.mode], geom, threads))
+    reducer = reducer_for(spec)
+    if return_indices:
+        values, indices = pool_indexed(planar, reducer, geom, threads)
+        return restore(values), restore(indices)
+    return restore(pool_planar(planar, reducer, geom, threads))
 
 
 def pool_passes(
@@ -142,13 +195,20 @@ def pool_passes(
     stride: int | tuple[int, int] | None = None,
     padding: Padding = "valid",
     *,
+    dilation: int | tuple[int, int] = 1,
+    count_pad: bool | None = None,
+    compat: Compat | None = None,
+    power: float = 2.0,
+    seed: int | None = None,
+    evaluate: bool = False,
     channel_axis: int = -1,
     threads: int | None = None,
 ) -> Iterator[np.ndarray]:
     """Pool an image ``passes`` times, yielding each pass's result in turn.
 
     The whole plan is checked before the first pass (see :func:`plan_passes`), so a run that
-    cannot finish raises before it yields anything. Parameters are those of :func:`pool`.
+    cannot finish raises before it yields anything. Parameters are those of :func:`pool`;
+    sums keep one type for every pass, wide enough for the last.
 
     Examples
     --------
@@ -156,7 +216,47 @@ def pool_passes(
     >>> [p.tolist() for p in pool_passes(x, "max", passes=2, size=2)][-1]
     [[27, 31], [59, 63]]
     """
-    spec = PoolSpec(mode, size, stride, padding, passes)  # every pooling parameter, checked once
+    spec = PoolSpec(
+        mode, size, stride, padding, passes, dilation, count_pad, compat, power, seed, evaluate
+    )  # every pooling parameter, checked once
     planar, restore = _prepare(image, channel_axis, threads)
     plan = plan_for(spec, planar.shape[1:])
-    return (restore(out) for out in run_passes(planar, mode, plan, threads=threads))
+    return (restore(out) for out in run_passes(planar, spec, plan, threads=threads))
+
+
+def unpool(
+    values: np.ndarray,
+    indices: np.ndarray,
+    shape: Sequence[int],
+    *,
+    channel_axis: int = -1,
+) -> np.ndarray:
+    """Put pooled ``values`` back where they came from: PyTorch's ``max_unpool2d``.
+
+    Parameters
+    ----------
+    values, indices : ndarray
+        What ``pool(..., return_indices=True)`` returned, in the same layout.
+    shape : sequence of int
+        ``(rows, cols)`` of the image that was pooled; further entries are ignored.
+    channel_axis : int
+        As given to :func:`pool`.
+
+    Returns
+    -------
+    ndarray
+        ``values``' dtype and layout at ``shape``: zero everywhere but the cells that won.
+
+    Examples
+    --------
+    >>> x = np.array([[1, 5], [7, 2]], np.uint8)
+    >>> unpool(*pool(x, "max", return_indices=True), x.shape)
+    array([[0, 0],
+           [7, 0]], dtype=uint8)
+    """
+    values, indices = np.asarray(values), np.asarray(indices)
+    planar_values, restore = _as_planar(values, channel_axis, 1)
+    planar_indices, _ = _as_planar(indices, channel_axis, 1)
+    if planar_indices.dtype.kind not in "iu":
+        raise ParameterError(f"indices must be integers, not {planar_indices.dtype}")
+    return restore(_unpool(planar_values, planar_indices, (int(shape[0]), int(shape[1]))))

@@ -7,10 +7,13 @@ plus whatever its kind needs in the kernels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .spec import PoolSpec
 
 
 @dataclass(frozen=True)
@@ -21,16 +24,35 @@ class Reducer:
     ----------
     name : str
         The mode, as the API and the command line name it.
-    kind : {"extreme", "mean", "first"}
+    kind : {"extreme", "mean", "sum", "power", "stochastic", "first"}
         ``extreme``: a running ``ufunc`` (np.maximum, np.minimum) from its identity;
-        ``mean``: an exact sum divided by the real cells; ``first``: the first real cell.
+        ``mean``: an exact sum divided by the cells counted; ``sum``: the exact sum, in a type
+        that holds it (:func:`sum_dtype`); ``power``: Lp, ``(sum x**p) ** (1/p)``
+        (:mod:`poolcli.powers`); ``stochastic``: a cell drawn with probability proportional
+        to its value, or the test-phase weighted mean (:mod:`poolcli.stochastic`); ``first``:
+        the first real cell.
     ufunc : numpy ufunc or None
-        What combines two cells (np.add for a mean).
+        What combines two cells (np.add for sums and means).
+    power : float
+        Lp's ``p``.
+    seed : int or None
+        Stochastic pooling's seed (None: a fresh one each run).
+    evaluate : bool
+        Stochastic pooling's test phase: ``sum(x**2) / sum(x)`` instead of a draw.
+    count_pad : bool
+        Whether means divide by padded cells too.
+    compat : str or None
+        The framework whose rules apply (Lp follows PyTorch's scaling under "torch").
     """
 
     name: str
-    kind: Literal["extreme", "mean", "first"]
+    kind: Literal["extreme", "mean", "sum", "power", "stochastic", "first"]
     ufunc: np.ufunc | None = None
+    power: float = 2.0
+    seed: int | None = None
+    evaluate: bool = False
+    count_pad: bool = False
+    compat: str | None = None
 
     def identity(self, dtype: np.dtype) -> float:
         """The value that changes nothing: the lowest of ``dtype`` for max, the highest for
@@ -41,6 +63,7 @@ class Reducer:
         """
         if self.kind != "extreme":
             return 0
+        assert self.ufunc is not None
         upward = self.ufunc is np.maximum
         if dtype.kind == "f":
             return -np.inf if upward else np.inf
@@ -53,4 +76,45 @@ REDUCERS: dict[str, Reducer] = {
     "min": Reducer("min", "extreme", np.minimum),
     "avg": Reducer("avg", "mean", np.add),
     "stride": Reducer("stride", "first"),
+    "sum": Reducer("sum", "sum", np.add),
+    "lp": Reducer("lp", "power", np.add),
+    "stochastic": Reducer("stochastic", "stochastic", np.add),
 }
+
+
+def reducer_for(spec: PoolSpec) -> Reducer:
+    """The mode's row of :data:`REDUCERS` with the spec's own options filled in."""
+    return replace(
+        REDUCERS[spec.mode],
+        power=spec.power,
+        seed=spec.seed,
+        evaluate=spec.evaluate,
+        count_pad=spec.counts_padding,
+        compat=spec.compat,
+    )
+
+
+def sum_dtype(dtype: np.dtype, cells: int) -> np.dtype:
+    """The type :func:`~poolcli.pooling.pool` returns sums of ``cells`` values of ``dtype`` in.
+
+    Floats keep their type. Unsigned integers give uint32 while a window of ``cells`` cannot
+    overflow it (uint8 up to 16,843,009 cells, uint16 up to 65,537), else uint64; signed
+    integers give int64. A sum too large even for 64 bits is refused.
+
+    >>> sum_dtype(np.dtype("uint8"), 4), sum_dtype(np.dtype("uint16"), 10**6)
+    (dtype('uint32'), dtype('uint64'))
+    >>> sum_dtype(np.dtype("int32"), 4), sum_dtype(np.dtype("float32"), 4)
+    (dtype('int64'), dtype('float32'))
+    """
+    if dtype.kind == "f":
+        return dtype
+    info = np.iinfo(dtype)
+    largest = cells * max(abs(info.max), abs(info.min))
+    names = ("uint32", "uint64") if info.min == 0 else ("int64",)
+    for name in names:
+        wide = np.dtype(name)
+        if wide.itemsize >= dtype.itemsize and largest <= np.iinfo(wide).max:
+            return wide
+    from .errors import ParameterError
+
+    raise ParameterError(f"a sum of {cells} {dtype} cells does not fit in 64 bits")

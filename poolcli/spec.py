@@ -17,7 +17,7 @@ from typing import Literal, TypeAlias
 
 from .errors import ParameterError
 
-Mode: TypeAlias = Literal["max", "avg", "min", "stride"]
+Mode: TypeAlias = Literal["max", "avg", "min", "stride", "sum", "lp", "stochastic"]
 
 
 Padding: TypeAlias = Literal["valid", "same", "ceil"] | int
@@ -26,7 +26,11 @@ Padding: TypeAlias = Literal["valid", "same", "ceil"] | int
 Size: TypeAlias = int | tuple[int, int] | Literal["global"]
 
 
-MODES: tuple[str, ...] = ("max", "avg", "min", "stride")
+MODES: tuple[str, ...] = ("max", "avg", "min", "stride", "sum", "lp", "stochastic")
+
+Compat: TypeAlias = Literal["caffe", "torch", "keras"]
+
+COMPATS: tuple[str, ...] = ("caffe", "torch", "keras")
 
 
 PADDINGS: tuple[str, ...] = ("valid", "same", "ceil")
@@ -109,6 +113,16 @@ def check_padding(padding: object, size: tuple[int, int]) -> Padding:
     raise ParameterError(f"padding must be 'valid', 'same', 'ceil' or an int, not {padding!r}")
 
 
+def check_power(power: object) -> float:
+    """The ``p`` of Lp pooling: a finite number above 0."""
+    if isinstance(power, bool) or not isinstance(power, numbers.Real):
+        raise ParameterError(f"power must be a number above 0, not {power!r}")
+    value = float(power)
+    if not (0 < value < float("inf")):
+        raise ParameterError(f"power must be a finite number above 0, not {power!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class PoolSpec:
     """What one pooling run does: mode, window, stride, padding and number of passes.
@@ -116,6 +130,12 @@ class PoolSpec:
     ``size`` and ``stride`` are ``(rows, cols)``; ``stride=None`` means equal to ``size``;
     ``size="global"`` is one window over the whole image. ``passes`` is a count or ``"all"``
     (as many as fit, stopping when a pass would no longer shrink the image).
+
+    The rest are keyword options, each checked here: ``dilation`` puts window cells that far
+    apart (PyTorch's ``dilation``); ``count_pad`` makes averages divide by padded cells too
+    (None: the ``compat`` framework's default, else False); ``compat`` applies a framework's
+    size and divisor rules (see :mod:`poolcli.geometry`); ``power`` is Lp's ``p``; ``seed``
+    and ``evaluate`` are stochastic pooling's random seed and test-phase switch.
     """
 
     mode: Mode = "max"
@@ -123,6 +143,12 @@ class PoolSpec:
     stride: int | tuple[int, int] | None = None
     padding: Padding = "valid"
     passes: int | Literal["all"] = 1
+    dilation: int | tuple[int, int] = 1
+    count_pad: bool | None = None
+    compat: Compat | None = None
+    power: float = 2.0
+    seed: int | None = None
+    evaluate: bool = False
 
     @functools.cached_property
     def window(self) -> tuple[int, int]:
@@ -134,16 +160,76 @@ class PoolSpec:
         """``stride`` as ``(rows, cols)``, the window's when None."""
         return self.window if self.stride is None else pair(self.stride, "stride")
 
+    @functools.cached_property
+    def spacing(self) -> tuple[int, int]:
+        """``dilation`` as ``(rows, cols)``."""
+        return pair(self.dilation, "dilation")
+
+    @functools.cached_property
+    def extent(self) -> tuple[int, int]:
+        """The span of a dilated window, ``d * (k - 1) + 1`` per axis."""
+        return (
+            self.spacing[0] * (self.window[0] - 1) + 1,
+            self.spacing[1] * (self.window[1] - 1) + 1,
+        )
+
+    @property
+    def counts_padding(self) -> bool:
+        """Whether averages divide by padded cells too: ``count_pad``, or the framework's rule
+        (Caffe and PyTorch count them, Keras does not)."""
+        if self.count_pad is not None:
+            return self.count_pad
+        return self.compat in ("caffe", "torch")
+
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ParameterError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if self.compat is not None and self.compat not in COMPATS:
+            raise ParameterError(
+                f"compat must be one of {', '.join(COMPATS)} or None, not {self.compat!r}"
+            )
+        pair(self.dilation, "dilation")
         if self.size != "global":
             size = pair(self.size, "size")
             if self.stride is not None:
                 pair(self.stride, "stride")
             check_padding(self.padding, size)
+            self._check_compat()
         if self.passes != "all" and (not 1 <= (_whole(self.passes) or 0) <= MAX_PASSES):
             raise ParameterError(
                 f"passes must be a whole number from 1 to {MAX_PASSES} or 'all', "
                 f"not {self.passes!r}"
             )
+        if self.count_pad not in (None, True, False):
+            raise ParameterError(f"count_pad must be True, False or None, not {self.count_pad!r}")
+        check_power(self.power)
+        if self.mode != "lp" and self.power != 2.0:
+            raise ParameterError(f"power is Lp pooling's p; mode {self.mode!r} has none")
+        if self.seed is not None and (_whole(self.seed) is None or not 0 <= self.seed < 2**63):
+            raise ParameterError(
+                f"seed must be a whole number from 0 to 2**63-1, not {self.seed!r}"
+            )
+        if self.mode != "stochastic" and (self.seed is not None or self.evaluate):
+            raise ParameterError(f"seed and evaluate are stochastic pooling's; not {self.mode!r}'s")
+        if self.evaluate not in (True, False):
+            raise ParameterError(f"evaluate must be True or False, not {self.evaluate!r}")
+
+    def _check_compat(self) -> None:
+        """Options a framework has no way to express are refused, so a reproduction never
+        silently differs from the layer it reproduces."""
+        if self.compat == "caffe":
+            if isinstance(self.padding, str) and self.padding != "valid":
+                raise ParameterError(
+                    f"Caffe pads by a number of pixels (0 is valid), not {self.padding!r}"
+                )
+            if self.spacing != (1, 1):
+                raise ParameterError("Caffe's pooling layer has no dilation")
+        elif self.compat == "torch" and self.padding == "same":
+            raise ParameterError("PyTorch's pooling has no 'same' padding; give a number of pixels")
+        elif self.compat == "keras":
+            if self.padding not in ("valid", "same"):
+                raise ParameterError("Keras pools with padding 'valid' or 'same' only")
+            if self.counts_padding:
+                raise ParameterError("Keras averages never count padding (count_pad)")
+            if self.spacing != (1, 1):
+                raise ParameterError("Keras's pooling layers have no dilation")

@@ -27,41 +27,51 @@ def few_windows(reducer: Reducer, x: np.ndarray, geom: PassGeometry) -> bool:
     return geom.whole or 4 * windows < taps
 
 
-def pool_by_window(x: np.ndarray, reducer: Reducer, geom: PassGeometry) -> np.ndarray:
-    """One pass over planar ``x`` (C, H, W), one numpy reduction per window.
+def pool_by_window(
+    x: np.ndarray, reducer: Reducer, geom: PassGeometry, dtype: np.dtype
+) -> np.ndarray:
+    """One pass over planar ``x`` (C, H, W), one numpy reduction per window, into ``dtype``.
 
     Averages: integers exact, rounded halves up; floats summed in PyTorch's order (row by row,
     in the image's type), except for ``whole`` (``size="global"``), summed in float64 and
-    rounded once, so a global mean is as close as ``np.mean`` gets.
+    rounded once, so a global mean is as close as ``np.mean`` gets. Sums likewise, undivided.
     """
     rows, cols = geom.rows, geom.cols
-    out = np.empty((x.shape[0], rows.out, cols.out), x.dtype)
+    out = np.empty((x.shape[0], rows.out, cols.out), dtype)
+    divisors = np.outer(rows.counts(reducer.count_pad), cols.counts(reducer.count_pad))
     row_spans = list(zip(rows.firsts().tolist(), rows.counts().tolist(), strict=True))
     col_spans = list(zip(cols.firsts().tolist(), cols.counts().tolist(), strict=True))
     with np.errstate(invalid="ignore", over="ignore"):  # inf - inf in a float sum: NaN
         for i, (r0, rn) in enumerate(row_spans):
             for j, (c0, cn) in enumerate(col_spans):
-                window = x[:, r0 : r0 + rn, c0 : c0 + cn]
-                out[:, i, j] = _reduce_window(window, reducer, geom.whole)
+                r1, c1 = r0 + (rn - 1) * rows.d + 1, c0 + (cn - 1) * cols.d + 1
+                window = x[:, r0 : r1 : rows.d, c0 : c1 : cols.d]
+                divisor = int(divisors[i, j])
+                out[:, i, j] = _reduce_window(window, reducer, geom.whole, divisor, dtype)
     return out
 
 
-def _reduce_window(window: np.ndarray, reducer: Reducer, whole: bool) -> np.ndarray:
+def _reduce_window(
+    window: np.ndarray, reducer: Reducer, whole: bool, divisor: int, dtype: np.dtype
+) -> np.ndarray:
     result: np.ndarray
-    cells = window.shape[1] * window.shape[2]
     if reducer.kind == "extreme":
         assert reducer.ufunc is not None
         result = reducer.ufunc.reduce(window, axis=(1, 2))
     elif reducer.kind == "first":
         result = window[:, 0, 0]
     elif window.dtype.kind == "f" and whole:
-        result = window.mean(axis=(1, 2), dtype=np.float64)
+        total = window.sum(axis=(1, 2), dtype=np.float64)
+        result = total if reducer.kind == "sum" else total / divisor
     elif window.dtype.kind == "f":
-        result = _running_sum(window) / window.dtype.type(cells)
+        total = _running_sum(window)
+        result = total if reducer.kind == "sum" else total / window.dtype.type(divisor)
+    elif reducer.kind == "sum":
+        result = window.sum(axis=(1, 2), dtype=dtype)
     else:
         wide = np.uint64 if window.dtype.kind == "u" else np.int64
         sums = window.sum(axis=(1, 2), dtype=wide)
-        result = (sums + wide(cells // 2)) // wide(cells)
+        result = (sums + wide(divisor // 2)) // wide(divisor)
     return result
 
 

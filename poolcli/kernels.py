@@ -1,0 +1,55 @@
+"""One pass of any mode over a planar image: which kernel runs each :class:`Reducer` kind.
+
+numpy only. Max, min, means, sums and strides run in :mod:`poolcli.bands`; Lp in
+:mod:`poolcli.powers`; stochastic pooling in :mod:`poolcli.stochastic`; the winning cells of max
+and min in :mod:`poolcli.winners`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .bands import pool_planar as _pool_basic
+from .errors import ParameterError
+from .geometry import PassGeometry
+from .powers import lp_pool
+from .reducers import Reducer
+from .stochastic import stochastic_pool
+from .winners import winner_indices
+
+# Modes whose every output is one input cell, so that cell has an index.
+INDEXED = frozenset({"max", "min", "stochastic"})
+
+
+def pool_planar(
+    x: np.ndarray,
+    reducer: Reducer,
+    geom: PassGeometry,
+    threads: int | None,
+    dtype: np.dtype | None = None,
+) -> np.ndarray:
+    """One pass over planar ``x`` (C, H, W); a new planar array (``dtype``: sums' type)."""
+    if reducer.kind == "power":
+        return lp_pool(x, reducer, geom, threads)
+    if reducer.kind == "stochastic":
+        return stochastic_pool(x, reducer, geom, threads)[0]
+    return _pool_basic(x, reducer, geom, threads, dtype)
+
+
+def pool_indexed(
+    x: np.ndarray, reducer: Reducer, geom: PassGeometry, threads: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """One pass and the flat input index of the cell each output took (max, min, stochastic
+    training)."""
+    if reducer.name not in INDEXED or reducer.evaluate:
+        raise ParameterError(
+            "only max, min and stochastic (training) pooling take one cell per window, "
+            f"so only they have indices; not {reducer.name}"
+            + (" in evaluation mode" if reducer.evaluate else "")
+        )
+    if reducer.kind == "stochastic":
+        values, indices = stochastic_pool(x, reducer, geom, threads)
+        assert indices is not None
+        return values, indices
+    values = _pool_basic(x, reducer, geom, threads)
+    return values, winner_indices(x, values, reducer, geom)

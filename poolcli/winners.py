@@ -1,0 +1,121 @@
+"""Which pixel each window took, and unpooling: the inverse picture of max and min pooling.
+
+numpy only. An index is the flat position ``row * width + col`` of a cell in its input plane,
+as PyTorch's ``max_pool2d(return_indices=True)`` gives it, with PyTorch's CPU rule for ties:
+the first cell (row by row) equal to the window's result, and for a window holding NaN the last
+NaN (its loop takes ``val > maxval or isnan(val)``). Min pooling, which PyTorch lacks, follows
+the same rule mirrored.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ParameterError
+from .geometry import PassGeometry
+from .reducers import Reducer
+from .windows import few_windows
+
+# Output rows whose cell numbers are worked out together: small enough to stay in cache.
+_BAND_CELLS = 1 << 16
+
+
+def winner_indices(
+    x: np.ndarray, out: np.ndarray, reducer: Reducer, geom: PassGeometry
+) -> np.ndarray:
+    """The flat input index of the cell each output of a max or min pass took.
+
+    ``x`` is the planar (C, H, W) input and ``out`` the pass's result; returns int64 of
+    ``out``'s shape.
+    """
+    if few_windows(reducer, x, geom):
+        return _by_window(x, reducer, geom)
+    width = x.shape[2]
+    rows, cols = geom.rows, geom.cols
+    index = np.empty(out.shape, np.int64)
+    col_starts = np.arange(cols.out, dtype=np.int64) * cols.s - cols.before
+    nan = x.dtype.kind == "f" and bool(np.isnan(out).any())
+    band = max(1, _BAND_CELLS // max(cols.out, 1))
+    for lo in range(0, rows.out, band):
+        hi = min(lo + band, rows.out)
+        cells = geom.cells(lo, hi)
+        number = np.zeros((hi - lo, cols.out), np.int32)
+        hit = np.empty((hi - lo, cols.out), bool)
+        row_starts = np.arange(lo, hi, dtype=np.int64) * rows.s - rows.before
+        base = row_starts[:, None] * width + col_starts[None, :]
+        offsets = np.array([dr * width + dc for *_, dr, dc in cells], np.int64)
+        for c in range(x.shape[0]):
+            result = out[c, lo:hi]
+            # Backwards, so the first equal cell is written last and stays.
+            for t in range(len(cells) - 1, -1, -1):
+                rd, cd, rs, cs, _, _ = cells[t]
+                view = hit[rd, cd]
+                np.equal(x[c, rs, cs], result[rd, cd], out=view)
+                np.copyto(number[rd, cd], t, where=view)
+            if nan:  # forwards: the last NaN stays
+                for t, (rd, cd, rs, cs, _, _) in enumerate(cells):
+                    view = hit[rd, cd]
+                    np.isnan(x[c, rs, cs], out=view)
+                    np.copyto(number[rd, cd], t, where=view)
+            np.add(base, offsets[number], out=index[c, lo:hi])
+    return index
+
+
+def _by_window(x: np.ndarray, reducer: Reducer, geom: PassGeometry) -> np.ndarray:
+    """Indices for passes of few, large windows (see :mod:`poolcli.windows`)."""
+    rows, cols = geom.rows, geom.cols
+    width = x.shape[2]
+    pick = np.argmax if reducer.ufunc is np.maximum else np.argmin
+    index = np.empty((x.shape[0], rows.out, cols.out), np.int64)
+    spans = [
+        list(zip(axis.firsts().tolist(), axis.counts().tolist(), strict=True))
+        for axis in (rows, cols)
+    ]
+    for i, (r0, rn) in enumerate(spans[0]):
+        for j, (c0, cn) in enumerate(spans[1]):
+            r1, c1 = r0 + (rn - 1) * rows.d + 1, c0 + (cn - 1) * cols.d + 1
+            for c in range(x.shape[0]):
+                window = x[c, r0 : r1 : rows.d, c0 : c1 : cols.d]
+                flat = window.reshape(-1)  # a copy when strided; windows here are few
+                if flat.dtype.kind == "f" and np.isnan(flat).any():
+                    at = flat.size - 1 - int(np.argmax(np.isnan(flat[::-1])))
+                else:  # argmax and argmin return the first of equal cells, as PyTorch
+                    at = int(pick(flat))
+                wr, wc = divmod(at, cn)
+                index[c, i, j] = (r0 + wr * rows.d) * width + c0 + wc * cols.d
+    return index
+
+
+def unpool(values: np.ndarray, indices: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Put each of planar ``values`` (C, h, w) back at its flat ``indices`` on a zero
+    (C, rows, cols) plane of ``shape``, as PyTorch's ``max_unpool2d``.
+
+    A cell that won several windows (strides smaller than the window) is written once.
+
+    Raises
+    ------
+    ParameterError
+        If ``indices`` and ``values`` differ in shape or an index falls outside ``shape``.
+    """
+    if values.shape != indices.shape:
+        raise ParameterError(
+            f"values {values.shape} and indices {indices.shape} must have the same shape"
+        )
+    rows, cols = shape
+    size = rows * cols
+    if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= size):
+        raise ParameterError(
+            f"an index lies outside the {cols}x{rows} plane it is said to come from"
+        )
+    out = np.zeros((values.shape[0], size), values.dtype)
+    for c in range(values.shape[0]):
+        out[c, indices[c].reshape(-1)] = values[c].reshape(-1)
+    return out.reshape(values.shape[0], rows, cols)
+
+
+def win_counts(indices: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """How many windows each cell of a (rows, cols) plane won, over all channels: int64
+    (rows, cols)."""
+    rows, cols = shape
+    counts = np.bincount(indices.reshape(-1), minlength=rows * cols)
+    return counts[: rows * cols].reshape(rows, cols)
