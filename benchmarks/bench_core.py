@@ -58,16 +58,69 @@ def sweep_bands(rep: int) -> None:
     bands.BAND_BYTES = default
 
 
+def more_modes(planar: np.ndarray, rep: int) -> None:
+    """The modes and options of issue 11, each against the plain mode it builds on (1 thread)."""
+
+    def run(mode: str, size: int = 2, stride: int = 2, **options: object) -> float:
+        return median_ms(
+            lambda: poolcli.pool(
+                planar,
+                mode,
+                size,
+                stride,
+                channel_axis=0,
+                threads=1,
+                **options,  # type: ignore[arg-type]
+            ),
+            rep,
+        )
+
+    table = Table(median_ms(lambda: np.copy(planar), rep))
+    print("-- modes and options, 1 thread, 24-MP planar uint8")
+    avg, top = run("avg"), run("max")
+    table.row("avg 2x2 s2 (baseline of sum, lp, stochastic)", avg)
+    for name, ms, limit in [
+        ("sum 2x2 s2", run("sum"), 1.2),
+        ("lp p=2 2x2 s2", run("lp"), 4.0),
+        ("lp p=3 2x2 s2", run("lp", power=3.0), 4.0),
+        ("stochastic 2x2 s2 (training, seeded)", run("stochastic", seed=1), 4.0),
+        ("stochastic 2x2 s2 --eval", run("stochastic", evaluate=True), 4.0),
+    ]:
+        table.row(name, ms, f"<= {limit}x avg ({ms / avg:.2f}x)", ms <= limit * avg)
+    table.row("max 2x2 s2 (baseline of indices)", top)
+    ms = median_ms(
+        lambda: poolcli.pool(planar, "max", 2, channel_axis=0, threads=1, return_indices=True), rep
+    )
+    table.row("max 2x2 s2 return_indices", ms, f"<= 2x max ({ms / top:.2f}x)", ms <= 2 * top)
+    for mode, size, stride in [("max", 3, 1), ("max", 2, 2), ("avg", 3, 2)]:
+        plain = run(mode, size, stride)
+        dilated = run(mode, size, stride, dilation=2)
+        table.row(f"{mode} {size}x{size} s{stride}", plain)
+        table.row(
+            f"{mode} {size}x{size} s{stride} dilation 2",
+            dilated,
+            f"<= 1.5x undilated ({dilated / plain:.2f}x)",
+            dilated <= 1.5 * plain,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument(
         "--sweep-bands", action="store_true", help="time the core for several band sizes and stop"
     )
+    parser.add_argument(
+        "--modes", action="store_true", help="time only sum, Lp, stochastic, dilation, indices"
+    )
     args = parser.parse_args()
     rep = args.repeat
     if args.sweep_bands:
         sweep_bands(rep)
+        return
+    if args.modes:
+        planar = np.ascontiguousarray(np.asarray(photo_24mp()).transpose(2, 0, 1))
+        more_modes(planar, rep)
         return
 
     image = photo_24mp()

@@ -52,4 +52,4 @@ def pool_indexed(
         assert indices is not None
         return values, indices
     values = _pool_basic(x, reducer, geom, threads)
-    return values, winner_indices(x, values, reducer, geom)
+    return values, winner_indices(x, values, reducer, geom, threads)

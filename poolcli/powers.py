@@ -4,8 +4,8 @@ numpy only. PyTorch's ``lp_pool2d`` computes ``avg_pool2d(x ** p) * (kh * kw)`` 
 ``** (1/p)``, in the input's float type; float images follow that sequence step by step, so
 the two agree to the last bit where numpy's ``pow`` and PyTorch's round alike (always for
 p = 1 and 2, which are a copy and a square root). Integer images are raised to ``p`` and
-summed in float64 (exact while the sum stays below 2**53, so p = 1 gives the sum itself) and
-return float64.
+summed exactly as integers when ``p`` is whole (in float64 otherwise), and the root taken in
+float32 for uint8 and uint16 images (float64 for int32), so p = 1 gives the sum itself.
 """
 
 from __future__ import annotations
@@ -61,9 +61,44 @@ def _raised(x: np.ndarray, p: float) -> np.ndarray:
 
 def _integer_lp(x: np.ndarray, p: float, geom: PassGeometry, threads: int | None) -> np.ndarray:
     total = REDUCERS["sum"]
-    out = np.empty((x.shape[0], *geom.output_shape), np.float64)
-    for c in range(x.shape[0]):  # one channel at a time: float64 copies are 8x a uint8 plane
-        plane = x[c : c + 1].astype(np.float64)
-        sums = pool_planar(_raised(plane, p), total, geom, threads)
-        out[c] = sums[0] if p == 1.0 else np.power(sums[0], 1.0 / p)
+    cells = min(geom.rows.k, geom.rows.n) * min(geom.cols.k, geom.cols.n)
+    small = x.dtype.itemsize <= 2
+    out = np.empty((x.shape[0], *geom.output_shape), np.float32 if small else np.float64)
+    for c in range(x.shape[0]):  # one channel at a time: raised planes are wider than x
+        sums = pool_planar(raised_plane(x[c : c + 1], p, cells), total, geom, threads)[0]
+        if p == 1.0:
+            out[c] = sums
+        elif p == 2.0:
+            np.sqrt(sums, out=out[c], dtype=out.dtype)
+        else:  # in float64, rounded once: float32's 1/p and sums are not exact enough
+            out[c] = np.power(sums, 1.0 / p, dtype=np.float64)
     return out
+
+
+def raised_plane(plane: np.ndarray, p: float, cells: int) -> np.ndarray:
+    """``plane ** p`` for an integer plane: exact integers when ``p`` is whole and ``cells``
+    of them sum below 2**63 (so the fast integer sum adds them), else float64.
+
+    >>> raised_plane(np.array([[0, 3, 255]], np.uint8), 2.0, 4)
+    array([[    0,     9, 65025]], dtype=uint16)
+    """
+    info = np.iinfo(plane.dtype)
+    top = float(max(abs(info.min), info.max)) ** p
+    if p != int(p) or top * cells >= 2**63:
+        if plane.dtype.itemsize <= 2:  # a lookup is several times faster than np.power
+            table = np.arange(info.min, info.max + 1, dtype=np.float64) ** p
+            return np.take(table, plane.astype(np.int64) - info.min if info.min else plane)
+        return _raised(plane.astype(np.float64), p)
+    kinds = (np.uint16, np.uint32, np.uint64) if info.min == 0 else (np.int32, np.int64)
+    wide = np.dtype(
+        next(
+            t
+            for t in kinds
+            if top <= np.iinfo(t).max and np.dtype(t).itemsize >= plane.dtype.itemsize
+        )
+    )
+    raised = plane.astype(wide)
+    base = raised.copy() if p > 2 else raised
+    for _ in range(int(p) - 1):  # repeated products: numpy's integer power is a slow loop
+        np.multiply(raised, base, out=raised)
+    return raised

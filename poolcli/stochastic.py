@@ -15,10 +15,12 @@ import secrets
 
 import numpy as np
 
-from .bands import pool_planar
+from .bands import accumulator, pool_planar
 from .errors import ParameterError
 from .geometry import PassGeometry
+from .powers import raised_plane
 from .reducers import REDUCERS, Reducer
+from .threads import split_rows
 
 # Output rows drawn from one random stream; part of what a seed means, so never change it.
 BLOCK_ROWS = 64
@@ -37,85 +39,141 @@ def stochastic_pool(
     if reducer.evaluate:
         return _weighted_mean(x, geom, threads), None
     seed = reducer.seed if reducer.seed is not None else secrets.randbits(63)
-    return _draw(x, seed, geom)
+    return _draw(x, seed, geom, threads)
 
 
 def _check_weights(x: np.ndarray) -> None:
     if x.dtype.kind == "u":
         return
     with np.errstate(invalid="ignore"):
-        bad = not bool((x >= 0).all())  # NaN fails it too
+        bad = not bool(((x >= 0) & (x < np.inf)).all())  # NaN fails it too
     if bad:
         raise ParameterError(
             "stochastic pooling weighs cells by their values, which must be 0 or more "
-            "(not negative, not NaN)"
+            "and finite (not negative, infinite or NaN)"
         )
 
 
 def _weighted_mean(x: np.ndarray, geom: PassGeometry, threads: int | None) -> np.ndarray:
-    """``sum(x**2) / sum(x)`` per window, 0 for a window of zeros: integers rounded to
-    nearest (halves up) from the exact quotient; floats from float64 sums (float32 within an
-    ulp of the exact quotient, float64 within a few)."""
+    """``sum(x**2) / sum(x)`` per window, 0 for a window of zeros: uint8 and uint16 rounded
+    to nearest (halves up) from the exact quotient; floats and int32 from float64 sums (float32
+    within an ulp of the exact quotient, float64 within a few)."""
     total = REDUCERS["sum"]
+    cells = min(geom.rows.k, geom.rows.n) * min(geom.cols.k, geom.cols.n)
     out = np.empty((x.shape[0], *geom.output_shape), x.dtype)
     for c in range(x.shape[0]):
         plane = x[c : c + 1]
-        if x.dtype.kind == "f":
+        if x.dtype.kind == "f" or x.dtype.itemsize > 2:  # float64 sums, one division
             wide = plane.astype(np.float64)
             s1 = pool_planar(wide, total, geom, threads)[0]
             s2 = pool_planar(np.square(wide), total, geom, threads)[0]
             with np.errstate(invalid="ignore", divide="ignore"):
-                out[c] = np.where(s1 > 0, s2 / np.where(s1 > 0, s1, 1), 0)
+                means = np.where(s1 > 0, s2 / np.where(s1 > 0, s1, 1), 0)
+            out[c] = means if x.dtype.kind == "f" else np.floor(means + 0.5)
             continue
-        wide_type = np.dtype(np.uint64 if x.dtype.kind == "u" else np.int64)
-        wide = plane.astype(wide_type)
-        s1 = pool_planar(wide, total, geom, threads, wide_type)[0]
-        s2 = pool_planar(wide * wide, total, geom, threads, wide_type)[0]
-        safe = np.maximum(s1, 1)
-        out[c] = np.where(s1 > 0, (2 * s2 + safe) // (2 * safe), 0)
+        # uint8, uint16: both sums exact, by the fast integer kernel
+        s1 = pool_planar(plane, total, geom, threads)[0]
+        s2 = pool_planar(raised_plane(plane, 2.0, cells), total, geom, threads)[0]
+        if cells * float(np.iinfo(x.dtype).max) ** 2 < 2**52:
+            _round_quotients(s2, s1, out[c])
+        else:
+            s1, s2 = s1.astype(np.uint64), s2.astype(np.uint64)
+            safe = np.maximum(s1, 1)
+            out[c] = np.where(s1 > 0, (2 * s2 + safe) // (2 * safe), 0)
     return out
 
 
-def _draw(x: np.ndarray, seed: int, geom: PassGeometry) -> tuple[np.ndarray, np.ndarray]:
-    channels, _, width = x.shape
-    rows, cols = geom.rows, geom.cols
-    out = np.zeros((channels, *geom.output_shape), x.dtype)
+def _round_quotients(s2: np.ndarray, s1: np.ndarray, out: np.ndarray) -> None:
+    """``out = floor(s2 / s1 + 1/2)``, 0 where ``s1`` is 0 (then ``s2`` is 0 too), for sums
+    below 2**52, a few rows at a time so each step reads what the last left in cache.
+
+    float64 holds both sums exactly, and a quotient is then never close enough to a half to
+    round the wrong way: ``|s2/s1 - (m + 1/2)| >= 1/(2 s1)``, more than the error of the
+    division, ``s2/s1 * 2**-53``, while ``s2 < 2**52``.
+    """
+    step = max(1, (1 << 15) // max(out.shape[1], 1))
+    for lo in range(0, out.shape[0], step):
+        q = np.divide(s2[lo : lo + step], np.maximum(s1[lo : lo + step], 1), dtype=np.float64)
+        q += 0.5
+        np.floor(q, out=q)
+        out[lo : lo + step] = q
+
+
+def _draw(
+    x: np.ndarray, seed: int, geom: PassGeometry, threads: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    rows = geom.rows
+    out = np.zeros((x.shape[0], *geom.output_shape), x.dtype)
     index = np.empty(out.shape, np.int64)
-    col_starts = np.arange(cols.out, dtype=np.int64) * cols.s - cols.before
-    floats = x.dtype.kind == "f"
-    acc = np.float64 if floats else np.int64
-    for lo in range(0, rows.out, BLOCK_ROWS):
-        hi = min(lo + BLOCK_ROWS, rows.out)
-        cells = geom.cells(lo, hi)
-        row_starts = np.arange(lo, hi, dtype=np.int64) * rows.s - rows.before
-        base = row_starts[:, None] * width + col_starts[None, :]
-        shape = (hi - lo, cols.out)
-        for c in range(channels):
-            rng = np.random.default_rng([seed, geom.index, c, lo // BLOCK_ROWS])
-            total = np.zeros(shape, acc)
-            for rd, cd, rs, cs, _, _ in cells:
-                total[rd, cd] += x[c, rs, cs]
-            threshold: np.ndarray
-            if floats:
-                threshold = rng.random(shape) * total
-            else:
-                threshold = rng.integers(0, np.maximum(total, 1), dtype=np.int64)
-            for rd, cd, _, _, dr, dc in reversed(cells):  # ends with each window's first cell
-                index[c, lo:hi][rd, cd] = base[rd, cd] + (dr * width + dc)
-            running = np.zeros(shape, acc)
-            done = total <= 0  # a window of zeros draws nothing and gives 0
-            for rd, cd, rs, cs, dr, dc in cells:
-                values = x[c, rs, cs]
-                running[rd, cd] += values
-                take = (running[rd, cd] > threshold[rd, cd]) & ~done[rd, cd]
-                np.copyto(out[c, lo:hi][rd, cd], values, where=take)
-                np.copyto(index[c, lo:hi][rd, cd], base[rd, cd] + (dr * width + dc), where=take)
-                done[rd, cd] |= take
-            if floats and not done.all():
-                # Rounding left a float threshold at the very top: take the last non-zero cell.
-                for rd, cd, rs, cs, dr, dc in cells:
-                    values = x[c, rs, cs]
-                    take = ~done[rd, cd] & (values > 0)
-                    np.copyto(out[c, lo:hi][rd, cd], values, where=take)
-                    np.copyto(index[c, lo:hi][rd, cd], base[rd, cd] + (dr * width + dc), where=take)
+    blocks = -(-rows.out // BLOCK_ROWS)
+
+    def run(first: int, stop: int) -> None:
+        for block in range(first, stop):
+            lo = block * BLOCK_ROWS
+            _draw_block(x, seed, geom, lo, min(lo + BLOCK_ROWS, rows.out), out, index)
+
+    split_rows(blocks, out.size, threads, run)
     return out, index
+
+
+def _draw_block(
+    x: np.ndarray,
+    seed: int,
+    geom: PassGeometry,
+    lo: int,
+    hi: int,
+    out: np.ndarray,
+    index: np.ndarray,
+) -> None:
+    """Draw output rows ``lo:hi`` of every channel into ``out`` and ``index``.
+
+    Each window's cells are walked in order, keeping a running sum; the cell drawn is the first
+    whose running sum passes the window's threshold (``u * total``, u uniform in [0, 1)), so
+    a cell is drawn with probability ``value / total``. Branch-free: ``passed`` marks windows
+    whose threshold the running sum has passed, and a cell is drawn where it newly becomes
+    true.
+    """
+    width, rows, cols = x.shape[2], geom.rows, geom.cols
+    cells = geom.cells(lo, hi)
+    shape = (hi - lo, cols.out)
+    floats = x.dtype.kind == "f"
+    acc = np.dtype(np.float64) if floats else accumulator(x.dtype, rows.k * cols.k)
+    offsets = np.array([dr * width + dc for *_, dr, dc in cells], np.int64)
+    row_starts = (np.arange(lo, hi, dtype=np.int64) * rows.s - rows.before) * width
+    col_starts = np.arange(cols.out, dtype=np.int64) * cols.s - cols.before
+    number_type = np.uint8 if len(cells) < 256 else np.uint32
+    number, scratch = np.empty(shape, number_type), np.empty(shape, number_type)
+    passed, now = np.empty(shape, bool), np.empty(shape, bool)
+    for c in range(x.shape[0]):
+        rng = np.random.default_rng([seed, geom.index, c, lo // BLOCK_ROWS])
+        total = np.zeros(shape, acc)
+        for rd, cd, rs, cs, _, _ in cells:
+            total[rd, cd] += x[c, rs, cs]
+        threshold = rng.random(shape) * total
+        if floats:  # u * total may round up to total: the last cell must still pass it
+            np.minimum(threshold, np.nextafter(total, 0), out=threshold)
+            limit = threshold
+        else:  # an integer threshold in [0, total - 1]: exact probabilities value / total
+            limit = np.minimum(np.floor(threshold), np.maximum(total, 1) - 1).astype(acc)
+        for t in range(len(cells) - 1, -1, -1):  # a window of zeros keeps its first cell
+            rd, cd = cells[t][:2]
+            number[rd, cd] = t
+        running = np.zeros(shape, acc)
+        passed.fill(False)
+        result = out[c, lo:hi]
+        for t, (rd, cd, rs, cs, _, _) in enumerate(cells):
+            values = x[c, rs, cs]
+            run, hit, was = running[rd, cd], now[rd, cd], passed[rd, cd]
+            run += values
+            np.greater(run, limit[rd, cd], out=hit)
+            np.greater(hit, was, out=hit)  # newly passed
+            was |= hit
+            res = result[rd, cd]
+            res += hit * values
+            np.subtract(number_type(t), number[rd, cd], out=scratch[rd, cd])
+            scratch[rd, cd] *= hit
+            number[rd, cd] += scratch[rd, cd]
+        where = index[c, lo:hi]
+        np.take(offsets, number, out=where)
+        where += row_starts[:, None]
+        where += col_starts

@@ -14,14 +14,19 @@ import numpy as np
 from .errors import ParameterError
 from .geometry import PassGeometry
 from .reducers import Reducer
+from .threads import split_rows
 from .windows import few_windows
 
 # Output rows whose cell numbers are worked out together: small enough to stay in cache.
-_BAND_CELLS = 1 << 16
+_BAND_CELLS = 1 << 15
 
 
 def winner_indices(
-    x: np.ndarray, out: np.ndarray, reducer: Reducer, geom: PassGeometry
+    x: np.ndarray,
+    out: np.ndarray,
+    reducer: Reducer,
+    geom: PassGeometry,
+    threads: int | None = None,
 ) -> np.ndarray:
     """The flat input index of the cell each output of a max or min pass took.
 
@@ -30,35 +35,78 @@ def winner_indices(
     """
     if few_windows(reducer, x, geom):
         return _by_window(x, reducer, geom)
-    width = x.shape[2]
     rows, cols = geom.rows, geom.cols
     index = np.empty(out.shape, np.int64)
-    col_starts = np.arange(cols.out, dtype=np.int64) * cols.s - cols.before
     nan = x.dtype.kind == "f" and bool(np.isnan(out).any())
     band = max(1, _BAND_CELLS // max(cols.out, 1))
-    for lo in range(0, rows.out, band):
-        hi = min(lo + band, rows.out)
-        cells = geom.cells(lo, hi)
-        number = np.zeros((hi - lo, cols.out), np.int32)
-        hit = np.empty((hi - lo, cols.out), bool)
-        row_starts = np.arange(lo, hi, dtype=np.int64) * rows.s - rows.before
-        base = row_starts[:, None] * width + col_starts[None, :]
-        offsets = np.array([dr * width + dc for *_, dr, dc in cells], np.int64)
-        for c in range(x.shape[0]):
-            result = out[c, lo:hi]
-            # Backwards, so the first equal cell is written last and stays.
-            for t in range(len(cells) - 1, -1, -1):
-                rd, cd, rs, cs, _, _ = cells[t]
-                view = hit[rd, cd]
-                np.equal(x[c, rs, cs], result[rd, cd], out=view)
-                np.copyto(number[rd, cd], t, where=view)
-            if nan:  # forwards: the last NaN stays
-                for t, (rd, cd, rs, cs, _, _) in enumerate(cells):
-                    view = hit[rd, cd]
-                    np.isnan(x[c, rs, cs], out=view)
-                    np.copyto(number[rd, cd], t, where=view)
-            np.add(base, offsets[number], out=index[c, lo:hi])
+    kinds = (np.uint8, np.uint16, np.uint32)
+    number_type = next(t for t in kinds if rows.k * cols.k <= np.iinfo(t).max)
+
+    def run(first: int, stop: int) -> None:
+        shape = (min(band, stop - first), cols.out)
+        hit = np.empty(shape, bool)
+        number, step = np.empty(shape, number_type), np.empty(shape, number_type)
+        for lo in range(first, stop, band):
+            hi = min(lo + band, stop)
+            _number_band(x, out, geom, lo, hi, nan, hit, number, step, index)
+
+    split_rows(rows.out, out.size, threads, run)
     return index
+
+
+def _number_band(
+    x: np.ndarray,
+    out: np.ndarray,
+    geom: PassGeometry,
+    lo: int,
+    hi: int,
+    nan: bool,
+    hit: np.ndarray,
+    number: np.ndarray,
+    step: np.ndarray,
+    index: np.ndarray,
+) -> None:
+    """Indices of output rows ``lo:hi``, all channels."""
+    width, rows, cols = x.shape[2], geom.rows, geom.cols
+    cells = geom.cells(lo, hi)
+    offsets = np.array([dr * width + dc for *_, dr, dc in cells], np.int64)
+    row_starts = (np.arange(lo, hi, dtype=np.int64) * rows.s - rows.before) * width
+    col_starts = np.arange(cols.out, dtype=np.int64) * cols.s - cols.before
+    num, stp, h = number[: hi - lo], step[: hi - lo], hit[: hi - lo]
+    for c in range(x.shape[0]):
+        result = out[c, lo:hi]
+        # Every window has a cell equal to its result (NaN aside). Going backwards, the first
+        # such cell is numbered last and stays. A masked copy is slow (a branch per cell);
+        # `num += hit * (t - num)`, wrapping, is three vectorized operations.
+        for t in range(len(cells) - 1, -1, -1):
+            rd, cd, rs, cs, _, _ = cells[t]
+            _renumber(x[c, rs, cs], result[rd, cd], h[rd, cd], num[rd, cd], stp[rd, cd], t)
+        if nan:  # forwards: the last NaN stays
+            for t, (rd, cd, rs, cs, _, _) in enumerate(cells):
+                _renumber(x[c, rs, cs], None, h[rd, cd], num[rd, cd], stp[rd, cd], t)
+        where = index[c, lo:hi]
+        np.take(offsets, num, out=where)
+        where += row_starts[:, None]
+        where += col_starts
+
+
+def _renumber(
+    cells: np.ndarray,
+    result: np.ndarray | None,
+    hit: np.ndarray,
+    number: np.ndarray,
+    scratch: np.ndarray,
+    t: int,
+) -> None:
+    """Set ``number`` to ``t`` where ``cells == result`` (or, with no result, where
+    ``cells`` is NaN)."""
+    if result is None:
+        np.isnan(cells, out=hit)
+    else:
+        np.equal(cells, result, out=hit)
+    np.subtract(number.dtype.type(t), number, out=scratch)
+    np.multiply(scratch, hit, out=scratch)
+    np.add(number, scratch, out=number)
 
 
 def _by_window(x: np.ndarray, reducer: Reducer, geom: PassGeometry) -> np.ndarray:

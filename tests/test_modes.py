@@ -112,11 +112,20 @@ def test_sums_are_exact_and_never_overflow() -> None:
 def test_lp_with_p_1_is_the_sum_and_p_2_the_euclidean_norm() -> None:
     rng = np.random.default_rng(3)
     x = rng.integers(0, 256, (37, 41), dtype=np.uint8)
+    assert pool(x, "lp", 3).dtype == np.float32  # uint8 and uint16; int32 gives float64
     np.testing.assert_array_equal(pool(x, "lp", 3, power=1), pool(x, "sum", 3))
-    expected = reference.pool(x, "lp", (3, 2), (2, 2), "same", power=2.0)
-    np.testing.assert_allclose(pool(x, "lp", (3, 2), 2, "same"), expected, rtol=1e-15)
-    expected = reference.pool(x, "lp", (2, 2), (2, 2), "valid", power=0.7)
-    np.testing.assert_allclose(pool(x, "lp", 2, power=0.7), expected, rtol=1e-14)
+    for (k, s, padding), power in itertools.product(
+        [((3, 2), (2, 2), "same"), ((2, 2), (2, 2), "valid")], [2.0, 3.0, 0.7, 1.5]
+    ):
+        expected = reference.pool(x, "lp", k, s, padding, power=power)
+        got = pool(x, "lp", k, s, padding, power=power)
+        np.testing.assert_allclose(got, expected, rtol=2**-23)  # float32's last bit
+    wide = rng.integers(0, 2**31, (9, 9), dtype=np.int32)
+    got = pool(wide, "lp", 3, power=3.0)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(
+        got, reference.pool(wide, "lp", (3, 3), (3, 3), "valid", power=3.0), rtol=1e-15
+    )
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "uint16", "float32", "float64"])
