@@ -9,8 +9,10 @@ imported inside the commands that need them, so ``poolimg --version`` and ``--he
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
+import typing
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,6 +24,8 @@ from .cli_options import (
     SUMMARIES,
     BackgroundOpt,
     CellOpt,
+    CompatOpt,
+    DilationOpt,
     FormatOpt,
     JsonOpt,
     LinearOpt,
@@ -38,7 +42,9 @@ from .cli_options import (
 from .errors import PoolError
 from .limits import DEFAULT_MAX_PIXELS
 from .options import (
+    ModeOptions,
     build_spec,
+    check_unpool,
     comparison_rows,
     fill_optional_values,
     parse_colour,
@@ -46,6 +52,7 @@ from .options import (
     sheet_style,
 )
 from .report import EXIT_INTERRUPTED, EXIT_USAGE
+from .spec import MODES
 from .terminal import Terminal, fail_usage, run_inputs, show_plan
 
 if TYPE_CHECKING:
@@ -54,7 +61,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="poolimg",
-    help="Downsample images by max, average, min or strided pooling, and see what each pass keeps.",
+    help="Downsample images by pooling (max, avg, min, stride, sum, lp, stochastic), and see "
+    "what each pass keeps.",
     no_args_is_help=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -101,7 +109,7 @@ def _pool_command(mode: str) -> Any:
             str | None,
             typer.Option(
                 "--name",
-                help="File name template: {stem} {ext} {mode} {size} {stride} {padding} "
+                help="File name template: {stem} {ext} {mode} {size} {stride} {padding} {options} "
                 "{pass} {width} {height}.",
                 metavar="TEMPLATE",
             ),
@@ -139,6 +147,65 @@ def _pool_command(mode: str) -> Any:
         cell: CellOpt = 512,
         background: BackgroundOpt = "#262626",
         linear: LinearOpt = False,
+        dilation: DilationOpt = "1",
+        count_pad: Annotated[
+            bool | None,
+            typer.Option(
+                "--count-pad/--no-count-pad",
+                help="Average over padded cells too (PyTorch's default count_include_pad, "
+                "Caffe) [default: real cells only, as Keras; --compat decides].",
+                show_default=False,
+            ),
+        ] = None,
+        compat: CompatOpt = None,
+        power: Annotated[
+            float | None,
+            typer.Option(
+                "--power",
+                help="Lp's p, above 0: 1 is the sum, 2 the Euclidean norm [default: 2].",
+                metavar="P",
+            ),
+        ] = None,
+        seed: Annotated[
+            int | None,
+            typer.Option(
+                "--seed",
+                min=0,
+                help="Seed of the draws, for a run that can be repeated.",
+                metavar="N",
+            ),
+        ] = None,
+        evaluate: Annotated[
+            bool,
+            typer.Option(
+                "--eval",
+                help="Caffe's test phase: the weighted mean sum(x^2)/sum(x), no draw.",
+            ),
+        ] = False,
+        unpool: Annotated[
+            bool,
+            typer.Option(
+                "--unpool",
+                help="Also write, per pass, the input-sized picture of the pixels that won a "
+                "window (NAME_unpool.EXT), the rest dark.",
+            ),
+        ] = False,
+        unpool_background: Annotated[
+            str,
+            typer.Option(
+                "--unpool-background",
+                help="dark: the pixels that lost are black; dim: the photo, faded.",
+                metavar="dark|dim",
+            ),
+        ] = "dark",
+        winners: Annotated[
+            bool,
+            typer.Option(
+                "--winners",
+                help="Instead of --unpool's picture: how many windows each pixel won, as a "
+                "heat map (NAME_winners.EXT).",
+            ),
+        ] = False,
         no_clobber: Annotated[
             bool, typer.Option("--no-clobber", help="Skip outputs that already exist.")
         ] = False,
@@ -174,7 +241,9 @@ def _pool_command(mode: str) -> Any:
             from .naming import check_template
             from .run_options import RunOptions
 
-            spec = build_spec(mode, size, stride, passes, padding)
+            more = ModeOptions(dilation, count_pad, compat, power, seed, evaluate)
+            spec = build_spec(mode, size, stride, passes, padding, more)
+            shown = check_unpool(mode, evaluate, unpool, unpool_background, winners)
             if name is not None:
                 check_template(name)
             if format_:
@@ -194,6 +263,8 @@ def _pool_command(mode: str) -> Any:
                 sheet="auto" if sheet_only and sheet is None else sheet,
                 sheet_only=sheet_only,
                 sheet_style=sheet_style(cell, background, sheet_scale),
+                unpool=shown if unpool or winners else None,
+                winners=winners,
             )
             if run.output_kind == "file":
                 format_for(output or "", format_)
@@ -212,10 +283,32 @@ def _pool_command(mode: str) -> Any:
         raise typer.Exit(run_inputs(term, paths, listed, run, recursive=recursive, jobs=jobs))
 
     command.__doc__ = f"{SUMMARIES[mode]}\n\n{EXAMPLES[mode]}"
+    # Each command shows only the options its mode has: Typer reads the signature.
+    signature = inspect.signature(command)
+    hints = typing.get_type_hints(command, include_extras=True)
+    keep = [
+        p.replace(annotation=hints[p.name])
+        for p in signature.parameters.values()
+        if mode in MODE_OPTIONS.get(p.name, {mode})
+    ]
+    command.__signature__ = signature.replace(parameters=keep)  # type: ignore[attr-defined]
     return command
 
 
-for _mode in ("max", "avg", "min", "stride"):
+# Options that only some modes have (the rest are every mode's).
+MODE_OPTIONS = {
+    "power": {"lp"},
+    "seed": {"stochastic"},
+    "evaluate": {"stochastic"},
+    "count_pad": {"avg"},
+    "linear": {"avg"},
+    "unpool": {"max", "min", "stochastic"},
+    "unpool_background": {"max", "min", "stochastic"},
+    "winners": {"max", "min", "stochastic"},
+}
+
+
+for _mode in MODES:
     app.command(name=_mode, no_args_is_help=True)(_pool_command(_mode))
 
 
@@ -225,7 +318,7 @@ def compare(
     modes: Annotated[
         str,
         typer.Option("--modes", "-m", help="Rows: pooling modes, comma-separated.", metavar="LIST"),
-    ] = "max,avg,min,stride",
+    ] = "max,avg,min,stride",  # sum, lp and stochastic too
     sizes: Annotated[
         str | None,
         typer.Option(
@@ -242,6 +335,32 @@ def compare(
         bool,
         typer.Option("--diff", help="Add a row: |first row - second row|, contrast-stretched."),
     ] = False,
+    dilation: DilationOpt = "1",
+    compat: CompatOpt = None,
+    count_pad: Annotated[
+        bool | None,
+        typer.Option(
+            "--count-pad/--no-count-pad",
+            help="Averages over padded cells too (PyTorch's default).",
+            show_default=False,
+        ),
+    ] = None,
+    power: Annotated[
+        float | None, typer.Option("--power", help="p of the lp row [default: 2].", metavar="P")
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", min=0, help="Seed of the stochastic row.", metavar="N"),
+    ] = None,
+    unpool: Annotated[
+        str | None,
+        typer.Option(
+            "--unpool",
+            help="Under each max, min and stochastic row, the pixels each pass kept: dark or "
+            "dim (the rest black or faded), or winners (a heat map of windows won).",
+            metavar="dark|dim|winners",
+        ),
+    ] = None,
     output: Annotated[
         str | None,
         typer.Option(
@@ -266,6 +385,7 @@ def compare(
       poolimg compare photo.jpg --modes max,avg,stride --passes 4 -o grid.png
       poolimg compare photo.jpg --sizes 2,3,4 --modes max -n 3
       poolimg compare photo.jpg --modes max,avg --diff
+      poolimg compare photo.jpg --modes max,sum,lp,stochastic --seed 1 --unpool dim
     """
     term = Terminal(quiet)
     try:
@@ -273,7 +393,10 @@ def compare(
         from .formats import SaveOptions, format_for
         from .writing import save_image
 
-        rows = comparison_rows(modes, sizes, size, stride, padding)
+        more = ModeOptions(dilation, count_pad, compat, power, seed)
+        rows = comparison_rows(modes, sizes, size, stride, padding, more)
+        if unpool not in (None, "dark", "dim", "winners"):
+            raise ValueError(f"--unpool {unpool!r}: use dark, dim or winners")
         if diff and len(rows) < 2:
             raise ValueError("--diff compares the first two rows: give at least two modes or sizes")
         target = output or str(Path("poolimg-out") / f"{Path(input_).stem}_compare.png")
@@ -289,6 +412,7 @@ def compare(
             style=style,
             diff=diff,
             linear=linear,
+            unpool=unpool,
             max_pixels=max_pixels or None,
         )
         save_image(canvas, target, SaveOptions(format=format_), protect=[input_])
@@ -310,6 +434,8 @@ def plan(
     stride: StrideOpt = None,
     passes: PassesOpt = "1",
     padding: PaddingOpt = "valid",
+    dilation: DilationOpt = "1",
+    compat: CompatOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Print the size after each pass, and where padding or a dropped tail applies; write nothing.
@@ -328,7 +454,9 @@ def plan(
         from .geometry import PlanError, plan_for
         from .reading import probe
 
-        spec = build_spec("max", size, stride, passes, padding)
+        spec = build_spec(
+            "max", size, stride, passes, padding, ModeOptions(dilation, compat=compat)
+        )
         width, height, _ = probe(input_)
         geometries = plan_for(spec, (height, width))
     except PlanError as exc:  # show the passes that fit, then say where it stops
@@ -358,10 +486,11 @@ def main_options(
         ),
     ] = None,
 ) -> None:
-    """Downsample images by max, average, min or strided pooling, and see what each pass keeps.
+    """Downsample images by pooling (max, avg, min, stride, sum, lp, stochastic), and see
+    what each pass keeps.
 
-    Numbers match PyTorch's and Keras's pooling layers exactly. Each command has examples:
-    poolimg max --help.
+    Numbers match PyTorch's, Keras's and Caffe's pooling layers (--compat). Each command has
+    examples: poolimg max --help.
     """
 
 

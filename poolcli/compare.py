@@ -7,6 +7,7 @@ difference is white. Drawing is :mod:`poolcli.sheet`'s; this module decides what
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -14,12 +15,14 @@ import numpy as np
 
 from .errors import ParameterError
 from .geometry import PassGeometry, PlanError, plan_for
+from .kernels import INDEXED
 from .limits import DEFAULT_MAX_PIXELS
-from .passes import run_passes
+from .passes import run_passes, run_passes_indexed
 from .reading import load
 from .sheet import Cell, SheetRow, describe, display, fit_pass, grid
 from .spec import PoolSpec
 from .style import SheetStyle
+from .winners import picture_of_winners
 
 
 def _passes_that_fit(shape: tuple[int, int], spec: PoolSpec, wanted: int) -> list[PassGeometry]:
@@ -37,10 +40,14 @@ def comparison(
     style: SheetStyle | None = None,
     diff: bool = False,
     linear: bool = False,
+    unpool: str | None = None,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     threads: int | None = None,
 ) -> Any:
     """Draw the grid for the image at ``path``; returns a Pillow image.
+
+    ``unpool`` ("dark", "dim" or "winners") adds, under each max, min or stochastic row, the
+    input-sized pictures of the pixels each pass kept (:func:`poolcli.winners.picture_of_winners`).
 
     Raises
     ------
@@ -53,25 +60,48 @@ def comparison(
     frame, mode = picture.frames[0], picture.mode
     shape = frame.shape[1:]
     grid_rows: list[list[Cell]] = []
+    labels: list[str] = []
     full_size: list[list[np.ndarray]] = []  # display pixels of each pass, for the diff
-    for _, spec in rows:
+    for label, spec in rows:
         plan = _passes_that_fit(shape, spec, passes)
         row = SheetRow(frame, mode, style, [g.output_shape for g in plan], sizes_only=True)
+        kept = None
         pixels = []
+        results: Iterator[tuple[np.ndarray, np.ndarray | None]]
         alpha = picture.has_alpha
-        passes_of_row = run_passes(frame, spec, plan, alpha=alpha, linear=linear, threads=threads)
-        for geom, current in zip(plan, passes_of_row, strict=True):
+        if unpool is not None and spec.mode in INDEXED and not spec.evaluate:
+            kept = SheetRow(frame, mode, style, [g.output_shape for g in plan], sizes_only=True)
+            results = run_passes_indexed(frame, spec, plan, threads=threads)
+        else:
+            results = (
+                (values, None)
+                for values in run_passes(
+                    frame, spec, plan, alpha=alpha, linear=linear, threads=threads
+                )
+            )
+        for geom, (current, index) in zip(plan, results, strict=True):
             row.add(current, geom.index)
+            if kept is not None and index is not None and unpool is not None:
+                won = picture_of_winners(current, index, frame, unpool)
+                kept.add(won, geom.index, "won" if unpool == "winners" else "kept")
             if diff:
                 pixels.append(np.asarray(display(current, mode, style.background)))
-        row.cells.extend(Cell(None, "does not fit") for _ in range(passes + 1 - len(row.cells)))
+        for cells in (row.cells, *([kept.cells] if kept else [])):
+            cells.extend(Cell(None, "does not fit") for _ in range(passes + 1 - len(cells)))
         grid_rows.append(row.cells)
+        labels.append(label)
         full_size.append(pixels)
+        if kept is not None:
+            kept.cells[0] = Cell(None, "")
+            grid_rows.append(kept.cells)
+            labels.append(f"{label}, {'won' if unpool == 'winners' else 'kept'}")
     if all(len(cells) == 1 or cells[1].image is None for cells in grid_rows):
         raise ParameterError(f"{path}: not one pass fits any row of the comparison")
-    labels = [label for label, _ in rows]
     if diff:
-        grid_rows.append(_diff_row(full_size[0], full_size[1], labels, grid_rows[0][0], style))
+        first, second = (label for label, _ in rows[:2])
+        grid_rows.append(
+            _diff_row(full_size[0], full_size[1], [first, second], grid_rows[0][0], style)
+        )
         labels.append("difference")
     columns = ["original"] + [f"pass {i}" for i in range(1, passes + 1)]
     by_size = len({spec.size for _, spec in rows}) > 1

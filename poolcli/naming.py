@@ -20,7 +20,18 @@ from .inputs import Source
 from .run_options import RunOptions
 from .spec import PoolSpec, size_text
 
-TEMPLATE_FIELDS = ("stem", "ext", "mode", "size", "stride", "padding", "pass", "width", "height")
+TEMPLATE_FIELDS = (
+    "stem",
+    "ext",
+    "mode",
+    "size",
+    "stride",
+    "padding",
+    "options",
+    "pass",
+    "width",
+    "height",
+)
 # Fields that tell the passes of one input apart.
 PASS_FIELDS = frozenset({"pass", "width", "height"})
 # The longest file name (one path component) Linux, macOS and Windows file systems take.
@@ -33,6 +44,7 @@ _SAMPLE = {
     "size": "2",
     "stride": "2",
     "padding": "valid",
+    "options": "_d2",
     "pass": 1,
     "width": 640,
     "height": 480,
@@ -122,13 +134,46 @@ def _check_inside(name: str, what: str, error: type[ParameterError | OutputError
 
 
 def default_template(spec: PoolSpec, tail: str = "_p{pass}.{ext}") -> str:
-    """The name outputs get without ``--name``: what made them, then ``tail``.
+    """The name outputs get without ``--name``: what made them, then ``tail``. Every option
+    that changes the pixels is in it, so runs with different options never share a name.
 
     >>> default_template(PoolSpec("avg", 3, padding="same"))
     '{stem}_{mode}_k{size}_s{stride}_{padding}_p{pass}.{ext}'
+    >>> default_template(PoolSpec("lp", 2, power=3, dilation=2))
+    '{stem}_{mode}_k{size}_s{stride}{options}_p{pass}.{ext}'
     """
     padding = "" if spec.padding == "valid" else "_{padding}"
-    return "{stem}_{mode}_k{size}_s{stride}" + padding + tail
+    options = "{options}" if options_text(spec) else ""
+    return "{stem}_{mode}_k{size}_s{stride}" + padding + options + tail
+
+
+def options_text(spec: PoolSpec) -> str:
+    """The ``{options}`` field: each option that is not its default, for names.
+
+    >>> options_text(PoolSpec("stochastic", 2, dilation=(2, 1), seed=7, evaluate=True))
+    '_d1x2_seed7_eval'
+    >>> options_text(PoolSpec("avg", 3, padding=1, compat="caffe"))
+    '_caffe'
+    >>> options_text(PoolSpec("avg", 3, padding=1, count_pad=True))
+    '_countpad'
+    >>> options_text(PoolSpec("lp", power=0.5))
+    '_pow0.5'
+    """
+    parts = []
+    if spec.spacing != (1, 1):
+        parts.append("d" + size_text(spec.dilation, short=True))
+    if spec.compat is not None:
+        parts.append(spec.compat)
+    framework = PoolSpec(compat=spec.compat).counts_padding
+    if spec.mode == "avg" and spec.counts_padding != framework:
+        parts.append("countpad" if spec.counts_padding else "nocountpad")
+    if spec.mode == "lp" and spec.power != 2.0:
+        parts.append(f"pow{spec.power:g}")
+    if spec.seed is not None:
+        parts.append(f"seed{spec.seed}")
+    if spec.evaluate:
+        parts.append("eval")
+    return "".join("_" + part for part in parts)
 
 
 def output_name(
@@ -138,10 +183,13 @@ def output_name(
     index: int | str,
     size: tuple[int | str, int | str],
     template: str | None = None,
+    suffix: str = "",
 ) -> Path:
-    """Where pass ``index`` of ``source`` is written (``size`` is its width, height)."""
+    """Where pass ``index`` of ``source`` is written (``size`` is its width, height);
+    ``suffix`` goes before the extension (``_unpool``)."""
     if run.output_kind == "file" and template is None:
-        return Path(run.output or "")
+        output = Path(run.output or "")
+        return output.with_name(output.stem + suffix + output.suffix) if suffix else output
     spec = run.spec
     stride = spec.size if spec.stride is None else spec.stride
     values = {
@@ -151,11 +199,15 @@ def output_name(
         "size": size_text(spec.size, short=True),
         "stride": size_text(stride, short=True),
         "padding": str(spec.padding),
+        "options": options_text(spec),
         "pass": index,
         "width": size[0],
         "height": size[1],
     }
     name = (template or run.name or default_template(spec)).format(**values)
+    if suffix:
+        path = PurePath(name)
+        name = str(path.with_name(path.stem + suffix + path.suffix))
     return run.folder / source.rel.parent / checked_name(name, source.shown)
 
 

@@ -7,13 +7,14 @@ prints, so it can be tested, and reused, without a command line.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
 from .style import SheetStyle
 
 if TYPE_CHECKING:
-    from .spec import Mode, Padding, PoolSpec
+    from .spec import Compat, Mode, Padding, PoolSpec
 
 
 def parse_geometry(text: str, option: str) -> int | tuple[int, int]:
@@ -59,20 +60,75 @@ def sheet_style(cell: int, background: str, scale: str) -> SheetStyle:
     return SheetStyle(cell, parse_colour(background, "--background"), fit)
 
 
-def build_spec(mode: str, size: str, stride: str | None, passes: str, padding: str) -> PoolSpec:
+def build_spec(
+    mode: str,
+    size: str,
+    stride: str | None,
+    passes: str,
+    padding: str,
+    more: ModeOptions | None = None,
+) -> PoolSpec:
     from .spec import PoolSpec
 
+    more = more or ModeOptions()
+    if more.power is not None and mode != "lp":
+        raise ValueError(f"--power is Lp pooling's p: use it with poolimg lp, not {mode}")
+    if (more.seed is not None or more.evaluate) and mode != "stochastic":
+        option = "--seed" if more.seed is not None else "--eval"
+        raise ValueError(f"{option} is stochastic pooling's: use it with poolimg stochastic")
+    if more.compat is not None and more.compat not in ("caffe", "torch", "keras"):
+        raise ValueError(f"--compat {more.compat!r}: use caffe, torch or keras")
     return PoolSpec(
         cast("Mode", mode),  # PoolSpec checks it
         parse_geometry(size, "--size"),
         None if stride is None else parse_geometry(stride, "--stride"),
         parse_padding(padding),
         parse_passes(passes),
+        dilation=parse_geometry(more.dilation, "--dilation"),
+        count_pad=more.count_pad,
+        compat=cast("Compat | None", more.compat),
+        power=2.0 if more.power is None else more.power,
+        seed=more.seed,
+        evaluate=more.evaluate,
     )
 
 
+def check_unpool(
+    mode: str, evaluate: bool, unpool: bool, background: str, winners: bool
+) -> Literal["dark", "dim"]:
+    """The background of ``--unpool``'s pictures, once the options are known to fit."""
+    if (unpool or winners) and (mode not in ("max", "min", "stochastic") or evaluate):
+        option = "--winners" if winners else "--unpool"
+        raise ValueError(
+            f"{option} shows the pixel each window kept: max, min and stochastic (without "
+            f"--eval) keep one; {mode}{' --eval' if evaluate else ''} blends them"
+        )
+    if background not in ("dark", "dim"):
+        raise ValueError(f"--unpool-background {background!r}: use dark or dim")
+    if unpool and winners:
+        raise ValueError("--winners replaces --unpool's picture: give one of them")
+    return cast(Literal["dark", "dim"], background)
+
+
+@dataclass(frozen=True)
+class ModeOptions:
+    """The command line's options beyond the window, as given (None: not given)."""
+
+    dilation: str = "1"
+    count_pad: bool | None = None
+    compat: str | None = None
+    power: float | None = None
+    seed: int | None = None
+    evaluate: bool = False
+
+
 def comparison_rows(
-    modes: str, sizes: str | None, size: str, stride: str | None, padding: str
+    modes: str,
+    sizes: str | None,
+    size: str,
+    stride: str | None,
+    padding: str,
+    more: ModeOptions | None = None,
 ) -> list[tuple[str, PoolSpec]]:
     """The rows of ``poolimg compare``: a label and a spec of one pass each, one row per mode of
     ``--modes``, or per window of ``--sizes`` (with the first mode).
@@ -84,13 +140,25 @@ def comparison_rows(
     """
     names = [m.strip() for m in modes.split(",") if m.strip()]
     if not names:
-        raise ValueError(f"--modes {modes!r}: give one or more of max, avg, min, stride")
+        raise ValueError(f"--modes {modes!r}: give one or more of max, avg, min, stride, ...")
+    more = more or ModeOptions()
+
+    def spec(mode: str, window: str) -> PoolSpec:
+        # --power and --seed belong to the rows of their modes; the rest apply to every row.
+        own = replace(
+            more,
+            power=more.power if mode == "lp" else None,
+            seed=more.seed if mode == "stochastic" else None,
+            evaluate=more.evaluate and mode == "stochastic",
+        )
+        return build_spec(mode, window, stride, "1", padding, own)
+
     if sizes is None:
-        return [(m, build_spec(m, size, stride, "1", padding)) for m in names]
+        return [(m, spec(m, size)) for m in names]
     windows = [k.strip() for k in sizes.split(",") if k.strip()]
     if not windows:
         raise ValueError(f"--sizes {sizes!r}: give one or more windows, such as 2,3,4")
-    return [(f"size {k}", build_spec(names[0], k, stride, "1", padding)) for k in windows]
+    return [(f"size {k}", spec(names[0], k)) for k in windows]
 
 
 def read_files_from(source: str, null: bool) -> list[str]:

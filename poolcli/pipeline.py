@@ -9,15 +9,18 @@ from __future__ import annotations
 import os
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+from .depth import DEEP_MODES, deep_format
 from .errors import ParameterError, PoolError
+from .formats import extension_for
 from .geometry import PassGeometry, PlanError, plan_for
 from .inputs import Source
 from .naming import check_distinct, extension, output_name, sheet_path
-from .passes import run_passes
+from .passes import run_passes, run_passes_indexed
 from .report import Output, Result
 from .run_options import RunOptions
 from .spec import wxh
@@ -86,11 +89,11 @@ def _plan(run: RunOptions, shape: tuple[int, int]) -> tuple[list[PassGeometry], 
     return plan, wanted
 
 
-def _target(source: Source, run: RunOptions, ext: str, geom: PassGeometry) -> str:
+def _target(source: Source, run: RunOptions, ext: str, geom: PassGeometry, suffix: str = "") -> str:
     if run.output_kind == "stdout":
         return "-"
     height, width = geom.output_shape
-    return str(output_name(source, run, ext, geom.index, (width, height)))
+    return str(output_name(source, run, ext, geom.index, (width, height), suffix=suffix))
 
 
 def _all_written(source: Source, run: RunOptions) -> bool:
@@ -99,48 +102,112 @@ def _all_written(source: Source, run: RunOptions) -> bool:
 
     width, height, _ = probe(source.path)
     plan, wanted = _plan(run, (height, width))
-    ext = extension(source, run)
-    return all(Path(_target(source, run, ext, g)).exists() for g in plan if g.index in wanted)
+    ext = _extensions(source, run, plan, "RGB")  # the mode is in the pixels; 8-bit is usual
+    return all(Path(_target(source, run, ext(g), g)).exists() for g in plan if g.index in wanted)
+
+
+def _extensions(
+    source: Source, run: RunOptions, plan: list[PassGeometry], mode: str, fmt: str | None = None
+) -> Callable[[PassGeometry], str]:
+    """The extension of each pass's file: the input's (or --format's), except for sums and Lp
+    norms without --format, whose passes are 16-bit PNG while their values fit, then TIFF."""
+    plain = extension(source, run, fmt)
+    if run.save.format or run.spec.mode not in DEEP_MODES:
+        return lambda geom: plain
+    return lambda geom: extension_for(deep_format(run.spec, plan, geom.index, mode))
 
 
 def _run_one(source: Source, run: RunOptions, threads: int | None, result: Result) -> Result:
     from . import reading
 
-    if run.no_clobber and run.write_images and source.path != "-" and _all_written(source, run):
+    if (
+        run.no_clobber
+        and run.write_images
+        and not run.indexed
+        and source.path != "-"
+        and _all_written(source, run)
+    ):
         return Result(source.path, "skipped", warnings=["every output exists (--no-clobber)"])
     picture = reading.load(source.path, max_pixels=run.max_pixels)
     result.warnings.extend(picture.notes)
     if not run.write_images:
         return _global_values(source, picture, threads, result)
     plan, wanted = _plan(run, picture.frames[0].shape[1:])
-    targets = _targets(source, run, plan, wanted, extension(source, run, picture.format))
+    exts = _extensions(source, run, plan, picture.mode, picture.format)
+    targets = _targets(source, run, plan, wanted, exts)
     linear = run.linear and picture.mode in LINEAR_MODES
     if run.linear and not linear:
         result.warnings.append(f"--linear does not apply to {picture.mode} images; ignored")
-    row = None
+    row = unpool_row = None
     if run.sheet is not None:
         from .sheet import SheetRow
 
         shapes = [g.output_shape for g in plan]
         row = SheetRow(picture.frames[0], picture.mode, run.sheet_style, shapes)
+        if run.indexed:
+            unpool_row = SheetRow(picture.frames[0], picture.mode, run.sheet_style, shapes)
     protect = [] if source.path == "-" else [source.path]
-    frames = [
+    plans = _frame_plans(run, plan, picture.frames)
+    original = picture.frames[0] if run.indexed else None  # kept: unpooled pictures are its size
+    first = (
+        run_passes_indexed(picture.frames[0], run.spec, plan, threads=threads)
+        if run.indexed
+        else _unindexed(
+            run_passes(
+                picture.frames[0],
+                run.spec,
+                plan,
+                alpha=picture.has_alpha,
+                linear=linear,
+                threads=threads,
+            )
+        )
+    )
+    others = [
         run_passes(f, run.spec, p, alpha=picture.has_alpha, linear=linear, threads=threads)
-        for f, p in zip(picture.frames, _frame_plans(run, plan, picture.frames), strict=True)
+        for f, p in zip(picture.frames[1:], plans[1:], strict=True)
     ]
-    for geom, pooled in zip(plan, zip(*frames, strict=True), strict=True):
+    for geom in plan:
+        values, index = next(first)
         # Rebinding `picture` lets the decoded image go as soon as the first pass is done.
-        picture = picture.with_frames(list(pooled))
+        picture = picture.with_frames([values, *(next(o) for o in others)])
         if row is not None:
             row.add(picture.frames[0], geom.index)
         target = targets.get(f"pass {geom.index}")
         if target is not None:
             _write_pass(picture, target, geom, run, protect, result, threads)
+        if original is None or index is None:
+            continue
+        shown = _unpooled(picture, original, index, run)
+        if unpool_row is not None:
+            unpool_row.add(shown.frames[0], geom.index, "won" if run.winners else "kept")
+        target = targets.get(f"pass {geom.index} unpooled")
+        if target is not None:
+            _write_pass(shown, target, geom, run, protect, result, threads, original.shape[1:])
     if row is not None:
-        _finish_sheet(source, run, row, protect, result)
+        _finish_sheet(source, run, row, protect, result, unpool_row)
     if not result.outputs and run.no_clobber:
         result.status = "skipped"
     return result
+
+
+def _unindexed(passes: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, None]]:
+    for values in passes:
+        yield values, None
+
+
+def _unpooled(
+    picture: Picture, original: np.ndarray, index: np.ndarray, run: RunOptions
+) -> Picture:
+    """The input-sized picture of a pass's winners (see
+    :func:`poolcli.winners.picture_of_winners`)."""
+    from .winners import picture_of_winners
+
+    how = "winners" if run.winners else run.unpool or "dark"
+    pixels = picture_of_winners(picture.frames[0], index, original, how)
+    if run.winners:
+        return replace(picture, frames=[pixels], mode="L", icc_profile=None)
+    return picture.with_frames([pixels])
 
 
 def _frame_plans(
@@ -168,15 +235,24 @@ def _frame_plans(
 
 
 def _targets(
-    source: Source, run: RunOptions, plan: list[PassGeometry], wanted: set[int], ext: str
+    source: Source,
+    run: RunOptions,
+    plan: list[PassGeometry],
+    wanted: set[int],
+    ext: Callable[[PassGeometry], str],
 ) -> dict[str, str]:
     """Where each written pass (and the input's own sheet) goes, by what it is; refused if two
     would write one path."""
     targets = {
-        f"pass {g.index}": _target(source, run, ext, g)
+        f"pass {g.index}": _target(source, run, ext(g), g)
         for g in plan
         if g.index in wanted and not run.sheet_only
     }
+    if run.indexed and run.output_kind != "stdout" and not run.sheet_only:
+        suffix = "_winners" if run.winners else "_unpool"
+        for g in plan:
+            if g.index in wanted:
+                targets[f"pass {g.index} unpooled"] = _target(source, run, ext(g), g, suffix)
     if run.sheet is not None and not run.shared_sheet:
         targets["the contact sheet"] = str(sheet_path(source, run))
     check_distinct(targets)
@@ -191,14 +267,19 @@ def _write_pass(
     protect: list[str],
     result: Result,
     threads: int | None,
+    unpooled: tuple[int, int] | None = None,
 ) -> None:
+    """Write one pass (or, with ``unpooled``, the input-sized picture of its winners)."""
     from . import writing
 
     if run.no_clobber and target != "-" and Path(target).exists():
         result.warnings.append(f"{target}: exists, skipped (--no-clobber)")
         return
-    height, width = geom.output_shape
-    output = Output(target, width, height, geom.index, 0)
+    height, width = unpooled or geom.output_shape
+    kind: Literal["pass", "unpool", "winners"] = "pass"
+    if unpooled is not None:
+        kind = "winners" if run.winners else "unpool"
+    output = Output(target, width, height, geom.index, 0, kind)
     result.writing = (output, _inode(target))
     notes = writing.save(picture, target, run.save, protect=protect, threads=threads)
     result.warnings.extend(n for n in notes if n not in result.warnings)
@@ -235,18 +316,28 @@ LINEAR_MODES = frozenset({"L", "LA", "RGB", "RGBA", "I;16"})
 
 
 def _finish_sheet(
-    source: Source, run: RunOptions, row: SheetRow, protect: list[str], result: Result
+    source: Source,
+    run: RunOptions,
+    row: SheetRow,
+    protect: list[str],
+    result: Result,
+    unpool_row: SheetRow | None = None,
 ) -> None:
-    """Save an input's own sheet, or hand its row back for the run's shared sheet."""
+    """Save an input's own sheet, or hand its row back for the run's shared sheet (the
+    unpooled row, if any, sits under the pooled one)."""
     import numpy as np
 
     from . import sheet, writing
 
+    cells = row.cells
+    if unpool_row is not None:  # its first cell would repeat the original: leave it empty
+        unpool_row.cells[0] = sheet.Cell(None, "")
     if run.shared_sheet:
-        result.sheet_row = [(np.asarray(c.image), c.label) for c in row.cells]
+        result.sheet_row = [(np.asarray(c.image), c.label) for c in cells]
         return
     title = f"{source.shown}   {sheet.describe(run.spec)}"
-    canvas = sheet.grid([row.cells], run.sheet_style, title=title)
+    rows = [cells] if unpool_row is None else [cells, unpool_row.cells]
+    canvas = sheet.grid(rows, run.sheet_style, title=title)
     path = sheet_path(source, run)
     output = Output(str(path), canvas.width, canvas.height, 0, 0, "sheet")
     result.writing = (output, _inode(output.path))

@@ -17,7 +17,7 @@ class Output:
     height: int
     pass_: int  # 0 for a contact sheet
     bytes: int
-    kind: Literal["pass", "sheet"] = "pass"
+    kind: Literal["pass", "sheet", "unpool", "winners"] = "pass"
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -22,7 +22,8 @@ class RunOptions:
 
     ``output`` is a folder, a file (one input, one image) or "-" (standard output, the final
     pass only); None means ``poolimg-out/``. ``name`` is a template of
-    :data:`poolcli.naming.TEMPLATE_FIELDS`.
+    :data:`poolcli.naming.TEMPLATE_FIELDS`. ``unpool`` (the background of the losers) and
+    ``winners`` write, beside each pass, the input-sized picture of the pixels it kept.
     """
 
     spec: PoolSpec
@@ -38,6 +39,13 @@ class RunOptions:
     sheet_only: bool = False
     sheet_style: SheetStyle = field(default_factory=SheetStyle)
     shared_sheet: bool = False  # several inputs, one sheet: workers return rows, not files
+    unpool: Literal["dark", "dim"] | None = None  # also write where each pass's pixels won
+    winners: bool = False  # ... as a heat map of how many windows each pixel won
+
+    @property
+    def indexed(self) -> bool:
+        """Whether the run follows each pass's pixels back to the input (unpool, winners)."""
+        return self.unpool is not None or self.winners
 
     @property
     def output_kind(self) -> Literal["folder", "file", "stdout"]:

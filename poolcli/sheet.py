@@ -14,12 +14,23 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .deep import is_deep
 from .pixels import sixteen_to_eight, to_image
 from .style import SheetStyle
 
 
 def display(planar: np.ndarray, mode: str, background: tuple[int, int, int]) -> Image.Image:
     """An 8-bit RGB picture of planar pixels: alpha over ``background``, deep values scaled."""
+    if is_deep(planar, mode):  # sums and Lp norms: stretched so the largest value is white
+        values = np.nan_to_num(planar.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        top = float(values.max()) if values.size else 0.0
+        scaled = np.floor(values * (255.0 / top) + 0.5) if top > 0 else values * 0
+        eight = np.clip(scaled, 0, 255).astype(np.uint8)
+        if mode in ("I;16", "I", "F"):
+            mode = "L"
+        if mode in ("LA", "RGBA"):  # alpha is summed too: show the colour opaque
+            eight, mode = eight[:-1], "RGB" if mode == "RGBA" else "L"
+        return to_image(eight, mode).convert("RGB")
     if mode == "I;16":
         return Image.fromarray(sixteen_to_eight(planar[0])).convert("RGB")
     if mode in ("I", "F"):  # no fixed range: stretch what is there (NaN and infinities black)
@@ -164,6 +175,7 @@ def grid(
 def describe(spec: object, *, mode: bool = True, geometry: bool = True) -> str:
     """``max  size 2x2  stride 2x2  padding valid`` for a PoolSpec (W x H, as on the CLI);
     ``mode`` and ``geometry`` leave out what all rows of a comparison do not share."""
+    from .naming import options_text
     from .spec import PoolSpec, size_text
 
     assert isinstance(spec, PoolSpec)
@@ -172,7 +184,8 @@ def describe(spec: object, *, mode: bool = True, geometry: bool = True) -> str:
     if geometry:
         parts += [f"size {size_text(spec.size)}", f"stride {size_text(stride)}"]
     parts.append(f"padding {spec.padding}")
-    return "  ".join(parts)
+    options = options_text(spec).lstrip("_").replace("_", "  ")
+    return "  ".join(parts + ([options] if options else []))
 
 
 def _cell_box(original: tuple[int, int], passes: Sequence[tuple[int, int]], cell: int) -> int:
@@ -215,11 +228,15 @@ class SheetRow:
         label = f"{width}x{height}" if sizes_only else f"original {width}x{height}"
         self.cells = [Cell(original, label)]
 
-    def add(self, planar: np.ndarray, index: int) -> None:
-        """Add the cell of pass ``index``, whose pixels are ``planar``."""
+    def add(self, planar: np.ndarray, index: int, what: str = "") -> None:
+        """Add the cell of pass ``index``, whose pixels are ``planar``; ``what`` labels a
+        picture of the pass that is not the pass itself ("kept", "won")."""
         height, width = planar.shape[1:]
+        mode = "L" if planar.shape[0] == 1 and self.mode not in ("I;16", "I", "F") else self.mode
         picture = fit_pass(
-            display(planar, self.mode, self.style.background), self.height, self.style, self.scale
+            display(planar, mode, self.style.background), self.height, self.style, self.scale
         )
         label = f"{width}x{height}" if self.sizes_only else f"pass {index}  {width}x{height}"
+        if what:
+            label = f"pass {index}  {what}"
         self.cells.append(Cell(picture, label))

@@ -167,3 +167,27 @@ def win_counts(indices: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     rows, cols = shape
     counts = np.bincount(indices.reshape(-1), minlength=rows * cols)
     return counts[: rows * cols].reshape(rows, cols)
+
+
+def picture_of_winners(
+    values: np.ndarray, index: np.ndarray, original: np.ndarray, how: str
+) -> np.ndarray:
+    """The input-sized planar picture of what a pass kept, as ``--unpool`` draws it.
+
+    ``how``: "dark" (each pixel that won a window keeps its value, the rest are 0), "dim"
+    (the rest show the input at a quarter of its value) or "winners" (one grey channel: how
+    many windows each pixel won, over all channels, 255 for the most, on a square-root scale
+    so that pixels that won once still show).
+    """
+    shape = original.shape[1:]
+    if how == "winners":
+        counts = win_counts(index, shape)
+        top = max(int(counts.max()), 1)
+        heat: np.ndarray = np.floor(np.sqrt(counts / top) * 255.0 + 0.5).astype(np.uint8)
+        return heat[None]
+    kept = unpool(values, index, shape)
+    if how == "dim":
+        won = unpool(np.ones(values.shape, bool), index, shape)
+        faded = original / 4 if original.dtype.kind == "f" else original // 4
+        kept = np.where(won, kept, faded.astype(original.dtype))
+    return kept

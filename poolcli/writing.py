@@ -11,6 +11,7 @@ import io
 import os
 import sys
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from .atomic import reason, refuse_inputs, write_atomically
+from .deep import fit_deep, is_deep, png16, target_of, tiff32
 from .errors import OutputError
 from .formats import DEFAULT_SAVE, LARGEST_SIDE, WRITABLE, SaveOptions, format_for
 from .guard import one_line, raised_by_pillow
@@ -143,8 +145,57 @@ def save(
     if os.fspath(path) == "-" and not options.format:
         raise OutputError("-: writing to standard output needs --format")
     fmt = format_for(path, options.format)
+    if picture.frames and is_deep(picture.frames[0], picture.mode):
+        return _save_deep(picture, path, fmt, options, protect, threads)
     frames, args, notes = encode(picture, fmt, options, threads)
     _store(frames[0], path, fmt, args, protect)
+    return notes
+
+
+def _save_deep(
+    picture: Picture,
+    path: str | os.PathLike[str],
+    fmt: str,
+    options: SaveOptions,
+    protect: Iterable[str | os.PathLike[str]],
+    threads: int | None,
+) -> list[str]:
+    """Sums and Lp norms: whole in 16-bit PNG or 32-bit TIFF, clipped (and counted) in
+    anything else."""
+    target = target_of(fmt, picture.frames[0].dtype)
+    if target == "PNG" and picture.mode == "CMYK":
+        target = "8-bit"  # PNG has no CMYK: Pillow's path converts it to RGB
+    notes = []
+    if len(picture.frames) > 1 and target != "8-bit":
+        notes.append(
+            f"only the first of {len(picture.frames)} frames kept: 16/32-bit {fmt} holds one"
+        )
+    fitted = [
+        fit_deep(frame, target) for frame in picture.frames[: 1 if target != "8-bit" else None]
+    ]
+    clipped = sum(count for _, count in fitted)
+    if clipped:
+        values = sum(frame.size for frame in picture.frames[: len(fitted)])
+        limit = {"PNG": "16", "8-bit": "8"}.get(target, "32")
+        notes.append(
+            f"{clipped:,} of {values:,} values clipped: {fmt} holds {limit} bits "
+            "(without --format, sums and Lp values are written whole, as 16-bit PNG or TIFF)"
+        )
+    if target == "8-bit":
+        mode = picture.mode if picture.mode in ("L", "LA", "RGB", "RGBA", "CMYK") else "L"
+        eight = replace(picture, frames=[values for values, _ in fitted], mode=mode)
+        frames, args, more = encode(eight, fmt, options, threads)
+        _store(frames[0], path, fmt, args, protect)
+        return notes + more
+    pixels = fitted[0][0]
+    try:
+        if target == "PNG":
+            data = png16(pixels, picture.mode, options.compress_level, picture.icc_profile)
+        else:
+            data = tiff32(pixels, picture.mode)
+    except ValueError as exc:
+        raise OutputError(f"{_shown(path)}: {exc}") from None
+    _store_bytes(data, path, protect)
     return notes
 
 
@@ -182,15 +233,31 @@ def _store(
     if os.fspath(path) == "-":
         buffer = io.BytesIO()
         _write(image, buffer, fmt, args, name)
-        try:
-            sys.stdout.buffer.write(buffer.getvalue())
-            sys.stdout.buffer.flush()
-        except OSError as exc:
-            raise OutputError(f"{name}: cannot be written ({reason(exc)})") from None
+        _store_bytes(buffer.getvalue(), path, protect)
         return
     target = Path(path)
     refuse_inputs(target, protect)
     write_atomically(target, lambda handle: _write(image, handle, fmt, args, name))
+
+
+def _store_bytes(
+    data: bytes, path: str | os.PathLike[str], protect: Iterable[str | os.PathLike[str]]
+) -> None:
+    """Write encoded bytes to standard output, or atomically to ``path``."""
+    if os.fspath(path) == "-":
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        except OSError as exc:
+            raise OutputError(f"<stdout>: cannot be written ({reason(exc)})") from None
+        return
+
+    def write(handle: IO[bytes]) -> None:
+        handle.write(data)
+
+    target = Path(path)
+    refuse_inputs(target, protect)
+    write_atomically(target, write)
 
 
 def _write(
