@@ -131,7 +131,7 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     picture = reading.load(source.path, max_pixels=run.max_pixels)
     result.warnings.extend(picture.notes)
     if not run.write_images:
-        return _global_values(source, picture, threads, result)
+        return _global_values(source, picture, run, threads, result)
     plan, wanted = _plan(run, picture.frames[0].shape[1:])
     exts = _extensions(source, run, plan, picture.mode, picture.format)
     targets = _targets(source, run, plan, wanted, exts)
@@ -347,13 +347,24 @@ def _finish_sheet(
     result.writing = None
 
 
-def _global_values(source: Source, picture: Picture, threads: int | None, result: Result) -> Result:
+def _global_values(
+    source: Source, picture: Picture, run: RunOptions, threads: int | None, result: Result
+) -> Result:
+    """Each channel's max, avg and min over the whole image, and the run's own mode's value
+    when it is another (sum, lp, stochastic)."""
+    from .kernels import pool_planar
     from .pooling import pool
+    from .reducers import reducer_for
 
     frame = picture.frames[0]
     values = {}
     for mode in ("max", "avg", "min"):
         pooled = pool(frame, mode, size="global", channel_axis=0, threads=threads)
         values[mode] = [v.item() for v in pooled[:, 0, 0]]
+    spec = replace(run.spec, size="global", stride=None, padding="valid", passes=1)
+    if spec.mode not in values and spec.mode != "stride":
+        geom = plan_for(spec, frame.shape[1:])[0]
+        pooled = pool_planar(frame, reducer_for(spec), geom, threads)
+        values[spec.mode] = [v.item() for v in pooled[:, 0, 0]]
     result.values, result.channels = values, picture.mode
     return result
