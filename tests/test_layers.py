@@ -34,12 +34,27 @@ def test_the_command_line_starts_without_numpy_pillow_or_rich() -> None:
         "run_options",
         "options",
         "atomic",
+        "depth",
     ],
 )
 def test_the_planning_modules_are_stdlib_only(module: str) -> None:
     assert loaded_after(f"import poolcli.{module}") == set()
 
 
-@pytest.mark.parametrize("module", ["workers", "pipeline", "geometry", "pooling", "colour"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "workers",
+        "pipeline",
+        "geometry",
+        "pooling",
+        "colour",
+        "kernels",
+        "powers",
+        "stochastic",
+        "winners",
+        "deep",
+    ],
+)
 def test_the_batch_and_core_modules_import_no_pillow(module: str) -> None:
     assert "PIL" not in loaded_after(f"import poolcli.{module}")

@@ -100,7 +100,15 @@ def _library_case(path: str, out: str) -> tuple[str, str | None, float, float]:
         pass
     except Exception as exc:
         return "crash", f"probe: {type(exc).__name__}: {exc}", 0.0, _peak_mib()
-    run = RunOptions(PoolSpec("avg", 2, passes=2), output=out)
+    # Modes in turn: averages (alpha, 16-bit), sums written deep (16-bit PNG, 32-bit TIFF),
+    # and max followed back to the input (--unpool).
+    turn = sum(map(ord, Path(path).name)) % 3
+    spec = [
+        PoolSpec("avg", 2, passes=2),
+        PoolSpec("sum", 2, passes=2),
+        PoolSpec("max", 2, passes=2),
+    ]
+    run = RunOptions(spec[turn], output=out, unpool="dim" if turn == 2 else None)
     result = run_one(Source(path, Path(Path(path).name)), run, threads=1)
     seconds = time.monotonic() - started
     if result.internal:
@@ -210,7 +218,13 @@ def fuzz_cli_batch(mutants: list[Path], summary: Summary, jobs: int = 2) -> None
     for path, digest in before.items():
         if _digest(path) != digest:
             summary.findings.append(Finding("input", str(path), "the input changed"))
-    for command in (["plan"], ["compare", "-n", "2"], ["avg", "--global", "--json"]):
+    for command in (
+        ["plan"],
+        ["compare", "-n", "2", "--modes", "max,sum,lp,stochastic", "--unpool", "dim"],
+        ["avg", "--global", "--json"],
+        ["sum", "-n", "3", "--sheet"],
+        ["stochastic", "--seed", "1", "--winners", "--sheet"],
+    ):
         for path in mutants[: 3 if command[0] != "compare" else 2]:
             _single([*command, str(path)], None, str(path), work.parent, summary)
     for path in mutants[:3]:
