@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import ParameterError, PoolError
 from .formats import DEFAULT_SAVE, SaveOptions
@@ -167,6 +167,8 @@ def process(
     linear: bool = False,
     no_clobber: bool = False,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    unpool: Literal["dark", "dim"] | None = None,
+    winners: bool = False,
 ) -> Report:
     """Pool files and folders ``paths`` by ``spec`` into ``output``, as ``poolimg`` does.
 
@@ -187,6 +189,9 @@ def process(
     final_only, save, linear, no_clobber, max_pixels
         As ``--final-only``, the format options, ``--linear``, ``--no-clobber`` and
         ``--max-pixels`` (None: no limit).
+    unpool, winners
+        As ``--unpool-background`` (None: no unpooled pictures) and ``--winners``, for max,
+        min and stochastic specs.
 
     Returns
     -------
@@ -201,6 +206,13 @@ def process(
     """
     if name is not None:
         check_template(name)
+    if (unpool is not None or winners) and (
+        spec.mode not in ("max", "min", "stochastic") or spec.evaluate
+    ):
+        raise ParameterError(
+            f"unpool and winners need a mode that keeps one pixel a window (max, min, "
+            f"stochastic without evaluate), not {spec.mode}"
+        )
     run = RunOptions(
         spec,
         output=output,
@@ -210,6 +222,8 @@ def process(
         linear=linear,
         no_clobber=no_clobber,
         max_pixels=max_pixels,
+        unpool="dark" if winners and unpool is None else unpool,
+        winners=winners,
     )
     sources = expand_inputs(paths, recursive=recursive, exclude=run.writes_to)
     return run_batch(sources.sources, run, jobs=jobs, on_result=on_result)

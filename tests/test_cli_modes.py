@@ -236,3 +236,19 @@ def test_plan_and_global_know_the_new_options(chelsea: Path) -> None:
     assert done.exit_code == 0
     total = pixels(chelsea).astype(np.int64).sum(axis=(0, 1)).tolist()
     assert f'"sum": {total}'.replace(" ", "") in done.output.replace(" ", "")
+
+
+def test_process_writes_unpooled_pictures_and_refuses_them_for_averages(chelsea: Path) -> None:
+    import poolcli
+
+    out = chelsea.parent / "lib"
+    report = poolcli.process(
+        [str(chelsea)], poolcli.PoolSpec("max", 2), output=str(out), unpool="dim", jobs=1
+    )
+    kinds = sorted(o.kind for r in report.results for o in r.outputs)
+    assert report.exit_code == 0 and kinds == ["pass", "unpool"]
+    dim, source = pixels(out / "chelsea_max_k2_s2_p1_unpool.png"), pixels(chelsea)
+    faded, kept = dim == source // 4, dim == source
+    assert (faded | kept).all() and 0.74 < (faded & ~kept).mean() < 0.76  # 3 of 4 lose
+    with pytest.raises(poolcli.ParameterError, match="keeps one pixel"):
+        poolcli.process([str(chelsea)], poolcli.PoolSpec("avg", 2), output=str(out), winners=True)
