@@ -188,6 +188,7 @@ def picture_of_winners(
     kept = unpool(values, index, shape)
     if how == "dim":
         won = unpool(np.ones(values.shape, bool), index, shape)
-        faded = original / 4 if original.dtype.kind == "f" else original // 4
+        with np.errstate(all="ignore"):  # NaN and infinities fade to themselves, silently
+            faded = original / 4 if original.dtype.kind == "f" else original // 4
         kept = np.where(won, kept, faded.astype(original.dtype))
     return kept
