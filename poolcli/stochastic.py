@@ -144,6 +144,11 @@ def _draw_block(
     number_type = np.uint8 if len(cells) < 256 else np.uint32
     number, scratch = np.empty(shape, number_type), np.empty(shape, number_type)
     passed, now = np.empty(shape, bool), np.empty(shape, bool)
+    base = row_starts[:, None] + col_starts  # each window's top-left corner, flat
+    # Every cell of the band's windows inside the image (no padding reached): the simpler walk.
+    whole = all(rd == slice(0, hi - lo) and cd == slice(0, cols.out) for rd, cd, *_ in cells)
+    if whole:  # a window of zeros counts past its last cell: its index is its first cell's
+        offsets = np.append(offsets, offsets[0])
     for c in range(x.shape[0]):
         rng = np.random.default_rng([seed, geom.index, c, lo // BLOCK_ROWS])
         total = np.zeros(shape, acc)
@@ -155,25 +160,66 @@ def _draw_block(
             limit = threshold
         else:  # an integer threshold in [0, total - 1]: exact probabilities value / total
             limit = np.minimum(np.floor(threshold), np.maximum(total, 1) - 1).astype(acc)
-        for t in range(len(cells) - 1, -1, -1):  # a window of zeros keeps its first cell
-            rd, cd = cells[t][:2]
-            number[rd, cd] = t
-        running = np.zeros(shape, acc)
-        passed.fill(False)
         result = out[c, lo:hi]
-        for t, (rd, cd, rs, cs, _, _) in enumerate(cells):
-            values = x[c, rs, cs]
-            run, hit, was = running[rd, cd], now[rd, cd], passed[rd, cd]
-            run += values
-            np.greater(run, limit[rd, cd], out=hit)
-            np.greater(hit, was, out=hit)  # newly passed
-            was |= hit
-            res = result[rd, cd]
-            res += hit * values
-            np.subtract(number_type(t), number[rd, cd], out=scratch[rd, cd])
-            scratch[rd, cd] *= hit
-            number[rd, cd] += scratch[rd, cd]
+        if whole:
+            _draw_whole(x[c], cells, limit, result, number, now, acc)
+        else:
+            _draw_partial(x[c], cells, limit, result, number, scratch, now, passed, acc)
         where = index[c, lo:hi]
         np.take(offsets, number, out=where)
-        where += row_starts[:, None]
-        where += col_starts
+        where += base
+
+
+def _draw_whole(
+    plane: np.ndarray,
+    cells: list[tuple[slice, slice, slice, slice, int, int]],
+    limit: np.ndarray,
+    result: np.ndarray,
+    number: np.ndarray,
+    hit: np.ndarray,
+    acc: np.dtype,
+) -> None:
+    """Draw where every window has all its cells: the cell drawn is the count of cells whose
+    running sum has not passed the threshold (the running sum only grows)."""
+    running = np.zeros(limit.shape, acc)
+    number.fill(0)
+    for _, _, rs, cs, _, _ in cells:
+        running += plane[rs, cs]
+        np.less_equal(running, limit, out=hit)
+        number += hit
+    for t, (_, _, rs, cs, _, _) in enumerate(cells):
+        np.equal(number, t, out=hit)
+        result += hit * plane[rs, cs]
+
+
+def _draw_partial(
+    plane: np.ndarray,
+    cells: list[tuple[slice, slice, slice, slice, int, int]],
+    limit: np.ndarray,
+    result: np.ndarray,
+    number: np.ndarray,
+    scratch: np.ndarray,
+    now: np.ndarray,
+    passed: np.ndarray,
+    acc: np.dtype,
+) -> None:
+    """Draw where windows reach padding, so each cell reaches only some of them: a cell is
+    drawn where the running sum newly passes the threshold."""
+    number_type = number.dtype.type
+    for t in range(len(cells) - 1, -1, -1):  # a window of zeros keeps its first cell
+        rd, cd = cells[t][:2]
+        number[rd, cd] = t
+    running = np.zeros(limit.shape, acc)
+    passed.fill(False)
+    for t, (rd, cd, rs, cs, _, _) in enumerate(cells):
+        values = plane[rs, cs]
+        run, hit, was = running[rd, cd], now[rd, cd], passed[rd, cd]
+        run += values
+        np.greater(run, limit[rd, cd], out=hit)
+        np.greater(hit, was, out=hit)  # newly passed
+        was |= hit
+        res = result[rd, cd]
+        res += hit * values
+        np.subtract(number_type(t), number[rd, cd], out=scratch[rd, cd])
+        scratch[rd, cd] *= hit
+        number[rd, cd] += scratch[rd, cd]

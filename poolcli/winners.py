@@ -73,6 +73,7 @@ def _number_band(
     row_starts = (np.arange(lo, hi, dtype=np.int64) * rows.s - rows.before) * width
     col_starts = np.arange(cols.out, dtype=np.int64) * cols.s - cols.before
     num, stp, h = number[: hi - lo], step[: hi - lo], hit[: hi - lo]
+    base = row_starts[:, None] + col_starts  # each window's top-left corner, flat
     for c in range(x.shape[0]):
         result = out[c, lo:hi]
         # Every window has a cell equal to its result (NaN aside). Going backwards, the first
@@ -86,8 +87,7 @@ def _number_band(
                 _renumber(x[c, rs, cs], None, h[rd, cd], num[rd, cd], stp[rd, cd], t)
         where = index[c, lo:hi]
         np.take(offsets, num, out=where)
-        where += row_starts[:, None]
-        where += col_starts
+        where += base
 
 
 def _renumber(
