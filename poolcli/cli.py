@@ -175,6 +175,14 @@ def _pool_command(mode: str) -> Any:
                 metavar="N",
             ),
         ] = None,
+        ratio: Annotated[
+            float,
+            typer.Option(
+                "--ratio",
+                help="Each pass's size over its input's, from 0.5 up to (not with) 1.",
+                metavar="R",
+            ),
+        ] = 0.7,
         evaluate: Annotated[
             bool,
             typer.Option(
@@ -241,7 +249,7 @@ def _pool_command(mode: str) -> Any:
             from .naming import check_template
             from .run_options import RunOptions
 
-            more = ModeOptions(dilation, count_pad, compat, power, seed, evaluate)
+            more = ModeOptions(dilation, count_pad, compat, power, seed, evaluate, ratio)
             spec = build_spec(mode, size, stride, passes, padding, more)
             shown = check_unpool(mode, evaluate, unpool, unpool_background, winners)
             if name is not None:
@@ -298,13 +306,19 @@ def _pool_command(mode: str) -> Any:
 # Options that only some modes have (the rest are every mode's).
 MODE_OPTIONS = {
     "power": {"lp"},
-    "seed": {"stochastic"},
+    "seed": {"stochastic", "fractional"},
+    "ratio": {"fractional"},
     "evaluate": {"stochastic"},
     "count_pad": {"avg"},
     "linear": {"avg"},
-    "unpool": {"max", "min", "stochastic"},
-    "unpool_background": {"max", "min", "stochastic"},
-    "winners": {"max", "min", "stochastic"},
+    "unpool": {"max", "min", "stochastic", "fractional"},
+    "unpool_background": {"max", "min", "stochastic", "fractional"},
+    "winners": {"max", "min", "stochastic", "fractional"},
+    # fractional pooling places its windows itself
+    "stride": set(MODES) - {"fractional"},
+    "padding": set(MODES) - {"fractional"},
+    "dilation": set(MODES) - {"fractional"},
+    "compat": set(MODES) - {"fractional"},
 }
 
 

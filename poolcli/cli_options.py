@@ -181,6 +181,12 @@ EXAMPLES = {
   poolimg stochastic photo.jpg --eval           Caffe's test phase: sum(x^2)/sum(x)
   poolimg stochastic photo.jpg --seed 1 --unpool --sheet
 """,
+    "fractional": """Examples:
+
+\b
+  poolimg fractional photo.jpg --ratio 0.7 -n 4 --seed 3   shrink by 1/0.7 a pass (Graham 2014)
+  poolimg fractional photo.jpg -k 3 --ratio 0.5 --unpool   overlapping 3x3 windows at random places
+""",
 }
 
 
@@ -192,4 +198,6 @@ SUMMARIES = {
     "sum": "Add up each window, per channel (sum pooling, pixel binning), without loss.",
     "lp": "The Lp norm of each window, (sum x^p)^(1/p), per channel (PyTorch LPPool2d).",
     "stochastic": "Draw one pixel of each window, as likely as it is bright (Caffe STOCHASTIC).",
+    "fractional": "Max over windows at random places, shrinking by a ratio from 1/2 to 1 "
+    "(PyTorch FractionalMaxPool2d).",
 }

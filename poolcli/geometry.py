@@ -168,12 +168,15 @@ class PassGeometry:
 
     ``whole`` marks ``size="global"``: one window over the image, whose float average is
     accumulated in float64 (the error of ``np.mean``), not in PyTorch's running float32 sum.
+    ``fractional`` marks fractional max pooling, whose windows start at random places drawn
+    per channel (:mod:`poolcli.fractional`): its axes give the sizes alone.
     """
 
     index: int
     rows: Axis
     cols: Axis
     whole: bool = False
+    fractional: bool = False
 
     @property
     def output_shape(self) -> tuple[int, int]:
@@ -205,6 +208,13 @@ def place(shape: tuple[int, int], spec: PoolSpec, index: int = 1) -> PassGeometr
     if spec.size == "global":
         rows_axis, cols_axis = Axis(rows, rows, rows, 0, 1), Axis(cols, cols, cols, 0, 1)
         return PassGeometry(index, rows_axis, cols_axis, whole=True)
+    if spec.mode == "fractional":  # PyTorch: int(n * ratio) windows, all inside the image
+        (kr, kc), (rr, rc) = spec.window, spec.ratios
+        out_r, out_c = int(rows * rr), int(cols * rc)
+        if not (out_r >= 1 and out_r + kr - 1 <= rows and out_c >= 1 and out_c + kc - 1 <= cols):
+            return None
+        frows, fcols = Axis(rows, kr, 1, 0, out_r), Axis(cols, kc, 1, 0, out_c)
+        return PassGeometry(index, frows, fcols, fractional=True)
     (kr, kc), (sr, sc) = spec.window, spec.step
     (dr, dc), caffe = spec.spacing, spec.compat == "caffe"
     ra = _axis(rows, kr, sr, dr, spec.padding, caffe)
@@ -233,6 +243,10 @@ def _min_input(spec: PoolSpec) -> tuple[int, int]:
     """The smallest (rows, cols) on which one pass of ``spec`` can run."""
     if spec.size == "global":
         return (1, 1)
+    if spec.mode == "fractional":  # int(n * r) + k - 1 <= n, int(n * r) >= 1
+        return tuple(  # type: ignore[return-value]
+            max(k, math.ceil(1 / r)) for k, r in zip(spec.window, spec.ratios, strict=True)
+        )
     (er, ec), (sr, sc), caffe = spec.extent, spec.step, spec.compat == "caffe"
     return (_min_cells(er, sr, spec.padding, caffe), _min_cells(ec, sc, spec.padding, caffe))
 
@@ -288,6 +302,12 @@ def first_pass(spec: PoolSpec, shape: tuple[int, int]) -> PassGeometry:
     """The geometry of one pass of a (valid) ``spec``, or a ParameterError saying why the
     image is too small."""
     geom = place(shape, spec)
+    if geom is None and spec.mode == "fractional":
+        raise ParameterError(
+            f"fractional pooling of size {wxh(*spec.window)} at ratio {spec.ratio} needs "
+            f"int(side * ratio) windows, at least 1, fitting the image: not so on "
+            f"{wxh(shape[0], shape[1])}"
+        )
     least = _min_input(spec)
     if geom is None and shape[0] >= least[0] and shape[1] >= least[1]:
         raise ParameterError(

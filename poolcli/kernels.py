@@ -1,8 +1,8 @@
 """One pass of any mode over a planar image: which kernel runs each :class:`Reducer` kind.
 
 numpy only. Max, min, means, sums and strides run in :mod:`poolcli.bands`; Lp in
-:mod:`poolcli.powers`; stochastic pooling in :mod:`poolcli.stochastic`; the winning cells of max
-and min in :mod:`poolcli.winners`.
+:mod:`poolcli.powers`; stochastic pooling in :mod:`poolcli.stochastic`; fractional max pooling in
+:mod:`poolcli.fractional`; the winning cells of max and min in :mod:`poolcli.winners`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import numpy as np
 
 from .bands import pool_planar as _pool_basic
 from .errors import ParameterError
+from .fractional import fractional_pool
 from .geometry import PassGeometry
 from .powers import lp_pool
 from .reducers import Reducer
@@ -18,7 +19,7 @@ from .stochastic import stochastic_pool
 from .winners import winner_indices
 
 # Modes whose every output is one input cell, so that cell has an index.
-INDEXED = frozenset({"max", "min", "stochastic"})
+INDEXED = frozenset({"max", "min", "stochastic", "fractional"})
 
 
 def pool_planar(
@@ -33,6 +34,8 @@ def pool_planar(
         return lp_pool(x, reducer, geom, threads)
     if reducer.kind == "stochastic":
         return stochastic_pool(x, reducer, geom, threads)[0]
+    if reducer.kind == "fractional":
+        return fractional_pool(x, reducer, geom)[0]
     return _pool_basic(x, reducer, geom, threads, dtype)
 
 
@@ -43,7 +46,8 @@ def pool_indexed(
     training)."""
     if reducer.name not in INDEXED or reducer.evaluate:
         raise ParameterError(
-            "only max, min and stochastic (training) pooling take one cell per window, "
+            "only max, min, fractional and stochastic (training) pooling take one cell per "
+            "window, "
             f"so only they have indices; not {reducer.name}"
             + (" in evaluation mode" if reducer.evaluate else "")
         )
@@ -51,5 +55,7 @@ def pool_indexed(
         values, indices = stochastic_pool(x, reducer, geom, threads)
         assert indices is not None
         return values, indices
+    if reducer.kind == "fractional":
+        return fractional_pool(x, reducer, geom)
     values = _pool_basic(x, reducer, geom, threads)
     return values, winner_indices(x, values, reducer, geom, threads)

@@ -144,7 +144,8 @@ def default_template(spec: PoolSpec, tail: str = "_p{pass}.{ext}") -> str:
     """
     padding = "" if spec.padding == "valid" else "_{padding}"
     options = "{options}" if options_text(spec) else ""
-    return "{stem}_{mode}_k{size}_s{stride}" + padding + options + tail
+    stride = "" if spec.mode == "fractional" else "_s{stride}"  # it has none: windows drift
+    return "{stem}_{mode}_k{size}" + stride + padding + options + tail
 
 
 def options_text(spec: PoolSpec) -> str:
@@ -169,6 +170,9 @@ def options_text(spec: PoolSpec) -> str:
         parts.append("countpad" if spec.counts_padding else "nocountpad")
     if spec.mode == "lp" and spec.power != 2.0:
         parts.append(f"pow{spec.power:g}")
+    if spec.mode == "fractional":
+        rows, cols = spec.ratios
+        parts.append(f"r{rows:g}" if rows == cols else f"r{cols:g}x{rows:g}")
     if spec.seed is not None:
         parts.append(f"seed{spec.seed}")
     if spec.evaluate:

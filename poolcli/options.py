@@ -73,9 +73,10 @@ def build_spec(
     more = more or ModeOptions()
     if more.power is not None and mode != "lp":
         raise ValueError(f"--power is Lp pooling's p: use it with poolimg lp, not {mode}")
-    if (more.seed is not None or more.evaluate) and mode != "stochastic":
-        option = "--seed" if more.seed is not None else "--eval"
-        raise ValueError(f"{option} is stochastic pooling's: use it with poolimg stochastic")
+    if more.seed is not None and mode not in ("stochastic", "fractional"):
+        raise ValueError(f"--seed is for stochastic and fractional pooling, not {mode}")
+    if more.evaluate and mode != "stochastic":
+        raise ValueError("--eval is stochastic pooling's: use it with poolimg stochastic")
     if more.compat is not None and more.compat not in ("caffe", "torch", "keras"):
         raise ValueError(f"--compat {more.compat!r}: use caffe, torch or keras")
     return PoolSpec(
@@ -90,6 +91,7 @@ def build_spec(
         power=2.0 if more.power is None else more.power,
         seed=more.seed,
         evaluate=more.evaluate,
+        ratio=more.ratio,
     )
 
 
@@ -97,7 +99,7 @@ def check_unpool(
     mode: str, evaluate: bool, unpool: bool, background: str, winners: bool
 ) -> Literal["dark", "dim"]:
     """The background of ``--unpool``'s pictures, once the options are known to fit."""
-    if (unpool or winners) and (mode not in ("max", "min", "stochastic") or evaluate):
+    if (unpool or winners) and (mode not in ("max", "min", "stochastic", "fractional") or evaluate):
         option = "--winners" if winners else "--unpool"
         raise ValueError(
             f"{option} shows the pixel each window kept: max, min and stochastic (without "
@@ -120,6 +122,7 @@ class ModeOptions:
     power: float | None = None
     seed: int | None = None
     evaluate: bool = False
+    ratio: float = 0.7
 
 
 def comparison_rows(
@@ -148,7 +151,7 @@ def comparison_rows(
         own = replace(
             more,
             power=more.power if mode == "lp" else None,
-            seed=more.seed if mode == "stochastic" else None,
+            seed=more.seed if mode in ("stochastic", "fractional") else None,
             evaluate=more.evaluate and mode == "stochastic",
         )
         return build_spec(mode, window, stride, "1", padding, own)

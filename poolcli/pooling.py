@@ -8,6 +8,7 @@ placement in :mod:`poolcli.geometry`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
@@ -82,6 +83,8 @@ def pool(
     power: float = 2.0,
     seed: int | None = None,
     evaluate: bool = False,
+    ratio: float | tuple[float, float] = 0.7,
+    samples: Any = None,
     return_indices: bool = False,
     channel_axis: int = -1,
     threads: int | None = None,
@@ -94,12 +97,13 @@ def pool(
     image : ndarray
         ``(H, W)``, ``(H, W, C)``, or ``(C, H, W)`` with ``channel_axis=0``; dtype uint8,
         uint16, uint32, int32, int64, float32 or float64.
-    mode : {"max", "avg", "min", "stride", "sum", "lp", "stochastic"}
+    mode : {"max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional"}
         ``stride`` keeps the first real pixel of each window (its top-left for ``valid``);
         ``sum`` adds the window (pixel binning); ``lp`` is ``(sum x**p) ** (1/p)`` (PyTorch
         ``lp_pool2d``); ``stochastic`` draws one pixel with probability proportional to its
         value (Caffe's STOCHASTIC pooling; ``evaluate=True`` gives its test phase,
-        ``sum(x**2) / sum(x)``).
+        ``sum(x**2) / sum(x)``); ``fractional`` is Graham's fractional max pooling (PyTorch
+        ``fractional_max_pool2d``), windows of ``size`` at random places shrinking by ``ratio``.
     size : int, (int, int) or "global"
         Window ``(rows, cols)``; "global" is one window over the whole image.
     stride : int, (int, int) or None
@@ -123,9 +127,15 @@ def pool(
     power : float
         Lp's ``p`` (above 0; 1 is the sum).
     seed : int or None
-        Stochastic pooling's seed; None draws a fresh one.
+        Stochastic and fractional pooling's seed; None draws a fresh one.
     evaluate : bool
         Stochastic pooling's test phase.
+    ratio : float or (float, float)
+        Fractional max pooling: output size over input size, from 0.5 up to 1 (PyTorch's
+        ``output_ratio``); outputs are ``int(n * ratio)``.
+    samples : array_like or None
+        Fractional max pooling's random samples, ``(C, 2)`` as (width, height) per channel:
+        PyTorch's ``_random_samples[0]``, to reproduce its windows; None draws from ``seed``.
     return_indices : bool
         Also return, for max, min and stochastic training, the flat index ``row * W + col``
         in the input plane of the pixel each output took (PyTorch's ``return_indices``).
@@ -176,11 +186,13 @@ def pool(
     array([[0]], dtype=uint8)
     """
     spec = PoolSpec(
-        mode, size, stride, padding, 1, dilation, count_pad, compat, power, seed, evaluate
+        mode, size, stride, padding, 1, dilation, count_pad, compat, power, seed, evaluate, ratio
     )  # every pooling parameter, checked once
     planar, restore = _prepare(image, channel_axis, threads)
     geom = first_pass(spec, planar.shape[1:])
     reducer = reducer_for(spec)
+    if samples is not None:
+        reducer = replace(reducer, samples=_checked_samples(samples, mode, planar.shape[0]))
     if return_indices:
         values, indices = pool_indexed(planar, reducer, geom, threads)
         return restore(values), restore(indices)
@@ -201,6 +213,7 @@ def pool_passes(
     power: float = 2.0,
     seed: int | None = None,
     evaluate: bool = False,
+    ratio: float | tuple[float, float] = 0.7,
     channel_axis: int = -1,
     threads: int | None = None,
 ) -> Iterator[np.ndarray]:
@@ -217,11 +230,34 @@ def pool_passes(
     [[27, 31], [59, 63]]
     """
     spec = PoolSpec(
-        mode, size, stride, padding, passes, dilation, count_pad, compat, power, seed, evaluate
+        mode,
+        size,
+        stride,
+        padding,
+        passes,
+        dilation,
+        count_pad,
+        compat,
+        power,
+        seed,
+        evaluate,
+        ratio,
     )  # every pooling parameter, checked once
     planar, restore = _prepare(image, channel_axis, threads)
     plan = plan_for(spec, planar.shape[1:])
     return (restore(out) for out in run_passes(planar, spec, plan, threads=threads))
+
+
+def _checked_samples(samples: Any, mode: str, channels: int) -> tuple[tuple[float, float], ...]:
+    if mode != "fractional":
+        raise ParameterError(f"samples are fractional pooling's; mode {mode!r} has none")
+    values = np.asarray(samples, dtype=np.float64)
+    if values.shape != (channels, 2) or not ((values >= 0) & (values < 1)).all():
+        raise ParameterError(
+            f"samples must be {channels} pairs (one a channel) of numbers in [0, 1), "
+            f"not an array of shape {values.shape}"
+        )
+    return tuple((float(a), float(b)) for a, b in values)
 
 
 def unpool(

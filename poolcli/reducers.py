@@ -29,8 +29,9 @@ class Reducer:
         ``mean``: an exact sum divided by the cells counted; ``sum``: the exact sum, in a type
         that holds it (:func:`sum_dtype`); ``power``: Lp, ``(sum x**p) ** (1/p)``
         (:mod:`poolcli.powers`); ``stochastic``: a cell drawn with probability proportional
-        to its value, or the test-phase weighted mean (:mod:`poolcli.stochastic`); ``first``:
-        the first real cell.
+        to its value, or the test-phase weighted mean (:mod:`poolcli.stochastic`);
+        ``fractional``: the max over windows placed at random (:mod:`poolcli.fractional`);
+        ``first``: the first real cell.
     ufunc : numpy ufunc or None
         What combines two cells (np.add for sums and means).
     power : float
@@ -43,16 +44,20 @@ class Reducer:
         Whether means divide by padded cells too.
     compat : str or None
         The framework whose rules apply (Lp follows PyTorch's scaling under "torch").
+    samples : tuple of (float, float) or None
+        Fractional pooling's samples, (width, height) per channel, as PyTorch's
+        ``_random_samples``; None draws them from ``seed``.
     """
 
     name: str
-    kind: Literal["extreme", "mean", "sum", "power", "stochastic", "first"]
+    kind: Literal["extreme", "mean", "sum", "power", "stochastic", "fractional", "first"]
     ufunc: np.ufunc | None = None
     power: float = 2.0
     seed: int | None = None
     evaluate: bool = False
     count_pad: bool = False
     compat: str | None = None
+    samples: tuple[tuple[float, float], ...] | None = None
 
     def identity(self, dtype: np.dtype) -> float:
         """The value that changes nothing: the lowest of ``dtype`` for max, the highest for
@@ -79,6 +84,7 @@ REDUCERS: dict[str, Reducer] = {
     "sum": Reducer("sum", "sum", np.add),
     "lp": Reducer("lp", "power", np.add),
     "stochastic": Reducer("stochastic", "stochastic", np.add),
+    "fractional": Reducer("fractional", "fractional", np.maximum),
 }
 
 

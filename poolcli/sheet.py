@@ -182,8 +182,11 @@ def describe(spec: object, *, mode: bool = True, geometry: bool = True) -> str:
     stride = spec.size if spec.stride is None else spec.stride
     parts: list[str] = [spec.mode] if mode else []
     if geometry:
-        parts += [f"size {size_text(spec.size)}", f"stride {size_text(stride)}"]
-    parts.append(f"padding {spec.padding}")
+        parts += [f"size {size_text(spec.size)}"]
+        if spec.mode != "fractional":
+            parts += [f"stride {size_text(stride)}"]
+    if spec.mode != "fractional":
+        parts.append(f"padding {spec.padding}")
     options = options_text(spec).lstrip("_").replace("_", "  ")
     return "  ".join(parts + ([options] if options else []))
 

@@ -17,7 +17,7 @@ from typing import Literal, TypeAlias
 
 from .errors import ParameterError
 
-Mode: TypeAlias = Literal["max", "avg", "min", "stride", "sum", "lp", "stochastic"]
+Mode: TypeAlias = Literal["max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional"]
 
 
 Padding: TypeAlias = Literal["valid", "same", "ceil"] | int
@@ -26,7 +26,7 @@ Padding: TypeAlias = Literal["valid", "same", "ceil"] | int
 Size: TypeAlias = int | tuple[int, int] | Literal["global"]
 
 
-MODES: tuple[str, ...] = ("max", "avg", "min", "stride", "sum", "lp", "stochastic")
+MODES: tuple[str, ...] = ("max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional")
 
 Compat: TypeAlias = Literal["caffe", "torch", "keras"]
 
@@ -123,6 +123,20 @@ def check_power(power: object) -> float:
     return value
 
 
+def check_ratio(ratio: object) -> tuple[float, float]:
+    """Fractional pooling's ratio as ``(rows, cols)``, each from 0.5 up to (not with) 1, as in
+    Graham's fractional max pooling (a pass shrinks by more than 1x, less than 2x)."""
+    items = ratio if isinstance(ratio, Sequence) and not isinstance(ratio, str) else (ratio, ratio)
+    if len(items) != 2 or any(
+        isinstance(r, bool) or not isinstance(r, numbers.Real) or not 0.5 <= float(r) < 1
+        for r in items
+    ):
+        raise ParameterError(
+            f"ratio must be from 0.5 up to (not with) 1, or a pair of such, not {ratio!r}"
+        )
+    return (float(items[0]), float(items[1]))  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class PoolSpec:
     """What one pooling run does: mode, window, stride, padding and number of passes.
@@ -135,7 +149,9 @@ class PoolSpec:
     apart (PyTorch's ``dilation``); ``count_pad`` makes averages divide by padded cells too
     (None: the ``compat`` framework's default, else False); ``compat`` applies a framework's
     size and divisor rules (see :mod:`poolcli.geometry`); ``power`` is Lp's ``p``; ``seed``
-    and ``evaluate`` are stochastic pooling's random seed and test-phase switch.
+    and ``evaluate`` are stochastic pooling's random seed and test-phase switch (``seed`` is
+    fractional max pooling's too); ``ratio`` is fractional max pooling's output size over its
+    input's, ``(rows, cols)`` or one for both.
     """
 
     mode: Mode = "max"
@@ -149,6 +165,7 @@ class PoolSpec:
     power: float = 2.0
     seed: int | None = None
     evaluate: bool = False
+    ratio: float | tuple[float, float] = 0.7
 
     @functools.cached_property
     def window(self) -> tuple[int, int]:
@@ -172,6 +189,11 @@ class PoolSpec:
             self.spacing[0] * (self.window[0] - 1) + 1,
             self.spacing[1] * (self.window[1] - 1) + 1,
         )
+
+    @functools.cached_property
+    def ratios(self) -> tuple[float, float]:
+        """``ratio`` as ``(rows, cols)``."""
+        return check_ratio(self.ratio)
 
     @property
     def counts_padding(self) -> bool:
@@ -209,8 +231,28 @@ class PoolSpec:
             raise ParameterError(
                 f"seed must be a whole number from 0 to 2**63-1, not {self.seed!r}"
             )
-        if self.mode != "stochastic" and (self.seed is not None or self.evaluate):
-            raise ParameterError(f"seed and evaluate are stochastic pooling's; not {self.mode!r}'s")
+        if self.mode not in ("stochastic", "fractional") and self.seed is not None:
+            raise ParameterError(
+                f"seed is for stochastic and fractional pooling, not {self.mode!r}"
+            )
+        if self.mode != "stochastic" and self.evaluate:
+            raise ParameterError(
+                f"evaluate is stochastic pooling's test phase; not {self.mode!r}'s"
+            )
+        self.ratios  # noqa: B018 (checks it)
+        if self.mode != "fractional" and self.ratios != (0.7, 0.7):
+            raise ParameterError(f"ratio is fractional max pooling's; mode {self.mode!r} has none")
+        if self.mode == "fractional" and (
+            self.size == "global"
+            or self.stride is not None
+            or self.padding != "valid"
+            or self.spacing != (1, 1)
+            or self.compat is not None
+        ):
+            raise ParameterError(
+                "fractional max pooling places its windows itself: give size and ratio, "
+                "not global, stride, padding, dilation or compat"
+            )
         if self.evaluate not in (True, False):
             raise ParameterError(f"evaluate must be True or False, not {self.evaluate!r}")
 

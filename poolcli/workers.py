@@ -207,7 +207,7 @@ def process(
     if name is not None:
         check_template(name)
     if (unpool is not None or winners) and (
-        spec.mode not in ("max", "min", "stochastic") or spec.evaluate
+        spec.mode not in ("max", "min", "stochastic", "fractional") or spec.evaluate
     ):
         raise ParameterError(
             f"unpool and winners need a mode that keeps one pixel a window (max, min, "

@@ -252,3 +252,17 @@ def test_process_writes_unpooled_pictures_and_refuses_them_for_averages(chelsea:
     assert (faded | kept).all() and 0.74 < (faded & ~kept).mean() < 0.76  # 3 of 4 lose
     with pytest.raises(poolcli.ParameterError, match="keeps one pixel"):
         poolcli.process([str(chelsea)], poolcli.PoolSpec("avg", 2), output=str(out), winners=True)
+
+
+def test_fractional_from_the_command_line(chelsea: Path) -> None:
+    done = poolimg(
+        "fractional", chelsea, "--ratio", "0.6", "-n", "2", "--seed", "4", cwd=chelsea.parent
+    )
+    assert done.returncode == 0, done.stderr
+    out = chelsea.parent / "poolimg-out"
+    first = pixels(out / "chelsea_fractional_k2_r0.6_seed4_p1.png")
+    assert first.shape == (180, 270, 3)  # int(300 * 0.6), int(451 * 0.6)
+    np.testing.assert_array_equal(first, pool(pixels(chelsea), "fractional", ratio=0.6, seed=4))
+    assert pixels(out / "chelsea_fractional_k2_r0.6_seed4_p2.png").shape == (108, 162, 3)
+    refused = poolimg("fractional", chelsea, "--stride", "2", cwd=chelsea.parent)
+    assert refused.returncode == 2 and "No such option: --stride" in refused.stderr.decode()

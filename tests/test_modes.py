@@ -187,7 +187,7 @@ def test_indices_of_global_windows_and_passes() -> None:
     assert values.tolist() == [[9]] and where.tolist() == [[1]]  # the first of equal cells
     values, where = pool(x, "min", size="global", return_indices=True)
     assert where.tolist() == [[4]]
-    with pytest.raises(ParameterError, match="only max, min and stochastic"):
+    with pytest.raises(ParameterError, match="only max, min, fractional and stochastic"):
         pool(x, "avg", return_indices=True)
 
 
@@ -230,6 +230,29 @@ def test_a_dilated_window_of_padding_alone_is_refused() -> None:
     # rows: the only window covers cells -1 and 2 of a 2-row image
     with pytest.raises(ParameterError, match="only padding"):
         pool(np.ones((2, 2), np.float32), "max", 2, 1, 1, dilation=3)
+
+
+def test_fractional_pooling_shrinks_by_the_ratio_with_reproducible_windows() -> None:
+    rng = np.random.default_rng(21)
+    x = rng.integers(0, 256, (3, 100, 61), dtype=np.uint8)
+    runs = list(pool_passes(x, "fractional", passes=3, ratio=0.7, seed=5, channel_axis=0))
+    assert [r.shape[1:] for r in runs] == [(70, 42), (49, 29), (34, 20)]  # int(n * 0.7)
+    again = pool(x, "fractional", ratio=0.7, seed=5, channel_axis=0)
+    np.testing.assert_array_equal(runs[0], again)
+    values, where = pool(
+        x, "fractional", 3, ratio=(0.5, 0.9), seed=5, channel_axis=0, return_indices=True
+    )
+    assert values.shape == (3, 50, 54)
+    # each value is the cell its index names
+    np.testing.assert_array_equal(
+        np.take_along_axis(x.reshape(3, -1), where.reshape(3, -1), 1).reshape(values.shape), values
+    )
+    other = pool(x, "fractional", ratio=0.7, seed=6, channel_axis=0)
+    assert (other != again).any()
+    with pytest.raises(ParameterError, match=r"ratio must be from 0\.5"):
+        pool(x, "fractional", ratio=0.4)
+    with pytest.raises(ParameterError, match="places its windows itself"):
+        pool(x, "fractional", stride=1)
 
 
 @pytest.fixture(scope="module")
@@ -309,6 +332,44 @@ class TestAgainstPyTorch:
                 reference.assert_identical(got, expected)
             got = pool(x, "avg", k, s, padding, compat="torch", channel_axis=0)
             reference.assert_identical(got, default)
+
+    def test_fractional_max_equals_pytorch_given_its_samples(self, torch) -> None:
+        rng = np.random.default_rng(22)
+        checked = 0
+        for trial in range(200):
+            h, w = (int(v) for v in rng.integers(4, 30, 2))
+            k, r = int(rng.integers(1, 4)), float(rng.choice([0.5, 0.6, 0.7, 0.75, 0.9]))
+            if trial % 2:
+                cells = np.array([0.0, -0.0, 1.0, 2.0, np.nan], np.float32)
+                x = rng.choice(cells, (3, h, w))
+            else:
+                x = rng.random((3, h, w), dtype=np.float32)
+            samples = rng.random((1, 3, 2)).astype(np.float32)
+            try:
+                ev, ei = torch.nn.functional.fractional_max_pool2d(
+                    torch.from_numpy(x)[None],
+                    k,
+                    output_ratio=(r, r),
+                    _random_samples=torch.from_numpy(samples),
+                    return_indices=True,
+                )
+            except (RuntimeError, ValueError):  # PyTorch refuses: so does poolimg
+                with pytest.raises(ParameterError):
+                    pool(x, "fractional", k, ratio=r, samples=samples[0], channel_axis=0)
+                continue
+            gv, gi = pool(
+                x,
+                "fractional",
+                k,
+                ratio=r,
+                samples=samples[0],
+                channel_axis=0,
+                return_indices=True,
+            )
+            reference.assert_identical(gv, ev[0].numpy())
+            np.testing.assert_array_equal(gi, ei[0].numpy())
+            checked += 1
+        assert checked > 150
 
     def test_lp_equals_pytorch(self, torch) -> None:
         """p = 1 bit for bit; p >= 1 within 2 ulp, p < 1 within 8 (measured: 6 at p = 0.5,
