@@ -14,30 +14,57 @@ import os
 import sys
 import typing
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from . import __version__
+from .cli_help import EXAMPLES, SUMMARIES
 from .cli_options import (
-    EXAMPLES,
-    SUMMARIES,
+    MODE_OPTIONS,
     BackgroundOpt,
     CellOpt,
+    CompareDiffOpt,
+    CompareModesOpt,
+    CompareOutputOpt,
+    ComparePassesOpt,
+    CompareSizesOpt,
+    CompareUnpoolOpt,
     CompatOpt,
+    CompressLevelOpt,
+    CountPadOpt,
     DilationOpt,
+    EvalOpt,
+    FilesFromOpt,
+    FinalOnlyOpt,
+    FlattenOpt,
     FormatOpt,
+    GlobalOpt,
+    JobsOpt,
     JsonOpt,
     LinearOpt,
     MaxPixelsOpt,
+    NameOpt,
+    NoClobberOpt,
+    NullOpt,
+    OutputOpt,
     PaddingOpt,
     PassesOpt,
+    PowerOpt,
+    QualityOpt,
     QuietOpt,
+    RatioOpt,
+    RecursiveOpt,
+    SeedOpt,
+    SheetOnlyOpt,
     SheetOpt,
     SheetScaleOpt,
     SizeOpt,
     StrideOpt,
+    UnpoolBackgroundOpt,
+    UnpoolOpt,
     VerboseOpt,
+    WinnersOpt,
 )
 from .errors import PoolError
 from .limits import DEFAULT_MAX_PIXELS
@@ -55,10 +82,6 @@ from .report import EXIT_INTERRUPTED, EXIT_USAGE
 from .spec import MODES
 from .terminal import Terminal, fail_usage, run_inputs, show_plan
 
-if TYPE_CHECKING:
-    pass
-
-
 app = typer.Typer(
     name="poolimg",
     help="Downsample images by pooling (max, avg, min, stride, sum, lp, stochastic), and see "
@@ -69,15 +92,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-
-
-# ------------------------------------------------------------------------------- output
-
-
-# ------------------------------------------------------------------------------ options
-
-
-# ----------------------------------------------------------------------------- commands
 
 
 def _pool_command(mode: str) -> Any:
@@ -92,153 +106,36 @@ def _pool_command(mode: str) -> Any:
         stride: StrideOpt = None,
         passes: PassesOpt = "1",
         padding: PaddingOpt = "valid",
-        final_only: Annotated[
-            bool, typer.Option("--final-only", help="Write only the last pass.")
-        ] = False,
-        output: Annotated[
-            str | None,
-            typer.Option(
-                "--output",
-                "-o",
-                help="Folder [default: poolimg-out/], a file (one input, one image), "
-                "or - for stdout.",
-                metavar="PATH",
-            ),
-        ] = None,
-        name: Annotated[
-            str | None,
-            typer.Option(
-                "--name",
-                help="File name template: {stem} {ext} {mode} {size} {stride} {padding} {options} "
-                "{pass} {width} {height}.",
-                metavar="TEMPLATE",
-            ),
-        ] = None,
-        global_: Annotated[
-            bool,
-            typer.Option(
-                "--global",
-                help="Print each channel's global max/avg/min instead of writing images.",
-            ),
-        ] = False,
+        final_only: FinalOnlyOpt = False,
+        output: OutputOpt = None,
+        name: NameOpt = None,
+        global_: GlobalOpt = False,
         format_: FormatOpt = None,
-        quality: Annotated[
-            int, typer.Option("--quality", min=1, max=100, help="JPEG/WebP quality.")
-        ] = 95,
-        compress_level: Annotated[
-            int,
-            typer.Option(
-                "--compress-level", min=0, max=9, help="PNG compression: 1 is fast, 9 small."
-            ),
-        ] = 1,
-        flatten: Annotated[
-            str,
-            typer.Option(
-                "--flatten",
-                help="Colour to flatten alpha onto for formats without it (JPEG).",
-                metavar="COLOUR",
-            ),
-        ] = "white",
+        quality: QualityOpt = 95,
+        compress_level: CompressLevelOpt = 1,
+        flatten: FlattenOpt = "white",
         sheet: SheetOpt = None,
-        sheet_only: Annotated[
-            bool, typer.Option("--sheet-only", help="Write the contact sheet, not the passes.")
-        ] = False,
+        sheet_only: SheetOnlyOpt = False,
         sheet_scale: SheetScaleOpt = "fit",
         cell: CellOpt = 512,
         background: BackgroundOpt = "#262626",
         linear: LinearOpt = False,
         dilation: DilationOpt = "1",
-        count_pad: Annotated[
-            bool | None,
-            typer.Option(
-                "--count-pad/--no-count-pad",
-                help="Average over padded cells too (PyTorch's default count_include_pad, "
-                "Caffe) [default: real cells only, as Keras; --compat decides].",
-                show_default=False,
-            ),
-        ] = None,
+        count_pad: CountPadOpt = None,
         compat: CompatOpt = None,
-        power: Annotated[
-            float | None,
-            typer.Option(
-                "--power",
-                help="Lp's p, above 0: 1 is the sum, 2 the Euclidean norm [default: 2].",
-                metavar="P",
-            ),
-        ] = None,
-        seed: Annotated[
-            int | None,
-            typer.Option(
-                "--seed",
-                min=0,
-                help="Seed of the draws, for a run that can be repeated.",
-                metavar="N",
-            ),
-        ] = None,
-        ratio: Annotated[
-            float,
-            typer.Option(
-                "--ratio",
-                help="Each pass's size over its input's, from 0.5 up to (not with) 1.",
-                metavar="R",
-            ),
-        ] = 0.7,
-        evaluate: Annotated[
-            bool,
-            typer.Option(
-                "--eval",
-                help="Caffe's test phase: the weighted mean sum(x^2)/sum(x), no draw.",
-            ),
-        ] = False,
-        unpool: Annotated[
-            bool,
-            typer.Option(
-                "--unpool",
-                help="Also write, per pass, the input-sized picture of the pixels that won a "
-                "window (NAME_unpool.EXT), the rest dark.",
-            ),
-        ] = False,
-        unpool_background: Annotated[
-            str,
-            typer.Option(
-                "--unpool-background",
-                help="dark: the pixels that lost are black; dim: the photo, faded.",
-                metavar="dark|dim",
-            ),
-        ] = "dark",
-        winners: Annotated[
-            bool,
-            typer.Option(
-                "--winners",
-                help="Instead of --unpool's picture: how many windows each pixel won, as a "
-                "heat map (NAME_winners.EXT).",
-            ),
-        ] = False,
-        no_clobber: Annotated[
-            bool, typer.Option("--no-clobber", help="Skip outputs that already exist.")
-        ] = False,
+        power: PowerOpt = None,
+        seed: SeedOpt = None,
+        ratio: RatioOpt = 0.7,
+        evaluate: EvalOpt = False,
+        unpool: UnpoolOpt = False,
+        unpool_background: UnpoolBackgroundOpt = "dark",
+        winners: WinnersOpt = False,
+        no_clobber: NoClobberOpt = False,
         max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
-        recursive: Annotated[
-            bool, typer.Option("--recursive", "-r", help="Descend into subfolders.")
-        ] = False,
-        jobs: Annotated[
-            int | None,
-            typer.Option(
-                "--jobs", "-j", min=1, help="Worker processes [default: one per CPU].", metavar="N"
-            ),
-        ] = None,
-        files_from: Annotated[
-            str | None,
-            typer.Option(
-                "--files-from",
-                help="Read input paths from FILE (- for stdin), one a line.",
-                metavar="FILE",
-            ),
-        ] = None,
-        null: Annotated[
-            bool,
-            typer.Option("--null", "-0", help="--files-from paths end with NUL (find -print0)."),
-        ] = False,
+        recursive: RecursiveOpt = False,
+        jobs: JobsOpt = None,
+        files_from: FilesFromOpt = None,
+        null: NullOpt = False,
         json_: JsonOpt = False,
         quiet: QuietOpt = False,
         verbose: VerboseOpt = False,
@@ -303,25 +200,6 @@ def _pool_command(mode: str) -> Any:
     return command
 
 
-# Options that only some modes have (the rest are every mode's).
-MODE_OPTIONS = {
-    "power": {"lp"},
-    "seed": {"stochastic", "fractional"},
-    "ratio": {"fractional"},
-    "evaluate": {"stochastic"},
-    "count_pad": {"avg"},
-    "linear": {"avg"},
-    "unpool": {"max", "min", "stochastic", "fractional"},
-    "unpool_background": {"max", "min", "stochastic", "fractional"},
-    "winners": {"max", "min", "stochastic", "fractional"},
-    # fractional pooling places its windows itself
-    "stride": set(MODES) - {"fractional"},
-    "padding": set(MODES) - {"fractional"},
-    "dilation": set(MODES) - {"fractional"},
-    "compat": set(MODES) - {"fractional"},
-}
-
-
 for _mode in MODES:
     app.command(name=_mode, no_args_is_help=True)(_pool_command(_mode))
 
@@ -329,61 +207,20 @@ for _mode in MODES:
 @app.command(no_args_is_help=True)
 def compare(
     input_: Annotated[str, typer.Argument(metavar="INPUT", help="An image file.")],
-    modes: Annotated[
-        str,
-        typer.Option("--modes", "-m", help="Rows: pooling modes, comma-separated.", metavar="LIST"),
-    ] = "max,avg,min,stride",  # sum, lp and stochastic too
-    sizes: Annotated[
-        str | None,
-        typer.Option(
-            "--sizes", help="Rows: window sizes instead of modes (first mode).", metavar="LIST"
-        ),
-    ] = None,
-    passes: Annotated[
-        int, typer.Option("--passes", "-n", min=1, help="Columns: passes after the original.")
-    ] = 3,
+    modes: CompareModesOpt = "max,avg,min,stride",  # sum, lp and stochastic too
+    sizes: CompareSizesOpt = None,
+    passes: ComparePassesOpt = 3,
     size: SizeOpt = "2",
     stride: StrideOpt = None,
     padding: PaddingOpt = "valid",
-    diff: Annotated[
-        bool,
-        typer.Option("--diff", help="Add a row: |first row - second row|, contrast-stretched."),
-    ] = False,
+    diff: CompareDiffOpt = False,
     dilation: DilationOpt = "1",
     compat: CompatOpt = None,
-    count_pad: Annotated[
-        bool | None,
-        typer.Option(
-            "--count-pad/--no-count-pad",
-            help="Averages over padded cells too (PyTorch's default).",
-            show_default=False,
-        ),
-    ] = None,
-    power: Annotated[
-        float | None, typer.Option("--power", help="p of the lp row [default: 2].", metavar="P")
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option("--seed", min=0, help="Seed of the stochastic row.", metavar="N"),
-    ] = None,
-    unpool: Annotated[
-        str | None,
-        typer.Option(
-            "--unpool",
-            help="Under each max, min and stochastic row, the pixels each pass kept: dark or "
-            "dim (the rest black or faded), or winners (a heat map of windows won).",
-            metavar="dark|dim|winners",
-        ),
-    ] = None,
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="Grid file [default: poolimg-out/STEM_compare.png].",
-            metavar="PATH",
-        ),
-    ] = None,
+    count_pad: CountPadOpt = None,
+    power: PowerOpt = None,
+    seed: SeedOpt = None,
+    unpool: CompareUnpoolOpt = None,
+    output: CompareOutputOpt = None,
     cell: CellOpt = 256,
     background: BackgroundOpt = "#262626",
     linear: LinearOpt = False,

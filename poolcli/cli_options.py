@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from .spec import MODES
+
 SizeOpt = Annotated[
     str, typer.Option("--size", "-k", help="Window: N, or WxH such as 3x2.", metavar="N|WxH")
 ]
@@ -53,6 +55,81 @@ CompatOpt = Annotated[
         "--compat",
         help="Follow a framework's size and divisor rules exactly (see README).",
         metavar="caffe|torch|keras",
+    ),
+]
+
+
+CountPadOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--count-pad/--no-count-pad",
+        help="Average over padded cells too (PyTorch's default count_include_pad, Caffe) "
+        "[default: real cells only, as Keras; --compat decides].",
+        show_default=False,
+    ),
+]
+
+
+PowerOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--power",
+        help="Lp's p, above 0: 1 is the sum, 2 the Euclidean norm [default: 2].",
+        metavar="P",
+    ),
+]
+
+
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--seed", min=0, help="Seed of the random draws, for a run that repeats.", metavar="N"
+    ),
+]
+
+
+RatioOpt = Annotated[
+    float,
+    typer.Option(
+        "--ratio",
+        help="Each pass's size over its input's, from 0.5 up to (not with) 1.",
+        metavar="R",
+    ),
+]
+
+
+EvalOpt = Annotated[
+    bool,
+    typer.Option("--eval", help="Caffe's test phase: the weighted mean sum(x^2)/sum(x), no draw."),
+]
+
+
+UnpoolOpt = Annotated[
+    bool,
+    typer.Option(
+        "--unpool",
+        help="Also write, per pass, the input-sized picture of the pixels that won a window "
+        "(NAME_unpool.EXT), the rest dark.",
+    ),
+]
+
+
+UnpoolBackgroundOpt = Annotated[
+    str,
+    typer.Option(
+        "--unpool-background",
+        help="dark: the pixels that lost are black; dim: the photo, faded.",
+        metavar="dark|dim",
+    ),
+]
+
+
+WinnersOpt = Annotated[
+    bool,
+    typer.Option(
+        "--winners",
+        help="Instead of --unpool's picture: how many windows each pixel won, as a heat map "
+        "(NAME_winners.EXT).",
     ),
 ]
 
@@ -130,74 +207,157 @@ VerboseOpt = Annotated[
 ]
 
 
-EXAMPLES = {
-    "max": """Examples:
-
-\b
-  poolimg max photo.jpg --size 2 --stride 2 --passes 5
-  poolimg max photo.jpg -k 3 -s 2 -p same -n all --final-only -o small.png
-  poolimg max photo.jpg -n 2 --unpool --sheet   which pixels each pass kept
-  poolimg max photo.jpg -k 3 -s 1 --dilation 2  cells two apart, as PyTorch's dilation=2
-  find shots -name '*.jpg' -print0 | poolimg max --files-from - -0 -j 2 --json
-""",
-    "avg": """Examples:
-
-\b
-  poolimg avg photo.jpg -n 3 --linear          gamma-correct 8x reduction, each pass written
-  poolimg avg photos/ -r -j 4 -o small/ --final-only
-  poolimg avg scan.tif -k 4 -o - --format png > thumb.png
-  poolimg avg photo.jpg -k 3 -s 2 -p 1 --compat caffe   Caffe's sizes and divisors
-""",
-    "min": """Examples:
-
-\b
-  poolimg min text-scan.png -k 2 -n 2          keeps thin dark strokes visible
-  poolimg min photo.jpg --global --json        darkest value of each channel
-""",
-    "stride": """Examples:
-
-\b
-  poolimg stride photo.jpg -k 2 -n 3           nearest-neighbour decimation, as ImageMagick -sample
-  poolimg stride photo.jpg -k 1 -s 3           keep every third pixel
-""",
-    "sum": """Examples:
-
-\b
-  poolimg sum sky.png -k 2 -n 3                 2x2 binning three times, 16-bit PNG, nothing lost
-  poolimg sum frame.tif -k 4 --format tiff      32-bit TIFF of 4x4 bins
-  poolimg sum photo.jpg --global --json         each channel's total
-""",
-    "lp": """Examples:
-
-\b
-  poolimg lp photo.jpg --power 2 -k 2           Euclidean norm of each window (PyTorch LPPool2d)
-  poolimg lp photo.jpg --power 1                the sum (p = 1)
-  poolimg lp photo.jpg --power 3 -k 3 -s 2 --compat torch
-""",
-    "stochastic": """Examples:
-
-\b
-  poolimg stochastic photo.jpg --seed 7 -n 3    a draw per window, the same every run
-  poolimg stochastic photo.jpg --eval           Caffe's test phase: sum(x^2)/sum(x)
-  poolimg stochastic photo.jpg --seed 1 --unpool --sheet
-""",
-    "fractional": """Examples:
-
-\b
-  poolimg fractional photo.jpg --ratio 0.7 -n 4 --seed 3   shrink by 1/0.7 a pass (Graham 2014)
-  poolimg fractional photo.jpg -k 3 --ratio 0.5 --unpool   overlapping 3x3 windows at random places
-""",
-}
+FinalOnlyOpt = Annotated[bool, typer.Option("--final-only", help="Write only the last pass.")]
 
 
-SUMMARIES = {
-    "max": "Keep the brightest value of each window, per channel (max pooling).",
-    "avg": "Average each window, per channel (average pooling, exact rounding).",
-    "min": "Keep the darkest value of each window, per channel (min pooling).",
-    "stride": "Keep the first pixel of each window (strided subsampling).",
-    "sum": "Add up each window, per channel (sum pooling, pixel binning), without loss.",
-    "lp": "The Lp norm of each window, (sum x^p)^(1/p), per channel (PyTorch LPPool2d).",
-    "stochastic": "Draw one pixel of each window, as likely as it is bright (Caffe STOCHASTIC).",
-    "fractional": "Max over windows at random places, shrinking by a ratio from 1/2 to 1 "
-    "(PyTorch FractionalMaxPool2d).",
+OutputOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Folder [default: poolimg-out/], a file (one input, one image), or - for stdout.",
+        metavar="PATH",
+    ),
+]
+
+
+NameOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--name",
+        help="File name template: {stem} {ext} {mode} {size} {stride} {padding} {options} "
+        "{pass} {width} {height}.",
+        metavar="TEMPLATE",
+    ),
+]
+
+
+GlobalOpt = Annotated[
+    bool,
+    typer.Option(
+        "--global",
+        help="Print each channel's global max/avg/min instead of writing images.",
+    ),
+]
+
+
+QualityOpt = Annotated[int, typer.Option("--quality", min=1, max=100, help="JPEG/WebP quality.")]
+
+
+CompressLevelOpt = Annotated[
+    int,
+    typer.Option("--compress-level", min=0, max=9, help="PNG compression: 1 is fast, 9 small."),
+]
+
+
+FlattenOpt = Annotated[
+    str,
+    typer.Option(
+        "--flatten",
+        help="Colour to flatten alpha onto for formats without it (JPEG).",
+        metavar="COLOUR",
+    ),
+]
+
+
+SheetOnlyOpt = Annotated[
+    bool, typer.Option("--sheet-only", help="Write the contact sheet, not the passes.")
+]
+
+
+NoClobberOpt = Annotated[
+    bool, typer.Option("--no-clobber", help="Skip outputs that already exist.")
+]
+
+
+RecursiveOpt = Annotated[bool, typer.Option("--recursive", "-r", help="Descend into subfolders.")]
+
+
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs", "-j", min=1, help="Worker processes [default: one per CPU].", metavar="N"
+    ),
+]
+
+
+FilesFromOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--files-from",
+        help="Read input paths from FILE (- for stdin), one a line.",
+        metavar="FILE",
+    ),
+]
+
+
+NullOpt = Annotated[
+    bool,
+    typer.Option("--null", "-0", help="--files-from paths end with NUL (find -print0)."),
+]
+
+
+CompareModesOpt = Annotated[
+    str,
+    typer.Option("--modes", "-m", help="Rows: pooling modes, comma-separated.", metavar="LIST"),
+]
+
+
+CompareSizesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sizes", help="Rows: window sizes instead of modes (first mode).", metavar="LIST"
+    ),
+]
+
+
+ComparePassesOpt = Annotated[
+    int, typer.Option("--passes", "-n", min=1, help="Columns: passes after the original.")
+]
+
+
+CompareDiffOpt = Annotated[
+    bool,
+    typer.Option("--diff", help="Add a row: |first row - second row|, contrast-stretched."),
+]
+
+
+CompareUnpoolOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--unpool",
+        help="Under each max, min and stochastic row, the pixels each pass kept: dark or "
+        "dim (the rest black or faded), or winners (a heat map of windows won).",
+        metavar="dark|dim|winners",
+    ),
+]
+
+
+CompareOutputOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Grid file [default: poolimg-out/STEM_compare.png].",
+        metavar="PATH",
+    ),
+]
+
+
+# Options that only some modes have (the rest are every mode's).
+MODE_OPTIONS = {
+    "power": {"lp"},
+    "seed": {"stochastic", "fractional"},
+    "ratio": {"fractional"},
+    "evaluate": {"stochastic"},
+    "count_pad": {"avg"},
+    "linear": {"avg"},
+    "unpool": {"max", "min", "stochastic", "fractional"},
+    "unpool_background": {"max", "min", "stochastic", "fractional"},
+    "winners": {"max", "min", "stochastic", "fractional"},
+    # fractional pooling places its windows itself
+    "stride": set(MODES) - {"fractional"},
+    "padding": set(MODES) - {"fractional"},
+    "dilation": set(MODES) - {"fractional"},
+    "compat": set(MODES) - {"fractional"},
 }

@@ -35,6 +35,7 @@ def test_the_command_line_starts_without_numpy_pillow_or_rich() -> None:
         "options",
         "atomic",
         "depth",
+        "cli_help",
     ],
 )
 def test_the_planning_modules_are_stdlib_only(module: str) -> None:

@@ -1,0 +1,78 @@
+"""The help texts of the pooling commands: a summary line and examples for each mode.
+
+Stdlib only; ``cli.py`` puts them together as each command's docstring.
+"""
+
+from __future__ import annotations
+
+EXAMPLES = {
+    "max": """Examples:
+
+\b
+  poolimg max photo.jpg --size 2 --stride 2 --passes 5
+  poolimg max photo.jpg -k 3 -s 2 -p same -n all --final-only -o small.png
+  poolimg max photo.jpg -n 2 --unpool --sheet   which pixels each pass kept
+  poolimg max photo.jpg -k 3 -s 1 --dilation 2  cells two apart, as PyTorch's dilation=2
+  find shots -name '*.jpg' -print0 | poolimg max --files-from - -0 -j 2 --json
+""",
+    "avg": """Examples:
+
+\b
+  poolimg avg photo.jpg -n 3 --linear          gamma-correct 8x reduction, each pass written
+  poolimg avg photos/ -r -j 4 -o small/ --final-only
+  poolimg avg scan.tif -k 4 -o - --format png > thumb.png
+  poolimg avg photo.jpg -k 3 -s 2 -p 1 --compat caffe   Caffe's sizes and divisors
+""",
+    "min": """Examples:
+
+\b
+  poolimg min text-scan.png -k 2 -n 2          keeps thin dark strokes visible
+  poolimg min photo.jpg --global --json        darkest value of each channel
+""",
+    "stride": """Examples:
+
+\b
+  poolimg stride photo.jpg -k 2 -n 3           nearest-neighbour decimation, as ImageMagick -sample
+  poolimg stride photo.jpg -k 1 -s 3           keep every third pixel
+""",
+    "sum": """Examples:
+
+\b
+  poolimg sum sky.png -k 2 -n 3                 2x2 binning three times, 16-bit PNG, nothing lost
+  poolimg sum frame.tif -k 4 --format tiff      32-bit TIFF of 4x4 bins
+  poolimg sum photo.jpg --global --json         each channel's total
+""",
+    "lp": """Examples:
+
+\b
+  poolimg lp photo.jpg --power 2 -k 2           Euclidean norm of each window (PyTorch LPPool2d)
+  poolimg lp photo.jpg --power 1                the sum (p = 1)
+  poolimg lp photo.jpg --power 3 -k 3 -s 2 --compat torch
+""",
+    "stochastic": """Examples:
+
+\b
+  poolimg stochastic photo.jpg --seed 7 -n 3    a draw per window, the same every run
+  poolimg stochastic photo.jpg --eval           Caffe's test phase: sum(x^2)/sum(x)
+  poolimg stochastic photo.jpg --seed 1 --unpool --sheet
+""",
+    "fractional": """Examples:
+
+\b
+  poolimg fractional photo.jpg --ratio 0.7 -n 4 --seed 3   shrink by 1/0.7 a pass (Graham 2014)
+  poolimg fractional photo.jpg -k 3 --ratio 0.5 --unpool   overlapping 3x3 windows at random places
+""",
+}
+
+
+SUMMARIES = {
+    "max": "Keep the brightest value of each window, per channel (max pooling).",
+    "avg": "Average each window, per channel (average pooling, exact rounding).",
+    "min": "Keep the darkest value of each window, per channel (min pooling).",
+    "stride": "Keep the first pixel of each window (strided subsampling).",
+    "sum": "Add up each window, per channel (sum pooling, pixel binning), without loss.",
+    "lp": "The Lp norm of each window, (sum x^p)^(1/p), per channel (PyTorch LPPool2d).",
+    "stochastic": "Draw one pixel of each window, as likely as it is bright (Caffe STOCHASTIC).",
+    "fractional": "Max over windows at random places, shrinking by a ratio from 1/2 to 1 "
+    "(PyTorch FractionalMaxPool2d).",
+}
