@@ -61,7 +61,7 @@ def sweep_bands(rep: int) -> None:
 def more_modes(planar: np.ndarray, rep: int) -> None:
     """The modes and options of issue 11, each against the plain mode it builds on (1 thread)."""
 
-    def run(mode: str, size: int = 2, stride: int = 2, **options: object) -> float:
+    def run(mode: str, size: int = 2, stride: int | None = 2, **options: object) -> float:
         return median_ms(
             lambda: poolcli.pool(
                 planar,
@@ -85,7 +85,11 @@ def more_modes(planar: np.ndarray, rep: int) -> None:
         ("lp p=3 2x2 s2", run("lp", power=3.0), 4.0),
         ("stochastic 2x2 s2 (training, seeded)", run("stochastic", seed=1), 4.0),
         ("stochastic 2x2 s2 --eval", run("stochastic", evaluate=True), 4.0),
+        ("fractional 2x2 ratio 0.7 (seeded; no bar)", run("fractional", 2, None, seed=1), 0.0),
     ]:
+        if not limit:
+            table.row(name, ms, f"({ms / avg:.2f}x avg)")
+            continue
         table.row(name, ms, f"<= {limit}x avg ({ms / avg:.2f}x)", ms <= limit * avg)
     table.row("max 2x2 s2 (baseline of indices)", top)
     ms = median_ms(

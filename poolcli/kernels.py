@@ -33,7 +33,7 @@ def pool_planar(
     if reducer.kind == "power":
         return lp_pool(x, reducer, geom, threads)
     if reducer.kind == "stochastic":
-        return stochastic_pool(x, reducer, geom, threads)[0]
+        return stochastic_pool(x, reducer, geom, threads, indexed=False)[0]
     if reducer.kind == "fractional":
         return fractional_pool(x, reducer, geom)[0]
     return _pool_basic(x, reducer, geom, threads, dtype)

@@ -27,19 +27,23 @@ BLOCK_ROWS = 64
 
 
 def stochastic_pool(
-    x: np.ndarray, reducer: Reducer, geom: PassGeometry, threads: int | None
+    x: np.ndarray,
+    reducer: Reducer,
+    geom: PassGeometry,
+    threads: int | None,
+    indexed: bool = True,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """One stochastic pass over planar ``x`` (C, H, W).
 
     Returns ``(values, indices)``: ``indices`` (the flat input index of each drawn cell, as
     :mod:`poolcli.winners` numbers them; a window of zeros gives its first real cell) in
-    training mode, None in test mode (``reducer.evaluate``).
+    training mode when ``indexed``, else None (and always in test mode, ``reducer.evaluate``).
     """
     _check_weights(x)
     if reducer.evaluate:
         return _weighted_mean(x, geom, threads), None
     seed = reducer.seed if reducer.seed is not None else secrets.randbits(63)
-    return _draw(x, seed, geom, threads)
+    return _draw(x, seed, geom, threads, indexed)
 
 
 def _check_weights(x: np.ndarray) -> None:
@@ -100,11 +104,12 @@ def _round_quotients(s2: np.ndarray, s1: np.ndarray, out: np.ndarray) -> None:
 
 
 def _draw(
-    x: np.ndarray, seed: int, geom: PassGeometry, threads: int | None
-) -> tuple[np.ndarray, np.ndarray]:
+    x: np.ndarray, seed: int, geom: PassGeometry, threads: int | None, indexed: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
     rows = geom.rows
     out = np.zeros((x.shape[0], *geom.output_shape), x.dtype)
-    index = np.empty(out.shape, np.int64)
+    # int64 indices are 8 bytes an output: only when asked for (return_indices, --unpool)
+    index = np.empty(out.shape, np.int64) if indexed else None
     blocks = -(-rows.out // BLOCK_ROWS)
 
     def run(first: int, stop: int) -> None:
@@ -123,9 +128,9 @@ def _draw_block(
     lo: int,
     hi: int,
     out: np.ndarray,
-    index: np.ndarray,
+    index: np.ndarray | None,
 ) -> None:
-    """Draw output rows ``lo:hi`` of every channel into ``out`` and ``index``.
+    """Draw output rows ``lo:hi`` of every channel into ``out`` (and ``index``).
 
     Each window's cells are walked in order, keeping a running sum; the cell drawn is the first
     whose running sum passes the window's threshold (``u * total``, u uniform in [0, 1)), so
@@ -165,9 +170,10 @@ def _draw_block(
             _draw_whole(x[c], cells, limit, result, number, now, acc)
         else:
             _draw_partial(x[c], cells, limit, result, number, scratch, now, passed, acc)
-        where = index[c, lo:hi]
-        np.take(offsets, number, out=where)
-        where += base
+        if index is not None:
+            where = index[c, lo:hi]
+            np.take(offsets, number, out=where, mode="clip")  # "raise" would buffer out
+            where += base
 
 
 def _draw_whole(

@@ -86,7 +86,7 @@ def _number_band(
             for t, (rd, cd, rs, cs, _, _) in enumerate(cells):
                 _renumber(x[c, rs, cs], None, h[rd, cd], num[rd, cd], stp[rd, cd], t)
         where = index[c, lo:hi]
-        np.take(offsets, num, out=where)
+        np.take(offsets, num, out=where, mode="clip")  # "raise" would buffer out
         where += base
 
 
