@@ -17,8 +17,10 @@ from .reducers import Reducer
 from .threads import split_rows
 from .windows import few_windows
 
-# Output rows whose cell numbers are worked out together: small enough to stay in cache.
-_BAND_CELLS = 1 << 15
+# Outputs whose cells are numbered together: each band costs some Python (its cells are
+# listed anew), so bands are as large as the cache allows; 2**17 was fastest for 2x2 on a
+# 24-MP photo (2**13: 2.5x slower; 2**19: no faster). `bench_core.py --modes` measures it.
+_BAND_CELLS = 1 << 17
 
 
 def winner_indices(
