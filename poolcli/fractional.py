@@ -34,24 +34,27 @@ def starts(sample: float, n: int, out: int, k: int, ftype: type[np.floating]) ->
 
 
 def fractional_pool(
-    x: np.ndarray, reducer: Reducer, geom: PassGeometry
-) -> tuple[np.ndarray, np.ndarray]:
-    """One pass over planar ``x`` (C, H, W): values and flat input indices (PyTorch's rule:
-    the first cell strictly greater, and a NaN wins)."""
+    x: np.ndarray, reducer: Reducer, geom: PassGeometry, indexed: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """One pass over planar ``x`` (C, H, W): values and, if ``indexed``, flat input indices
+    (PyTorch's rule: the first cell strictly greater, and a NaN wins)."""
     channels, _, width = x.shape
     rows, cols = geom.rows, geom.cols
     ftype = np.float64 if x.dtype == np.float64 else np.float32
     samples = reducer.samples
     seed = reducer.seed if reducer.seed is not None else secrets.randbits(63)
     out = np.empty((channels, rows.out, cols.out), x.dtype)
+    if not indexed and not _mixed_zeros(x):
+        for c in range(channels):
+            top, left = _starts_of(c, samples, seed, geom, ftype)
+            # Separable: the max of each window's rows, then of their columns; whole rows
+            # are gathered at once, which is fast.
+            tall = np.maximum.reduce([x[c][top + dr] for dr in range(rows.k)])
+            out[c] = np.maximum.reduce([tall[:, left + dc] for dc in range(cols.k)])
+        return out, None
     index = np.empty(out.shape, np.int64)
     for c in range(channels):
-        if samples is not None:  # PyTorch's order: (width, height)
-            u_cols, u_rows = samples[c]
-        else:
-            u_cols, u_rows = np.random.default_rng([seed, geom.index, c]).random(2)
-        top = starts(u_rows, rows.n, rows.out, rows.k, ftype)
-        left = starts(u_cols, cols.n, cols.out, cols.k, ftype)
+        top, left = _starts_of(c, samples, seed, geom, ftype)
         best = index[c]
         value = out[c]
         for t, (dr, dc) in enumerate(np.ndindex(rows.k, cols.k)):
@@ -68,3 +71,31 @@ def fractional_pool(
             np.copyto(value, cells, where=take)
             np.copyto(best, at, where=take)
     return out, index
+
+
+def _starts_of(
+    c: int,
+    samples: tuple[tuple[float, float], ...] | None,
+    seed: int,
+    geom: PassGeometry,
+    ftype: type[np.floating],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where channel ``c``'s windows start: (rows, cols)."""
+    if samples is not None:  # PyTorch's order: (width, height)
+        u_cols, u_rows = samples[c]
+    else:
+        u_cols, u_rows = np.random.default_rng([seed, geom.index, c]).random(2)
+    rows, cols = geom.rows, geom.cols
+    return (
+        starts(u_rows, rows.n, rows.out, rows.k, ftype),
+        starts(u_cols, cols.n, cols.out, cols.k, ftype),
+    )
+
+
+def _mixed_zeros(x: np.ndarray) -> bool:
+    """Whether ``x`` holds zeros of both signs, whose order ``np.maximum`` does not keep."""
+    if x.dtype.kind != "f":
+        return False
+    zeros = x == 0
+    negative = zeros & np.signbit(x)
+    return bool(negative.any()) and not np.array_equal(negative, zeros)

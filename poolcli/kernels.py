@@ -35,7 +35,7 @@ def pool_planar(
     if reducer.kind == "stochastic":
         return stochastic_pool(x, reducer, geom, threads, indexed=False)[0]
     if reducer.kind == "fractional":
-        return fractional_pool(x, reducer, geom)[0]
+        return fractional_pool(x, reducer, geom, indexed=False)[0]
     return _pool_basic(x, reducer, geom, threads, dtype)
 
 
@@ -56,6 +56,8 @@ def pool_indexed(
         assert indices is not None
         return values, indices
     if reducer.kind == "fractional":
-        return fractional_pool(x, reducer, geom)
+        values, indices = fractional_pool(x, reducer, geom)
+        assert indices is not None
+        return values, indices
     values = _pool_basic(x, reducer, geom, threads)
     return values, winner_indices(x, values, reducer, geom, threads)
