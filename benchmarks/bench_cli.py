@@ -183,4 +183,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from common import recorded
+
+    with recorded("cli"):
+        main()

@@ -266,4 +266,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    from common import recorded
+
+    with recorded("core-modes" if "--modes" in sys.argv else "core"):
+        main()

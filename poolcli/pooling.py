@@ -147,9 +147,10 @@ def pool(
     Returns
     -------
     ndarray, or (ndarray, ndarray) with ``return_indices``
-        Same layout as ``image``. The same dtype, except: sums of unsigned integers are
-        uint32 (uint64 when a window could overflow it), of signed integers int64 (see
-        :func:`poolcli.reducers.sum_dtype`); Lp of integers is float64. Averages of integer
+        Same layout as ``image``. The same dtype, except: sums of unsigned integers are the
+        narrowest of uint16, uint32 and uint64 a window cannot overflow (uint8 2x2: uint16),
+        of signed integers int64 (see :func:`poolcli.reducers.sum_dtype`); Lp of uint8 and
+        uint16 is float32, of other integers float64. Averages of integer
         images are the exact mean rounded to nearest, halves up (Pillow's ``Image.reduce``
         rule); float averages are summed in PyTorch's order and agree with ``avg_pool2d`` bit
         for bit. Indices are int64.
@@ -171,7 +172,7 @@ def pool(
            [4, 2]], dtype=uint8)
     >>> pool(x, "sum")
     array([[12,  4],
-           [16,  8]], dtype=uint32)
+           [16,  8]], dtype=uint16)
     >>> pool(x, "max", size=3, stride=1)
     array([[7, 7],
            [9, 9]], dtype=uint8)
