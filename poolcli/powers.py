@@ -110,7 +110,9 @@ def raised_plane(plane: np.ndarray, p: float, cells: int) -> np.ndarray:
             if top <= np.iinfo(t).max and np.dtype(t).itemsize >= plane.dtype.itemsize
         )
     )
-    raised = plane.astype(wide)
-    for _ in range(int(p) - 1):  # repeated products: numpy's integer power is a slow loop
+    if p == 1:
+        return plane
+    raised: np.ndarray = np.square(plane, dtype=wide)  # one pass, widening as it goes
+    for _ in range(int(p) - 2):  # repeated products: numpy's integer power is a slow loop
         np.multiply(raised, plane, out=raised)
     return raised
