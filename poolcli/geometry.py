@@ -182,6 +182,23 @@ class PassGeometry:
     def output_shape(self) -> tuple[int, int]:
         return (self.rows.out, self.cols.out)
 
+    def band(self, lo: int, hi: int) -> tuple[PassGeometry, int, int]:
+        """The geometry of output rows ``lo:hi`` alone, on input rows ``r0:r1``: a band of a
+        pass that can be pooled by itself, with the same windows and the same counts.
+
+        >>> g = checked_geometry((10, 4), 3, 2, 1)  # 5 output rows, padding 1
+        >>> band, r0, r1 = g.band(1, 3)
+        >>> (r0, r1), band.rows.before, band.output_shape
+        ((1, 6), 0, (2, 2))
+        """
+        rows = self.rows
+        start = lo * rows.s - rows.before
+        end = (hi - 1) * rows.s - rows.before + rows.extent
+        r0, r1 = max(start, 0), min(end, rows.n)
+        pad_end = rows.pad_end if end >= rows.n else 0
+        axis = Axis(r1 - r0, rows.k, rows.s, r0 - start, hi - lo, rows.d, pad_end)
+        return PassGeometry(self.index, axis, self.cols, self.whole, self.fractional), r0, r1
+
     def cells(self, lo: int, hi: int) -> list[tuple[slice, slice, slice, slice, int, int]]:
         """Every cell of the windows of output rows ``lo:hi``, in window order (row by row).
 

@@ -16,6 +16,7 @@ from .geometry import PassGeometry
 from .kernels import pool_indexed, pool_planar
 from .reducers import REDUCERS, Reducer, reducer_for, sum_dtype  # noqa: F401 (doctest)
 from .spec import PoolSpec
+from .threads import split_rows
 
 
 def run_passes(
@@ -123,19 +124,48 @@ def pool_frame(
     """
     if reducer.kind != "mean" or not (alpha or linear) or planar.dtype.kind != "u":
         return pool_planar(planar, reducer, geom, threads, dtype)
+    out = np.empty((planar.shape[0], *geom.output_shape), planar.dtype)
+    if geom.whole:
+        _weighted_mean(planar, reducer, geom, alpha, linear, out)
+        return out
+    # A band of output rows at a time: the float64 light and weights of a band stay in cache,
+    # and a photo never has a float64 copy of itself (8x its bytes) in memory.
+    step = max(1, _BAND_OUTPUTS // max(geom.cols.out, 1))
+
+    def run(first: int, stop: int) -> None:
+        for lo in range(first, stop, step):
+            band, r0, r1 = geom.band(lo, min(lo + step, stop))
+            _weighted_mean(planar[:, r0:r1], reducer, band, alpha, linear, out[:, lo : lo + step])
+
+    split_rows(geom.rows.out, out.size, threads, run)
+    return out
+
+
+# Output pixels a band of a weighted mean: its float64 input, ~4 x 8 bytes each, stays in L2.
+_BAND_OUTPUTS = 1 << 14
+
+
+def _weighted_mean(
+    planar: np.ndarray,
+    reducer: Reducer,
+    geom: PassGeometry,
+    alpha: bool,
+    linear: bool,
+    out: np.ndarray,
+) -> None:
+    """The averages of :func:`pool_frame` with ``alpha`` or ``linear``, into ``out``."""
     colour = planar[:-1] if alpha else planar
     values = srgb_to_linear(colour) if linear else colour.astype(np.float64)
     if not alpha:
-        means = pool_planar(values, reducer, geom, threads)
-        return linear_to_srgb(means, planar.dtype) if linear else round_to(means, planar.dtype)
+        means = pool_planar(values, reducer, geom, 1)
+        out[...] = linear_to_srgb(means, planar.dtype) if linear else round_to(means, planar.dtype)
+        return
     maxval = np.iinfo(planar.dtype).max
     weight = planar[-1:] / np.float64(maxval)
     values *= weight
-    premultiplied = pool_planar(values, reducer, geom, threads)
-    coverage = pool_planar(weight, reducer, geom, threads)
+    premultiplied = pool_planar(values, reducer, geom, 1)
+    coverage = pool_planar(weight, reducer, geom, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(coverage > 0, premultiplied / coverage, 0.0)
-    out = np.empty((planar.shape[0], *means.shape[1:]), planar.dtype)
     out[:-1] = linear_to_srgb(means, planar.dtype) if linear else round_to(means, planar.dtype)
-    out[-1] = pool_planar(planar[-1:], reducer, geom, threads)[0]
-    return out
+    out[-1] = pool_planar(planar[-1:], reducer, geom, 1)[0]

@@ -210,6 +210,36 @@ class TestAlphaAndLinearLight:
         assert pool_image(checker, "avg", size=2, linear=True).item() == 188
         assert pool_image(checker, "avg", size=2).item() == 128
 
+    @pytest.mark.parametrize("dtype", ["uint8", "uint16"])
+    def test_bands_of_weighted_means_change_nothing(self, monkeypatch, dtype: str) -> None:
+        # Alpha and linear averages run a band of output rows at a time; bands of one row
+        # must give what one band over the whole image gives, at every padding and edge.
+        from poolcli import passes
+        from poolcli.reducers import reducer_for
+        from poolcli.spec import PoolSpec
+
+        rng = np.random.default_rng(8)
+        top = np.iinfo(dtype).max
+        rgba = rng.integers(0, top + 1, (4, 37, 23)).astype(dtype)
+        rgba[3, :5] = 0  # fully transparent rows
+        for spec in [
+            PoolSpec("avg", 3, 2, "same"),
+            PoolSpec("avg", (3, 2), 2, 1, count_pad=True),
+            PoolSpec("avg", 2, 1, "ceil"),
+            PoolSpec("avg", 2, 1, dilation=(3, 2)),
+        ]:
+            geom = checked_geometry(rgba.shape[1:], spec.size, spec.stride, spec.padding)
+            if spec.spacing != (1, 1):
+                from poolcli.geometry import first_pass
+
+                geom = first_pass(spec, rgba.shape[1:])
+            for flags in ({"alpha": True}, {"linear": True}, {"alpha": True, "linear": True}):
+                monkeypatch.setattr(passes, "_BAND_OUTPUTS", 1 << 40)
+                whole = pool_frame(rgba, reducer_for(spec), geom, **flags)
+                monkeypatch.setattr(passes, "_BAND_OUTPUTS", 1)
+                banded = pool_frame(rgba, reducer_for(spec), geom, **flags, threads=2)
+                np.testing.assert_array_equal(banded, whole)
+
     def test_max_pools_alpha_like_any_channel(self) -> None:
         rgba = np.arange(64, dtype=np.uint8).reshape(4, 4, 4)
         np.testing.assert_array_equal(
