@@ -50,6 +50,7 @@ from .cli_options import (
     OutputOpt,
     PaddingOpt,
     PassesOpt,
+    PlanJsonOpt,
     PowerOpt,
     QualityOpt,
     QuietOpt,
@@ -287,7 +288,7 @@ def plan(
     padding: PaddingOpt = "valid",
     dilation: DilationOpt = "1",
     compat: CompatOpt = None,
-    json_: JsonOpt = False,
+    json_: PlanJsonOpt = False,
 ) -> None:
     """Print the size after each pass, and where padding or a dropped tail applies; write nothing.
 

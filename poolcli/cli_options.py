@@ -145,6 +145,11 @@ JsonOpt = Annotated[
 ]
 
 
+PlanJsonOpt = Annotated[
+    bool, typer.Option("--json", help="The plan as one JSON object on stdout, and nothing else.")
+]
+
+
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
 
 
@@ -241,12 +246,20 @@ GlobalOpt = Annotated[
 ]
 
 
-QualityOpt = Annotated[int, typer.Option("--quality", min=1, max=100, help="JPEG/WebP quality.")]
+QualityOpt = Annotated[
+    int, typer.Option("--quality", min=1, max=100, help="JPEG/WebP quality.", metavar="1-100")
+]
 
 
 CompressLevelOpt = Annotated[
     int,
-    typer.Option("--compress-level", min=0, max=9, help="PNG compression: 1 is fast, 9 small."),
+    typer.Option(
+        "--compress-level",
+        min=0,
+        max=9,
+        help="PNG compression: 1 is fast, 9 small.",
+        metavar="0-9",
+    ),
 ]
 
 
@@ -312,7 +325,8 @@ CompareSizesOpt = Annotated[
 
 
 ComparePassesOpt = Annotated[
-    int, typer.Option("--passes", "-n", min=1, help="Columns: passes after the original.")
+    int,
+    typer.Option("--passes", "-n", min=1, help="Columns: passes after the original.", metavar="N"),
 ]
 
 
