@@ -182,6 +182,29 @@ def _divide_rounded(sums: np.ndarray, counts: int | np.ndarray, dst: np.ndarray)
         np.copyto(dst, wide // counts, casting="unsafe")
 
 
+def _divide_edges(
+    sums: np.ndarray, rows: np.ndarray, cols: np.ndarray, kr: int, kc: int, dst: np.ndarray
+) -> None:
+    """:func:`_divide_rounded` where windows count ``outer(rows, cols)`` cells: only the rows
+    and columns of windows that overhang (a few at each edge) count fewer than ``kr * kc``, so
+    everything is divided by the constant (fast: a shift or one division by a scalar) and
+    those edges again by their own counts (a division by an array is 3x slower a pass)."""
+    edge_rows, edge_cols = np.flatnonzero(rows != kr), np.flatnonzero(cols != kc)
+    if len(edge_rows) == len(rows) or len(edge_cols) == len(cols):  # no window is whole
+        _divide_rounded(sums, np.outer(rows, cols), dst)
+        return
+    row_sums, col_sums = sums[:, edge_rows], sums[:, :, edge_cols]  # copies, before the shift
+    _divide_rounded(sums, kr * kc, dst)
+    for index, part, counts in (
+        ((slice(None), edge_rows), row_sums, np.outer(rows[edge_rows], cols)),
+        ((slice(None), slice(None), edge_cols), col_sums, np.outer(rows, cols[edge_cols])),
+    ):
+        if part.size:
+            means = np.empty(part.shape, dst.dtype)
+            _divide_rounded(part, counts, means)
+            dst[index] = means
+
+
 class _Bands:
     """Pools bands of ``n`` output rows of one pass, with everything that does not depend on
     where the band lies (buffers, column slices, counts) worked out once."""
@@ -197,10 +220,12 @@ class _Bands:
         self.ufunc, self.fill = reducer.ufunc, reducer.identity(x.dtype)
         scratch = _scratch()
         channels, width = x.shape[0], x.shape[2]
-        self.counts: np.ndarray | None = None
+        # The cells each window counts, per axis; a band's outer product is made per band, so
+        # no pass holds an int64 array the size of its output (48 MB for 24 MP, per thread).
+        self.counts: tuple[np.ndarray, np.ndarray] | None = None
         if self.divide and (geom.rows.padded or geom.cols.padded):
             pad = reducer.count_pad
-            self.counts = np.outer(geom.rows.counts(pad), geom.cols.counts(pad))
+            self.counts = (geom.rows.counts(pad), geom.cols.counts(pad))
         if self.float_mean:
             return
         # A window holds at most n real cells along an axis, however wide it is.
@@ -229,9 +254,11 @@ class _Bands:
         x = self.x
         dst = self.out[:, lo:hi]
         n = hi - lo
-        counts = None if self.counts is None else self.counts[lo:hi]
         rtaps = self.rows.taps(lo, hi)
         if self.float_mean:
+            counts = None
+            if self.counts is not None:
+                counts = np.outer(self.counts[0][lo:hi], self.counts[1])
             # inf + -inf is NaN, as in PyTorch, which does not warn of it either (and this
             # runs in the pool's threads, outside any errstate of the caller)
             with np.errstate(invalid="ignore", over="ignore"):
@@ -248,7 +275,12 @@ class _Bands:
             return
         sums = self.sums[:, :n]
         _reduce(col_sources, sums, 2, np.add, 0)
-        _divide_rounded(sums, self.rows.k * self.cols.k if counts is None else counts, dst)
+        if self.counts is None:
+            _divide_rounded(sums, self.rows.k * self.cols.k, dst)
+        else:
+            _divide_edges(
+                sums, self.counts[0][lo:hi], self.counts[1], self.rows.k, self.cols.k, dst
+            )
 
     def _columns(self, row_sources: Sources, n: int, ufunc: np.ufunc, fill: float) -> Sources:
         """Reduce the window rows into the band; return what the column pass reads."""

@@ -414,3 +414,42 @@ def test_a_plan_that_does_not_fit_says_which_passes_do() -> None:
     assert [g.output_shape for g in caught.value.fits] == [(5, 5), (2, 2), (1, 1)]
     with pytest.raises(ParameterError, match="passes must be a whole number from 1 to 10000"):
         plan_passes((10, 10), passes=10**9)
+
+
+@pytest.mark.parametrize("padding", ["same", "ceil", 1, 2])
+def test_padded_averages_in_many_bands_equal_the_reference(monkeypatch, padding) -> None:
+    # Overhanging windows are divided apart from the rest (edge rows and columns only); with
+    # bands of a few rows, every band edge and image edge is checked against the oracle.
+    from poolcli import bands
+
+    monkeypatch.setattr(bands, "BAND_BYTES", 1 << 10)
+    rng = np.random.default_rng(12)
+    x = rng.integers(0, 256, (2, 61, 47), dtype=np.uint8)
+    for k, s in [(3, 2), (5, 3), ((4, 5), (1, 2))]:
+        if isinstance(padding, int) and padding > (min(k) if isinstance(k, tuple) else k) // 2:
+            continue
+        expected = reference.pool(
+            x,
+            "avg",
+            k if isinstance(k, tuple) else (k, k),
+            s if isinstance(s, tuple) else (s, s),
+            padding,
+            channel_axis=0,
+        )
+        if expected is None:
+            continue
+        got = pool(x, "avg", k, s, padding, channel_axis=0, threads=2)
+        reference.assert_identical(got, expected)
+        counted = pool(x, "avg", k, s, padding, count_pad=True, channel_axis=0, threads=2)
+        reference.assert_identical(
+            counted,
+            reference.pool(
+                x,
+                "avg",
+                k if isinstance(k, tuple) else (k, k),
+                s if isinstance(s, tuple) else (s, s),
+                padding,
+                channel_axis=0,
+                count_pad=True,
+            ),
+        )
