@@ -352,11 +352,38 @@ def pool_planar(
 
 
 def _pool_banded(
-    x: np.ndarray, reducer: Reducer, geom: PassGeometry, threads: int | None, dtype: np.dtype
+    x: np.ndarray,
+    reducer: Reducer,
+    geom: PassGeometry,
+    threads: int | None,
+    dtype: np.dtype,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     rows, cols = geom.rows, geom.cols
-    out = np.empty((x.shape[0], rows.out, cols.out), dtype)
+    if out is None:
+        out = np.empty((x.shape[0], rows.out, cols.out), dtype)
     itemsize = max(x.dtype.itemsize, 2)
+    # Rows wider than a band (a 2 x 12,000,000 strip): pool chunks of columns instead, so the
+    # row-reduced data still fits in cache (a whole-row band ran 1.4-1.7x a square photo's
+    # time), each written straight into its columns of ``out``.
+    # Measured on a 2 x 12,000,000 strip: max is fastest in chunks of 4 MiB of input, sums
+    # (wider accumulators, more scratch) in chunks of 1 MiB.
+    chunk = 2 * BAND_BYTES if reducer.kind == "extreme" else BAND_BYTES // 2
+    step = max(1, chunk // (x.shape[0] * itemsize * cols.s))
+    if (
+        x.shape[0] * x.shape[2] * itemsize > BAND_BYTES
+        and step * cols.s + cols.extent < x.shape[2] // 2
+    ):
+        chunks = -(-cols.out // step)
+
+        def run_columns(first: int, stop: int) -> None:
+            for chunk in range(first, stop):
+                lo, hi = chunk * step, min(chunk * step + step, cols.out)
+                part, c0, c1 = geom.column_band(lo, hi)
+                _pool_banded(x[:, :, c0:c1], reducer, part, 1, dtype, out[:, :, lo:hi])
+
+        split_rows(chunks, out.size, threads, run_columns)
+        return out
     band = max(1, BAND_BYTES // (x.shape[0] * x.shape[2] * itemsize))
 
     def run(lo: int, hi: int) -> None:

@@ -122,6 +122,15 @@ class Axis:
         return firsts
 
 
+def _part(axis: Axis, lo: int, hi: int) -> tuple[Axis, int, int]:
+    """Outputs ``lo:hi`` of ``axis`` alone, on input cells ``i0:i1``."""
+    start = lo * axis.s - axis.before
+    end = (hi - 1) * axis.s - axis.before + axis.extent
+    i0, i1 = max(start, 0), min(end, axis.n)
+    pad_end = axis.pad_end if end >= axis.n else 0
+    return Axis(i1 - i0, axis.k, axis.s, i0 - start, hi - lo, axis.d, pad_end), i0, i1
+
+
 def _axis(n: int, k: int, s: int, d: int, padding: Padding, caffe: bool) -> Axis | None:
     """Place windows along one axis, or return None when not even one window fits."""
     e = d * (k - 1) + 1
@@ -191,13 +200,13 @@ class PassGeometry:
         >>> (r0, r1), band.rows.before, band.output_shape
         ((1, 6), 0, (2, 2))
         """
-        rows = self.rows
-        start = lo * rows.s - rows.before
-        end = (hi - 1) * rows.s - rows.before + rows.extent
-        r0, r1 = max(start, 0), min(end, rows.n)
-        pad_end = rows.pad_end if end >= rows.n else 0
-        axis = Axis(r1 - r0, rows.k, rows.s, r0 - start, hi - lo, rows.d, pad_end)
+        axis, r0, r1 = _part(self.rows, lo, hi)
         return PassGeometry(self.index, axis, self.cols, self.whole, self.fractional), r0, r1
+
+    def column_band(self, lo: int, hi: int) -> tuple[PassGeometry, int, int]:
+        """As :meth:`band`, for output columns ``lo:hi`` on input columns ``c0:c1``."""
+        axis, c0, c1 = _part(self.cols, lo, hi)
+        return PassGeometry(self.index, self.rows, axis, self.whole, self.fractional), c0, c1
 
     def cells(self, lo: int, hi: int) -> list[tuple[slice, slice, slice, slice, int, int]]:
         """Every cell of the windows of output rows ``lo:hi``, in window order (row by row).

@@ -453,3 +453,35 @@ def test_padded_averages_in_many_bands_equal_the_reference(monkeypatch, padding)
                 count_pad=True,
             ),
         )
+
+
+@pytest.mark.parametrize("mode", ["max", "avg", "sum"])
+def test_wide_rows_pooled_in_column_chunks_equal_the_reference(monkeypatch, mode: str) -> None:
+    # Rows wider than a band are pooled a chunk of columns at a time; small bands make every
+    # chunk edge fall somewhere in a 4 x 1999 strip.
+    from poolcli import bands
+
+    monkeypatch.setattr(bands, "BAND_BYTES", 1 << 9)
+    rng = np.random.default_rng(13)
+    x = rng.integers(0, 256, (2, 4, 1999), dtype=np.uint8)
+    for k, s, padding, options in [
+        (2, 2, "valid", {}),
+        (3, 1, "same", {}),
+        (3, 2, 1, {"count_pad": True}),
+        ((2, 3), (1, 2), "ceil", {}),
+        (2, 1, "valid", {"dilation": (1, 3)}),
+    ]:
+        kk = k if isinstance(k, tuple) else (k, k)
+        ss = s if isinstance(s, tuple) else (s, s)
+        got = pool(x, mode, k, s, padding, channel_axis=0, threads=2, **options)
+        expected = reference.pool(
+            x,
+            mode,
+            kk,
+            ss,
+            padding,
+            channel_axis=0,
+            d=options.get("dilation", (1, 1)),
+            count_pad=options.get("count_pad", False),
+        )
+        np.testing.assert_array_equal(got, expected)
