@@ -17,8 +17,9 @@ from typing import TypeAlias
 
 import numpy as np
 
+from .axes import Axis
 from .errors import ParameterError
-from .geometry import Axis, PassGeometry
+from .geometry import PassGeometry
 from .reducers import Reducer, sum_dtype
 from .threads import split_rows
 from .windows import few_windows, pool_by_window, settle_zero_signs

@@ -1,7 +1,8 @@
 """Where the windows of a pooling pass fall: output sizes, padding, and plans of several passes.
 
-Pure arithmetic, no pixels. Per axis (``n`` input cells, window ``k``, stride ``s``) the output
-sizes and padding follow PyTorch and Keras exactly; see :func:`output_shape`. Sizes in messages
+Pure arithmetic, no pixels. Per axis (``n`` input cells, window ``k``, stride ``s``; placed by
+:mod:`poolcli.axes`) the output sizes and padding follow PyTorch, Keras and Caffe exactly; see
+:func:`output_shape`. Sizes in messages
 are written ``WxH`` (width first), as image tools write them; sizes in the API are
 ``(rows, cols)``, as numpy writes them.
 """
@@ -13,8 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
-
+from .axes import Axis, part, place_axis
 from .errors import ParameterError
 from .spec import (
     Padding,
@@ -22,145 +22,6 @@ from .spec import (
     Size,
     wxh,
 )
-
-
-@dataclass(frozen=True)
-class Axis:
-    """Window placement along one axis of one pass.
-
-    Attributes
-    ----------
-    n : int
-        Input cells.
-    k, s : int
-        Window size (cells) and stride.
-    before : int
-        Cells of padding before the first cell (windows start at ``i * s - before``).
-    out : int
-        Output cells (windows).
-    d : int
-        Dilation: the window's cells are ``d`` apart, so it spans ``d * (k - 1) + 1``.
-    pad_end : int
-        Padding declared after the last cell (``before`` for an int padding, the larger half
-        for ``same``); what ``count_pad`` counts, as Caffe and PyTorch do, and no further.
-    """
-
-    n: int
-    k: int
-    s: int
-    before: int
-    out: int
-    d: int = 1
-    pad_end: int = 0
-
-    @property
-    def extent(self) -> int:
-        return self.d * (self.k - 1) + 1
-
-    @property
-    def after(self) -> int:
-        """Cells the last window overhangs past the end."""
-        return max(self.last_end - self.n, 0)
-
-    @property
-    def dropped(self) -> int:
-        """Cells at the end that no window covers (the tail ``valid`` padding drops)."""
-        return max(self.n - self.last_end, 0)
-
-    @property
-    def last_end(self) -> int:
-        return (self.out - 1) * self.s - self.before + self.extent
-
-    @property
-    def padded(self) -> bool:
-        """Whether any window overhangs the input."""
-        return self.before > 0 or self.after > 0
-
-    def taps(self, lo: int, hi: int) -> list[tuple[slice, slice]]:
-        """Pair each window offset with the outputs it reaches and the inputs they read.
-
-        For output cells ``lo <= i < hi`` and each cell ``j`` of the window (at ``j * d``),
-        returns ``(dst, src)``: ``dst`` selects (relative to ``lo``) the outputs whose cell
-        ``j`` is a real input cell, ``src`` selects those input cells. Cells that reach no
-        output are left out; the list is in window order.
-        """
-        result = []
-        # Only the offsets that reach a real cell of some output in lo:hi: with padding a
-        # window may be far wider than the image, and the loop must not grow with it.
-        j_lo = max(0, -((self.before - (hi - 1) * self.s) // -self.d))
-        j_hi = min(self.k, -((self.n + self.before - lo * self.s) // -self.d))
-        for j in range(j_lo, j_hi):
-            at = j * self.d
-            first = max(lo, -((at - self.before) // self.s))  # ceil((before - at) / s)
-            last = min(hi, (self.n - 1 + self.before - at) // self.s + 1)
-            if last <= first:
-                continue
-            start = first * self.s - self.before + at
-            stop = start + (last - first - 1) * self.s + 1
-            result.append((slice(first - lo, last - lo), slice(start, stop, self.s)))
-        return result
-
-    def _cells_between(self, lo: int, hi: int) -> np.ndarray:
-        """Cells of each window that fall in ``lo <= position < hi``."""
-        starts = np.arange(self.out, dtype=np.int64) * self.s - self.before
-        first = np.clip(-((lo - starts) // -self.d), 0, self.k)  # ceil((lo - start) / d)
-        end = np.clip(-((hi - starts) // -self.d), 0, self.k)
-        counts: np.ndarray = np.maximum(end - first, 0)
-        return counts
-
-    def counts(self, include_pad: bool = False) -> np.ndarray:
-        """Cells of each window, as an int64 array of length ``out``: the real (not padded)
-        ones, or with ``include_pad`` those inside the declared padding too."""
-        if include_pad:
-            return self._cells_between(-self.before, self.n + self.pad_end)
-        return self._cells_between(0, self.n)
-
-    def firsts(self) -> np.ndarray:
-        """Index of the first real input cell of each window."""
-        starts = np.arange(self.out, dtype=np.int64) * self.s - self.before
-        firsts: np.ndarray = starts + np.maximum(-(starts // self.d), 0) * self.d
-        return firsts
-
-
-def _part(axis: Axis, lo: int, hi: int) -> tuple[Axis, int, int]:
-    """Outputs ``lo:hi`` of ``axis`` alone, on input cells ``i0:i1``."""
-    start = lo * axis.s - axis.before
-    end = (hi - 1) * axis.s - axis.before + axis.extent
-    i0, i1 = max(start, 0), min(end, axis.n)
-    pad_end = axis.pad_end if end >= axis.n else 0
-    return Axis(i1 - i0, axis.k, axis.s, i0 - start, hi - lo, axis.d, pad_end), i0, i1
-
-
-def _axis(n: int, k: int, s: int, d: int, padding: Padding, caffe: bool) -> Axis | None:
-    """Place windows along one axis, or return None when not even one window fits."""
-    e = d * (k - 1) + 1
-    pad_end = 0
-    if padding == "valid" and not caffe:
-        before, out = 0, (n - e) // s + 1 if n >= e else 0
-    elif padding == "same":
-        out = -(-n // s)
-        total = max((out - 1) * s + e - n, 0)
-        before, pad_end = total // 2, total - total // 2
-    elif padding == "ceil":
-        before, out = 0, -(-(n - e) // s) + 1
-        if (out - 1) * s >= n:  # PyTorch: the last window must start inside the input
-            out -= 1
-    elif caffe:  # Caffe rounds up, then drops a last window that starts in the padding
-        before = pad_end = 0 if padding == "valid" else int(padding)
-        out = -(-(n + 2 * before - e) // s) + 1
-        if out >= 1 and (out - 1) * s >= n + before:
-            out -= 1
-    else:
-        before = pad_end = int(padding)
-        out = (n + 2 * before - e) // s + 1 if n + 2 * before >= e else 0
-    if out < 1:
-        return None
-    axis = Axis(n, k, s, before, out, d, pad_end)
-    if (d > 1 or caffe) and not axis.counts().all():
-        # A window of padding alone (dilated, or Caffe's last): PyTorch and Caffe give -inf or
-        # -FLT_MAX there, which no image holds; refused instead.
-        return None
-    return axis
 
 
 class PlanError(ParameterError):
@@ -200,12 +61,12 @@ class PassGeometry:
         >>> (r0, r1), band.rows.before, band.output_shape
         ((1, 6), 0, (2, 2))
         """
-        axis, r0, r1 = _part(self.rows, lo, hi)
+        axis, r0, r1 = part(self.rows, lo, hi)
         return PassGeometry(self.index, axis, self.cols, self.whole, self.fractional), r0, r1
 
     def column_band(self, lo: int, hi: int) -> tuple[PassGeometry, int, int]:
         """As :meth:`band`, for output columns ``lo:hi`` on input columns ``c0:c1``."""
-        axis, c0, c1 = _part(self.cols, lo, hi)
+        axis, c0, c1 = part(self.cols, lo, hi)
         return PassGeometry(self.index, self.rows, axis, self.whole, self.fractional), c0, c1
 
     def cells(self, lo: int, hi: int) -> list[tuple[slice, slice, slice, slice, int, int]]:
@@ -243,15 +104,15 @@ def place(shape: tuple[int, int], spec: PoolSpec, index: int = 1) -> PassGeometr
         return PassGeometry(index, frows, fcols, fractional=True)
     (kr, kc), (sr, sc) = spec.window, spec.step
     (dr, dc), caffe = spec.spacing, spec.compat == "caffe"
-    ra = _axis(rows, kr, sr, dr, spec.padding, caffe)
-    ca = _axis(cols, kc, sc, dc, spec.padding, caffe)
+    ra = place_axis(rows, kr, sr, dr, spec.padding, caffe)
+    ca = place_axis(cols, kc, sc, dc, spec.padding, caffe)
     if ra is None or ca is None:
         return None
     return PassGeometry(index, ra, ca)
 
 
 def _min_cells(k: int, s: int, padding: Padding, caffe: bool) -> int:
-    """The fewest input cells along an axis on which ``_axis`` places at least one window
+    """The fewest input cells along an axis on which ``place_axis`` places at least one window
     (``k`` the window's extent; a dilated window that would hold only padding aside)."""
     if padding == "valid" and not caffe:
         return k

@@ -48,6 +48,7 @@ def test_the_planning_modules_are_stdlib_only(module: str) -> None:
         "workers",
         "pipeline",
         "geometry",
+        "axes",
         "pooling",
         "colour",
         "kernels",
