@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .spec import MODES
+from .spec import INDEXED_MODES, MODES
 
 SizeOpt = Annotated[
     str, typer.Option("--size", "-k", help="Window: N, or WxH such as 3x2.", metavar="N|WxH")
@@ -366,9 +366,9 @@ MODE_OPTIONS = {
     "evaluate": {"stochastic"},
     "count_pad": {"avg"},
     "linear": {"avg"},
-    "unpool": {"max", "min", "stochastic", "fractional"},
-    "unpool_background": {"max", "min", "stochastic", "fractional"},
-    "winners": {"max", "min", "stochastic", "fractional"},
+    "unpool": set(INDEXED_MODES),
+    "unpool_background": set(INDEXED_MODES),
+    "winners": set(INDEXED_MODES),
     # fractional pooling places its windows itself
     "stride": set(MODES) - {"fractional"},
     "padding": set(MODES) - {"fractional"},

@@ -15,12 +15,11 @@ import numpy as np
 
 from .errors import ParameterError
 from .geometry import PassGeometry, PlanError, plan_for
-from .kernels import INDEXED
 from .limits import DEFAULT_MAX_PIXELS
 from .passes import run_passes, run_passes_indexed
 from .reading import load
 from .sheet import Cell, SheetRow, describe, display, fit_pass, grid
-from .spec import PoolSpec
+from .spec import INDEXED_MODES, PoolSpec
 from .style import SheetStyle
 from .winners import picture_of_winners
 
@@ -69,7 +68,7 @@ def comparison(
         pixels = []
         results: Iterator[tuple[np.ndarray, np.ndarray | None]]
         alpha = picture.has_alpha
-        if unpool is not None and spec.mode in INDEXED and not spec.evaluate:
+        if unpool is not None and spec.mode in INDEXED_MODES and not spec.evaluate:
             kept = SheetRow(frame, mode, style, [g.output_shape for g in plan], sizes_only=True)
             results = run_passes_indexed(frame, spec, plan, threads=threads)
         else:

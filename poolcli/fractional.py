@@ -16,6 +16,7 @@ import numpy as np
 
 from .geometry import PassGeometry
 from .reducers import Reducer
+from .windows import zeros_of_both_signs
 
 
 def starts(sample: float, n: int, out: int, k: int, ftype: type[np.floating]) -> np.ndarray:
@@ -44,7 +45,7 @@ def fractional_pool(
     samples = reducer.samples
     seed = reducer.seed if reducer.seed is not None else secrets.randbits(63)
     out = np.empty((channels, rows.out, cols.out), x.dtype)
-    if not indexed and not _mixed_zeros(x):
+    if not indexed and zeros_of_both_signs(x) is None:
         for c in range(channels):
             top, left = _starts_of(c, samples, seed, geom, ftype)
             # Separable: the max of each window's rows, then of their columns; whole rows
@@ -90,12 +91,3 @@ def _starts_of(
         starts(u_rows, rows.n, rows.out, rows.k, ftype),
         starts(u_cols, cols.n, cols.out, cols.k, ftype),
     )
-
-
-def _mixed_zeros(x: np.ndarray) -> bool:
-    """Whether ``x`` holds zeros of both signs, whose order ``np.maximum`` does not keep."""
-    if x.dtype.kind != "f":
-        return False
-    zeros = x == 0
-    negative = zeros & np.signbit(x)
-    return bool(negative.any()) and not np.array_equal(negative, zeros)

@@ -15,11 +15,9 @@ from .fractional import fractional_pool
 from .geometry import PassGeometry
 from .powers import lp_pool
 from .reducers import Reducer
+from .spec import INDEXED_MODES
 from .stochastic import stochastic_pool
 from .winners import winner_indices
-
-# Modes whose every output is one input cell, so that cell has an index.
-INDEXED = frozenset({"max", "min", "stochastic", "fractional"})
 
 
 def pool_planar(
@@ -44,7 +42,7 @@ def pool_indexed(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One pass and the flat input index of the cell each output took (max, min, stochastic
     training)."""
-    if reducer.name not in INDEXED or reducer.evaluate:
+    if reducer.name not in INDEXED_MODES or reducer.evaluate:
         raise ParameterError(
             "only max, min, fractional and stochastic (training) pooling take one cell per "
             "window, "

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
+from .spec import INDEXED_MODES
 from .style import SheetStyle
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def check_unpool(
     mode: str, evaluate: bool, unpool: bool, background: str, winners: bool
 ) -> Literal["dark", "dim"]:
     """The background of ``--unpool``'s pictures, once the options are known to fit."""
-    if (unpool or winners) and (mode not in ("max", "min", "stochastic", "fractional") or evaluate):
+    if (unpool or winners) and (mode not in INDEXED_MODES or evaluate):
         option = "--winners" if winners else "--unpool"
         raise ValueError(
             f"{option} shows the pixel each window kept: max, min and stochastic (without "

@@ -28,6 +28,10 @@ Size: TypeAlias = int | tuple[int, int] | Literal["global"]
 
 MODES: tuple[str, ...] = ("max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional")
 
+# Modes whose every output is one input pixel, so it has an index (--unpool, return_indices);
+# stochastic only in training (not ``evaluate``).
+INDEXED_MODES = frozenset({"max", "min", "stochastic", "fractional"})
+
 Compat: TypeAlias = Literal["caffe", "torch", "keras"]
 
 COMPATS: tuple[str, ...] = ("caffe", "torch", "keras")
@@ -239,8 +243,7 @@ class PoolSpec:
             raise ParameterError(
                 f"evaluate is stochastic pooling's test phase; not {self.mode!r}'s"
             )
-        self.ratios  # noqa: B018 (checks it)
-        if self.mode != "fractional" and self.ratios != (0.7, 0.7):
+        if self.mode != "fractional" and check_ratio(self.ratio) != (0.7, 0.7):
             raise ParameterError(f"ratio is fractional max pooling's; mode {self.mode!r} has none")
         if self.mode == "fractional" and (
             self.size == "global"

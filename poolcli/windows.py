@@ -87,6 +87,18 @@ def _running_sum(window: np.ndarray) -> np.ndarray:
     return total
 
 
+def zeros_of_both_signs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where float ``x`` is zero and where it is -0.0, if it holds zeros of both signs (whose
+    order a max or min does not keep); None otherwise."""
+    if x.dtype.kind != "f":
+        return None
+    zero = x == 0
+    negative = zero & np.signbit(x)
+    if not negative.any() or np.array_equal(negative, zero):
+        return None
+    return zero, negative
+
+
 def settle_zero_signs(x: np.ndarray, out: np.ndarray, reducer: Reducer, geom: PassGeometry) -> None:
     """Give each zero of a float max or min the sign PyTorch gives it.
 
@@ -101,10 +113,10 @@ def settle_zero_signs(x: np.ndarray, out: np.ndarray, reducer: Reducer, geom: Pa
     zero_out = out == 0
     if not zero_out.any():
         return
-    zero = x == 0
-    negative = zero & np.signbit(x)
-    if not negative.any() or np.array_equal(negative, zero):
+    both = zeros_of_both_signs(x)
+    if both is None:
         return  # zeros of one sign: every order gives the same answer
+    zero, negative = both
     from .bands import pool_planar  # bands imports this module
 
     _, height, width = x.shape

@@ -30,7 +30,7 @@ from .naming import check_pass_names, check_template, find_collisions
 from .pipeline import Interrupted, run_one
 from .report import EXIT_INTERRUPTED, Output, Report, Result
 from .run_options import RunOptions
-from .spec import PoolSpec
+from .spec import INDEXED_MODES, PoolSpec
 from .threads import cpu_count
 
 if TYPE_CHECKING:
@@ -206,9 +206,7 @@ def process(
     """
     if name is not None:
         check_template(name)
-    if (unpool is not None or winners) and (
-        spec.mode not in ("max", "min", "stochastic", "fractional") or spec.evaluate
-    ):
+    if (unpool is not None or winners) and (spec.mode not in INDEXED_MODES or spec.evaluate):
         raise ParameterError(
             f"unpool and winners need a mode that keeps one pixel a window (max, min, "
             f"stochastic without evaluate), not {spec.mode}"
