@@ -81,6 +81,68 @@ def stage_split(path: Path, repeat: int) -> None:
         print(f"  {name:<26} {ms:7.1f} ms  {ms / total:5.1%}")
 
 
+def paired(
+    cmds: dict[str, list[str] | str], repeat: int, cwd: Path
+) -> dict[str, tuple[float, float]]:
+    """Each command's median seconds and its median ratio to the first, the commands run in
+    turn ``repeat`` times so that a slow spell of the machine hits all of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in cmds}
+    for _ in range(repeat):
+        for name, cmd in cmds.items():
+            start = time.perf_counter()
+            subprocess.run(
+                cmd, cwd=cwd, check=True, shell=isinstance(cmd, str), capture_output=True
+            )
+            times[name].append(time.perf_counter() - start)
+    first = next(iter(times.values()))
+    return {
+        name: (
+            statistics.median(t),
+            statistics.median(a / b for a, b in zip(t, first, strict=True)),
+        )
+        for name, t in times.items()
+    }
+
+
+def small_photos(photo: Image.Image, poolimg: str, vips: str | None, work: Path) -> None:
+    """One pass on 1-MP and 6-MP JPEGs, where start-up is most of the time, against libvips's
+    two commands; and what a run costs before its first pixel (issue 14: 1-MP within 1.5x of
+    libvips, 6-MP within 1.0x)."""
+    python = sys.executable
+    floor = "import numpy, PIL.Image, typer"
+    print("\nsmall photos, one pass of 2x2 max, JPEG out (paired runs, median of 21):")
+    for label, size, bar in (("1-MP", (1224, 816), 1.5), ("6-MP", (3000, 2000), 1.0)):
+        name = f"{label}.jpg"
+        photo.resize(size, Image.Resampling.BOX).save(work / name, quality=90)
+        cmds: dict[str, list[str] | str] = {}
+        if vips:
+            cmds["vips rank + subsample"] = (
+                f"vips rank {name} t.v 2 2 3 && vips subsample t.v s.jpg[Q=95] 2 2"
+            )
+        cmds["poolimg"] = [poolimg, "max", name, "-o", "s.jpg", "-q"]
+        cmds[f"python -c '{floor}'"] = [python, "-c", floor]
+        results = paired(cmds, 21, work)
+        for tool, (seconds, ratio) in results.items():
+            anchor = "x vips" if vips else "x poolimg"
+            print(f"  {label} {tool:<48} {seconds * 1e3:7.1f} ms {ratio:6.2f} {anchor}")
+        if vips:
+            verdict = "ok" if results["poolimg"][1] <= bar else "MISSED"
+            print(f"  {label} target poolimg <= {bar}x libvips: {verdict}")
+    steps = {
+        "python -c pass": "pass",
+        "+ import numpy": "import numpy",
+        "+ PIL.Image": "import numpy, PIL.Image",
+        "+ typer": floor,
+        "+ poolcli's modules of a max run": floor
+        + "; import poolcli.cli, poolcli.workers, poolcli.reading, poolcli.writing",
+    }
+    print("\nbefore the first pixel (paired runs, median of 21):")
+    for step, (seconds, _) in paired(
+        {name: [python, "-c", code] for name, code in steps.items()}, 21, work
+    ).items():
+        print(f"  {step:<34} {seconds * 1e3:7.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -199,6 +261,7 @@ def main() -> None:
         verdict = "ok" if times["poolimg --version"] <= 1.5 * typer_s else "MISSED"
         print(f"  target --version <= 1.5x import typer: {verdict}")
 
+        small_photos(photo, poolimg, vips, work)
         stage_split(work / "in.jpg", rep)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -81,7 +80,7 @@ def write_atomically(target: Path, write: Callable[[IO[bytes]], None]) -> None:
     _sweep_stale(folder)
     # Named before it exists, so that a Ctrl-C landing anywhere after the file is created
     # (inside mkstemp, it could land before the name was known) still finds it to remove.
-    temporary = folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
+    temporary = folder / f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.part"
     opened = False
     try:
         fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)

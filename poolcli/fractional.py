@@ -10,7 +10,7 @@ stream per (seed, pass, channel).
 
 from __future__ import annotations
 
-import secrets
+import os
 
 import numpy as np
 
@@ -43,7 +43,7 @@ def fractional_pool(
     rows, cols = geom.rows, geom.cols
     ftype = np.float64 if x.dtype == np.float64 else np.float32
     samples = reducer.samples
-    seed = reducer.seed if reducer.seed is not None else secrets.randbits(63)
+    seed = reducer.seed if reducer.seed is not None else int.from_bytes(os.urandom(8)) >> 1
     out = np.empty((channels, rows.out, cols.out), x.dtype)
     if not indexed and zeros_of_both_signs(x) is None:
         for c in range(channels):

@@ -11,13 +11,12 @@ import numpy as np
 
 from .bands import pool_planar as _pool_basic
 from .errors import ParameterError
-from .fractional import fractional_pool
 from .geometry import PassGeometry
-from .powers import lp_pool
 from .reducers import Reducer
 from .spec import INDEXED_MODES
-from .stochastic import stochastic_pool
-from .winners import winner_indices
+
+# The kernels of the rarer modes are imported by the passes that use them, which keeps them
+# out of the start-up of every max or avg run.
 
 
 def pool_planar(
@@ -29,10 +28,16 @@ def pool_planar(
 ) -> np.ndarray:
     """One pass over planar ``x`` (C, H, W); a new planar array (``dtype``: sums' type)."""
     if reducer.kind == "power":
+        from .powers import lp_pool
+
         return lp_pool(x, reducer, geom, threads)
     if reducer.kind == "stochastic":
+        from .stochastic import stochastic_pool
+
         return stochastic_pool(x, reducer, geom, threads, indexed=False)[0]
     if reducer.kind == "fractional":
+        from .fractional import fractional_pool
+
         return fractional_pool(x, reducer, geom, indexed=False)[0]
     return _pool_basic(x, reducer, geom, threads, dtype)
 
@@ -49,6 +54,10 @@ def pool_indexed(
             f"so only they have indices; not {reducer.name}"
             + (" in evaluation mode" if reducer.evaluate else "")
         )
+    from .fractional import fractional_pool
+    from .stochastic import stochastic_pool
+    from .winners import winner_indices
+
     if reducer.kind == "stochastic":
         values, indices = stochastic_pool(x, reducer, geom, threads)
         assert indices is not None

@@ -11,7 +11,7 @@ of :data:`BLOCK_ROWS` output rows of a channel come from their own stream, seede
 
 from __future__ import annotations
 
-import secrets
+import os
 
 import numpy as np
 
@@ -42,7 +42,7 @@ def stochastic_pool(
     _check_weights(x)
     if reducer.evaluate:
         return _weighted_mean(x, geom, threads), None
-    seed = reducer.seed if reducer.seed is not None else secrets.randbits(63)
+    seed = reducer.seed if reducer.seed is not None else int.from_bytes(os.urandom(8)) >> 1
     return _draw(x, seed, geom, threads, indexed)
 
 

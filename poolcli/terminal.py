@@ -4,7 +4,6 @@ drawn; every file name is made printable first."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -62,6 +61,8 @@ class Terminal:
         print(printable(message), flush=True)
 
     def data(self, obj: Any) -> None:
+        import json
+
         sys.stdout.write(json.dumps(obj) + "\n")
         sys.stdout.flush()
 

@@ -225,6 +225,25 @@ def test_version_and_help(work: Path) -> None:
         )  # two or more examples
 
 
+def test_each_command_alone_is_the_command_of_the_whole_app() -> None:
+    # The entry point builds only the command it runs (cli.app_for): each one's help, the
+    # summary of its options, must be what the whole app gives.
+    from typer.testing import CliRunner
+
+    from poolcli.cli import app, app_for
+
+    names = [c.name or c.callback.__name__ for c in app.registered_commands]
+    assert {"max", "avg", "compare", "plan"} <= set(names)
+    runner = CliRunner()
+    for name in names:
+        alone = app_for([name, "x.jpg"])
+        assert len(alone.registered_commands) == 1, name
+        whole = runner.invoke(app, [name, "--help"], prog_name="poolimg")
+        one = runner.invoke(alone, [name, "--help"], prog_name="poolimg")
+        assert whole.exit_code == one.exit_code == 0 and whole.stdout == one.stdout, name
+    assert app_for(["--help"]) is app and app_for(["mx", "a.jpg"]) is app
+
+
 def test_installed_entry_point_runs(work: Path) -> None:
     exe = shutil.which("poolimg")
     if exe is None:
