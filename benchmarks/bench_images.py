@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import io
+from collections.abc import Callable
 
 import numpy as np
 from common import SAMPLES, median_ms
@@ -19,6 +20,27 @@ from poolcli.layout import deinterleave
 from poolcli.pixels import one_block_images, to_image, to_planar
 from poolcli.reading import Picture
 from poolcli.writing import encode
+
+
+def fast_jpeg(
+    data: bytes, decoded: Image.Image, rep: int, row: Callable[[str, float], None]
+) -> None:
+    """The optional decoder of poolcli[fast] (simplejpeg), straight to the planar view the
+    first pass reads, against Pillow; and whether its pixels are Pillow's."""
+    from poolcli import jpeg
+
+    if jpeg.decoder is None:
+        print("(simplejpeg not installed: pip install '.[fast]')")
+        return
+    size = decoded.size
+
+    def fast() -> np.ndarray | None:
+        return jpeg.decode_planar(io.BytesIO(data), "RGB", size, 1)
+
+    planes = fast()
+    assert planes is not None
+    same = np.array_equal(planes, to_planar(decoded))
+    row(f"decode (simplejpeg, poolcli[fast]; same pixels: {same})", median_ms(fast, rep))
 
 
 def main() -> None:
@@ -54,6 +76,8 @@ def main() -> None:
             "decode (Pillow, one-block allocation)",
             jpeg_decode if fmt == "JPEG" else median_ms(lambda f=fmt: decode(f), rep),
         )
+        if fmt == "JPEG":
+            fast_jpeg(encoded["JPEG"], decoded, rep, row)
         view = to_planar(decoded)
         planar = np.ascontiguousarray(view)
         to_ms = median_ms(lambda d=decoded: to_planar(d), rep)

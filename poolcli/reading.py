@@ -145,7 +145,7 @@ def load(source: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX
         frames = frame_count(name, image)
         check_pixels(name, image.size, max_pixels, frames=frames)
         with pillow_limit(max_pixels):
-            picture = _decode(name, image, max_pixels, animated=frames > 1)
+            picture = _decode(name, image, max_pixels, animated=frames > 1, handle=handle)
     return replace(picture, notes=tuple(notes))
 
 
@@ -181,7 +181,14 @@ def _header_orientation(image: Image.Image) -> int:
     return int(image.getexif().get(0x0112, 1))
 
 
-def _decode(name: str, image: Image.Image, max_pixels: int | None, *, animated: bool) -> Picture:
+def _decode(
+    name: str,
+    image: Image.Image,
+    max_pixels: int | None,
+    *,
+    animated: bool,
+    handle: IO[bytes] | None = None,
+) -> Picture:
     frames, durations = [], []
     seen = 0
     info = dict(image.info)
@@ -193,11 +200,13 @@ def _decode(name: str, image: Image.Image, max_pixels: int | None, *, animated: 
     for frame in ImageSequence.Iterator(image) if animated else [image]:
         check_pixels(name, frame.size, max_pixels, seen=seen)  # TIFF pages differ in size
         seen += frame.size[0] * frame.size[1]
-        frame.load()
         durations.append(int(frame.info.get("duration", info.get("duration", 100)) or 0))
-        # Frames of an animation share one orientation: none, in practice.
-        upright = frame if animated else _upright(frame)
-        planar = to_planar(upright if upright.mode == target else upright.convert(target))
+        planar = _fast_jpeg(image, handle) if not animated and image.format == "JPEG" else None
+        if planar is None:
+            frame.load()
+            # Frames of an animation share one orientation: none, in practice.
+            upright = frame if animated else _upright(frame)
+            planar = to_planar(upright if upright.mode == target else upright.convert(target))
         # A single-band frame is a view of Pillow's memory, which the next seek overwrites.
         frames.append(planar.copy() if animated and planar.base is not None else planar)
     exif.pop(0x0112, None)  # orientation: applied above
@@ -213,6 +222,16 @@ def _decode(name: str, image: Image.Image, max_pixels: int | None, *, animated: 
         exif=exif.tobytes() if len(exif) else None,
         dpi=(float(dpi[0]), float(dpi[1])) if dpi else None,
     )
+
+
+def _fast_jpeg(image: Image.Image, handle: IO[bytes] | None) -> np.ndarray | None:
+    """A JPEG's upright planar pixels from the optional fast decoder (:mod:`poolcli.jpeg`),
+    or None where Pillow decodes it."""
+    if handle is None:
+        return None
+    from .jpeg import decode_planar
+
+    return decode_planar(handle, image.mode, image.size, _header_orientation(image))
 
 
 def _upright(image: Image.Image) -> Image.Image:
