@@ -18,9 +18,11 @@ from typing import TypeAlias
 import numpy as np
 
 from .axes import Axis
-from .errors import ParameterError
 from .geometry import PassGeometry
+from .means import accumulator, divide_edges, divide_rounded
+from .pairs import inner, pairs_apply, pool_pairs
 from .reducers import Reducer, sum_dtype
+from .spans import reduce_runs
 from .threads import split_rows
 from .windows import few_windows, pool_by_window, settle_zero_signs
 
@@ -55,18 +57,6 @@ def _scratch() -> _Scratch:
     if scratch is None:
         scratch = _local.scratch = _Scratch()
     return scratch
-
-
-def accumulator(dtype: np.dtype, cells: int) -> np.dtype:
-    """The narrowest integer type that holds a sum of ``cells`` values plus a rounding half."""
-    info = np.iinfo(dtype)
-    largest = cells * max(abs(info.max), abs(info.min)) + cells // 2
-    candidates = ("uint16", "uint32", "uint64") if info.min == 0 else ("int32", "int64")
-    for name in candidates:
-        acc = np.dtype(name)
-        if acc.itemsize >= dtype.itemsize and largest <= np.iinfo(acc).max:
-            return acc
-    raise ParameterError(f"a window of {cells} cells is too large for an exact {dtype} average")
 
 
 def _along(a: np.ndarray, axis: int, sl: slice) -> np.ndarray:
@@ -168,44 +158,6 @@ def _split_dtype(band: np.ndarray, cols: Axis) -> np.dtype | None:
     return None
 
 
-def _divide_rounded(sums: np.ndarray, counts: int | np.ndarray, dst: np.ndarray) -> None:
-    """``dst = floor(sums / counts + 1/2)``: the exact mean of integers, halves rounded up."""
-    if isinstance(counts, int):
-        sums += counts // 2
-        if counts & (counts - 1) == 0:
-            np.right_shift(sums, counts.bit_length() - 1, out=sums)
-        else:
-            np.floor_divide(sums, counts, out=sums)
-        np.copyto(dst, sums, casting="unsafe")
-    else:
-        wide = sums.astype(np.int64)
-        wide += counts // 2
-        np.copyto(dst, wide // counts, casting="unsafe")
-
-
-def _divide_edges(
-    sums: np.ndarray, rows: np.ndarray, cols: np.ndarray, kr: int, kc: int, dst: np.ndarray
-) -> None:
-    """:func:`_divide_rounded` where windows count ``outer(rows, cols)`` cells: only the rows
-    and columns of windows that overhang (a few at each edge) count fewer than ``kr * kc``, so
-    everything is divided by the constant (fast: a shift or one division by a scalar) and
-    those edges again by their own counts (a division by an array is 3x slower a pass)."""
-    edge_rows, edge_cols = np.flatnonzero(rows != kr), np.flatnonzero(cols != kc)
-    if len(edge_rows) == len(rows) or len(edge_cols) == len(cols):  # no window is whole
-        _divide_rounded(sums, np.outer(rows, cols), dst)
-        return
-    row_sums, col_sums = sums[:, edge_rows], sums[:, :, edge_cols]  # copies, before the shift
-    _divide_rounded(sums, kr * kc, dst)
-    for index, part, counts in (
-        ((slice(None), edge_rows), row_sums, np.outer(rows[edge_rows], cols)),
-        ((slice(None), slice(None), edge_cols), col_sums, np.outer(rows, cols[edge_cols])),
-    ):
-        if part.size:
-            means = np.empty(part.shape, dst.dtype)
-            _divide_rounded(part, counts, means)
-            dst[index] = means
-
-
 class _Bands:
     """Pools bands of ``n`` output rows of one pass, with everything that does not depend on
     where the band lies (buffers, column slices, counts) worked out once."""
@@ -249,6 +201,11 @@ class _Bands:
             plane = _split_dtype(x, self.cols) or x.dtype
         self.sums = scratch.get("sums", (channels, n, self.cols.out), plane)
         self.wide = scratch.get("wide", (channels, n, self.cols.out), plane)
+        # Wide stride-1 windows of max and min: runs of doubling length (poolcli.spans).
+        self.runs_rows, self.runs_cols = (
+            not self.mean and a.s == 1 and a.d == 1 and a.k >= 4 and not a.padded
+            for a in (self.rows, self.cols)
+        )
 
     def run(self, lo: int, hi: int) -> None:
         """Pool output rows ``lo:hi`` (at most ``n`` of them)."""
@@ -267,7 +224,11 @@ class _Bands:
             return
         row_sources = [(d, x[:, s]) for d, s in rtaps]
         ufunc, fill = self.ufunc, self.fill
-        col_sources = self._columns(row_sources, n, ufunc, fill)
+        col_sources = self._columns(row_sources, lo, n, ufunc, fill)
+        if self.runs_cols:
+            base = row_sources[0][1] if self.in_place else self.band[:, :n]
+            reduce_runs(base, self.cols.k, 2, ufunc, dst, self._runs_scratch(base.shape))
+            return
         if not self.mean:
             _reduce(col_sources, dst, 2, ufunc, fill, self.wide[:, :n])
             return
@@ -277,18 +238,27 @@ class _Bands:
         sums = self.sums[:, :n]
         _reduce(col_sources, sums, 2, np.add, 0)
         if self.counts is None:
-            _divide_rounded(sums, self.rows.k * self.cols.k, dst)
+            divide_rounded(sums, self.rows.k * self.cols.k, dst)
         else:
-            _divide_edges(
-                sums, self.counts[0][lo:hi], self.counts[1], self.rows.k, self.cols.k, dst
-            )
+            divide_edges(sums, self.counts[0][lo:hi], self.counts[1], self.rows.k, self.cols.k, dst)
 
-    def _columns(self, row_sources: Sources, n: int, ufunc: np.ufunc, fill: float) -> Sources:
+    def _runs_scratch(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        scratch, dtype = _scratch(), self.x.dtype
+        return scratch.get("runs_a", shape, dtype), scratch.get("runs_b", shape, dtype)
+
+    def _columns(
+        self, row_sources: Sources, lo: int, n: int, ufunc: np.ufunc, fill: float
+    ) -> Sources:
         """Reduce the window rows into the band; return what the column pass reads."""
         if self.in_place:
             split, sources = _column_sources(row_sources[0][1], self.cols, _scratch())
         else:
-            _reduce(row_sources, self.band[:, :n], 1, ufunc, fill)
+            if self.runs_rows:
+                base = self.x[:, lo : lo + n + self.rows.k - 1]
+                scratch = self._runs_scratch(base.shape)
+                reduce_runs(base, self.rows.k, 1, ufunc, self.band[:, :n], scratch)
+            else:
+                _reduce(row_sources, self.band[:, :n], 1, ufunc, fill)
             split, sources = self.split, self.col_sources
             if n != self.band.shape[1]:
                 sources = [(d, src[:, :n]) for d, src in sources]
@@ -346,9 +316,41 @@ def pool_planar(
     dtype = np.dtype(dtype or x.dtype)
     if few_windows(reducer, x, geom):
         out = pool_by_window(x, reducer, geom, dtype)
+    elif pairs_apply(x, reducer, geom, dtype):
+        out = pool_pairs(x, reducer, geom, threads, dtype)
+    elif (framed := _pool_framed(x, reducer, geom, threads, dtype)) is not None:
+        out = framed
     else:
         out = _pool_banded(x, reducer, geom, threads, dtype)
     settle_zero_signs(x, out, reducer, geom)
+    return out
+
+
+def _pool_framed(
+    x: np.ndarray, reducer: Reducer, geom: PassGeometry, threads: int | None, dtype: np.dtype
+) -> np.ndarray | None:
+    """A padded pass whose inner windows :mod:`poolcli.pairs` computes: those by it, the
+    frame of windows that overhang the input by :func:`_pool_banded`; None where the pairs
+    kernel does not apply (so ``same`` costs about what ``valid`` does)."""
+    (r_lo, r_hi), (c_lo, c_hi) = inner(geom.rows), inner(geom.cols)
+    if r_hi - r_lo < 2 or c_hi - c_lo < 2:
+        return None
+    band, r0, r1 = geom.band(r_lo, r_hi)
+    middle, c0, c1 = band.column_band(c_lo, c_hi)
+    if not pairs_apply(x[:, r0:r1, c0:c1], reducer, middle, dtype):
+        return None
+    rows, cols = geom.rows, geom.cols
+    out = np.empty((x.shape[0], rows.out, cols.out), dtype)
+    pool_pairs(x[:, r0:r1, c0:c1], reducer, middle, threads, dtype, out[:, r_lo:r_hi, c_lo:c_hi])
+    for lo, hi in ((0, r_lo), (r_hi, rows.out)):  # whole rows above and below
+        if lo < hi:
+            part, i0, i1 = geom.band(lo, hi)
+            _pool_banded(x[:, i0:i1], reducer, part, threads, dtype, out[:, lo:hi])
+    for lo, hi in ((0, c_lo), (c_hi, cols.out)):  # the ends of the rows in between
+        if lo < hi:
+            part, j0, j1 = band.column_band(lo, hi)
+            region = (slice(None), slice(r_lo, r_hi), slice(lo, hi))
+            _pool_banded(x[:, r0:r1, j0:j1], reducer, part, threads, dtype, out[region])
     return out
 
 

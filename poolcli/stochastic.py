@@ -15,9 +15,10 @@ import os
 
 import numpy as np
 
-from .bands import accumulator, pool_planar
+from .bands import pool_planar
 from .errors import ParameterError
 from .geometry import PassGeometry
+from .means import accumulator
 from .powers import raised_plane
 from .reducers import REDUCERS, Reducer
 from .threads import split_rows

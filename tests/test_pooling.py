@@ -485,3 +485,106 @@ def test_wide_rows_pooled_in_column_chunks_equal_the_reference(monkeypatch, mode
             count_pad=options.get("count_pad", False),
         )
         np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16"])
+@pytest.mark.parametrize("mode", ["avg", "sum"])
+def test_pairs_kernel_equals_the_reference(monkeypatch, dtype: str, mode: str) -> None:
+    # Stride-2 sums and averages over 2 or 3 cells a side read two cells as one wider integer
+    # (poolcli.pairs): odd and even sizes (a dropped last row and column, an odd width whose
+    # last 3-cell window is summed apart), a row offset by one cell (pairs that start at an
+    # odd byte), strided rows, threads, bands of a few rows, against the oracle.
+    from poolcli import bands, pairs
+
+    monkeypatch.setattr(pairs, "_BAND_PAIRS", 15)
+    used = []
+    real = pairs.pool_pairs
+    monkeypatch.setattr(bands, "pool_pairs", lambda *a: used.append(1) or real(*a))
+    rng = np.random.default_rng(14)
+    top = np.iinfo(dtype).max
+    base = rng.integers(0, top + 1, (3, 41, 38), dtype=dtype)
+    base[:, :4, :4] = top  # the largest sums and the rounding of the largest means
+    views = [base, base[:, :, 1:], base[:, ::2], base[:1, :7, :9], base[:, :, 3:6]]
+    for x in views:
+        for k in (2, 3, (2, 3), (3, 2)):
+            kk = k if isinstance(k, tuple) else (k, k)
+            threads = 1 + len(used) % 2
+            got = pool(x, mode, k, 2, "valid", channel_axis=0, threads=threads)
+            expected = reference.pool(x, mode, kk, (2, 2), "valid", channel_axis=0)
+            if mode == "sum":  # the oracle sums in 64 bits; sums come in the narrowest type
+                assert got.dtype == ("uint16" if dtype == "uint8" else "uint32")
+                expected = expected.astype(got.dtype)
+            reference.assert_identical(got, expected)
+    assert len(used) == 4 * len(views)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "float32"])
+@pytest.mark.parametrize("mode", ["max", "min"])
+def test_wide_stride_one_windows_by_doubling_equal_the_reference(
+    monkeypatch, dtype: str, mode: str
+) -> None:
+    # Stride-1 max and min windows of 4 or more cells run by doubling (poolcli.spans): every
+    # width up to 16 on each axis, mixed with other strides, across bands of a few rows, in
+    # two threads; floats with NaN, infinities and zeros of both signs.
+    from poolcli import bands
+
+    monkeypatch.setattr(bands, "BAND_BYTES", 1 << 10)
+    rng = np.random.default_rng(15)
+    x = rng.integers(0, 200, (2, 37, 41)).astype(dtype)
+    if dtype == "float32":
+        x[0, 5, 7], x[1, 20, 30], x[0, 30, 3] = np.nan, -np.inf, np.inf
+        x[:, 10:14, 10:14] = -0.0
+        x[:, 12, 12] = 0.0
+    for k, s in [
+        (4, 1),
+        (5, 1),
+        (7, 1),
+        (8, 1),
+        (9, 1),
+        (15, 1),
+        (16, 1),
+        ((7, 3), (1, 1)),
+        ((3, 9), (1, 1)),
+        ((6, 6), (1, 2)),
+        ((6, 6), (2, 1)),
+        ((1, 11), (1, 1)),
+    ]:
+        kk = k if isinstance(k, tuple) else (k, k)
+        ss = s if isinstance(s, tuple) else (s, s)
+        for padding in ("valid", "same"):
+            expected = reference.pool(x, mode, kk, ss, padding, channel_axis=0)
+            if expected is None:
+                continue
+            got = pool(x, mode, k, s, padding, channel_axis=0, threads=2)
+            reference.assert_identical(got, expected)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16"])
+def test_padded_pairs_pass_is_the_pairs_kernel_in_a_frame(monkeypatch, dtype: str) -> None:
+    # With padding, the windows wholly inside go to the pairs kernel and the frame of windows
+    # that overhang to the general one (bands._pool_framed): every padding rule, counted or
+    # not, odd and even sizes, against the oracle.
+    from poolcli import bands
+
+    inner_calls = []
+    real = bands.pool_pairs
+    monkeypatch.setattr(bands, "pool_pairs", lambda *a: inner_calls.append(1) or real(*a))
+    rng = np.random.default_rng(16)
+    for shape in ((2, 23, 30), (1, 16, 17)):
+        x = rng.integers(0, np.iinfo(dtype).max + 1, shape, dtype=dtype)
+        for mode, k, padding, options in [
+            ("avg", 3, "same", {}),
+            ("avg", 3, "ceil", {}),
+            ("avg", 3, 1, {}),
+            ("avg", 3, 1, {"count_pad": True}),
+            ("avg", 2, "ceil", {}),
+            ("sum", 3, "same", {}),
+            ("avg", (2, 3), "same", {}),
+        ]:
+            kk = k if isinstance(k, tuple) else (k, k)
+            got = pool(x, mode, k, 2, padding, channel_axis=0, threads=2, **options)
+            expected = reference.pool(x, mode, kk, (2, 2), padding, channel_axis=0, **options)
+            if mode == "sum":
+                expected = expected.astype(got.dtype)
+            reference.assert_identical(got, expected)
+    assert len(inner_calls) >= 10
