@@ -50,10 +50,13 @@ def averages(x: np.ndarray, rep: int) -> None:
         run = pool(x, "avg", k, s)
         row(f"avg {k}x{k} s{s}", median_ms(run, rep), paired_speedup(run, copy, rep), "copy", bar)
     if cv2 is not None:
-        area = lambda: [
-            cv2.resize(p, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) for p in x
-        ]  # noqa: E731
-        blur = lambda: [cv2.blur(p, (3, 3))[1:-1:2, 1:-1:2].copy() for p in x]  # noqa: E731
+
+        def area() -> object:
+            return [cv2.resize(p, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) for p in x]
+
+        def blur() -> object:
+            return [cv2.blur(p, (3, 3))[1:-1:2, 1:-1:2].copy() for p in x]
+
         for name, fn in (
             ("OpenCV INTER_AREA 1/2 (avg 2x2 s2)", area),
             ("OpenCV blur 3x3 + slice (avg 3x3 s2)", blur),
