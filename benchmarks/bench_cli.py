@@ -49,9 +49,9 @@ def peak_mb(cmd: list[str] | str, cwd: Path) -> float | None:
 
 def stage_split(path: Path, repeat: int) -> None:
     """Where one pass of 2x2 max with JPEG out spends its time, stage by stage."""
-    from poolcli import pool
+    from poolcli import jpeg, pool
     from poolcli.pixels import one_block_images, to_image, to_planar
-    from poolcli.reading import Picture
+    from poolcli.reading import Picture, load
     from poolcli.writing import encode
 
     data = path.read_bytes()
@@ -67,18 +67,20 @@ def stage_split(path: Path, repeat: int) -> None:
     pooled = pool(planar, "max", channel_axis=0)
     image = to_image(pooled, "RGB")
     frames, args, _ = encode(Picture([pooled], "RGB"), "JPEG")
+    fast = "simplejpeg" if jpeg.decoder is not None else "Pillow: no poolcli[fast]"
     stages = {
-        "decode": median_ms(decode, repeat),
+        f"decode, as load() does ({fast})": median_ms(lambda: load(path), repeat),
+        "  for comparison: Pillow's decode": median_ms(decode, repeat),
         "to-array": median_ms(lambda: to_planar(decoded), repeat),
         "pooling (reads the view)": median_ms(lambda: pool(planar, "max", channel_axis=0), repeat),
         "from-array": median_ms(lambda: to_image(pooled, "RGB"), repeat),
         "encode": median_ms(lambda: frames[0].save(io.BytesIO(), "JPEG", **args), repeat),
     }
     del image
-    total = sum(stages.values())
+    total = sum(ms for name, ms in stages.items() if not name.startswith(" "))
     print("\nstage split, in process (threads: all cores):")
     for name, ms in stages.items():
-        print(f"  {name:<26} {ms:7.1f} ms  {ms / total:5.1%}")
+        print(f"  {name:<44} {ms:7.1f} ms  {ms / total:5.1%}")
 
 
 def paired(
