@@ -32,10 +32,13 @@ _LAZY = {
     "MODES": "spec",
     "PADDINGS": "spec",
     "process": "workers",
+    "contact_sheet": "pictures",
+    "comparison": "pictures",
 }
 
 if TYPE_CHECKING:
     from .geometry import PassGeometry, output_shape, plan_passes
+    from .pictures import comparison, contact_sheet
     from .pooling import pool, pool_passes, unpool
     from .spec import MODES, PADDINGS, PoolSpec
     from .workers import process
@@ -63,6 +66,8 @@ __all__ = [
     "PoolError",
     "PoolSpec",
     "__version__",
+    "comparison",
+    "contact_sheet",
     "output_shape",
     "plan_passes",
     "pool",

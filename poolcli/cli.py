@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__
+from .cli_format import PanelledCommand, completion_script, enable_completion
 from .cli_help import EXAMPLES, SUMMARIES
 from .cli_options import (
     MODE_OPTIONS,
@@ -32,6 +33,7 @@ from .cli_options import (
     CompressLevelOpt,
     CountPadOpt,
     DilationOpt,
+    DryRunOpt,
     EvalOpt,
     FilesFromOpt,
     FinalOnlyOpt,
@@ -40,6 +42,7 @@ from .cli_options import (
     GlobalOpt,
     JobsOpt,
     JsonOpt,
+    KeepMetadataOpt,
     LinearOpt,
     MaxPixelsOpt,
     NameOpt,
@@ -60,21 +63,22 @@ from .cli_options import (
     SheetScaleOpt,
     SizeOpt,
     StrideOpt,
+    StripOpt,
     UnpoolBackgroundOpt,
     UnpoolOpt,
     VerboseOpt,
     WinnersOpt,
+    complete_paths,
 )
 from .errors import PoolError
 from .limits import DEFAULT_MAX_PIXELS
 from .options import (
     ModeOptions,
     build_spec,
-    check_unpool,
     comparison_rows,
     fill_optional_values,
-    parse_colour,
     read_files_from,
+    run_options_for,
     sheet_style,
 )
 from .report import EXIT_INTERRUPTED, EXIT_USAGE
@@ -98,7 +102,10 @@ def _pool_command(mode: str) -> Any:
         inputs: Annotated[
             list[str] | None,
             typer.Argument(
-                help="Image files, folders, or - for standard input.", show_default=False
+                help="Image files, folders, or - for standard input.",
+                show_default=False,
+                metavar="INPUTS...",
+                autocompletion=complete_paths,
             ),
         ] = None,
         size: SizeOpt = "2",
@@ -113,6 +120,8 @@ def _pool_command(mode: str) -> Any:
         quality: QualityOpt = 95,
         compress_level: CompressLevelOpt = 1,
         flatten: FlattenOpt = "white",
+        strip: StripOpt = False,
+        keep_metadata: KeepMetadataOpt = None,
         sheet: SheetOpt = None,
         sheet_only: SheetOnlyOpt = False,
         sheet_scale: SheetScaleOpt = "fit",
@@ -132,6 +141,7 @@ def _pool_command(mode: str) -> Any:
         no_clobber: NoClobberOpt = False,
         max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
         recursive: RecursiveOpt = False,
+        dry_run: DryRunOpt = False,
         jobs: JobsOpt = None,
         files_from: FilesFromOpt = None,
         null: NullOpt = False,
@@ -139,41 +149,10 @@ def _pool_command(mode: str) -> Any:
         quiet: QuietOpt = False,
         verbose: VerboseOpt = False,
     ) -> None:
+        given = dict(locals())  # every parameter, by name
         term = Terminal(quiet, verbose, json_)
         try:
-            from .formats import SaveOptions, format_for
-            from .naming import check_template
-            from .run_options import RunOptions
-
-            more = ModeOptions(dilation, count_pad, compat, power, seed, evaluate, ratio)
-            spec = build_spec(mode, size, stride, passes, padding, more)
-            shown = check_unpool(mode, evaluate, unpool, unpool_background, winners)
-            if name is not None:
-                check_template(name)
-            if format_:
-                format_for("x", format_)
-            run = RunOptions(
-                spec,
-                output=output,
-                name=name,
-                final_only=final_only,
-                save=SaveOptions(
-                    format_, quality, compress_level, parse_colour(flatten, "--flatten")
-                ),
-                linear=linear,
-                no_clobber=no_clobber,
-                max_pixels=max_pixels or None,
-                write_images=not global_,
-                sheet="auto" if sheet_only and sheet is None else sheet,
-                sheet_only=sheet_only,
-                sheet_style=sheet_style(cell, background, sheet_scale),
-                unpool=shown if unpool or winners else None,
-                winners=winners,
-            )
-            if run.output_kind == "file":
-                format_for(output or "", format_)
-            if global_ and (output is not None or sheet is not None or sheet_only):
-                raise ValueError("--global prints values and writes no image: drop -o and --sheet")
+            run = run_options_for(mode, given)
             paths = list(inputs or [])
             listed = [] if files_from is None else read_files_from(files_from, null)
         except (PoolError, ValueError, OSError) as exc:
@@ -196,10 +175,10 @@ def _pool_command(mode: str) -> Any:
 
 
 for _mode in MODES:
-    app.command(name=_mode, no_args_is_help=True)(_pool_command(_mode))
+    app.command(name=_mode, no_args_is_help=True, cls=PanelledCommand)(_pool_command(_mode))
 
 
-@app.command(no_args_is_help=True)
+@app.command(no_args_is_help=True, cls=PanelledCommand)
 def compare(
     input_: Annotated[str, typer.Argument(metavar="INPUT", help="An image file.")],
     modes: CompareModesOpt = "max,avg,min,stride",  # sum, lp and stochastic too
@@ -271,7 +250,7 @@ def compare(
         term.info(f"wrote {target} ({canvas.width}x{canvas.height})")
 
 
-@app.command(no_args_is_help=True)
+@app.command(no_args_is_help=True, cls=PanelledCommand)
 def plan(
     input_: Annotated[
         str, typer.Argument(metavar="INPUT", help="An image file (only its header is read).")
@@ -315,6 +294,34 @@ def plan(
     show_plan(term, input_, (width, height), geometries, error)
     if error is not None:
         fail_usage(term, error)
+
+
+@app.command(no_args_is_help=True, cls=PanelledCommand)
+def completion(
+    shell: Annotated[
+        str,
+        typer.Argument(
+            metavar="bash|zsh|fish",
+            help="The shell to complete in.",
+            autocompletion=lambda incomplete: [
+                s for s in ("bash", "zsh", "fish") if s.startswith(incomplete)
+            ],
+        ),
+    ],
+) -> None:
+    """Print the script that makes SHELL complete poolimg's commands, options, their words
+    (modes, paddings, formats, ...) and files.
+
+    Examples:
+
+    \b
+      source <(poolimg completion bash)                  in ~/.bashrc
+      poolimg completion zsh > "${fpath[1]}/_poolimg"     then restart zsh
+      poolimg completion fish > ~/.config/fish/completions/poolimg.fish
+    """
+    if shell not in ("bash", "zsh", "fish"):
+        fail_usage(Terminal(), f"completion {shell!r}: use bash, zsh or fish")
+    print(completion_script(shell))
 
 
 def _version(value: bool) -> None:
@@ -378,6 +385,7 @@ def main() -> None:
     # never Python's two lines with a source path.
     warnings.showwarning = lambda message, *_, **__: term.warn(str(message))
     args = fill_optional_values(sys.argv[1:])
+    enable_completion()
     try:
         code = app_for(args)(args=args, prog_name="poolimg", standalone_mode=False)
     except TyperException as exc:  # click's errors: usage (2), or help for a bare command

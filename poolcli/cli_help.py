@@ -76,3 +76,41 @@ SUMMARIES = {
     "fractional": "Max over windows at random places, shrinking by a ratio from 1/2 to 1 "
     "(PyTorch FractionalMaxPool2d).",
 }
+
+# The panels of each command's help, in order, and the parameters in each (by Python name);
+# anything else lands in "Options".
+PANELS = {
+    "Window": (
+        "size",
+        "stride",
+        "padding",
+        "dilation",
+        "compat",
+        "count_pad",
+        "power",
+        "seed",
+        "ratio",
+        "evaluate",
+        "global_",
+    ),
+    "Passes": ("passes", "final_only", "linear"),
+    "Grid": ("modes", "sizes", "diff"),
+    "Output": (
+        "output",
+        "name",
+        "format_",
+        "quality",
+        "compress_level",
+        "flatten",
+        "strip",
+        "keep_metadata",
+        "no_clobber",
+        "unpool",
+        "unpool_background",
+        "winners",
+    ),
+    "Sheets": ("sheet", "sheet_only", "sheet_scale", "cell", "background"),
+    "Batch": ("recursive", "jobs", "files_from", "null", "dry_run", "json_", "quiet", "verbose"),
+    "Limits": ("max_pixels",),
+}
+PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
 from .spec import INDEXED_MODES, MODES
+
+
+def complete_paths(incomplete: str) -> list[str]:
+    """Shell completion of input files and folders (a folder ends with ``/``)."""
+    import glob
+    import os
+
+    found = sorted(glob.glob(glob.escape(incomplete) + "*"))[:500]
+    return [path + os.sep if os.path.isdir(path) else path for path in found]
+
 
 SizeOpt = Annotated[
     str, typer.Option("--size", "-k", help="Window: N, or WxH such as 3x2.", metavar="N|WxH")
@@ -192,6 +203,9 @@ FormatOpt = Annotated[
         "-f",
         help="Output format (jpeg, png, webp, tiff, ...) [default: from the output's name].",
         metavar="FMT",
+        autocompletion=lambda incomplete: [
+            f for f in ("png", "jpg", "webp", "tif", "gif", "bmp") if f.startswith(incomplete)
+        ],
     ),
 ]
 
@@ -273,6 +287,28 @@ FlattenOpt = Annotated[
 ]
 
 
+StripOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strip",
+        help="Drop EXIF (camera, time, GPS position) from the outputs; keep the colour "
+        "profile. Same as --keep-metadata icc.",
+    ),
+]
+
+
+KeepMetadataOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--keep-metadata",
+        help="Metadata the outputs keep: all (colour profile, EXIF, DPI), icc (the colour "
+        "profile) or none.  [default: all]",
+        metavar="all|icc|none",
+        show_default=False,
+    ),
+]
+
+
 SheetOnlyOpt = Annotated[
     bool, typer.Option("--sheet-only", help="Write the contact sheet, not the passes.")
 ]
@@ -280,6 +316,16 @@ SheetOnlyOpt = Annotated[
 
 NoClobberOpt = Annotated[
     bool, typer.Option("--no-clobber", help="Skip outputs that already exist.")
+]
+
+
+DryRunOpt = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="List the files each input would write (and what would be skipped); read only "
+        "headers, write nothing.",
+    ),
 ]
 
 
@@ -312,7 +358,17 @@ NullOpt = Annotated[
 
 CompareModesOpt = Annotated[
     str,
-    typer.Option("--modes", "-m", help="Rows: pooling modes, comma-separated.", metavar="LIST"),
+    typer.Option(
+        "--modes",
+        "-m",
+        help="Rows: pooling modes, comma-separated.",
+        metavar="LIST",
+        autocompletion=lambda incomplete: [
+            incomplete.rpartition(",")[0] + ("," if "," in incomplete else "") + mode
+            for mode in MODES
+            if mode.startswith(incomplete.rpartition(",")[2])
+        ],
+    ),
 ]
 
 
@@ -352,7 +408,7 @@ CompareOutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="Grid file [default: poolimg-out/STEM_compare.png].",
+        help="File [default: poolimg-out/STEM_compare.png].",
         metavar="PATH",
     ),
 ]
@@ -375,3 +431,36 @@ MODE_OPTIONS = {
     "dilation": set(MODES) - {"fractional"},
     "compat": set(MODES) - {"fractional"},
 }
+
+
+def _words_of(metavar: str) -> list[str]:
+    """The literal words of a metavar such as ``valid|same|ceil|N`` (not its placeholders).
+
+    >>> _words_of("valid|same|ceil|N"), _words_of("N|WxH")
+    (['valid', 'same', 'ceil'], [])
+    """
+    return [word for word in metavar.split("|") if word.islower()] if "|" in metavar else []
+
+
+def _complete_words() -> None:
+    """Shell completion for every option whose metavar lists its words (``--padding``
+    completes valid, same, ceil): the help and the completion cannot differ."""
+    import typing
+
+    for name, value in list(globals().items()):
+        if not name.endswith("Opt"):
+            continue
+        for info in typing.get_args(value)[1:]:
+            words = _words_of(getattr(info, "metavar", None) or "")
+            if words and getattr(info, "autocompletion", None) is None:
+                info.autocompletion = _completer(words)
+
+
+def _completer(words: list[str]) -> Callable[[str], list[str]]:
+    def complete(incomplete: str) -> list[str]:  # Typer passes the parameters it names
+        return [word for word in words if word.startswith(incomplete)]
+
+    return complete
+
+
+_complete_words()

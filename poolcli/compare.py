@@ -17,7 +17,7 @@ from .errors import ParameterError
 from .geometry import PassGeometry, PlanError, plan_for
 from .limits import DEFAULT_MAX_PIXELS
 from .passes import run_passes, run_passes_indexed
-from .reading import load
+from .reading import Picture, load
 from .sheet import Cell, SheetRow, describe, display, fit_pass, grid
 from .spec import INDEXED_MODES, PoolSpec
 from .style import SheetStyle
@@ -32,7 +32,7 @@ def _passes_that_fit(shape: tuple[int, int], spec: PoolSpec, wanted: int) -> lis
 
 
 def comparison(
-    path: str,
+    source: str | Picture,
     rows: list[tuple[str, PoolSpec]],
     passes: int,
     *,
@@ -42,8 +42,10 @@ def comparison(
     unpool: str | None = None,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     threads: int | None = None,
+    title: str | None = None,
 ) -> Any:
-    """Draw the grid for the image at ``path``; returns a Pillow image.
+    """Draw the grid for the image at path ``source`` (or a picture already read); returns a
+    Pillow image, titled with the path (or ``title``) and the rows' settings.
 
     ``unpool`` ("dark", "dim" or "winners") adds, under each max, min or stochastic row, the
     input-sized pictures of the pixels each pass kept (:func:`poolcli.winners.picture_of_winners`).
@@ -55,7 +57,11 @@ def comparison(
         rows whose passes differ in size.
     """
     style = style or SheetStyle()
-    picture = load(path, max_pixels=max_pixels)
+    picture = source if isinstance(source, Picture) else load(source, max_pixels=max_pixels)
+    if title is not None:
+        path = title
+    else:
+        path = picture.name if isinstance(source, Picture) else str(source)
     frame, mode = picture.frames[0], picture.mode
     shape = frame.shape[1:]
     grid_rows: list[list[Cell]] = []

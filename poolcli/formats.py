@@ -10,6 +10,7 @@ import importlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from .errors import OutputError
 
@@ -114,12 +115,20 @@ def format_for(path: str | os.PathLike[str], explicit: str | None = None) -> str
 
 @dataclass(frozen=True)
 class SaveOptions:
-    """How to encode: JPEG/WebP quality, PNG compression level, what to flatten alpha onto."""
+    """How to encode: JPEG/WebP quality, PNG compression level, what to flatten alpha onto,
+    and which of the input's metadata to carry: ``"all"`` (colour profile, EXIF less its
+    orientation, DPI), ``"icc"`` (the colour profile alone: no camera, time or GPS position)
+    or ``"none"``."""
 
     format: str | None = None
     quality: int = 95
     compress_level: int = 1
     background: tuple[int, int, int] = (255, 255, 255)
+    metadata: Literal["all", "icc", "none"] = "all"
+
+    def __post_init__(self) -> None:
+        if self.metadata not in ("all", "icc", "none"):
+            raise ValueError(f"--keep-metadata {self.metadata!r}: use all, icc or none")
 
 
 # The longest side each format can store (the rest: more than any image poolimg reads).

@@ -9,12 +9,13 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .spec import INDEXED_MODES
 from .style import SheetStyle
 
 if TYPE_CHECKING:
+    from .run_options import RunOptions
     from .spec import Compat, Mode, Padding, PoolSpec
 
 
@@ -52,6 +53,89 @@ def parse_colour(text: str, option: str) -> tuple[int, int, int]:
     except ValueError:
         raise ValueError(f"{option} {text!r}: not a colour (try white, #262626)") from None
     return (rgb[0], rgb[1], rgb[2])
+
+
+def run_options_for(mode: str, given: dict[str, Any]) -> RunOptions:
+    """The :class:`~poolcli.run_options.RunOptions` of ``poolimg MODE``, from its parameters
+    by name (``given``; the options a mode lacks are absent and take their defaults).
+
+    Raises
+    ------
+    ValueError, PoolError
+        With the message to print, for options that cannot work (together).
+    """
+    from .formats import SaveOptions, format_for
+    from .naming import check_template
+    from .run_options import RunOptions
+
+    def get(name: str, default: Any = None) -> Any:
+        return given.get(name, default)
+
+    evaluate = get("evaluate", False)
+    more = ModeOptions(
+        get("dilation", "1"),
+        get("count_pad"),
+        get("compat"),
+        get("power"),
+        get("seed"),
+        evaluate,
+        get("ratio", 0.7),
+    )
+    spec = build_spec(
+        mode, given["size"], get("stride"), given["passes"], get("padding", "valid"), more
+    )
+    unpool, winners = get("unpool", False), get("winners", False)
+    shown = check_unpool(mode, evaluate, unpool, get("unpool_background", "dark"), winners)
+    name, format_, output = given["name"], given["format_"], given["output"]
+    sheet, sheet_only = given["sheet"], given["sheet_only"]
+    if name is not None:
+        check_template(name)
+    if format_:
+        format_for("x", format_)
+    run = RunOptions(
+        spec,
+        output=output,
+        name=name,
+        final_only=given["final_only"],
+        save=SaveOptions(
+            format_,
+            given["quality"],
+            given["compress_level"],
+            parse_colour(given["flatten"], "--flatten"),
+            metadata_kept(given["strip"], given["keep_metadata"]),
+        ),
+        linear=get("linear", False),
+        no_clobber=given["no_clobber"],
+        max_pixels=given["max_pixels"] or None,
+        write_images=not given["global_"],
+        sheet="auto" if sheet_only and sheet is None else sheet,
+        sheet_only=sheet_only,
+        sheet_style=sheet_style(given["cell"], given["background"], given["sheet_scale"]),
+        unpool=shown if unpool or winners else None,
+        winners=winners,
+        dry_run=given["dry_run"],
+    )
+    if run.output_kind == "file":
+        format_for(output or "", format_)
+    if given["global_"] and (output is not None or sheet is not None or sheet_only):
+        raise ValueError("--global prints values and writes no image: drop -o and --sheet")
+    return run
+
+
+def metadata_kept(strip: bool, keep: str | None) -> Literal["all", "icc", "none"]:
+    """What ``--strip`` and ``--keep-metadata`` leave in the outputs.
+
+    >>> metadata_kept(False, None), metadata_kept(True, None), metadata_kept(False, "none")
+    ('all', 'icc', 'none')
+    """
+    if strip and keep not in (None, "icc"):
+        raise ValueError(
+            f"--strip keeps the colour profile alone: it cannot go with --keep-metadata {keep}"
+        )
+    chosen = "icc" if strip else keep or "all"
+    if chosen not in ("all", "icc", "none"):
+        raise ValueError(f"--keep-metadata {keep!r}: use all, icc or none")
+    return cast(Literal["all", "icc", "none"], chosen)
 
 
 def sheet_style(cell: int, background: str, scale: str) -> SheetStyle:

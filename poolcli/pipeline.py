@@ -6,6 +6,7 @@ Never prints and never raises for a bad input: :func:`run_one` returns a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import traceback
@@ -30,6 +31,45 @@ if TYPE_CHECKING:  # Pillow: imported when an input is read, not with this modul
 
     from .reading import Picture
     from .sheet import SheetRow
+
+
+def plan_one(source: Source, run: RunOptions) -> Result:
+    """What :func:`run_one` would write for ``source`` (``--dry-run``), from its header alone:
+    a result whose outputs are the files it would write, with their sizes (0 bytes), and a
+    warning for each it would skip; nothing is decoded or written. Failures are as
+    :func:`run_one`'s: a file that cannot be read, a plan that does not fit."""
+    from .reading import header
+
+    result = Result(source.path, "done", dry_run=True)
+    try:
+        if source.path == "-":
+            raise ParameterError("--dry-run cannot read standard input ahead; give files")
+        found = header(source.path)
+        from .guard import check_pixels
+
+        check_pixels(source.shown, (found.width, found.height), run.max_pixels, frames=found.frames)
+        plan, wanted = _plan(run, (found.height, found.width))
+        exts = _extensions(source, run, plan, found.mode, found.format)
+        by_index = {g.index: g for g in plan}
+        for what, target in _targets(source, run, plan, wanted, exts).items():
+            if run.no_clobber and target != "-" and Path(target).exists():
+                result.warnings.append(f"would skip {target}: it exists (--no-clobber)")
+                continue
+            if what == "the contact sheet":
+                result.outputs.append(Output(target, 0, 0, 0, 0, "sheet"))
+                continue
+            geom = by_index[int(what.split()[1])]
+            height, width = geom.output_shape
+            kind: Literal["pass", "unpool", "winners"] = "pass"
+            if what.endswith("unpooled"):
+                kind = "winners" if run.winners else "unpool"
+                height, width = found.height, found.width
+            result.outputs.append(Output(target, width, height, geom.index, 0, kind))
+    except ParameterError as exc:
+        return Result(source.path, "failed", error=f"{source.shown}: {exc}", usage_error=True)
+    except PoolError as exc:
+        return Result(source.path, "failed", error=str(exc))
+    return result
 
 
 def run_one(source: Source, run: RunOptions, threads: int | None = None) -> Result:
@@ -65,6 +105,21 @@ def run_one(source: Source, run: RunOptions, threads: int | None = None) -> Resu
         )
     result.seconds = time.monotonic() - started
     return result
+
+
+class _Clock:
+    """Adds the seconds spent in each stage of an input to ``timings`` (what ``-v`` shows)."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
 
 
 class Interrupted(KeyboardInterrupt):
@@ -128,8 +183,18 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
         and _all_written(source, run)
     ):
         return Result(source.path, "skipped", warnings=["every output exists (--no-clobber)"])
-    picture = reading.load(source.path, max_pixels=run.max_pixels)
+    clock = _Clock(result.timings)
+    with clock("decode"):
+        picture = reading.load(source.path, max_pixels=run.max_pixels)
     result.warnings.extend(picture.notes)
+    if run.save.metadata != "all":  # --strip, --keep-metadata: EXIF goes; "none" takes the rest
+        none = run.save.metadata == "none"
+        picture = replace(
+            picture,
+            exif=None,
+            icc_profile=None if none else picture.icc_profile,
+            dpi=None if none else picture.dpi,
+        )
     if not run.write_images:
         return _global_values(source, picture, run, threads, result)
     plan, wanted = _plan(run, picture.frames[0].shape[1:])
@@ -168,14 +233,17 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
         for f, p in zip(picture.frames[1:], plans[1:], strict=True)
     ]
     for geom in plan:
-        values, index = next(first)
-        # Rebinding `picture` lets the decoded image go as soon as the first pass is done.
-        picture = picture.with_frames([values, *(next(o) for o in others)])
+        with clock("pool"):
+            values, index = next(first)
+            # Rebinding `picture` lets the decoded image go as soon as the first pass is done.
+            picture = picture.with_frames([values, *(next(o) for o in others)])
         if row is not None:
-            row.add(picture.frames[0], geom.index)
+            with clock("sheet"):
+                row.add(picture.frames[0], geom.index)
         target = targets.get(f"pass {geom.index}")
         if target is not None:
-            _write_pass(picture, target, geom, run, protect, result, threads)
+            with clock("encode"):
+                _write_pass(picture, target, geom, run, protect, result, threads)
         if original is None or index is None:
             continue
         shown = _unpooled(picture, original, index, run)
@@ -183,9 +251,11 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
             unpool_row.add(shown.frames[0], geom.index, "won" if run.winners else "kept")
         target = targets.get(f"pass {geom.index} unpooled")
         if target is not None:
-            _write_pass(shown, target, geom, run, protect, result, threads, original.shape[1:])
+            with clock("encode"):
+                _write_pass(shown, target, geom, run, protect, result, threads, original.shape[1:])
     if row is not None:
-        _finish_sheet(source, run, row, protect, result, unpool_row)
+        with clock("sheet"):
+            _finish_sheet(source, run, row, protect, result, unpool_row)
     if not result.outputs and run.no_clobber:
         result.status = "skipped"
     return result
@@ -329,15 +399,10 @@ def _finish_sheet(
 
     from . import sheet, writing
 
-    cells = row.cells
-    if unpool_row is not None:  # its first cell would repeat the original: leave it empty
-        unpool_row.cells[0] = sheet.Cell(None, "")
     if run.shared_sheet:
-        result.sheet_row = [(np.asarray(c.image), c.label) for c in cells]
+        result.sheet_row = [(np.asarray(c.image), c.label) for c in row.cells]
         return
-    title = f"{source.shown}   {sheet.describe(run.spec)}"
-    rows = [cells] if unpool_row is None else [cells, unpool_row.cells]
-    canvas = sheet.grid(rows, run.sheet_style, title=title)
+    canvas = sheet.contact_canvas(source.shown, run.spec, run.sheet_style, row, unpool_row)
     path = sheet_path(source, run)
     output = Output(str(path), canvas.width, canvas.height, 0, 0, "sheet")
     result.writing = (output, _inode(output.path))

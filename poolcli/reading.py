@@ -149,6 +149,25 @@ def load(source: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX
     return replace(picture, notes=tuple(notes))
 
 
+def from_pillow(image: Image.Image, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Picture:
+    """A :class:`Picture` of an image already opened or made with Pillow, read as :func:`load`
+    reads a file: upright, in a pooling mode, every frame, within ``max_pixels``.
+
+    Raises
+    ------
+    InputError
+        As :func:`load`, for what Pillow finds when it decodes.
+    """
+    name = str(getattr(image, "filename", "") or "<image>")
+    notes: list[str] = []
+    with PILLOW_SETTINGS, one_block_images(), decoder_errors(name, notes):
+        frames = frame_count(name, image)
+        check_pixels(name, image.size, max_pixels, frames=frames)
+        with pillow_limit(max_pixels):
+            picture = _decode(name, image, max_pixels, animated=frames > 1)
+    return replace(picture, notes=tuple(notes))
+
+
 def probe(source: str | os.PathLike[str]) -> tuple[int, int, int]:
     """(width, height, frames) of an image file as :func:`load` would give it, upright,
     from its header alone: no pixel is decoded.
@@ -161,13 +180,32 @@ def probe(source: str | os.PathLike[str]) -> tuple[int, int, int]:
     InputError
         As :func:`load`, for what the header shows.
     """
+    found = header(source)
+    return found.width, found.height, found.frames
+
+
+@dataclass(frozen=True)
+class Header:
+    """What an image file's header says, as :func:`load` would give the image: its upright
+    size, its frames, the pooling mode its pixels become, and its format."""
+
+    width: int
+    height: int
+    frames: int
+    mode: str
+    format: str | None
+
+
+def header(source: str | os.PathLike[str]) -> Header:
+    """The :class:`Header` of an image file; no pixel is decoded (see :func:`probe`)."""
     name, handle = _open_source(source)
     with PILLOW_SETTINGS, handle, decoder_errors(name, []):
         image = open_image(handle)
         width, height = image.size
         if _header_orientation(image) in (5, 6, 7, 8):  # turned a quarter: sides swap
             width, height = height, width
-        return width, height, frame_count(name, image)
+        frames = frame_count(name, image)
+        return Header(width, height, frames, _pool_mode(image), image.format)
 
 
 def _header_orientation(image: Image.Image) -> int:

@@ -42,6 +42,8 @@ class Result:
     values: dict[str, list[float]] | None = None  # --global: channel values by mode
     channels: str | None = None
     seconds: float = 0.0
+    dry_run: bool = False  # outputs are what it would write (--dry-run)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds by stage: decode, pool, ...
     sheet_row: list[tuple[Any, str]] | None = None  # (RGB array, label) cells, shared sheets
 
     def as_json(self) -> dict[str, Any]:
@@ -51,8 +53,12 @@ class Result:
             "outputs": [o.as_json() for o in self.outputs],
             "error": self.error,
         }
+        if self.dry_run:
+            data["dry_run"] = True
         if self.warnings:
             data["warnings"] = self.warnings
+        if self.timings:
+            data["ms"] = {stage: round(1000 * s, 1) for stage, s in self.timings.items()}
         if self.values is not None:
             data["channels"] = self.channels
             data["global"] = self.values

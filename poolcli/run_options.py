@@ -41,6 +41,7 @@ class RunOptions:
     shared_sheet: bool = False  # several inputs, one sheet: workers return rows, not files
     unpool: Literal["dark", "dim"] | None = None  # also write where each pass's pixels won
     winners: bool = False  # ... as a heat map of how many windows each pixel won
+    dry_run: bool = False  # list what each input would write; write nothing
 
     @property
     def indexed(self) -> bool:

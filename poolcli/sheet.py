@@ -226,6 +226,11 @@ class SheetRow:
         height, width = planar.shape[1:]
         box = _cell_box((height, width), passes, style.cell)
         original = fit_original(display(planar, mode, style.background), box)
+        side = max(original.size)
+        if side * 2 <= style.cell:  # a small image (an icon, a 4x4 example): crisp blocks
+            factor = style.cell // side
+            size = (original.width * factor, original.height * factor)
+            original = original.resize(size, Image.Resampling.NEAREST)
         self.height = original.height
         self.scale = original.width / width
         label = f"{width}x{height}" if sizes_only else f"original {width}x{height}"
@@ -243,3 +248,19 @@ class SheetRow:
         if what:
             label = f"pass {index}  {what}"
         self.cells.append(Cell(picture, label))
+
+
+def contact_canvas(
+    name: str,
+    spec: object,
+    style: SheetStyle,
+    row: SheetRow,
+    unpool_row: SheetRow | None = None,
+) -> Image.Image:
+    """The contact sheet of one input: its row of passes (and the row of what each pass
+    kept, under it), titled with its name and the run's settings."""
+    rows = [row.cells]
+    if unpool_row is not None:  # its first cell would repeat the original: leave it empty
+        unpool_row.cells[0] = Cell(None, "")
+        rows.append(unpool_row.cells)
+    return grid(rows, style, title=f"{name}   {describe(spec)}")

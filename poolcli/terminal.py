@@ -80,8 +80,16 @@ def _show(term: Terminal, run: RunOptions, result: Result, progress: _Progress) 
     if result.values is not None and not term.json_lines:
         _print_global(result)
     for out in result.outputs:
-        term.detail(f"wrote {out.path} ({out.width}x{out.height}, {out.bytes} bytes)")
-    term.detail(f"{result.input}: {result.status} in {result.seconds:.2f} s")
+        if result.dry_run:
+            size = f" ({out.width}x{out.height})" if out.width else ""
+            term.info(f"would write {out.path}{size}")
+        else:
+            term.detail(f"wrote {out.path} ({out.width}x{out.height}, {out.bytes} bytes)")
+    stages = ", ".join(f"{stage} {1000 * s:.0f} ms" for stage, s in result.timings.items())
+    term.detail(
+        f"{result.input}: {result.status} in {result.seconds:.2f} s"
+        + (f" ({stages})" if stages else "")
+    )
 
 
 def _print_global(result: Result) -> None:
@@ -127,6 +135,16 @@ def _summarise(term: Terminal, run: RunOptions, report: Report, skipped_files: i
         )
         return
     if not run.write_images or run.output_kind == "stdout":
+        return
+    if run.dry_run:
+        files = sum(len(r.outputs) for r in report.results)
+        if run.sheet not in (None, "auto") and report.total > 1:
+            term.info(f"would write {run.sheet} (one contact sheet of every input)")
+            files += 1
+        term.info(
+            f"dry run: {files} file{'' if files == 1 else 's'} for {report.done} of "
+            f"{report.total} inputs; nothing written"
+        )
         return
     where = run.output if run.output_kind == "file" else f"{run.folder}{os.sep}"
     if len(report.results) == 1:

@@ -27,7 +27,7 @@ from .formats import DEFAULT_SAVE, SaveOptions
 from .inputs import Source, expand_inputs
 from .limits import DEFAULT_MAX_PIXELS
 from .naming import check_pass_names, check_template, find_collisions
-from .pipeline import Interrupted, run_one
+from .pipeline import Interrupted, plan_one, run_one
 from .report import EXIT_INTERRUPTED, Output, Report, Result
 from .run_options import RunOptions
 from .spec import INDEXED_MODES, PoolSpec
@@ -136,6 +136,10 @@ def run_batch(
         signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         threads = None if len(sources) == 1 else max(1, cpus // jobs)
+        if run.dry_run:  # headers only: fast enough in this process
+            for source in sources:
+                record(plan_one(source, run))
+            return report
         if jobs == 1:
             for source in sources:
                 record(run_one(source, run, threads))

@@ -130,9 +130,14 @@ def test_sheet_of_a_16_bit_image(work: Path) -> None:
     sheet = read("deep_sheet.png")
     style = SheetStyle()
     top = style.gap + style.line + style.gap
-    x = style.gap + 96 + style.gap
-    expected = np.floor(pool(deep, "max") / 257 + 0.5).astype(np.uint8)  # 48x32, shown x2
-    np.testing.assert_array_equal(sheet[top : top + 64, x : x + 96, 0], enlarge(expected, 2))
+    # a 96x64 image is small for a 512 cell: shown x5 (480x320), its pass (48x32) x10
+    x = style.gap + 480 + style.gap
+    expected = np.floor(pool(deep, "max") / 257 + 0.5).astype(np.uint8)
+    np.testing.assert_array_equal(sheet[top : top + 320, x : x + 480, 0], enlarge(expected, 10))
+    original = np.floor(deep / 257 + 0.5).astype(np.uint8)
+    np.testing.assert_array_equal(
+        sheet[top : top + 320, style.gap : style.gap + 480, 0], enlarge(original, 5)
+    )
     with Image.open("poolimg-out/deep_max_k2_s2_p1.png") as written:
         assert written.mode in ("I;16", "I")  # the pass itself keeps its 16 bits
 
@@ -146,9 +151,9 @@ def test_sheet_of_an_rgba_image_shows_the_background_through(work: Path) -> None
     sheet = read("s.png")
     style = SheetStyle(background=(16, 32, 48))
     top = style.gap + style.line + style.gap
-    original = sheet[top : top + 40, style.gap : style.gap + 40]
-    assert (original[:20] == (255, 0, 0)).all()
-    assert (original[20:] == (16, 32, 48)).all()
+    original = sheet[top : top + 480, style.gap : style.gap + 480]  # 40x40 shown x12
+    assert (original[:240] == (255, 0, 0)).all()
+    assert (original[240:] == (16, 32, 48)).all()
 
 
 def test_comparison_grid_rows_columns_and_diff(work: Path) -> None:

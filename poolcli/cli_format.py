@@ -1,0 +1,152 @@
+"""How each command's help is laid out (options in panels by purpose, a usage line without
+Typer's braces, no path broken at a hyphen), and shell completion.
+
+Plain click formatting: Typer's own panels need its Rich formatting, which would cost every
+``--help`` Rich's import.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import typer
+
+from .cli_help import PANEL_OF, PANELS
+
+# The widest first column (the option and its metavar) before help moves to its own line.
+_FIRST_COLUMN = 30
+
+
+class PanelledCommand(typer.core.TyperCommand):
+    """A command whose help lists its options in panels (window, passes, output, sheets,
+    batch, limits: :data:`poolcli.cli_help.PANELS`) rather than one list of 40."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        # Typer writes an argument's own metavar in braces ("poolimg plan [OPTIONS] {INPUT}"),
+        # which reads as a set of choices.
+        return [
+            piece.replace("{", "").replace("}", "") for piece in super().collect_usage_pieces(ctx)
+        ]
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:  # click.Context, HelpFormatter
+        sections: dict[str, list[tuple[str, str]]] = {"Arguments": []}
+        sections.update((panel, []) for panel in PANELS)
+        sections["Options"] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            default = "Arguments" if param.param_type_name == "argument" else "Options"
+            sections[PANEL_OF.get(param.name or "", default)].append(record)
+        rows = [row for listed in sections.values() for row in listed]
+        first = min(max((len(term) for term, _ in rows), default=0), _FIRST_COLUMN)
+        for title, listed in sections.items():
+            if listed:
+                formatter.write_paragraph()
+                formatter.write_text(f"{title}:")
+                for term, help_text in listed:
+                    formatter.write(_row(term, help_text, first, formatter.width))
+
+
+def _row(term: str, help_text: str, first: int, width: int) -> str:
+    """One option of the help: its names in the first column, its help wrapped beside them,
+    at spaces only (click's wrapping breaks ``poolimg-out/`` at its hyphen).
+
+    >>> print(_row("-o, --output PATH", "File [default: poolimg-out/x.png].", 20, 44), end="")
+      -o, --output PATH     File [default:
+                            poolimg-out/x.png].
+    """
+    indent = 2 + first + 2
+    wrapper = textwrap.TextWrapper(
+        width=max(width - indent, 20), break_on_hyphens=False, break_long_words=False
+    )
+    lines = wrapper.wrap(help_text) or [""]
+    if len(term) > first:  # a long first column: the help starts on the next line
+        head, body = f"  {term}\n", lines
+    else:
+        head, body = f"  {term.ljust(first)}  {lines[0]}\n", lines[1:]
+    return head + "".join(" " * indent + line + "\n" for line in body)
+
+
+COMPLETE_VAR = "_POOLIMG_COMPLETE"
+
+
+def completion_script(shell: str) -> str:
+    """The script that makes ``shell`` (bash, zsh or fish) complete poolimg: Typer's, which
+    runs poolimg with ``_POOLIMG_COMPLETE`` set for each completion."""
+    from typer._completion_shared import get_completion_script
+
+    return get_completion_script(prog_name="poolimg", complete_var=COMPLETE_VAR, shell=shell)
+
+
+def enable_completion() -> None:
+    """Answer a shell's completion request, if this run is one. Typer registers its shells'
+    completers only for apps with its ``--install-completion`` options, which poolimg leaves
+    out (``poolimg completion SHELL`` prints the script instead)."""
+    import os
+
+    if COMPLETE_VAR in os.environ:
+        from typer._completion_classes import completion_init
+
+        completion_init()
+
+
+def options_markdown() -> str:
+    """README's table of the pooling commands' options, panel by panel, from the commands
+    themselves: each option's names and words, its help, and the modes that have it.
+    ``python -m poolcli.cli_format`` writes it into README.md; a test fails when they differ."""
+    import typer.main
+
+    from .cli import app
+    from .spec import MODES
+
+    group: Any = typer.main.get_command(app)
+    ctx = group.make_context("poolimg", [], resilient_parsing=True)
+    found: dict[str, tuple[str, str, list[str]]] = {}  # name -> (names, help, modes)
+    for mode in MODES:
+        command = group.get_command(ctx, mode)
+        with command.make_context(mode, [], resilient_parsing=True) as sub:
+            for param in command.get_params(sub):
+                record = param.get_help_record(sub)
+                if record is None or param.param_type_name != "option" or param.name is None:
+                    continue
+                names, help_text = record
+                entry = found.setdefault(param.name, (names, help_text, []))
+                entry[2].append(mode)
+    lines = []
+    for panel, names in {**PANELS, "Options": ()}.items():
+        rows = [
+            (name, *found[name])
+            for name in (names or [n for n in found if n not in PANEL_OF])
+            if name in found
+        ]
+        if not rows:
+            continue
+        lines += ["", f"**{panel}**", "", "| option | meaning | modes |", "|---|---|---|"]
+        for _, flags, help_text, modes in rows:
+            missing = [m for m in MODES if m not in modes]
+            which = ", ".join(modes)
+            if len(missing) <= 2:
+                which = "all but " + ", ".join(missing) if missing else "all"
+            cells = (f"`{flags}`", help_text, which)
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines[1:]) + "\n"
+
+
+README_START = "<!-- options: made by `python -m poolcli.cli_format`; edit the help texts -->\n"
+README_END = "<!-- /options -->\n"
+
+
+def readme_with_options(readme: str) -> str:
+    """``readme`` with the generated table between its markers."""
+    head, _, rest = readme.partition(README_START)
+    _, _, tail = rest.partition(README_END)
+    return head + README_START + options_markdown() + README_END + tail
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "README.md"
+    path.write_text(readme_with_options(path.read_text()))
