@@ -11,24 +11,17 @@ import copy
 import inspect
 import os
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from . import __version__
-from .cli_format import PanelledCommand, completion_script, enable_completion
+from .cli_format import PanelledCommand, enable_completion
 from .cli_help import EXAMPLES, SUMMARIES
 from .cli_options import (
     MODE_OPTIONS,
     BackgroundOpt,
     CellOpt,
-    CompareDiffOpt,
-    CompareModesOpt,
-    CompareOutputOpt,
-    ComparePassesOpt,
-    CompareSizesOpt,
-    CompareUnpoolOpt,
     CompatOpt,
     CompressLevelOpt,
     CountPadOpt,
@@ -51,7 +44,6 @@ from .cli_options import (
     OutputOpt,
     PaddingOpt,
     PassesOpt,
-    PlanJsonOpt,
     PowerOpt,
     QualityOpt,
     QuietOpt,
@@ -61,6 +53,7 @@ from .cli_options import (
     SheetOnlyOpt,
     SheetOpt,
     SheetScaleOpt,
+    ShowOpt,
     SizeOpt,
     StrideOpt,
     StripOpt,
@@ -70,20 +63,17 @@ from .cli_options import (
     WinnersOpt,
     complete_paths,
 )
+from .cli_tools import compare, completion, plan, show
 from .errors import PoolError
 from .limits import DEFAULT_MAX_PIXELS
 from .options import (
-    ModeOptions,
-    build_spec,
-    comparison_rows,
     fill_optional_values,
     read_files_from,
     run_options_for,
-    sheet_style,
 )
-from .report import EXIT_INTERRUPTED, EXIT_USAGE
+from .report import EXIT_INTERRUPTED
 from .spec import MODES
-from .terminal import Terminal, fail_usage, run_inputs, show_plan
+from .terminal import Terminal, fail_usage, run_inputs
 
 app = typer.Typer(
     name="poolimg",
@@ -124,6 +114,7 @@ def _pool_command(mode: str) -> Any:
         keep_metadata: KeepMetadataOpt = None,
         sheet: SheetOpt = None,
         sheet_only: SheetOnlyOpt = False,
+        show: ShowOpt = None,
         sheet_scale: SheetScaleOpt = "fit",
         cell: CellOpt = 512,
         background: BackgroundOpt = "#262626",
@@ -178,150 +169,9 @@ for _mode in MODES:
     app.command(name=_mode, no_args_is_help=True, cls=PanelledCommand)(_pool_command(_mode))
 
 
-@app.command(no_args_is_help=True, cls=PanelledCommand)
-def compare(
-    input_: Annotated[str, typer.Argument(metavar="INPUT", help="An image file.")],
-    modes: CompareModesOpt = "max,avg,min,stride",  # sum, lp and stochastic too
-    sizes: CompareSizesOpt = None,
-    passes: ComparePassesOpt = 3,
-    size: SizeOpt = "2",
-    stride: StrideOpt = None,
-    padding: PaddingOpt = "valid",
-    diff: CompareDiffOpt = False,
-    dilation: DilationOpt = "1",
-    compat: CompatOpt = None,
-    count_pad: CountPadOpt = None,
-    power: PowerOpt = None,
-    seed: SeedOpt = None,
-    unpool: CompareUnpoolOpt = None,
-    output: CompareOutputOpt = None,
-    cell: CellOpt = 256,
-    background: BackgroundOpt = "#262626",
-    linear: LinearOpt = False,
-    format_: FormatOpt = None,
-    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
-    quiet: QuietOpt = False,
-) -> None:
-    """Compare modes (or window sizes) side by side: rows are modes, columns are passes.
-
-    Examples:
-
-    \b
-      poolimg compare photo.jpg --modes max,avg,stride --passes 4 -o grid.png
-      poolimg compare photo.jpg --sizes 2,3,4 --modes max -n 3
-      poolimg compare photo.jpg --modes max,avg --diff
-      poolimg compare photo.jpg --modes max,sum,lp,stochastic --seed 1 --unpool dim
-    """
-    term = Terminal(quiet)
-    try:
-        from .compare import comparison
-        from .formats import SaveOptions, format_for
-        from .writing import save_image
-
-        more = ModeOptions(dilation, count_pad, compat, power, seed)
-        rows = comparison_rows(modes, sizes, size, stride, padding, more)
-        if unpool not in (None, "dark", "dim", "winners"):
-            raise ValueError(f"--unpool {unpool!r}: use dark, dim or winners")
-        if diff and len(rows) < 2:
-            raise ValueError("--diff compares the first two rows: give at least two modes or sizes")
-        target = output or str(Path("poolimg-out") / f"{Path(input_).stem}_compare.png")
-        format_for(target, format_)
-        style = sheet_style(cell, background, "fit")
-    except (PoolError, ValueError) as exc:
-        fail_usage(term, str(exc))
-    try:
-        canvas = comparison(
-            input_,
-            rows,
-            passes,
-            style=style,
-            diff=diff,
-            linear=linear,
-            unpool=unpool,
-            max_pixels=max_pixels or None,
-        )
-        save_image(canvas, target, SaveOptions(format=format_), protect=[input_])
-    except ValueError as exc:  # ParameterError: --diff of rows with different sizes
-        fail_usage(term, str(exc))
-    except PoolError as exc:
-        term.error(str(exc))
-        raise typer.Exit(1) from None
-    if target != "-":
-        term.info(f"wrote {target} ({canvas.width}x{canvas.height})")
-
-
-@app.command(no_args_is_help=True, cls=PanelledCommand)
-def plan(
-    input_: Annotated[
-        str, typer.Argument(metavar="INPUT", help="An image file (only its header is read).")
-    ],
-    size: SizeOpt = "2",
-    stride: StrideOpt = None,
-    passes: PassesOpt = "1",
-    padding: PaddingOpt = "valid",
-    dilation: DilationOpt = "1",
-    compat: CompatOpt = None,
-    json_: PlanJsonOpt = False,
-) -> None:
-    """Print the size after each pass, and where padding or a dropped tail applies; write nothing.
-
-    Exits 2 when a pass cannot run, as the pooling commands would before writing anything.
-
-    Examples:
-
-    \b
-      poolimg plan photo.jpg -n all
-      poolimg plan photo.jpg -k 3 -s 2 -p same -n 4 --json
-    """
-    term = Terminal(json_lines=json_)
-    error = None
-    try:
-        from .geometry import PlanError, plan_for
-        from .reading import probe
-
-        spec = build_spec(
-            "max", size, stride, passes, padding, ModeOptions(dilation, compat=compat)
-        )
-        width, height, _ = probe(input_)
-        geometries = plan_for(spec, (height, width))
-    except PlanError as exc:  # show the passes that fit, then say where it stops
-        geometries, error = exc.fits, f"{input_}: {exc}"
-    except PoolError as exc:
-        term.error(f"{input_}: {exc}" if not str(exc).startswith(input_) else str(exc))
-        raise typer.Exit(EXIT_USAGE if not isinstance(exc, OSError) else 1) from None
-    except ValueError as exc:
-        fail_usage(term, str(exc))
-    show_plan(term, input_, (width, height), geometries, error)
-    if error is not None:
-        fail_usage(term, error)
-
-
-@app.command(no_args_is_help=True, cls=PanelledCommand)
-def completion(
-    shell: Annotated[
-        str,
-        typer.Argument(
-            metavar="bash|zsh|fish",
-            help="The shell to complete in.",
-            autocompletion=lambda incomplete: [
-                s for s in ("bash", "zsh", "fish") if s.startswith(incomplete)
-            ],
-        ),
-    ],
-) -> None:
-    """Print the script that makes SHELL complete poolimg's commands, options, their words
-    (modes, paddings, formats, ...) and files.
-
-    Examples:
-
-    \b
-      source <(poolimg completion bash)                  in ~/.bashrc
-      poolimg completion zsh > "${fpath[1]}/_poolimg"     then restart zsh
-      poolimg completion fish > ~/.config/fish/completions/poolimg.fish
-    """
-    if shell not in ("bash", "zsh", "fish"):
-        fail_usage(Terminal(), f"completion {shell!r}: use bash, zsh or fish")
-    print(completion_script(shell))
+# The commands beside the pooling ones, declared in cli_tools.py.
+for _tool in (compare, plan, show, completion):
+    app.command(no_args_is_help=True, cls=PanelledCommand)(_tool)
 
 
 def _version(value: bool) -> None:

@@ -109,7 +109,7 @@ PANELS = {
         "unpool_background",
         "winners",
     ),
-    "Sheets": ("sheet", "sheet_only", "sheet_scale", "cell", "background"),
+    "Sheets": ("sheet", "sheet_only", "show", "sheet_scale", "cell", "background"),
     "Batch": ("recursive", "jobs", "files_from", "null", "dry_run", "json_", "quiet", "verbose"),
     "Limits": ("max_pixels",),
 }

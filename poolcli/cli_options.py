@@ -309,6 +309,20 @@ KeepMetadataOpt = Annotated[
 ]
 
 
+ShowOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--show",
+        help="Draw each input's contact sheet in the terminal (fitted to its width): "
+        "auto picks Kitty, iTerm2 or Sixel graphics, else half-blocks; blocks forces "
+        "truecolor half-blocks, ansi256 their 256-colour form. With --sheet-only and no "
+        "--sheet PATH: shown, not written.",
+        metavar="[auto|blocks|ansi256|kitty|iterm|sixel]",
+        show_default=False,
+    ),
+]
+
+
 SheetOnlyOpt = Annotated[
     bool, typer.Option("--sheet-only", help="Write the contact sheet, not the passes.")
 ]
@@ -399,6 +413,18 @@ CompareUnpoolOpt = Annotated[
         help="Under each max, min and stochastic row, the pixels each pass kept: dark or "
         "dim (the rest black or faded), or winners (a heat map of windows won).",
         metavar="dark|dim|winners",
+    ),
+]
+
+
+CompareShowOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--show",
+        help="Draw the grid in the terminal (see poolimg max --help); without -o, shown "
+        "and not written.",
+        metavar="[auto|blocks|ansi256|kitty|iterm|sixel]",
+        show_default=False,
     ),
 ]
 

@@ -114,12 +114,48 @@ def run_options_for(mode: str, given: dict[str, Any]) -> RunOptions:
         unpool=shown if unpool or winners else None,
         winners=winners,
         dry_run=given["dry_run"],
+        show=shown_how(given["show"]),
     )
     if run.output_kind == "file":
         format_for(output or "", format_)
     if given["global_"] and (output is not None or sheet is not None or sheet_only):
         raise ValueError("--global prints values and writes no image: drop -o and --sheet")
+    if run.show and (given["json_"] or output == "-"):
+        raise ValueError("--show draws on standard output, where --json and -o - write too")
+    if run.show:
+        run = replace(run, show_style=show_style(run.show, given["background"], given["passes"]))
+    if run.show and sheet_only and given["sheet"] is None:
+        run = replace(run, sheet=None)  # --sheet-only --show: shown, not written
     return run
+
+
+def shown_how(how: str | None) -> str | None:
+    """``--show``'s word, ``auto`` resolved to what this terminal takes (None: no --show)."""
+    if how is None:
+        return None
+    if how not in OPTIONAL_WORDS["--show"]:
+        raise ValueError(f"--show {how!r}: use auto, blocks, ansi256, kitty, iterm or sixel")
+    if how == "auto":
+        from .preview import choose
+
+        return choose()
+    return how
+
+
+def show_style(how: str, background: str, passes: str) -> SheetStyle:
+    """The style of the sheet ``--show`` draws: cells as wide as the terminal allows for a
+    row of the original and its passes (from 4 passes' worth when ``all``), so each pass is
+    enlarged by whole factors there rather than shrunk after."""
+    import shutil
+
+    from .style import DEFAULT_CELL
+
+    cells = 1 + (int(passes) if passes.isdigit() else 4)
+    columns = shutil.get_terminal_size().columns
+    pixels = columns if how in ("blocks", "ansi256") else 10 * columns  # ~10 px a column
+    gap = 8
+    cell = max(32, min(DEFAULT_CELL, (pixels - gap * (cells + 1)) // cells))
+    return SheetStyle(cell, parse_colour(background, "--background"), "fit")
 
 
 def metadata_kept(strip: bool, keep: str | None) -> Literal["all", "icc", "none"]:
@@ -265,7 +301,10 @@ def read_files_from(source: str, null: bool) -> list[str]:
 # Options whose value may be left out, and what they mean then. (Typer 0.28 has no
 # optional-value options; click's own rule is followed: a value is the next word unless that
 # word is missing or starts with "-".)
-OPTIONAL_VALUES = {"--sheet": "auto"}
+OPTIONAL_VALUES = {"--sheet": "auto", "--show": "auto"}
+# Options whose value, when given, is one of these words: any other next word (an input file)
+# is not taken as their value.
+OPTIONAL_WORDS = {"--show": ("auto", "kitty", "iterm", "sixel", "blocks", "ansi256")}
 
 
 def fill_optional_values(args: list[str]) -> list[str]:
@@ -275,6 +314,8 @@ def fill_optional_values(args: list[str]) -> list[str]:
     ['max', 'a.jpg', '--sheet', 'auto', '-n', '3']
     >>> fill_optional_values(["max", "a.jpg", "--sheet", "s.png"])
     ['max', 'a.jpg', '--sheet', 's.png']
+    >>> fill_optional_values(["max", "--show", "a.jpg"]), fill_optional_values(["--show", "sixel"])
+    (['max', '--show', 'auto', 'a.jpg'], ['--show', 'sixel'])
     """
     out: list[str] = []
     for i, arg in enumerate(args):
@@ -283,6 +324,11 @@ def fill_optional_values(args: list[str]) -> list[str]:
             return out + args[i + 1 :]
         if arg in OPTIONAL_VALUES:
             following = args[i + 1] if i + 1 < len(args) else None
-            if following is None or (following.startswith("-") and following != "-"):
+            words = OPTIONAL_WORDS.get(arg)
+            if (
+                following is None
+                or (following.startswith("-") and following != "-")
+                or (words is not None and following not in words)
+            ):
                 out.append(OPTIONAL_VALUES[arg])
     return out

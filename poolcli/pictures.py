@@ -198,3 +198,25 @@ def _size_text(size: int | tuple[int, int]) -> str:
         return str(size)
     rows, cols = size
     return str(rows) if rows == cols else f"{cols}x{rows}"
+
+
+def terminal_picture(image: ImageLike, how: str, max_pixels: int | None) -> Image.Image:
+    """An image as ``poolimg show`` draws it with ``how``: its first frame in 8-bit RGB
+    (deep values scaled as on sheets), enlarged by the largest whole factor that keeps it
+    within the terminal's width, so small pooled images show crisp blocks."""
+    import shutil
+
+    from .preview import pixel_width
+    from .sheet import display
+    from .style import DEFAULT_BACKGROUND
+
+    picture = as_picture(image, max_pixels)
+    shown = display(picture.frames[0], picture.mode, DEFAULT_BACKGROUND)
+    columns = shutil.get_terminal_size().columns
+    width = columns if how in ("blocks", "ansi256") else pixel_width(columns)
+    factor = max(1, width // shown.width)
+    if factor > 1:
+        shown = shown.resize(
+            (shown.width * factor, shown.height * factor), Image.Resampling.NEAREST
+        )
+    return shown

@@ -203,14 +203,18 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     linear = run.linear and picture.mode in LINEAR_MODES
     if run.linear and not linear:
         result.warnings.append(f"--linear does not apply to {picture.mode} images; ignored")
-    row = unpool_row = None
+    row = unpool_row = shown_row = None
+    shapes = [g.output_shape for g in plan]
     if run.sheet is not None:
         from .sheet import SheetRow
 
-        shapes = [g.output_shape for g in plan]
         row = SheetRow(picture.frames[0], picture.mode, run.sheet_style, shapes)
         if run.indexed:
             unpool_row = SheetRow(picture.frames[0], picture.mode, run.sheet_style, shapes)
+    if run.show_style is not None:  # --show: a sheet at the terminal's size, drawn there
+        from .sheet import SheetRow
+
+        shown_row = SheetRow(picture.frames[0], picture.mode, run.show_style, shapes)
     protect = [] if source.path == "-" else [source.path]
     plans = _frame_plans(run, plan, picture.frames)
     original = picture.frames[0] if run.indexed else None  # kept: unpooled pictures are its size
@@ -237,9 +241,10 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
             values, index = next(first)
             # Rebinding `picture` lets the decoded image go as soon as the first pass is done.
             picture = picture.with_frames([values, *(next(o) for o in others)])
-        if row is not None:
-            with clock("sheet"):
-                row.add(picture.frames[0], geom.index)
+        for each in (row, shown_row):
+            if each is not None:
+                with clock("sheet"):
+                    each.add(picture.frames[0], geom.index)
         target = targets.get(f"pass {geom.index}")
         if target is not None:
             with clock("encode"):
@@ -256,6 +261,10 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     if row is not None:
         with clock("sheet"):
             _finish_sheet(source, run, row, protect, result, unpool_row)
+    if shown_row is not None and run.show_style is not None:
+        from .sheet import contact_canvas
+
+        result.preview = contact_canvas(source.shown, run.spec, run.show_style, shown_row)
     if not result.outputs and run.no_clobber:
         result.status = "skipped"
     return result

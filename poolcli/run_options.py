@@ -42,6 +42,8 @@ class RunOptions:
     unpool: Literal["dark", "dim"] | None = None  # also write where each pass's pixels won
     winners: bool = False  # ... as a heat map of how many windows each pixel won
     dry_run: bool = False  # list what each input would write; write nothing
+    show: str | None = None  # draw each input's sheet in the terminal: how (auto, blocks, ...)
+    show_style: SheetStyle | None = None  # ... at a size for the terminal
 
     @property
     def indexed(self) -> bool:

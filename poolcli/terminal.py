@@ -85,11 +85,25 @@ def _show(term: Terminal, run: RunOptions, result: Result, progress: _Progress) 
             term.info(f"would write {out.path}{size}")
         else:
             term.detail(f"wrote {out.path} ({out.width}x{out.height}, {out.bytes} bytes)")
+    if result.preview is not None and run.show is not None:
+        draw(result.preview, run.show)
     stages = ", ".join(f"{stage} {1000 * s:.0f} ms" for stage, s in result.timings.items())
     term.detail(
         f"{result.input}: {result.status} in {result.seconds:.2f} s"
         + (f" ({stages})" if stages else "")
     )
+
+
+def draw(image: Any, how: str) -> None:
+    """Draw a Pillow image on stdout with ``how`` (a :data:`poolcli.preview.METHODS` word
+    other than auto), fitted to the terminal's width."""
+    import shutil
+
+    from .preview import encode
+
+    columns = shutil.get_terminal_size().columns
+    sys.stdout.write(encode(image, how, columns))  # type: ignore[arg-type]
+    sys.stdout.flush()
 
 
 def _print_global(result: Result) -> None:
