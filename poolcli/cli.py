@@ -180,12 +180,30 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _help_all(ctx: typer.Context, value: bool) -> None:
+    """Every command's help, one after another (what a man page would hold)."""
+    if not value:
+        return
+    group: Any = ctx.command
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        with command.make_context(name, [], parent=ctx, resilient_parsing=True) as sub:
+            print(command.get_help(sub), end="\n\n")
+    raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     version: Annotated[
         bool | None,
         typer.Option(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = None,
+    help_all: Annotated[
+        bool | None,
+        typer.Option(
+            "--help-all", callback=_help_all, is_eager=True, help="Print every command's help."
         ),
     ] = None,
 ) -> None:
@@ -235,6 +253,9 @@ def main() -> None:
     # never Python's two lines with a source path.
     warnings.showwarning = lambda message, *_, **__: term.warn(str(message))
     args = fill_optional_values(sys.argv[1:])
+    if args == ["--version"]:  # scripts ask it most: answered before Typer builds any command
+        print(f"poolimg {__version__}")
+        sys.exit(0)
     enable_completion()
     try:
         code = app_for(args)(args=args, prog_name="poolimg", standalone_mode=False)

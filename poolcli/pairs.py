@@ -38,7 +38,7 @@ _WIDER: dict[np.dtype, np.dtype] = {
 
 def pairs_apply(x: np.ndarray, reducer: Reducer, geom: PassGeometry, dtype: np.dtype) -> bool:
     """Whether :func:`pool_pairs` computes this pass: an unpadded, undilated stride-2 sum or
-    average over 2 or 3 cells a side, of uint8 or uint16 planes whose rows are contiguous."""
+    average over 2 or 3 cells a side, of uint8 or uint16 planes."""
     wide = _WIDER.get(x.dtype)
     return (
         wide is not None
@@ -47,7 +47,6 @@ def pairs_apply(x: np.ndarray, reducer: Reducer, geom: PassGeometry, dtype: np.d
         and all(
             a.k in (2, 3) and a.s == 2 and a.d == 1 and not a.padded for a in (geom.rows, geom.cols)
         )
-        and x.strides[2] == x.itemsize
     )
 
 
@@ -84,7 +83,11 @@ def pool_pairs(
     tail = 2 * paired > x.shape[2]
     if tail:
         paired -= 1
-    pairs = x[:, :, : 2 * paired].view(wide)
+    # Rows that are not contiguous (the first pass reads Pillow's 4-bytes-a-pixel storage in
+    # place) are copied a band at a time into contiguous scratch: 3x3 from that view took
+    # half the time of the general kernel's strided reads (bench_images.py).
+    contiguous = x.strides[2] == x.itemsize
+    pairs = x[:, :, : 2 * paired].view(wide) if contiguous else None
     if out is None:
         out = np.empty((channels, height, width), dtype)
     target = out
@@ -97,6 +100,7 @@ def pool_pairs(
 
     def run(lo: int, hi: int) -> None:
         span = 2 * n + rows.k - 2  # input rows of a band of n output rows
+        copied = None if contiguous else np.empty((span, 2 * (w + extra)), x.dtype)
         # rows of the temporaries start 64 bytes apart (an odd width ran 1.3x slower)
         pitch = -(-(w + extra) // 32) * 32
         left, right = np.empty((span, pitch), wide), np.empty((span, pitch), wide)
@@ -106,7 +110,14 @@ def pool_pairs(
                 m = min(n, hi - start)
                 for j0 in range(0, full, w):
                     j1 = min(j0 + w, full)
-                    band = pairs[c, 2 * start : 2 * start + 2 * m + rows.k - 2, j0 : j1 + extra]
+                    r0, r1 = 2 * start, 2 * start + 2 * m + rows.k - 2
+                    if pairs is not None:
+                        band = pairs[c, r0:r1, j0 : j1 + extra]
+                    else:
+                        assert copied is not None
+                        block = copied[: r1 - r0, : 2 * (j1 + extra - j0)]
+                        np.copyto(block, x[c, r0:r1, 2 * j0 : 2 * (j1 + extra)])
+                        band = block.view(wide)
                     a, b = left[: len(band), : band.shape[1]], right[: len(band), : band.shape[1]]
                     np.bitwise_and(band, low, out=a)
                     np.right_shift(band, shift, out=b)

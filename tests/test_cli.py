@@ -225,6 +225,17 @@ def test_version_and_help(work: Path) -> None:
         )  # two or more examples
 
 
+def test_help_all_prints_every_commands_help() -> None:
+    from poolcli.cli import app
+
+    result = run("--help-all")
+    assert result.exit_code == 0
+    usages = [line for line in result.stdout.splitlines() if line.startswith("Usage: poolimg ")]
+    names = [c.name or c.callback.__name__ for c in app.registered_commands]
+    assert [u.split()[2] for u in usages] == names
+    assert "Window:" in result.stdout and "--dry-run" in result.stdout
+
+
 def test_each_command_alone_is_the_command_of_the_whole_app() -> None:
     # The entry point builds only the command it runs (cli.app_for): each one's help, the
     # summary of its options, must be what the whole app gives.

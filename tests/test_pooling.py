@@ -504,7 +504,10 @@ def test_pairs_kernel_equals_the_reference(monkeypatch, dtype: str, mode: str) -
     top = np.iinfo(dtype).max
     base = rng.integers(0, top + 1, (3, 41, 38), dtype=dtype)
     base[:, :4, :4] = top  # the largest sums and the rounding of the largest means
+    # ... and Pillow's layout, 4 bytes a pixel, read in place (copied a band at a time)
+    rgbx = np.ascontiguousarray(np.moveaxis(np.concatenate([base, base[:1]]), 0, -1))
     views = [base, base[:, :, 1:], base[:, ::2], base[:1, :7, :9], base[:, :, 3:6]]
+    views += [np.moveaxis(rgbx, -1, 0)[:3], np.moveaxis(rgbx, -1, 0)[:3, :, 1:]]
     for x in views:
         for k in (2, 3, (2, 3), (3, 2)):
             kk = k if isinstance(k, tuple) else (k, k)
