@@ -43,12 +43,31 @@ def peak_mb(fn: Callable[[], object]) -> float:
     return peak / 2**20
 
 
+def general(x: np.ndarray, k: int) -> Callable[[], object]:
+    """The pass by the general banded kernel, the pairs kernel turned off (the speed before)."""
+    from poolcli import bands
+
+    def run() -> object:
+        saved = bands.pairs_apply
+        bands.pairs_apply = lambda *args: False
+        try:
+            return poolcli.pool(x, "avg", k, 2, channel_axis=0, threads=1)
+        finally:
+            bands.pairs_apply = saved
+
+    return run
+
+
 def averages(x: np.ndarray, rep: int) -> None:
     copy = lambda: np.copy(x)  # noqa: E731
     print("-- averages against np.copy of the photo")
     for k, s, bar in ((2, 2, 1.2), (2, 1, 2.5), (3, 2, 2.5)):
         run = pool(x, "avg", k, s)
         row(f"avg {k}x{k} s{s}", median_ms(run, rep), paired_speedup(run, copy, rep), "copy", bar)
+        if s == 2:
+            before = general(x, k)
+            ratio = paired_speedup(before, copy, rep)
+            row("  general kernel (before pairs.py)", median_ms(before, rep), ratio, "copy")
     if cv2 is not None:
 
         def area() -> object:
