@@ -12,9 +12,11 @@ already side by side, so every later step is a contiguous add of one type::
     L, R = left and right summed over the window's rows
     sum_j = L[j] + R[j]  (+ L[j + 1] for 3 columns)
 
-then the mean, rounded half up, and one narrowing copy. On the 24-MP photo, 1 thread:
-2x2 1.9x the time of ``np.copy`` (general kernel 2.2x), 3x3 1.9x (3.7x)
-(``benchmarks/bench_sizes.py``). Exact: the same integer sums and rounding as everywhere.
+then the mean, rounded half up, and one narrowing copy. On the 24-MP photo, 1 thread, paired
+with the general kernel: 3x3 in 0.71-0.75x its time, 2x2 in 0.96-0.98x (ten numpy operations
+either way: numpy has no widening add of neighbours, so the gain is the mixed-type add and the
+column split saved) (``benchmarks/bench_sizes.py``). Exact: the same integer sums and
+rounding as everywhere.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from .geometry import PassGeometry
 from .reducers import Reducer
 from .threads import split_rows
 
-# Pairs a band: 32 rows of a 6000-wide plane keep the temporaries near 1 MiB, in a core's L2
-# cache; 16 rows cost more numpy calls than they save, 64 as much as 32.
-_BAND_PAIRS = 32 * 3000
+# Pairs a band: 64 rows of a 6000-wide plane (temporaries of 384 KiB each). 16 rows cost more
+# numpy calls than they save (1.4x the time for 2x2); 32 to 128 rows were within noise.
+_BAND_PAIRS = 64 * 3000
 
 _WIDER: dict[np.dtype, np.dtype] = {
     np.dtype(np.uint8): np.dtype(np.uint16),
