@@ -27,7 +27,7 @@ from .seeds import seeds
 
 PEAK_LIMIT_MIB = 1024
 SECONDS_PER_FILE = 10
-_OWN_LINE = re.compile(r"poolimg: (error|warning): |wrote |\d+ done")
+_OWN_LINE = re.compile(r"poolimg: (error|warning): |wrote |would write |dry run: |\d+ done")
 
 
 @dataclass
@@ -224,6 +224,10 @@ def fuzz_cli_batch(mutants: list[Path], summary: Summary, jobs: int = 2) -> None
         ["avg", "--global", "--json"],
         ["sum", "-n", "3", "--sheet"],
         ["stochastic", "--seed", "1", "--winners", "--sheet"],
+        # headers only; metadata dropped; a sheet drawn in the terminal, nothing written
+        ["avg", "-n", "2", "--dry-run", "--strip", "--json"],
+        ["max", "-n", "2", "--sheet-only", "--show", "sixel", "--keep-metadata", "none"],
+        ["show", "--show", "blocks"],
     ):
         for path in mutants[: 3 if command[0] != "compare" else 2]:
             _single([*command, str(path)], None, str(path), work.parent, summary)
