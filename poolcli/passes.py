@@ -33,7 +33,9 @@ def run_passes(
     ``spec`` gives the mode and its options. The first input is released as soon as the first
     pass is done, so a batch never holds a decoded photo and all its passes at once.
     """
-    for values, _ in _passes(planar, spec, plan, alpha, linear, threads, indexed=False):
+    passes = _passes(planar, spec, plan, alpha, linear, threads, indexed=False)
+    del planar  # else this frame would keep the decoded image until the last pass
+    for values, _ in passes:
         yield values
 
 
@@ -47,7 +49,9 @@ def run_passes_indexed(
     """Like :func:`run_passes`, for max, min and stochastic training, yielding each pass's
     values with the flat index in the *first* input's plane of the pixel each value came from
     (each pass's indices followed back through the passes before it)."""
-    for values, index in _passes(planar, spec, plan, False, False, threads, indexed=True):
+    passes = _passes(planar, spec, plan, False, False, threads, indexed=True)
+    del planar
+    for values, index in passes:
         assert index is not None
         yield values, index
 

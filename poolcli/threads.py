@@ -44,6 +44,9 @@ def _serve() -> None:
             done.error = exc
         finally:
             done.event.set()
+            # Waiting for the next task must not keep this one's closure, and with it the
+            # arrays it reads (a decoded photo), alive.
+            del work, done
 
 
 def _ensure_helpers(count: int) -> None:

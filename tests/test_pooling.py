@@ -591,3 +591,26 @@ def test_padded_pairs_pass_is_the_pairs_kernel_in_a_frame(monkeypatch, dtype: st
                 expected = expected.astype(got.dtype)
             reference.assert_identical(got, expected)
     assert len(inner_calls) >= 10
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_the_input_is_released_once_the_first_pass_is_done(mode: str) -> None:
+    # A batch must not hold a decoded photo through its later passes and their encoding:
+    # neither the passes' generators nor the core's helper threads (which once kept their
+    # last task's closure, and the photo with it) may keep the input alive.
+    import gc
+    import weakref
+
+    from poolcli.geometry import plan_for
+    from poolcli.passes import run_passes
+    from poolcli.spec import PoolSpec
+
+    x = np.random.default_rng(17).integers(0, 256, (3, 1024, 1024), dtype=np.uint8)
+    spec = PoolSpec(mode, 2, passes=2)
+    passes = run_passes(x, spec, plan_for(spec, x.shape[1:]), threads=2)
+    alive = weakref.ref(x)
+    del x
+    first = next(passes)
+    gc.collect()
+    assert alive() is None
+    assert next(passes).shape == (3, 256, 256) and first.shape == (3, 512, 512)
