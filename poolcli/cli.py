@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__
-from .cli_format import PanelledCommand, enable_completion
+from .cli_format import PanelledCommand, complete_paths, enable_completion
 from .cli_help import EXAMPLES, SUMMARIES
 from .cli_options import (
     MODE_OPTIONS,
@@ -61,7 +61,6 @@ from .cli_options import (
     UnpoolOpt,
     VerboseOpt,
     WinnersOpt,
-    complete_paths,
 )
 from .cli_tools import compare, completion, plan, show
 from .errors import PoolError

@@ -8,6 +8,7 @@ Plain click formatting: Typer's own panels need its Rich formatting, which would
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -90,6 +91,48 @@ def enable_completion() -> None:
         from typer._completion_classes import completion_init
 
         completion_init()
+
+
+def complete_paths(incomplete: str) -> list[str]:
+    """Shell completion of input files and folders (a folder ends with ``/``)."""
+    import glob
+    import os
+
+    found = sorted(glob.glob(glob.escape(incomplete) + "*"))[:500]
+    return [path + os.sep if os.path.isdir(path) else path for path in found]
+
+
+def complete_words(names: dict[str, Any]) -> None:
+    """Shell completion for every ``...Opt`` declaration in ``names`` (a module's globals)
+    whose metavar lists its words (``--padding`` completes valid, same, ceil): the help and
+    the completion cannot differ."""
+    import typing
+
+    for name, value in list(names.items()):
+        if not name.endswith("Opt"):
+            continue
+        for info in typing.get_args(value)[1:]:
+            words = _words_of(getattr(info, "metavar", None) or "")
+            if words and getattr(info, "autocompletion", None) is None:
+                info.autocompletion = _completer(words)
+
+
+def _words_of(metavar: str) -> list[str]:
+    """The literal words of a metavar such as ``valid|same|ceil|N`` (not its placeholders;
+    brackets of an optional value dropped).
+
+    >>> _words_of("valid|same|ceil|N"), _words_of("N|WxH"), _words_of("[auto|kitty]")
+    (['valid', 'same', 'ceil'], [], ['auto', 'kitty'])
+    """
+    words = metavar.strip("[]").split("|")
+    return [word for word in words if word.islower()] if len(words) > 1 else []
+
+
+def _completer(words: list[str]) -> Callable[[str], list[str]]:
+    def complete(incomplete: str) -> list[str]:  # Typer passes the parameters it names
+        return [word for word in words if word.startswith(incomplete)]
+
+    return complete
 
 
 def options_markdown() -> str:

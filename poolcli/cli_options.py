@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
+from .cli_format import complete_words
 from .spec import INDEXED_MODES, MODES
-
-
-def complete_paths(incomplete: str) -> list[str]:
-    """Shell completion of input files and folders (a folder ends with ``/``)."""
-    import glob
-    import os
-
-    found = sorted(glob.glob(glob.escape(incomplete) + "*"))[:500]
-    return [path + os.sep if os.path.isdir(path) else path for path in found]
-
 
 SizeOpt = Annotated[
     str, typer.Option("--size", "-k", help="Window: N, or WxH such as 3x2.", metavar="N|WxH")
@@ -370,76 +360,6 @@ NullOpt = Annotated[
 ]
 
 
-CompareModesOpt = Annotated[
-    str,
-    typer.Option(
-        "--modes",
-        "-m",
-        help="Rows: pooling modes, comma-separated.",
-        metavar="LIST",
-        autocompletion=lambda incomplete: [
-            incomplete.rpartition(",")[0] + ("," if "," in incomplete else "") + mode
-            for mode in MODES
-            if mode.startswith(incomplete.rpartition(",")[2])
-        ],
-    ),
-]
-
-
-CompareSizesOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--sizes", help="Rows: window sizes instead of modes (first mode).", metavar="LIST"
-    ),
-]
-
-
-ComparePassesOpt = Annotated[
-    int,
-    typer.Option("--passes", "-n", min=1, help="Columns: passes after the original.", metavar="N"),
-]
-
-
-CompareDiffOpt = Annotated[
-    bool,
-    typer.Option("--diff", help="Add a row: |first row - second row|, contrast-stretched."),
-]
-
-
-CompareUnpoolOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--unpool",
-        help="Under each max, min and stochastic row, the pixels each pass kept: dark or "
-        "dim (the rest black or faded), or winners (a heat map of windows won).",
-        metavar="dark|dim|winners",
-    ),
-]
-
-
-CompareShowOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--show",
-        help="Draw the grid in the terminal (see poolimg max --help); without -o, shown "
-        "and not written.",
-        metavar="[auto|blocks|ansi256|kitty|iterm|sixel]",
-        show_default=False,
-    ),
-]
-
-
-CompareOutputOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--output",
-        "-o",
-        help="File [default: poolimg-out/STEM_compare.png].",
-        metavar="PATH",
-    ),
-]
-
-
 # Options that only some modes have (the rest are every mode's).
 MODE_OPTIONS = {
     "power": {"lp"},
@@ -459,34 +379,4 @@ MODE_OPTIONS = {
 }
 
 
-def _words_of(metavar: str) -> list[str]:
-    """The literal words of a metavar such as ``valid|same|ceil|N`` (not its placeholders).
-
-    >>> _words_of("valid|same|ceil|N"), _words_of("N|WxH")
-    (['valid', 'same', 'ceil'], [])
-    """
-    return [word for word in metavar.split("|") if word.islower()] if "|" in metavar else []
-
-
-def _complete_words() -> None:
-    """Shell completion for every option whose metavar lists its words (``--padding``
-    completes valid, same, ceil): the help and the completion cannot differ."""
-    import typing
-
-    for name, value in list(globals().items()):
-        if not name.endswith("Opt"):
-            continue
-        for info in typing.get_args(value)[1:]:
-            words = _words_of(getattr(info, "metavar", None) or "")
-            if words and getattr(info, "autocompletion", None) is None:
-                info.autocompletion = _completer(words)
-
-
-def _completer(words: list[str]) -> Callable[[str], list[str]]:
-    def complete(incomplete: str) -> list[str]:  # Typer passes the parameters it names
-        return [word for word in words if word.startswith(incomplete)]
-
-    return complete
-
-
-_complete_words()
+complete_words(globals())

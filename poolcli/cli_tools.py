@@ -11,17 +11,10 @@ from typing import Annotated
 
 import typer
 
-from .cli_format import completion_script
+from .cli_format import complete_words, completion_script
 from .cli_options import (
     BackgroundOpt,
     CellOpt,
-    CompareDiffOpt,
-    CompareModesOpt,
-    CompareOutputOpt,
-    ComparePassesOpt,
-    CompareShowOpt,
-    CompareSizesOpt,
-    CompareUnpoolOpt,
     CompatOpt,
     CountPadOpt,
     DilationOpt,
@@ -48,7 +41,78 @@ from .options import (
     shown_how,
 )
 from .report import EXIT_USAGE
+from .spec import MODES
 from .terminal import Terminal, draw, fail_usage, show_plan
+
+# The options of compare alone.
+CompareModesOpt = Annotated[
+    str,
+    typer.Option(
+        "--modes",
+        "-m",
+        help="Rows: pooling modes, comma-separated.",
+        metavar="LIST",
+        autocompletion=lambda incomplete: [
+            incomplete.rpartition(",")[0] + ("," if "," in incomplete else "") + mode
+            for mode in MODES
+            if mode.startswith(incomplete.rpartition(",")[2])
+        ],
+    ),
+]
+
+
+CompareSizesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sizes", help="Rows: window sizes instead of modes (first mode).", metavar="LIST"
+    ),
+]
+
+
+ComparePassesOpt = Annotated[
+    int,
+    typer.Option("--passes", "-n", min=1, help="Columns: passes after the original.", metavar="N"),
+]
+
+
+CompareDiffOpt = Annotated[
+    bool,
+    typer.Option("--diff", help="Add a row: |first row - second row|, contrast-stretched."),
+]
+
+
+CompareUnpoolOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--unpool",
+        help="Under each max, min and stochastic row, the pixels each pass kept: dark or "
+        "dim (the rest black or faded), or winners (a heat map of windows won).",
+        metavar="dark|dim|winners",
+    ),
+]
+
+
+CompareShowOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--show",
+        help="Draw the grid in the terminal (see poolimg max --help); without -o, shown "
+        "and not written.",
+        metavar="[auto|blocks|ansi256|kitty|iterm|sixel]",
+        show_default=False,
+    ),
+]
+
+
+CompareOutputOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="File [default: poolimg-out/STEM_compare.png].",
+        metavar="PATH",
+    ),
+]
 
 
 def compare(
@@ -244,3 +308,6 @@ def completion(
     if shell not in ("bash", "zsh", "fish"):
         fail_usage(Terminal(), f"completion {shell!r}: use bash, zsh or fish")
     print(completion_script(shell))
+
+
+complete_words(globals())

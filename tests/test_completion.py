@@ -40,6 +40,15 @@ def test_commands_options_and_their_words() -> None:
     assert complete("poolimg max --padding ") == ["valid", "same", "ceil"]
     assert complete("poolimg avg --keep-metadata ") == ["all", "icc", "none"]
     assert complete("poolimg avg -f w") == ["webp"]
+    assert complete("poolimg max --show ") == [
+        "auto",
+        "blocks",
+        "ansi256",
+        "kitty",
+        "iterm",
+        "sixel",
+    ]
+    assert complete("poolimg compare x.jpg --unpool d") == ["dark", "dim"]
     assert sorted(complete("poolimg compare x.jpg --modes max,s")) == [
         "max,stochastic",
         "max,stride",
