@@ -27,10 +27,11 @@ from .formats import DEFAULT_SAVE, SaveOptions
 from .inputs import Source, expand_inputs
 from .limits import DEFAULT_MAX_PIXELS
 from .naming import check_pass_names, check_template, find_collisions
-from .pipeline import Interrupted, plan_one, run_one
+from .pipeline import Interrupted, run_one
 from .report import EXIT_INTERRUPTED, Output, Report, Result
 from .run_options import RunOptions
 from .spec import INDEXED_MODES, PoolSpec
+from .targets import plan_one
 from .threads import cpu_count
 
 if TYPE_CHECKING:

@@ -47,6 +47,7 @@ def test_the_planning_modules_are_stdlib_only(module: str) -> None:
     [
         "workers",
         "pipeline",
+        "targets",
         "geometry",
         "axes",
         "pooling",

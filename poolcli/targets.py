@@ -1,0 +1,155 @@
+"""Which files an input's run writes, decided from its size and mode before any pixel is
+pooled (or, for ``--dry-run`` and ``--no-clobber``, from its header alone): the passes written,
+each one's name and extension, the plan of every frame.
+
+Stdlib only at import; :mod:`poolcli.pipeline` writes what this decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from .depth import DEEP_MODES, deep_format
+from .errors import ParameterError, PoolError
+from .formats import extension_for
+from .geometry import PassGeometry, PlanError, plan_for
+from .inputs import Source
+from .naming import check_distinct, extension, output_name, sheet_path
+from .report import Output, Result
+from .run_options import RunOptions
+from .spec import wxh
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def plan_one(source: Source, run: RunOptions) -> Result:
+    """What :func:`run_one` would write for ``source`` (``--dry-run``), from its header alone:
+    a result whose outputs are the files it would write, with their sizes (0 bytes), and a
+    warning for each it would skip; nothing is decoded or written. Failures are as
+    :func:`run_one`'s: a file that cannot be read, a plan that does not fit."""
+    from .guard import check_pixels
+    from .reading import header
+
+    result = Result(source.path, "done", dry_run=True)
+    try:
+        if source.path == "-":
+            raise ParameterError("--dry-run cannot read standard input ahead; give files")
+        found = header(source.path)
+        check_pixels(source.shown, (found.width, found.height), run.max_pixels, frames=found.frames)
+        plan, wanted = written_passes(run, (found.height, found.width))
+        exts = extensions(source, run, plan, found.mode, found.format)
+        by_index = {g.index: g for g in plan}
+        for what, path in file_targets(source, run, plan, wanted, exts).items():
+            if run.no_clobber and path != "-" and Path(path).exists():
+                result.warnings.append(f"would skip {path}: it exists (--no-clobber)")
+                continue
+            if what == "the contact sheet":
+                result.outputs.append(Output(path, 0, 0, 0, 0, "sheet"))
+                continue
+            geom = by_index[int(what.split()[1])]
+            height, width = geom.output_shape
+            kind: Literal["pass", "unpool", "winners"] = "pass"
+            if what.endswith("unpooled"):
+                kind = "winners" if run.winners else "unpool"
+                height, width = found.height, found.width
+            result.outputs.append(Output(path, width, height, geom.index, 0, kind))
+    except ParameterError as exc:
+        return Result(source.path, "failed", error=f"{source.shown}: {exc}", usage_error=True)
+    except PoolError as exc:
+        return Result(source.path, "failed", error=str(exc))
+    return result
+
+
+def written_passes(run: RunOptions, shape: tuple[int, int]) -> tuple[list[PassGeometry], set[int]]:
+    """The passes of a run on an image of ``shape`` (rows, cols), and which are written."""
+    spec = run.spec
+    plan = plan_for(spec, shape)
+    last = len(plan)
+    wanted = {last} if run.final_only or run.output_kind == "stdout" else set(range(1, last + 1))
+    if run.output_kind == "file" and len(wanted) > 1:
+        raise ParameterError(
+            f"-o {run.output} names one file, but this run writes {len(wanted)} images; "
+            "give a folder, or add --final-only"
+        )
+    return plan, wanted
+
+
+def target(source: Source, run: RunOptions, ext: str, geom: PassGeometry, suffix: str = "") -> str:
+    if run.output_kind == "stdout":
+        return "-"
+    height, width = geom.output_shape
+    return str(output_name(source, run, ext, geom.index, (width, height), suffix=suffix))
+
+
+def all_written(source: Source, run: RunOptions) -> bool:
+    """With --no-clobber: whether every output already exists, judged from the header alone."""
+    from .reading import probe
+
+    width, height, _ = probe(source.path)
+    plan, wanted = written_passes(run, (height, width))
+    ext = extensions(source, run, plan, "RGB")  # the mode is in the pixels; 8-bit is usual
+    return all(Path(target(source, run, ext(g), g)).exists() for g in plan if g.index in wanted)
+
+
+def extensions(
+    source: Source, run: RunOptions, plan: list[PassGeometry], mode: str, fmt: str | None = None
+) -> Callable[[PassGeometry], str]:
+    """The extension of each pass's file: the input's (or --format's), except for sums and Lp
+    norms without --format, whose passes are 16-bit PNG while their values fit, then TIFF."""
+    plain = extension(source, run, fmt)
+    if run.save.format or run.spec.mode not in DEEP_MODES:
+        return lambda geom: plain
+    return lambda geom: extension_for(deep_format(run.spec, plan, geom.index, mode))
+
+
+def frame_plans(
+    run: RunOptions, plan: list[PassGeometry], frames: list[np.ndarray]
+) -> list[list[PassGeometry]]:
+    """The plan of each frame: the first frame's, and for frames of other sizes (the pages of
+    a TIFF may differ) as many passes placed on their own size.
+
+    Raises
+    ------
+    ParameterError
+        If a frame is too small for the passes the first one takes.
+    """
+    plans = [plan]
+    for number, frame in enumerate(frames[1:], start=2):
+        shape = frame.shape[1:]
+        if shape == frames[0].shape[1:]:
+            plans.append(plan)
+            continue
+        try:
+            plans.append(plan_for(replace(run.spec, passes=len(plan)), shape))
+        except PlanError as exc:
+            raise ParameterError(f"frame {number} ({wxh(*shape)}): {exc}") from None
+    return plans
+
+
+def file_targets(
+    source: Source,
+    run: RunOptions,
+    plan: list[PassGeometry],
+    wanted: set[int],
+    ext: Callable[[PassGeometry], str],
+) -> dict[str, str]:
+    """Where each written pass (and the input's own sheet) goes, by what it is; refused if two
+    would write one path."""
+    chosen = {
+        f"pass {g.index}": target(source, run, ext(g), g)
+        for g in plan
+        if g.index in wanted and not run.sheet_only
+    }
+    if run.indexed and run.output_kind != "stdout" and not run.sheet_only:
+        suffix = "_winners" if run.winners else "_unpool"
+        for g in plan:
+            if g.index in wanted:
+                chosen[f"pass {g.index} unpooled"] = target(source, run, ext(g), g, suffix)
+    if run.sheet is not None and not run.shared_sheet:
+        chosen["the contact sheet"] = str(sheet_path(source, run))
+    check_distinct(chosen)
+    return chosen
