@@ -22,7 +22,6 @@ import numpy as np
 from PIL import Image
 
 Method = Literal["kitty", "iterm", "sixel", "blocks", "ansi256"]
-METHODS: tuple[str, ...] = ("auto", "kitty", "iterm", "sixel", "blocks", "ansi256")
 
 # Kitty: base64 payloads go in chunks of at most 4096 bytes (the protocol's limit).
 _KITTY_CHUNK = 4096

@@ -95,8 +95,8 @@ def _show(term: Terminal, run: RunOptions, result: Result, progress: _Progress) 
 
 
 def draw(image: Any, how: str) -> None:
-    """Draw a Pillow image on stdout with ``how`` (a :data:`poolcli.preview.METHODS` word
-    other than auto), fitted to the terminal's width."""
+    """Draw a Pillow image on stdout with ``how`` (a :data:`poolcli.preview.Method`: auto
+    already resolved by :func:`poolcli.options.shown_how`), fitted to the terminal's width."""
     import shutil
 
     from .preview import encode
