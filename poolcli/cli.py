@@ -25,6 +25,7 @@ from .cli_options import (
     CompatOpt,
     CompressLevelOpt,
     CountPadOpt,
+    DaskOpt,
     DilationOpt,
     DryRunOpt,
     EvalOpt,
@@ -55,6 +56,7 @@ from .cli_options import (
     SheetScaleOpt,
     ShowOpt,
     SizeOpt,
+    StorageOpt,
     StrideOpt,
     StripOpt,
     UnpoolBackgroundOpt,
@@ -133,6 +135,8 @@ def _pool_command(mode: str) -> Any:
         recursive: RecursiveOpt = False,
         dry_run: DryRunOpt = False,
         jobs: JobsOpt = None,
+        dask: DaskOpt = None,
+        storage_option: StorageOpt = None,
         files_from: FilesFromOpt = None,
         null: NullOpt = False,
         json_: JsonOpt = False,
@@ -153,7 +157,8 @@ def _pool_command(mode: str) -> Any:
             fail_usage(term, "-o - and --json both want standard output; choose one")
         if output == "-" and run.sheet == "auto":
             fail_usage(term, "--sheet with -o - needs a PATH for the sheet")
-        raise typer.Exit(run_inputs(term, paths, listed, run, recursive=recursive, jobs=jobs))
+        code = run_inputs(term, paths, listed, run, recursive=recursive, jobs=jobs, dask=dask)
+        raise typer.Exit(code)
 
     command.__doc__ = f"{SUMMARIES[mode]}\n\n{EXAMPLES[mode]}"
     # Each command shows only the options its mode has: Typer reads the signature. (This

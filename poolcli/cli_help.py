@@ -110,7 +110,18 @@ PANELS = {
         "winners",
     ),
     "Sheets": ("sheet", "sheet_only", "show", "sheet_scale", "cell", "background"),
-    "Batch": ("recursive", "jobs", "files_from", "null", "dry_run", "json_", "quiet", "verbose"),
+    "Batch": (
+        "recursive",
+        "jobs",
+        "dask",
+        "storage_option",
+        "files_from",
+        "null",
+        "dry_run",
+        "json_",
+        "quiet",
+        "verbose",
+    ),
     "Limits": ("max_pixels",),
 }
 PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}

@@ -344,6 +344,28 @@ JobsOpt = Annotated[
 ]
 
 
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        help="Run on a Dask cluster: a scheduler's address (tcp://host:8786), or local[:N] "
+        "for N worker processes here.",
+        metavar="ADDRESS",
+    ),
+]
+
+
+StorageOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--storage-option",
+        help="An fsspec option of s3:// (gs://, ...) URLs, such as endpoint_url=URL; repeat "
+        "it. Credentials come from the environment, never from here.",
+        metavar="KEY=VALUE",
+    ),
+]
+
+
 FilesFromOpt = Annotated[
     str | None,
     typer.Option(

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import listing, storage
 from .formats import IMAGE_SUFFIXES
 
 
@@ -40,7 +41,7 @@ def expand_inputs(
     paths: Sequence[str],
     *,
     recursive: bool = False,
-    exclude: Path | None = None,
+    exclude: Path | str | None = None,
     listed: Sequence[str] = (),
 ) -> Inputs:
     """Turn files, folders and "-" into a list of sources.
@@ -53,10 +54,17 @@ def expand_inputs(
     folder, as ``rsync --files-from`` does. A folder walk leaves out ``exclude`` (the output
     folder), so a second run never takes the first one's outputs as inputs; a file named
     explicitly is an input wherever it is (``poolimg max photo.jpg -o .`` writes beside it).
+
+    A URL (``s3://bucket/photos``) is one object if it names one, else a prefix listed as a
+    folder, a page at a time (:func:`poolcli.storage.walk`); ``exclude`` is then the output
+    URL, whose objects are left out. A listed URL's outputs go straight into the output folder.
     """
     inputs = Inputs()
-    excluded = _real(exclude) if exclude is not None else None
+    excluded = _real(exclude) if isinstance(exclude, Path) else None
     for given in listed:
+        if storage.is_remote(given):
+            inputs.sources.append(Source(given, Path(storage.name_of(given))))
+            continue
         path = Path(given)
         keeps_tree = not path.is_absolute() and ".." not in path.parts
         inputs.sources.append(Source(given, path if keeps_tree else Path(path.name)))
@@ -64,13 +72,35 @@ def expand_inputs(
         if given == "-":
             inputs.sources.append(Source("-", Path("stdin")))
             continue
-        path = Path(given)
+        if storage.is_remote(given):
+            _list_remote(given, recursive, exclude if isinstance(exclude, str) else None, inputs)
+            continue
+        path = Path(storage.local(given))
         if not path.is_dir():
             inputs.sources.append(Source(given, Path(path.name)))
             continue
         for file in _walk(path, recursive, excluded, inputs):
             inputs.sources.append(Source(str(file), file.relative_to(path)))
     return inputs
+
+
+def _list_remote(url: str, recursive: bool, excluded: str | None, inputs: Inputs) -> None:
+    """The image objects below a URL prefix, or the one object it names."""
+    if listing.is_file(url):
+        inputs.sources.append(Source(url, Path(storage.name_of(url))))
+        return
+    skip = excluded.rstrip("/") + "/" if excluded is not None else None
+    found = False
+    for file, rel in listing.walk(url, recursive):
+        found = True
+        if skip is not None and file.startswith(skip):
+            continue  # the output prefix: a second run never takes the first one's outputs
+        if Path(rel).suffix.lower() in IMAGE_SUFFIXES:
+            inputs.sources.append(Source(file, Path(rel)))
+        else:
+            inputs.skipped.append(f"{file}: not an image file name")
+    if not found:  # neither an object nor a prefix: fails as a missing file does
+        inputs.sources.append(Source(url, Path(storage.name_of(url))))
 
 
 def read_file_list(text: str, null: bool) -> list[str]:

@@ -14,6 +14,7 @@ import string
 from collections.abc import Sequence
 from pathlib import Path, PurePath
 
+from . import storage
 from .errors import OutputError, ParameterError
 from .formats import COMMON_FORMATS, extension_for
 from .inputs import Source
@@ -188,12 +189,12 @@ def output_name(
     size: tuple[int | str, int | str],
     template: str | None = None,
     suffix: str = "",
-) -> Path:
+) -> str:
     """Where pass ``index`` of ``source`` is written (``size`` is its width, height);
-    ``suffix`` goes before the extension (``_unpool``)."""
+    ``suffix`` goes before the extension (``_unpool``). A path, or a URL below a URL."""
     if run.output_kind == "file" and template is None:
-        output = Path(run.output or "")
-        return output.with_name(output.stem + suffix + output.suffix) if suffix else output
+        stem, ext = os.path.splitext(run.output or "")
+        return stem + suffix + ext
     spec = run.spec
     stride = spec.size if spec.stride is None else spec.stride
     values = {
@@ -212,16 +213,18 @@ def output_name(
     if suffix:
         path = PurePath(name)
         name = str(path.with_name(path.stem + suffix + path.suffix))
-    return run.folder / source.rel.parent / checked_name(name, source.shown)
+    checked = checked_name(name, source.shown)
+    if storage.is_remote(run.output or ""):
+        return storage.join(run.output or "", source.rel.parent.as_posix(), checked)
+    return str(run.folder / source.rel.parent / checked)
 
 
-def sheet_path(source: Source, run: RunOptions) -> Path:
+def sheet_path(source: Source, run: RunOptions) -> str:
     """Where ``--sheet`` without a path puts an input's contact sheet: beside its outputs."""
     if run.sheet not in (None, "auto"):
-        return Path(run.sheet or "")
+        return run.sheet or ""
     if run.output_kind == "file":
-        output = Path(run.output or "")
-        return output.with_name(f"{output.stem}_sheet.png")
+        return f"{os.path.splitext(run.output or '')[0]}_sheet.png"
     template = default_template(run.spec, tail="_sheet.png")
     return output_name(source, run, "png", 0, (0, 0), template)
 
@@ -230,7 +233,7 @@ def find_collisions(sources: Sequence[Source], run: RunOptions) -> list[str]:
     """Inputs that would write the same output path, as messages; checked before any work."""
     if run.output_kind != "folder":
         return []
-    owners: dict[Path, str] = {}
+    owners: dict[str, str] = {}
     clashes = []
     for source in sources:
         ext = extension(source, run)
@@ -238,7 +241,7 @@ def find_collisions(sources: Sequence[Source], run: RunOptions) -> list[str]:
             first = output_name(source, run, ext, 1, (0, 0))
         except OutputError:
             continue  # a name that cannot be written fails that input on its own
-        key = Path(os.path.normcase(os.path.abspath(first)))
+        key = _key(first)
         if key in owners:
             try:
                 pattern = output_name(source, run, ext, "{pass}", ("{width}", "{height}"))
@@ -248,6 +251,11 @@ def find_collisions(sources: Sequence[Source], run: RunOptions) -> list[str]:
         else:
             owners[key] = source.path
     return clashes
+
+
+def _key(path: str) -> str:
+    """What two output paths share when they name one file."""
+    return path if storage.is_remote(path) else os.path.normcase(os.path.abspath(path))
 
 
 def check_pass_names(run: RunOptions) -> None:
@@ -281,7 +289,7 @@ def check_distinct(targets: dict[str, str]) -> None:
     for what, path in targets.items():
         if path == "-":
             continue
-        key = os.path.normcase(os.path.abspath(path))
+        key = _key(path)
         if key in owners:
             raise ParameterError(
                 f"{owners[key]} and {what} would both write {path}; add {{pass}} to --name"

@@ -115,6 +115,7 @@ def run_options_for(mode: str, given: dict[str, Any]) -> RunOptions:
         winners=winners,
         dry_run=given["dry_run"],
         show=shown_how(given["show"]),
+        storage_options=storage_options(given.get("storage_option") or []),
     )
     if run.output_kind == "file":
         format_for(output or "", format_)
@@ -283,6 +284,13 @@ def comparison_rows(
     if not windows:
         raise ValueError(f"--sizes {sizes!r}: give one or more windows, such as 2,3,4")
     return [(f"size {k}", spec(names[0], k)) for k in windows]
+
+
+def storage_options(given: list[str]) -> tuple[tuple[str, str], ...]:
+    """``--storage-option KEY=VALUE`` words, checked (no credentials), in order."""
+    from .storage import parse_option
+
+    return tuple(parse_option(text) for text in given)
 
 
 def read_files_from(source: str, null: bool) -> list[str]:

@@ -12,9 +12,9 @@ import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from . import storage
 from .errors import ParameterError, PoolError
 from .geometry import PassGeometry, plan_for
 from .inputs import Source
@@ -40,6 +40,7 @@ def run_one(source: Source, run: RunOptions, threads: int | None = None) -> Resu
     """
     started = time.monotonic()
     result = Result(source.path, "done")
+    storage.configure(run.storage_options, run.run_id)
     try:
         result = _run_one(source, run, threads, result)
     except ParameterError as exc:
@@ -219,7 +220,7 @@ def _write_pass(
     """Write one pass (or, with ``unpooled``, the input-sized picture of its winners)."""
     from . import writing
 
-    if run.no_clobber and target != "-" and Path(target).exists():
+    if run.no_clobber and target != "-" and storage.exists(target):
         result.warnings.append(f"{target}: exists, skipped (--no-clobber)")
         return
     height, width = unpooled or geom.output_shape
@@ -228,16 +229,26 @@ def _write_pass(
         kind = "winners" if run.winners else "unpool"
     output = Output(target, width, height, geom.index, 0, kind)
     result.writing = (output, _inode(target))
-    notes = writing.save(picture, target, run.save, protect=protect, threads=threads)
+    try:
+        notes = writing.save(
+            picture, target, run.save, protect=protect, threads=threads, create_only=run.no_clobber
+        )
+    except storage.Exists:  # on object storage, after the listing: another run, or ours
+        result.writing = None
+        if not storage.written_by_run(target):
+            result.warnings.append(f"{target}: exists, skipped (--no-clobber)")
+            return
+        notes = []  # an earlier try of this input (its worker died) wrote it: done
     result.warnings.extend(n for n in notes if n not in result.warnings)
-    output.bytes = 0 if target == "-" else Path(target).stat().st_size
+    output.bytes = 0 if target == "-" else storage.size(target)
     result.outputs.append(output)
     result.writing = None
 
 
 def _inode(path: str) -> int | None:
-    """The inode at ``path`` (None: no file there, or standard output)."""
-    if path == "-":
+    """The inode at ``path`` (None: no file there, standard output, or a URL: object
+    storage has no half-written state to settle)."""
+    if path == "-" or storage.is_remote(path):
         return None
     try:
         return os.stat(path).st_ino
@@ -281,10 +292,10 @@ def _finish_sheet(
         return
     canvas = sheet.contact_canvas(source.shown, run.spec, run.sheet_style, row, unpool_row)
     path = sheet_path(source, run)
-    output = Output(str(path), canvas.width, canvas.height, 0, 0, "sheet")
+    output = Output(path, canvas.width, canvas.height, 0, 0, "sheet")
     result.writing = (output, _inode(output.path))
     writing.save_image(canvas, path, run.save, protect=protect)
-    output.bytes = path.stat().st_size
+    output.bytes = storage.size(path)
     result.outputs.append(output)
     result.writing = None
 

@@ -17,6 +17,7 @@ from typing import IO
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence
 
+from . import storage
 from .guard import (
     PILLOW_SETTINGS,
     check_pixels,
@@ -104,7 +105,9 @@ def _open_source(source: str | os.PathLike[str]) -> tuple[str, IO[bytes]]:
             raise fail("<stdin>", "standard input is empty")
         return "<stdin>", io.BytesIO(data)
     name = os.fspath(source)
-    path = Path(source)
+    if storage.is_remote(name):
+        return name, storage.open_input(name)
+    path = Path(storage.local(name))
     try:
         if path.is_dir():
             raise fail(name, "is a folder, not an image file")
@@ -137,6 +140,12 @@ def load(source: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX
         The file is missing, a folder, empty, unreadable, not an image, truncated or corrupt,
         or has more than ``max_pixels`` pixels (None: no limit).
     """
+    if storage.is_remote(os.fspath(source)):  # a dropped connection: read it again
+        return storage.retrying(os.fspath(source), lambda: _load(source, max_pixels))
+    return _load(source, max_pixels)
+
+
+def _load(source: str | os.PathLike[str], max_pixels: int | None) -> Picture:
     name, handle = _open_source(source)
     notes: list[str] = []
     with PILLOW_SETTINGS, handle, one_block_images(), decoder_errors(name, notes):
@@ -198,6 +207,12 @@ class Header:
 
 def header(source: str | os.PathLike[str]) -> Header:
     """The :class:`Header` of an image file; no pixel is decoded (see :func:`probe`)."""
+    if storage.is_remote(os.fspath(source)):
+        return storage.retrying(os.fspath(source), lambda: _header(source))
+    return _header(source)
+
+
+def _header(source: str | os.PathLike[str]) -> Header:
     name, handle = _open_source(source)
     with PILLOW_SETTINGS, handle, decoder_errors(name, []):
         image = open_image(handle)

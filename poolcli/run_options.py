@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from .formats import SaveOptions
 from .limits import DEFAULT_MAX_PIXELS
 from .spec import PoolSpec
+from .storage import is_remote
 from .style import SheetStyle
 
 DEFAULT_OUTPUT = "poolimg-out"
@@ -44,6 +45,10 @@ class RunOptions:
     dry_run: bool = False  # list what each input would write; write nothing
     show: str | None = None  # draw each input's sheet in the terminal: how (auto, blocks, ...)
     show_style: SheetStyle | None = None  # ... at a size for the terminal
+    # fsspec options of URLs (--storage-option; never credentials), and the token this run
+    # tags the objects it writes with (poolcli.storage)
+    storage_options: tuple[tuple[str, str], ...] = ()
+    run_id: str = ""
 
     @property
     def indexed(self) -> bool:
@@ -54,6 +59,9 @@ class RunOptions:
     def output_kind(self) -> Literal["folder", "file", "stdout"]:
         if self.output == "-":
             return "stdout"
+        if self.output is not None and is_remote(self.output):
+            named = PurePosixPath(self.output).suffix and not self.output.endswith("/")
+            return "file" if named else "folder"
         if self.output is None or self.output.endswith(("/", os.sep)) or Path(self.output).is_dir():
             return "folder"
         return "file" if Path(self.output).suffix else "folder"
@@ -63,6 +71,9 @@ class RunOptions:
         return Path(self.output or DEFAULT_OUTPUT) if self.output_kind == "folder" else Path(".")
 
     @property
-    def writes_to(self) -> Path | None:
-        """The output folder, whose files must never be taken as inputs; None if none."""
+    def writes_to(self) -> Path | str | None:
+        """The output folder (a URL as a string), whose files must never be taken as inputs;
+        None if none."""
+        if self.output is not None and is_remote(self.output):
+            return self.output if self.output_kind == "folder" and self.write_images else None
         return self.folder if self.output_kind == "folder" and self.write_images else None

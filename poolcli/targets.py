@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from . import storage
 from .depth import DEEP_MODES, deep_format
 from .errors import ParameterError, PoolError
 from .formats import extension_for
@@ -44,7 +44,7 @@ def plan_one(source: Source, run: RunOptions) -> Result:
         exts = extensions(source, run, plan, found.mode, found.format)
         by_index = {g.index: g for g in plan}
         for what, path in file_targets(source, run, plan, wanted, exts).items():
-            if run.no_clobber and path != "-" and Path(path).exists():
+            if run.no_clobber and path != "-" and storage.exists(path):
                 result.warnings.append(f"would skip {path}: it exists (--no-clobber)")
                 continue
             if what == "the contact sheet":
@@ -82,7 +82,7 @@ def target(source: Source, run: RunOptions, ext: str, geom: PassGeometry, suffix
     if run.output_kind == "stdout":
         return "-"
     height, width = geom.output_shape
-    return str(output_name(source, run, ext, geom.index, (width, height), suffix=suffix))
+    return output_name(source, run, ext, geom.index, (width, height), suffix=suffix)
 
 
 def all_written(source: Source, run: RunOptions) -> bool:
@@ -92,7 +92,7 @@ def all_written(source: Source, run: RunOptions) -> bool:
     width, height, _ = probe(source.path)
     plan, wanted = written_passes(run, (height, width))
     ext = extensions(source, run, plan, "RGB")  # the mode is in the pixels; 8-bit is usual
-    return all(Path(target(source, run, ext(g), g)).exists() for g in plan if g.index in wanted)
+    return all(storage.exists(target(source, run, ext(g), g)) for g in plan if g.index in wanted)
 
 
 def extensions(
@@ -150,6 +150,6 @@ def file_targets(
             if g.index in wanted:
                 chosen[f"pass {g.index} unpooled"] = target(source, run, ext(g), g, suffix)
     if run.sheet is not None and not run.shared_sheet:
-        chosen["the contact sheet"] = str(sheet_path(source, run))
+        chosen["the contact sheet"] = sheet_path(source, run)
     check_distinct(chosen)
     return chosen

@@ -161,6 +161,8 @@ def _summarise(term: Terminal, run: RunOptions, report: Report, skipped_files: i
         )
         return
     where = run.output if run.output_kind == "file" else f"{run.folder}{os.sep}"
+    if isinstance(run.writes_to, str):  # a URL
+        where = run.writes_to.rstrip("/") + "/"
     if len(report.results) == 1:
         if report.failed:  # the failure has said so already
             return
@@ -284,11 +286,17 @@ def run_inputs(
     *,
     recursive: bool,
     jobs: int | None,
+    dask: str | None = None,
 ) -> int:
     from .inputs import expand_inputs
+    from .storage import configure
     from .workers import run_batch
 
-    inputs = expand_inputs(paths, recursive=recursive, exclude=run.writes_to, listed=listed)
+    configure(run.storage_options)
+    try:
+        inputs = expand_inputs(paths, recursive=recursive, exclude=run.writes_to, listed=listed)
+    except PoolError as exc:  # a listing that failed (permission, no such bucket, ...)
+        fail_usage(term, str(exc))
     for note in inputs.warnings:
         term.warn(note)
     for note in inputs.skipped:
@@ -317,6 +325,7 @@ def run_inputs(
                 jobs=jobs,
                 on_result=lambda r: _show(term, run, r, progress),
                 sigterm=True,
+                dask=dask,
             )
     except PoolError as exc:  # two inputs would write one file: found before anything is written
         fail_usage(term, str(exc))

@@ -18,10 +18,10 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import listing, storage
 from .errors import ParameterError, PoolError
 from .formats import DEFAULT_SAVE, SaveOptions
 from .inputs import Source, expand_inputs
@@ -49,19 +49,20 @@ def _shared_sheet(sources: Sequence[Source], run: RunOptions, report: Report) ->
         if result is None or result.sheet_row is None:
             continue
         rows.append([sheet.Cell.from_array(a, label) for a, label in result.sheet_row])
-        labels.append(Path(source.path).name if source.path != "-" else "<stdin>")
+        labels.append(storage.name_of(source.path) if source.path != "-" else "<stdin>")
     if not rows:
         return
     canvas = sheet.grid(rows, run.sheet_style, title=sheet.describe(run.spec), row_labels=labels)
-    path = Path(run.sheet or "")
+    path = run.sheet or ""
     try:
         writing.save_image(
             canvas, path, run.save, protect=[s.path for s in sources if s.path != "-"]
         )
+        written = storage.size(path)
     except PoolError as exc:
         report.sheet_error = str(exc)
         return
-    report.sheet = Output(str(path), canvas.width, canvas.height, 0, path.stat().st_size, "sheet")
+    report.sheet = Output(path, canvas.width, canvas.height, 0, written, "sheet")
     report.written += 1
 
 
@@ -107,16 +108,22 @@ def run_batch(
     jobs: int | None = None,
     on_result: Callable[[Result], None] | None = None,
     sigterm: bool = False,
+    dask: str | None = None,
 ) -> Report:
-    """Run ``run`` on every source, ``jobs`` worker processes at a time (None: one per CPU).
+    """Run ``run`` on every source, ``jobs`` worker processes at a time (None: one per CPU),
+    or on the Dask cluster at ``dask`` (an address, or ``local[:N]``; see
+    :mod:`poolcli.cluster`).
 
     A single input, or ``jobs=1``, runs in this process, the single input with the core's
     threads on every core. Each of several workers uses ``cpus // jobs`` threads. Results
     arrive through ``on_result`` in completion order. Ctrl-C stops the workers, leaves no
     partial file, and gives a report with ``interrupted`` set; so does SIGTERM with
     ``sigterm=True``, which the command line sets (a library leaves the host's handler alone).
+    With ``no_clobber`` and an output URL, the output prefix is listed once, up front.
     """
     report = Report(total=len(sources))
+    run = replace(run, run_id=os.urandom(8).hex())
+    storage.configure(run.storage_options, run.run_id)
     if run.sheet not in (None, "auto") and len(sources) > 1:
         run = replace(run, shared_sheet=True)
     cpus = cpu_count()
@@ -132,6 +139,9 @@ def run_batch(
         if on_result is not None:
             on_result(result)
 
+    known = None
+    if run.no_clobber and isinstance(run.writes_to, str) and not run.dry_run:
+        known = listing.list_keys(run.writes_to)  # once, rather than a request an output
     previous = signal.getsignal(signal.SIGTERM)
     if sigterm:
         signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -141,11 +151,17 @@ def run_batch(
             for source in sources:
                 record(plan_one(source, run))
             return report
-        if jobs == 1:
-            for source in sources:
-                record(run_one(source, run, threads))
+        if dask is not None:
+            from .cluster import run_on_dask
+
+            if any(source.path == "-" for source in sources):
+                raise ParameterError("--dask cannot read standard input; give files or URLs")
+            run_on_dask(sources, run, dask, record, known)
+        elif known is not None:
+            with storage.listed_outputs(known):  # forked workers inherit it
+                _run_local(sources, run, jobs, threads, cpus, record)
         else:
-            _run_in_workers(sources, run, jobs, max(1, cpus // jobs), record)
+            _run_local(sources, run, jobs, threads, cpus, record)
         if run.shared_sheet:
             _shared_sheet(sources, run, report)
     except KeyboardInterrupt as stop:
@@ -156,6 +172,21 @@ def run_batch(
         if sigterm:
             signal.signal(signal.SIGTERM, previous)
     return report
+
+
+def _run_local(
+    sources: Sequence[Source],
+    run: RunOptions,
+    jobs: int,
+    threads: int | None,
+    cpus: int,
+    record: Callable[[Result], None],
+) -> None:
+    if jobs == 1:
+        for source in sources:
+            record(run_one(source, run, threads))
+    else:
+        _run_in_workers(sources, run, jobs, max(1, cpus // jobs), record)
 
 
 def process(
@@ -174,6 +205,8 @@ def process(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     unpool: Literal["dark", "dim"] | None = None,
     winners: bool = False,
+    dask: str | None = None,
+    storage_options: dict[str, str] | None = None,
 ) -> Report:
     """Pool files and folders ``paths`` by ``spec`` into ``output``, as ``poolimg`` does.
 
@@ -197,6 +230,12 @@ def process(
     unpool, winners
         As ``--unpool-background`` (None: no unpooled pictures) and ``--winners``, for max,
         min and stochastic specs.
+    dask : str or None
+        As ``--dask``: a scheduler's address, or ``"local"`` / ``"local:N"``; None runs
+        ``jobs`` worker processes here.
+    storage_options : dict or None
+        fsspec options for URLs in ``paths`` and ``output`` (``{"endpoint_url": ...}``);
+        credentials come from the environment, as for the command line.
 
     Returns
     -------
@@ -227,9 +266,13 @@ def process(
         max_pixels=max_pixels,
         unpool="dark" if winners and unpool is None else unpool,
         winners=winners,
+        storage_options=tuple(
+            storage.parse_option(f"{k}={v}") for k, v in (storage_options or {}).items()
+        ),
     )
+    storage.configure(run.storage_options)
     sources = expand_inputs(paths, recursive=recursive, exclude=run.writes_to)
-    return run_batch(sources.sources, run, jobs=jobs, on_result=on_result)
+    return run_batch(sources.sources, run, jobs=jobs, on_result=on_result, dask=dask)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -18,6 +18,7 @@ from typing import IO, Any
 import numpy as np
 from PIL import Image
 
+from . import storage
 from .atomic import reason, refuse_inputs, write_atomically
 from .deep import fit_deep, is_deep, png16, target_of, tiff32
 from .errors import OutputError
@@ -129,12 +130,16 @@ def save(
     *,
     protect: Iterable[str | os.PathLike[str]] = (),
     threads: int | None = None,
+    create_only: bool = False,
 ) -> list[str]:
     """Write ``picture`` to ``path`` ("-": standard output) atomically; return warnings.
 
     The image is written to a temporary file in the target folder and moved into place with
     ``os.replace``, so a crash or Ctrl-C never leaves a half-written file; the temporary file is
     removed on any failure. Paths in ``protect`` (the inputs of the run) are never written.
+    A URL (:mod:`poolcli.storage`) is encoded in memory and stored whole with one request,
+    refused by the server if it exists when ``create_only`` (raising
+    :class:`~poolcli.storage.Exists`).
 
     Raises
     ------
@@ -146,9 +151,9 @@ def save(
         raise OutputError("-: writing to standard output needs --format")
     fmt = format_for(path, options.format)
     if picture.frames and is_deep(picture.frames[0], picture.mode):
-        return _save_deep(picture, path, fmt, options, protect, threads)
+        return _save_deep(picture, path, fmt, options, protect, threads, create_only)
     frames, args, notes = encode(picture, fmt, options, threads)
-    _store(frames[0], path, fmt, args, protect)
+    _store(frames[0], path, fmt, args, protect, create_only)
     return notes
 
 
@@ -159,6 +164,7 @@ def _save_deep(
     options: SaveOptions,
     protect: Iterable[str | os.PathLike[str]],
     threads: int | None,
+    create_only: bool,
 ) -> list[str]:
     """Sums and Lp norms: whole in 16-bit PNG or 32-bit TIFF, clipped (and counted) in
     anything else."""
@@ -185,7 +191,7 @@ def _save_deep(
         mode = picture.mode if picture.mode in ("L", "LA", "RGB", "RGBA", "CMYK") else "L"
         eight = replace(picture, frames=[values for values, _ in fitted], mode=mode)
         frames, args, more = encode(eight, fmt, options, threads)
-        _store(frames[0], path, fmt, args, protect)
+        _store(frames[0], path, fmt, args, protect, create_only)
         return notes + more
     pixels = fitted[0][0]
     try:
@@ -195,7 +201,7 @@ def _save_deep(
             data = tiff32(pixels, picture.mode)
     except ValueError as exc:
         raise OutputError(f"{_shown(path)}: {exc}") from None
-    _store_bytes(data, path, protect)
+    _store_bytes(data, path, protect, create_only)
     return notes
 
 
@@ -205,12 +211,13 @@ def save_image(
     options: SaveOptions = DEFAULT_SAVE,
     *,
     protect: Iterable[str | os.PathLike[str]] = (),
+    create_only: bool = False,
 ) -> list[str]:
     """Write a Pillow image (a contact sheet, a grid) as :func:`save` writes a picture."""
     fmt = format_for(path, options.format)
     fitted, note = _fit(image, fmt, options)
     args = _save_arguments(Picture([], "RGB"), fmt, options, fitted.size)
-    _store(fitted, path, fmt, args, protect)
+    _store(fitted, path, fmt, args, protect, create_only)
     return [note] if note else []
 
 
@@ -220,9 +227,10 @@ def _store(
     fmt: str,
     args: dict[str, Any],
     protect: Iterable[str | os.PathLike[str]],
+    create_only: bool = False,
 ) -> None:
-    """Write an encoded image to standard output, or atomically to ``path``, if ``fmt`` can
-    hold its size."""
+    """Write an encoded image to standard output, a URL, or atomically to ``path``, if
+    ``fmt`` can hold its size."""
     name = _shown(path)
     largest = LARGEST_SIDE.get(fmt)
     if largest is not None and max(image.size) > largest:
@@ -230,20 +238,24 @@ def _store(
             f"{name}: {fmt} holds images of at most {largest}x{largest} pixels, "
             f"but this one is {image.width}x{image.height}; choose another --format"
         )
-    if os.fspath(path) == "-":
+    if os.fspath(path) == "-" or storage.is_remote(os.fspath(path)):
         buffer = io.BytesIO()
         _write(image, buffer, fmt, args, name)
-        _store_bytes(buffer.getvalue(), path, protect)
+        _store_bytes(buffer.getvalue(), path, protect, create_only)
         return
-    target = Path(path)
+    target = Path(storage.local(os.fspath(path)))
     refuse_inputs(target, protect)
     write_atomically(target, lambda handle: _write(image, handle, fmt, args, name))
 
 
 def _store_bytes(
-    data: bytes, path: str | os.PathLike[str], protect: Iterable[str | os.PathLike[str]]
+    data: bytes,
+    path: str | os.PathLike[str],
+    protect: Iterable[str | os.PathLike[str]],
+    create_only: bool = False,
 ) -> None:
-    """Write encoded bytes to standard output, or atomically to ``path``."""
+    """Write encoded bytes to standard output, a URL (whole, in one request), or atomically
+    to ``path``."""
     if os.fspath(path) == "-":
         try:
             sys.stdout.buffer.write(data)
@@ -252,10 +264,20 @@ def _store_bytes(
             raise OutputError(f"<stdout>: cannot be written ({reason(exc)})") from None
         return
 
+    url = os.fspath(path)
+    if storage.is_remote(url):
+        if url in {os.fspath(p) for p in protect}:
+            raise OutputError(f"{url}: is an input of this run; refusing to overwrite it")
+        try:
+            storage.put(url, data, create_only=create_only)
+        except storage.StorageError as exc:
+            raise OutputError(f"{exc}") from None
+        return
+
     def write(handle: IO[bytes]) -> None:
         handle.write(data)
 
-    target = Path(path)
+    target = Path(storage.local(url))
     refuse_inputs(target, protect)
     write_atomically(target, write)
 

@@ -1,0 +1,377 @@
+"""Files on object storage and other fsspec URLs (``s3://``, ``gs://``, ``az://``, ``http(s)://``):
+reading, complete-object writes, listings, and retries of what is transient.
+
+Stdlib at import; fsspec (``pip install "poolcli[s3]"``) is imported when a URL is first used.
+A local path, or a ``file://`` URL, never comes here: :func:`is_remote` is the test.
+
+What this module promises:
+
+- a write stores complete bytes with one request (:func:`put`), so no reader ever sees a
+  partial object; ``create_only`` asks the server to refuse an existing key (``If-None-Match``
+  on S3), so two runs with ``--no-clobber`` never overwrite each other;
+- every object written carries the run's token in its metadata, so a task re-run after its
+  worker died can tell its own earlier outputs (:func:`written_by_run`) from older ones;
+- transient failures (5xx, throttling, timeouts, dropped connections) are retried with
+  backoff :data:`ATTEMPTS` times in all, then reported as :class:`StorageError`; a missing
+  object or a refused permission is never retried;
+- credentials come from where fsspec's backends find them (environment, config files,
+  instance roles): :func:`parse_option` refuses them on the command line.
+
+Process-wide state, set by :func:`configure` at the start of each input's work: the storage
+options and run token of the run this process works for (a worker runs one run at a time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import posixpath
+import random
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import PurePath
+from typing import IO, Any, TypeVar, cast
+
+from .errors import InputError, ParameterError, PoolError
+
+SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+ATTEMPTS = 4  # tries of one request in all, the first included
+BACKOFF = 0.25  # seconds before the second try; doubled each time, with jitter
+BLOCK = 4 << 20  # bytes a read fetches ahead: a header check reads one block at most
+METADATA_KEY = "poolimg-run"
+
+T = TypeVar("T")
+
+
+class StorageError(InputError):
+    """A storage request failed; ``transient`` if trying again may work."""
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class Exists(PoolError, FileExistsError):
+    """A create-only write found the key taken."""
+
+
+def is_remote(path: str | PurePath) -> bool:
+    """Whether ``path`` is a URL that fsspec opens (``file://`` is local).
+
+    >>> is_remote("s3://bucket/photos"), is_remote("photos/a.jpg"), is_remote("file:///tmp")
+    (True, False, False)
+    """
+    found = SCHEME.match(str(path))
+    return found is not None and found.group(1).lower() != "file"
+
+
+def local(path: str) -> str:
+    """A ``file://`` URL as a plain path; anything else as it is.
+
+    >>> local("file:///tmp/photos"), local("photos")
+    ('/tmp/photos', 'photos')
+    """
+    return path[len("file://") :] if path.lower().startswith("file://") else path
+
+
+def join(folder: str, *parts: str | PurePath) -> str:
+    """``folder`` (a URL) and relative parts, joined with ``/``; empty and ``.`` parts vanish.
+
+    >>> join("s3://bucket/small/", "a/b", ".", "x.png")
+    's3://bucket/small/a/b/x.png'
+    """
+    pieces = [str(p) for p in parts if str(p) not in ("", ".")]
+    return posixpath.join(folder.rstrip("/"), *pieces) if pieces else folder.rstrip("/")
+
+
+def name_of(url: str) -> str:
+    """The last part of a URL's path: what a file of that name is called."""
+    return posixpath.basename(url.rstrip("/"))
+
+
+# Keys that would put a secret on the command line (and into shell history and logs).
+_SECRET = re.compile(r"(secret|token|password|credential|key$|^key|sas|signature)", re.I)
+
+
+def parse_option(text: str) -> tuple[str, str]:
+    """``KEY=VALUE`` of ``--storage-option``; the value may be JSON (numbers, objects).
+
+    Raises
+    ------
+    ParameterError
+        Without ``=``, or for a key that carries a credential.
+    """
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ParameterError(f"--storage-option {text!r}: give KEY=VALUE")
+    if _SECRET.search(key):
+        raise ParameterError(
+            f"--storage-option {key}: credentials are not taken on the command line (they "
+            "would be kept in shell history and logs); use the environment (AWS_ACCESS_KEY_ID, "
+            "AWS_SECRET_ACCESS_KEY, ...) or the storage's config files"
+        )
+    return key, value
+
+
+def _option_value(value: str) -> Any:
+    with contextlib.suppress(ValueError):
+        return json.loads(value)
+    return value
+
+
+_options: tuple[tuple[str, str], ...] = ()
+_token = ""
+# By process as well: an fsspec async file system made before a fork is not usable after it.
+_filesystems: dict[tuple[int, str, tuple[tuple[str, str], ...]], Any] = {}
+_sizes: dict[str, int] = {}  # bytes of each object this process wrote, until asked once
+
+
+def configure(options: tuple[tuple[str, str], ...] = (), token: str = "") -> None:
+    """Set the storage options and run token the following requests use."""
+    global _options, _token  # one run at a time per process; see the module's doc
+    _options, _token = tuple(options), token
+
+
+def filesystem(url: str) -> tuple[Any, str]:
+    """The fsspec file system of ``url``, and the path inside it."""
+    try:
+        import fsspec
+        from fsspec.core import split_protocol
+    except ImportError:
+        raise ParameterError(
+            f'{url}: reading and writing URLs needs fsspec: pip install "poolcli[s3]"'
+        ) from None
+    protocol = (split_protocol(url)[0] or "file").lower()
+    key = (os.getpid(), protocol, _options)
+    fs = _filesystems.get(key)
+    if fs is None:
+        try:
+            fs = fsspec.filesystem(protocol, **{k: _option_value(v) for k, v in _options})
+        except ImportError as exc:
+            raise ParameterError(f"{url}: {protocol}:// needs a package: {exc}") from None
+        except (TypeError, ValueError) as exc:
+            raise ParameterError(f"{url}: bad --storage-option ({exc})") from None
+        _filesystems[key] = fs
+    return fs, fs._strip_protocol(url)
+
+
+def classify(url: str, exc: BaseException) -> StorageError:
+    """A storage exception as a one-line StorageError; transient when a retry may work."""
+    if isinstance(exc, StorageError):
+        return exc
+    if isinstance(exc, FileNotFoundError):
+        return StorageError(f"{url}: no such object")
+    if isinstance(exc, PermissionError):
+        return StorageError(f"{url}: permission denied ({_reason(exc)})")
+    text = f"{type(exc).__name__}: {exc}"
+    transient = (
+        isinstance(exc, TimeoutError | ConnectionError)
+        or (isinstance(exc, OSError) and exc.errno in (errno.EBUSY, errno.EAGAIN, errno.EIO))
+        or any(
+            word in text
+            for word in (
+                "Timeout",
+                "ClientConnector",
+                "ServerDisconnected",
+                "ClientPayload",
+                " 500",
+                " 502",
+                " 503",
+                " 504",
+                "SlowDown",
+                "Throttl",
+                "InternalError",
+                "ServiceUnavailable",
+                "IncompleteRead",
+                "Connection",
+            )
+        )
+    )
+    return StorageError(f"{url}: {_reason(exc)}", transient=transient)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc.strerror if isinstance(exc, OSError) and exc.strerror else exc)
+    return " ".join(text.split())[:200] or type(exc).__name__
+
+
+def retrying(url: str, call: Callable[[], T], *, attempts: int = ATTEMPTS) -> T:
+    """``call()``, tried again after a transient StorageError, ``attempts`` times in all.
+
+    Raises
+    ------
+    StorageError
+        What the last try raised; a transient one says how many tries were made.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except StorageError as exc:
+            if not exc.transient:
+                raise
+            if attempt == attempts:
+                raise StorageError(f"{exc} (gave up after {attempts} tries)") from None
+        time.sleep(BACKOFF * 2 ** (attempt - 1) * (0.5 + random.random()))
+    raise AssertionError("unreachable")
+
+
+class _Reader:
+    """A remote object read through fsspec, whose failures are StorageErrors (so Pillow's
+    error handling never takes a dropped connection for a corrupt image)."""
+
+    def __init__(self, url: str, handle: Any) -> None:
+        self.url, self._handle = url, handle
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            data: bytes = self._handle.read(size)
+        except Exception as exc:
+            raise classify(self.url, exc) from None
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        try:
+            return int(self._handle.seek(offset, whence))
+        except Exception as exc:
+            raise classify(self.url, exc) from None
+
+    def tell(self) -> int:
+        return int(self._handle.tell())
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._handle.close()
+
+    def __enter__(self) -> _Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_input(url: str) -> IO[bytes]:
+    """Open a remote object for reading, a block at a time (header first, then the rest);
+    callers retry the whole read (:func:`retrying`), since a failure can come mid-decode.
+
+    Raises
+    ------
+    StorageError
+        The object is missing, empty, or cannot be read.
+    """
+    fs, path = filesystem(url)
+    try:
+        handle = fs.open(path, "rb", block_size=BLOCK, cache_type="readahead")
+    except IsADirectoryError:
+        raise StorageError(f"{url}: is a folder, not an image file") from None
+    except Exception as exc:
+        raise classify(url, exc) from None
+    if getattr(handle, "size", None) == 0:
+        handle.close()
+        raise StorageError(f"{url}: empty file (0 bytes)")
+    return cast(IO[bytes], _Reader(url, handle))
+
+
+def put(url: str, data: bytes, *, create_only: bool = False) -> None:
+    """Store ``data`` at ``url`` whole, in one request, tagged with this run's token.
+
+    Raises
+    ------
+    Exists
+        ``create_only`` and the key exists.
+    StorageError
+        The write failed (after retries, if transient).
+    """
+
+    def store() -> None:
+        fs, path = filesystem(url)
+        extra = {"Metadata": {METADATA_KEY: _token}} if _token and fs.protocol[0] == "s3" else {}
+        mode = "create" if create_only else "overwrite"
+        try:
+            fs.pipe_file(path, data, mode=mode, **extra)
+        except FileExistsError:
+            raise Exists(f"{url}: exists") from None
+        except Exception as exc:
+            if "pre-condition" in str(exc) or "PreconditionFailed" in str(exc):
+                raise Exists(f"{url}: exists") from None
+            raise classify(url, exc) from None
+
+    retrying(url, store)
+    _sizes[url] = len(data)
+
+
+def written_by_run(url: str) -> bool:
+    """Whether the object at ``url`` was written by this run (an earlier try of this task)."""
+    if not _token:
+        return False
+
+    def look() -> bool:
+        fs, path = filesystem(url)
+        try:
+            metadata = fs.metadata(path) if hasattr(fs, "metadata") else {}
+        except FileNotFoundError:
+            return False
+        except Exception as exc:
+            raise classify(url, exc) from None
+        return bool(metadata.get(METADATA_KEY) == _token)
+
+    return retrying(url, look)
+
+
+def size(url: str) -> int:
+    """Bytes of the file or object at ``url`` (from the write this process made, if any)."""
+    if not is_remote(url):
+        return os.stat(local(url)).st_size
+    known = _sizes.pop(url, None)
+    if known is not None:
+        return known
+
+    def look() -> int:
+        fs, path = filesystem(url)
+        try:
+            return int(fs.size(path))
+        except Exception as exc:
+            raise classify(url, exc) from None
+
+    return retrying(url, look)
+
+
+_known: frozenset[str] | None = None  # the output prefix as listed at the start of the run
+
+
+@contextlib.contextmanager
+def listed_outputs(keys: frozenset[str] | None) -> Iterator[None]:
+    """Within: :func:`exists` answers from ``keys`` (URLs listed once) instead of asking."""
+    global _known  # noqa: PLW0603 (scoped: restored on the way out)
+    before, _known = _known, keys
+    try:
+        yield
+    finally:
+        _known = before
+
+
+def exists(url: str) -> bool:
+    """Whether a file or object is at ``url``: from the run's listing when there is one."""
+    if not is_remote(url):
+        return os.path.exists(local(url))
+    if _known is not None:
+        return url in _known
+
+    def look() -> bool:
+        fs, path = filesystem(url)
+        try:
+            return bool(fs.exists(path))
+        except Exception as exc:
+            raise classify(url, exc) from None
+
+    return retrying(url, look)
