@@ -51,7 +51,7 @@ def connect(address: str) -> tuple[Any, Any]:
             n_workers=int(count) if count else cpu_count(),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         )
         return Client(cluster), cluster
@@ -138,7 +138,9 @@ def run_on_dask(
     try:
         workers = check_versions(client, address)
         threads = _threads(client)
-        shared = client.scatter(known, broadcast=True) if known is not None else None
+        # One object (in a list: Dask would scatter a set's members one by one), sent to each
+        # worker once rather than inside every chunk.
+        shared = client.scatter([known], broadcast=True)[0] if known is not None else None
         size = max(1, min(CHUNK, math.ceil(len(sources) / (workers * 4))))
         queue = _chunks(sources, size)
         chunks: dict[Any, list[Source]] = {}

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import json
 import os
 import posixpath
@@ -33,7 +34,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import PurePath
-from typing import IO, Any, TypeVar, cast
+from typing import IO, Any, TypeVar
 
 from .errors import InputError, ParameterError, PoolError
 
@@ -220,19 +221,21 @@ def retrying(url: str, call: Callable[[], T], *, attempts: int = ATTEMPTS) -> T:
     raise AssertionError("unreachable")
 
 
-class _Reader:
+class _Reader(io.RawIOBase):
     """A remote object read through fsspec, whose failures are StorageErrors (so Pillow's
     error handling never takes a dropped connection for a corrupt image)."""
 
     def __init__(self, url: str, handle: Any) -> None:
+        super().__init__()
         self.url, self._handle = url, handle
 
-    def read(self, size: int = -1) -> bytes:
+    def readinto(self, buffer: Any) -> int:
         try:
-            data: bytes = self._handle.read(size)
+            data: bytes = self._handle.read(len(buffer))
         except Exception as exc:
             raise classify(self.url, exc) from None
-        return data
+        buffer[: len(data)] = data
+        return len(data)
 
     def seek(self, offset: int, whence: int = 0) -> int:
         try:
@@ -252,12 +255,7 @@ class _Reader:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._handle.close()
-
-    def __enter__(self) -> _Reader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().close()
 
 
 def open_input(url: str) -> IO[bytes]:
@@ -279,7 +277,7 @@ def open_input(url: str) -> IO[bytes]:
     if getattr(handle, "size", None) == 0:
         handle.close()
         raise StorageError(f"{url}: empty file (0 bytes)")
-    return cast(IO[bytes], _Reader(url, handle))
+    return io.BufferedReader(_Reader(url, handle), buffer_size=1 << 16)
 
 
 def put(url: str, data: bytes, *, create_only: bool = False) -> None:
