@@ -124,6 +124,6 @@ def _wait_ready(server: Server, log: Path, timeout: float = 60) -> None:
             fs = server.filesystem()
             fs.ls(BUCKET)
             return
-        except Exception:  # noqa: BLE001 (not up yet)
+        except Exception:  # not up yet
             time.sleep(0.2)
     raise RuntimeError(f"weed mini not ready in {timeout} s: {log.read_text()[-2000:]}")

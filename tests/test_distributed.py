@@ -54,7 +54,9 @@ def cluster(s3: Server) -> Iterator[str]:
 def poolimg(server: Server, *args: object, endpoint: str | None = None, timeout: float = 180):
     command = [sys.executable, "-m", "poolcli", *map(str, args)]
     command += ["--storage-option", f"endpoint_url={endpoint or server.endpoint}"]
-    return subprocess.run(command, capture_output=True, text=True, env=server.env, timeout=timeout)
+    return subprocess.run(
+        command, check=False, capture_output=True, text=True, env=server.env, timeout=timeout
+    )
 
 
 def upload(server: Server, prefix: str, photos: list[Path], names: list[str] | None = None) -> None:
