@@ -161,6 +161,19 @@ def filesystem(url: str) -> tuple[Any, str]:
     return fs, fs._strip_protocol(url)
 
 
+def prepare(urls: list[str]) -> None:
+    """Import the storage libraries of ``urls`` now, before worker processes fork, so each
+    worker does not import them again (s3fs: 0.7 s); their file systems are made per process.
+    """
+    for url in urls:
+        if is_remote(url):
+            with contextlib.suppress(ImportError, ValueError):
+                import fsspec
+                from fsspec.core import split_protocol
+
+                fsspec.get_filesystem_class(split_protocol(url)[0])
+
+
 def classify(url: str, exc: BaseException) -> StorageError:
     """A storage exception as a one-line StorageError; transient when a retry may work."""
     if isinstance(exc, StorageError):

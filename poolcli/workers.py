@@ -139,6 +139,8 @@ def run_batch(
         if on_result is not None:
             on_result(result)
 
+    remote = [u for u in (run.output, sources[0].path if sources else None) if u]
+    storage.prepare(remote)
     known = None
     if run.no_clobber and isinstance(run.writes_to, str) and not run.dry_run:
         known = listing.list_keys(run.writes_to)  # once, rather than a request an output
