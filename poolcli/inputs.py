@@ -12,7 +12,7 @@ from . import listing, storage
 from .formats import IMAGE_SUFFIXES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """One input: ``path`` as given ("-" for standard input), ``rel`` where its outputs go
     below the output folder (its path inside the folder it was found in)."""
@@ -91,16 +91,35 @@ def _list_remote(url: str, recursive: bool, excluded: str | None, inputs: Inputs
         return
     skip = excluded.rstrip("/") + "/" if excluded is not None else None
     found = False
-    for file, rel in listing.walk(url, recursive):
+    for file, key in listing.walk(url, recursive):
         found = True
         if skip is not None and file.startswith(skip):
             continue  # the output prefix: a second run never takes the first one's outputs
-        if Path(rel).suffix.lower() in IMAGE_SUFFIXES:
-            inputs.sources.append(Source(file, Path(rel)))
+        rel = remote_rel(key)
+        if rel is None:
+            inputs.warnings.append(
+                f"{file}: a key with an empty, '.' or '..' part would leave the output "
+                "folder; skipped"
+            )
+        elif rel.suffix.lower() in IMAGE_SUFFIXES:
+            inputs.sources.append(Source(file, rel))
         else:
             inputs.skipped.append(f"{file}: not an image file name")
     if not found:  # neither an object nor a prefix: fails as a missing file does
         inputs.sources.append(Source(url, Path(storage.name_of(url))))
+
+
+def remote_rel(key: str) -> Path | None:
+    """An object's key below its listed prefix as the path its outputs mirror; None for a
+    key no folder tree holds (object stores allow ``a/../../x``, ``/x``, ``a//x``).
+
+    >>> remote_rel("2024/june/x.jpg"), remote_rel("a/../../x.jpg")
+    (PosixPath('2024/june/x.jpg'), None)
+    """
+    parts = key.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return None
+    return Path(*parts)
 
 
 def read_file_list(text: str, null: bool) -> list[str]:

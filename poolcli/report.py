@@ -10,7 +10,7 @@ from typing import Any, Literal
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-@dataclass
+@dataclass(slots=True)
 class Output:
     path: str
     width: int
@@ -25,7 +25,7 @@ class Output:
         return data
 
 
-@dataclass
+@dataclass(slots=True)
 class Result:
     """What happened to one input."""
 
@@ -66,11 +66,17 @@ class Result:
         return data
 
 
-@dataclass
+@dataclass(slots=True)
 class Report:
-    """Counts of a run and the exit code they make."""
+    """Counts of a run and the exit code they make.
+
+    ``results`` holds every input's result, unless ``keep_results`` is off (the command line,
+    which shows each as it comes: a million results would be the client's largest memory);
+    then only the first, and those that carry a row of the run's shared sheet.
+    """
 
     total: int = 0  # inputs of the run
+    count: int = 0  # results added
     done: int = 0
     failed: int = 0
     skipped: int = 0
@@ -81,9 +87,12 @@ class Report:
     results: list[Result] = field(default_factory=list)
     sheet: Output | None = None  # the one sheet of several inputs
     sheet_error: str | None = None
+    keep_results: bool = True
 
     def add(self, result: Result) -> None:
-        self.results.append(result)
+        self.count += 1
+        if self.keep_results or self.count == 1 or result.sheet_row is not None:
+            self.results.append(result)
         if result.status == "failed":
             self.failed += 1
             self.usage_errors += result.usage_error
@@ -101,6 +110,6 @@ class Report:
     def exit_code(self) -> int:
         if self.interrupted:
             return EXIT_INTERRUPTED
-        if self.failed and self.failed == self.usage_errors == len(self.results):
+        if self.failed and self.failed == self.usage_errors == self.count:
             return EXIT_USAGE  # nothing could run: the plan, not the files, is wrong
         return EXIT_FAILED if self.failed or self.sheet_error else EXIT_OK

@@ -151,7 +151,7 @@ def _summarise(term: Terminal, run: RunOptions, report: Report, skipped_files: i
     if not run.write_images or run.output_kind == "stdout":
         return
     if run.dry_run:
-        files = sum(len(r.outputs) for r in report.results)
+        files = report.written
         if run.sheet not in (None, "auto") and report.total > 1:
             term.info(f"would write {run.sheet} (one contact sheet of every input)")
             files += 1
@@ -163,7 +163,7 @@ def _summarise(term: Terminal, run: RunOptions, report: Report, skipped_files: i
     where = run.output if run.output_kind == "file" else f"{run.folder}{os.sep}"
     if isinstance(run.writes_to, str):  # a URL
         where = run.writes_to.rstrip("/") + "/"
-    if len(report.results) == 1:
+    if report.count == 1:
         if report.failed:  # the failure has said so already
             return
         outputs = report.results[0].outputs
@@ -326,6 +326,7 @@ def run_inputs(
                 on_result=lambda r: _show(term, run, r, progress),
                 sigterm=True,
                 dask=dask,
+                keep_results=False,
             )
     except PoolError as exc:  # two inputs would write one file: found before anything is written
         fail_usage(term, str(exc))

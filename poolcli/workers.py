@@ -109,6 +109,7 @@ def run_batch(
     on_result: Callable[[Result], None] | None = None,
     sigterm: bool = False,
     dask: str | None = None,
+    keep_results: bool = True,
 ) -> Report:
     """Run ``run`` on every source, ``jobs`` worker processes at a time (None: one per CPU),
     or on the Dask cluster at ``dask`` (an address, or ``local[:N]``; see
@@ -120,8 +121,9 @@ def run_batch(
     partial file, and gives a report with ``interrupted`` set; so does SIGTERM with
     ``sigterm=True``, which the command line sets (a library leaves the host's handler alone).
     With ``no_clobber`` and an output URL, the output prefix is listed once, up front.
+    ``keep_results=False`` keeps only what the summary needs (see :class:`Report`).
     """
-    report = Report(total=len(sources))
+    report = Report(total=len(sources), keep_results=keep_results)
     run = replace(run, run_id=os.urandom(8).hex())
     storage.configure(run.storage_options, run.run_id)
     if run.sheet not in (None, "auto") and len(sources) > 1:
