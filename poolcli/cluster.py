@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -40,6 +41,7 @@ def connect(address: str) -> tuple[Any, Any]:
         Dask is not installed, the address is malformed, or the scheduler does not answer.
     """
     try:
+        import dask
         from distributed import Client, LocalCluster
     except ImportError:
         raise ParameterError('--dask needs Dask: pip install "poolcli[dask]"') from None
@@ -47,13 +49,18 @@ def connect(address: str) -> tuple[Any, Any]:
         count = address.partition(":")[2]
         if count and (not count.isdigit() or int(count) < 1):
             raise ParameterError(f"--dask {address}: give local or local:N, N a whole number")
-        cluster = LocalCluster(
-            n_workers=int(count) if count else cpu_count(),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-        )
+        # Workers forked from this process start in 0.17 s, not the 0.78 s of spawning
+        # interpreters that import Dask and poolcli again; Dask supports the method, and
+        # fsspec and poolcli.storage make their loops and file systems anew after a fork.
+        method = "fork" if sys.platform == "linux" else "spawn"
+        with dask.config.set({"distributed.worker.multiprocessing-method": method}):
+            cluster = LocalCluster(
+                n_workers=int(count) if count else cpu_count(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            )
         return Client(cluster), cluster
     try:
         return Client(address, timeout="15s"), None
@@ -140,7 +147,8 @@ def run_on_dask(
         # One object (in a list: Dask would scatter a set's members one by one), sent to each
         # worker once rather than inside every chunk.
         shared = client.scatter([known], broadcast=True)[0] if known is not None else None
-        size = max(1, min(CHUNK, math.ceil(len(sources) / (workers * 4))))
+        # Sixteen chunks a worker at least: the last chunks finish close together.
+        size = max(1, min(CHUNK, math.ceil(len(sources) / (workers * 16))))
         queue = _chunks(sources, size)
         chunks: dict[Any, list[Source]] = {}
 
