@@ -125,11 +125,13 @@ def test_s3_and_local_runs_write_the_same_bytes(s3: Server, cluster: str, tmp_pa
 
     local_to_s3 = poolimg(s3, *args, tree, "-o", f"s3://{BUCKET}/same/b/", "--dask", "local:2")
     assert local_to_s3.returncode == 0, local_to_s3.stderr
+    assert_clean_stderr(local_to_s3.stderr)
     assert objects(s3, "same/b") == expected
 
     # without --dask: today's worker processes, reading and writing URLs
     s3_to_local = poolimg(s3, *args, f"s3://{BUCKET}/same/in", "-o", tmp_path / "back", "-j", "2")
     assert s3_to_local.returncode == 0, s3_to_local.stderr
+    assert_clean_stderr(s3_to_local.stderr)
     assert files(tmp_path / "back") == expected
 
 
@@ -291,6 +293,41 @@ def test_bad_inputs_on_object_storage_fail_alone(s3: Server, tmp_path: Path) -> 
     assert results["missing.png"]["error"] == f"s3://{BUCKET}/bad/missing.png: no such object"
     assert results["good.png"]["status"] == "done"
     assert list(objects(s3, "bad/out")) == ["good_max_k2_s2_p1.png"]
+
+
+def test_hostile_object_keys(s3: Server, tmp_path: Path) -> None:
+    """Names that need escaping (a newline, spaces, non-ASCII, %) and doubled slashes mirror
+    into the output prefix, and nothing lands outside it. (SeaweedFS refuses keys with '.'
+    or '..' parts, which AWS S3 allows: tests/test_storage.py checks that those are skipped.)"""
+    photo = PHOTOS[1]
+    keys = [
+        "sp ace/ü ñ.png",
+        "new\nline.png",
+        "pct%20.png",
+        "b//twice.png",
+    ]
+    upload(s3, "hostile/in", [photo] * len(keys), keys)
+    run = poolimg(
+        s3, "max", f"s3://{BUCKET}/hostile/in", "-r", "-o", f"s3://{BUCKET}/hostile/out", "--json"
+    )
+    assert_clean_stderr(run.stderr)
+    listed = s3.filesystem().find(f"{BUCKET}/hostile")
+    escaped = [
+        k for k in listed if not k.startswith((f"{BUCKET}/hostile/in/", f"{BUCKET}/hostile/out/"))
+    ]
+    assert not escaped
+    stored = objects(s3, "hostile/out")
+    assert sorted(stored) == sorted(
+        [
+            "b/twice_max_k2_s2_p1.png",
+            "new\nline_max_k2_s2_p1.png",
+            "pct%20_max_k2_s2_p1.png",
+            "sp ace/ü ñ_max_k2_s2_p1.png",
+        ]
+    )
+    assert all(".." not in k and "//" not in k for k in stored)
+    for result in lines(run.stdout):
+        assert result["status"] == "done", result
 
 
 def test_no_clobber_never_overwrites_on_object_storage(s3: Server) -> None:
