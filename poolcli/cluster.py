@@ -133,8 +133,9 @@ def run_on_dask(
     its chunk finishes. ``known``: the output prefix as listed (``--no-clobber``).
 
     A worker that dies takes its chunk back to the scheduler, which runs it again elsewhere;
-    a chunk that kills workers again and again (a decoder crash) is run an input a task, and
-    the input that still kills its worker fails. Ctrl-C cancels every chunk not finished.
+    a chunk that kills workers again and again (out of memory, a decoder crash: Dask's
+    ``KilledWorker``) is run an input a task, and an input whose own task does so twice
+    fails. Ctrl-C cancels every chunk not finished.
     """
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
@@ -151,6 +152,7 @@ def run_on_dask(
         size = max(1, min(CHUNK, math.ceil(len(sources) / (workers * 16))))
         queue = _chunks(sources, size)
         chunks: dict[Any, list[Source]] = {}
+        suspects: set[Source] = set()  # inputs whose own task already lost its workers
 
         def submit(chunk: list[Source]) -> Any:
             future = client.submit(run_chunk, chunk, run, threads, shared, pure=False)
@@ -165,17 +167,25 @@ def run_on_dask(
         for future, outcome in running:
             chunk = chunks.pop(future)
             results = outcome
-            if isinstance(outcome, KilledWorker):
+            if not isinstance(outcome, list):  # the chunk failed: Dask hands back its error
+                error = future.exception()
+                if not isinstance(error, KilledWorker):
+                    raise error
                 results = []
-                if len(chunk) == 1:
+                if len(chunk) == 1 and chunk[0] not in suspects:
+                    # queued behind the one that killed the worker, it is suspected too: once
+                    suspects.add(chunk[0])
+                    running.add(submit(chunk))
+                elif len(chunk) == 1:
                     source = chunk[0]
-                    message = f"{source.shown}: the worker decoding it died (a crash in a decoder?)"
+                    message = (
+                        f"{source.shown}: killed every worker that ran it (out of the "
+                        "worker's memory, or a crash in a decoder?)"
+                    )
                     results = [Result(source.path, "failed", error=message)]
                 else:  # one of them kills workers: an input a task finds which
                     for source in chunk:
                         running.add(submit([source]))
-            elif isinstance(outcome, BaseException):
-                raise outcome
             for result in results:
                 record(result)
             following = next(queue, None)

@@ -190,6 +190,37 @@ def test_a_worker_killed_mid_run_loses_nothing(s3: Server, tmp_path: Path) -> No
         assert stored[name] == data
 
 
+def test_an_input_that_kills_its_workers_fails_alone(s3: Server, tmp_path: Path) -> None:
+    """A photo too big for the workers' memory: Dask's nanny kills each worker that decodes
+    it, the scheduler gives up on its chunk (KilledWorker), and poolimg runs that chunk an
+    input a task: the big one fails with a one-line message, the others are done."""
+    from distributed import LocalCluster
+
+    bomb = bomb_png(tmp_path / "big.png", 16000, 16000)  # 256 MB decoded, 0.25 MB of file
+    upload(s3, "poison/in", [PHOTOS[0], bomb, PHOTOS[1]], ["a.png", "big.png", "c.png"])
+    with LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        memory_limit="300MiB",
+    ) as local:
+        run = poolimg(
+            s3, "avg", f"s3://{BUCKET}/poison/in", "-o", f"s3://{BUCKET}/poison/out", "--json",
+            "--max-pixels", "300000000", "--dask", local.scheduler_address, timeout=300,
+        )  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    assert_clean_stderr(run.stderr)
+    results = {r["input"].rsplit("/", 1)[1]: r for r in lines(run.stdout)}
+    assert len(results) == 3, run.stdout + run.stderr
+    assert results["a.png"]["status"] == results["c.png"]["status"] == "done", run.stdout
+    assert results["big.png"]["error"] == (
+        f"s3://{BUCKET}/poison/in/big.png: killed every worker that ran it (out of the "
+        "worker's memory, or a crash in a decoder?)"
+    )
+    assert sorted(objects(s3, "poison/out")) == ["a_avg_k2_s2_p1.png", "c_avg_k2_s2_p1.png"]
+
+
 def test_an_interrupted_run_resumes_with_no_clobber(s3: Server, cluster: str) -> None:
     names = [f"{i:02d}_{p.name}" for i in range(4) for p in PHOTOS]
     upload(s3, "resume/in", [p for _ in range(4) for p in PHOTOS], names)
