@@ -10,20 +10,12 @@ import posixpath
 from collections.abc import Iterator
 from typing import Any
 
-from .storage import SCHEME, StorageError, classify, filesystem, retrying
+from .storage import SCHEME, StorageError, ask, classify, filesystem
 
 
 def is_file(url: str) -> bool:
     """Whether ``url`` names one object (rather than a prefix, a folder)."""
-
-    def look() -> bool:
-        fs, path = filesystem(url)
-        try:
-            return bool(fs.isfile(path))
-        except Exception as exc:
-            raise classify(url, exc) from None
-
-    return retrying(url, look)
+    return bool(ask(url, lambda fs, path: fs.isfile(path)))
 
 
 def walk(url: str, recursive: bool) -> Iterator[tuple[str, str]]:

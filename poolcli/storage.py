@@ -321,22 +321,32 @@ def put(url: str, data: bytes, *, create_only: bool = False) -> None:
     _sizes[url] = len(data)
 
 
+def ask(url: str, question: Callable[[Any, str], T]) -> T:
+    """``question(fs, path)`` of ``url``'s file system and path; what it raises becomes a
+    StorageError, and a transient one is asked again (:func:`retrying`)."""
+
+    def call() -> T:
+        fs, path = filesystem(url)
+        try:
+            return question(fs, path)
+        except Exception as exc:
+            raise classify(url, exc) from None
+
+    return retrying(url, call)
+
+
 def written_by_run(url: str) -> bool:
     """Whether the object at ``url`` was written by this run (an earlier try of this task)."""
     if not _token:
         return False
 
-    def look() -> bool:
-        fs, path = filesystem(url)
+    def metadata(fs: Any, path: str) -> dict[str, Any]:
         try:
-            metadata = fs.metadata(path) if hasattr(fs, "metadata") else {}
+            return dict(fs.metadata(path)) if hasattr(fs, "metadata") else {}
         except FileNotFoundError:
-            return False
-        except Exception as exc:
-            raise classify(url, exc) from None
-        return bool(metadata.get(METADATA_KEY) == _token)
+            return {}
 
-    return retrying(url, look)
+    return bool(ask(url, metadata).get(METADATA_KEY) == _token)
 
 
 def size(url: str) -> int:
@@ -344,17 +354,7 @@ def size(url: str) -> int:
     if not is_remote(url):
         return os.stat(local(url)).st_size
     known = _sizes.pop(url, None)
-    if known is not None:
-        return known
-
-    def look() -> int:
-        fs, path = filesystem(url)
-        try:
-            return int(fs.size(path))
-        except Exception as exc:
-            raise classify(url, exc) from None
-
-    return retrying(url, look)
+    return known if known is not None else int(ask(url, lambda fs, path: fs.size(path)))
 
 
 _known: frozenset[str] | None = None  # the output prefix as listed at the start of the run
@@ -377,12 +377,4 @@ def exists(url: str) -> bool:
         return os.path.exists(local(url))
     if _known is not None:
         return url in _known
-
-    def look() -> bool:
-        fs, path = filesystem(url)
-        try:
-            return bool(fs.exists(path))
-        except Exception as exc:
-            raise classify(url, exc) from None
-
-    return retrying(url, look)
+    return bool(ask(url, lambda fs, path: fs.exists(path)))
