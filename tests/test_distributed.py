@@ -481,3 +481,44 @@ def test_a_worker_of_another_version_is_refused(s3: Server, tmp_path: Path) -> N
     assert_clean_stderr(run.stderr)
     assert "runs poolcli 0.0.0-other-" in run.stderr and "install the same version" in run.stderr
     assert objects(s3, "version/out") == {}
+
+
+def test_fuzz_mutants_through_object_storage_match_the_local_run(
+    s3: Server, cluster: str, tmp_path: Path
+) -> None:
+    """A slice of the fuzz campaign's mutants (tests/fuzz), from S3 to S3 on a cluster with
+    sheets: the same statuses, the same messages and the same bytes as the local run, every
+    object listed in the JSON, and only poolimg's own lines on stderr."""
+    from tests.fuzz.harness import Summary, _check_stderr, write_mutants
+
+    mutants = write_mutants(tmp_path / "m", seed=2026, start=0, count=58)
+    upload(s3, "fuzz/in", mutants)
+    args = ["max", "-n", "2", "--sheet", "--json"]
+    local = poolimg(s3, *args, tmp_path / "m", "-o", tmp_path / "out")
+    remote = poolimg(
+        s3, *args, f"s3://{BUCKET}/fuzz/in", "-o", f"s3://{BUCKET}/fuzz/out", "--dask", cluster
+    )
+    assert remote.returncode == local.returncode and remote.returncode in (0, 1)
+    summary = Summary()
+    _check_stderr(remote.stderr.encode(), "fuzz on S3", summary)
+    assert summary.findings == []
+
+    def by_name(stdout: str, prefix: str) -> dict[str, tuple[str, str | None, list[str]]]:
+        found = {}
+        for result in lines(stdout):
+            name = result["input"].rsplit("/", 1)[1]
+            error = result["error"] and result["error"].replace(result["input"], "INPUT")
+            outputs = sorted(o["path"].removeprefix(prefix) for o in result["outputs"])
+            found[name] = (result["status"], error, outputs)
+        return found
+
+    here = by_name(local.stdout, f"{tmp_path / 'out'}/")
+    there = by_name(remote.stdout, f"s3://{BUCKET}/fuzz/out/")
+    assert there == here
+    stored, written = objects(s3, "fuzz/out"), files(tmp_path / "out")
+    assert sorted(stored) == sorted(written)
+    # passes byte for byte; sheets differ in their title, which names the input as given
+    assert {k: v for k, v in stored.items() if not k.endswith("_sheet.png")} == {
+        k: v for k, v in written.items() if not k.endswith("_sheet.png")
+    }
+    assert {"done", "failed"} <= {status for status, _, _ in there.values()}
