@@ -19,6 +19,7 @@ class Source:
 
     path: str
     rel: Path
+    size: int | None = None  # bytes, when a listing said (a URL then opens without a HEAD)
 
     @property
     def shown(self) -> str:
@@ -91,7 +92,7 @@ def _list_remote(url: str, recursive: bool, excluded: str | None, inputs: Inputs
         return
     skip = excluded.rstrip("/") + "/" if excluded is not None else None
     found = False
-    for file, key in listing.walk(url, recursive):
+    for file, key, size in listing.walk(url, recursive):
         found = True
         if skip is not None and file.startswith(skip):
             continue  # the output prefix: a second run never takes the first one's outputs
@@ -102,7 +103,7 @@ def _list_remote(url: str, recursive: bool, excluded: str | None, inputs: Inputs
                 "folder; skipped"
             )
         elif rel.suffix.lower() in IMAGE_SUFFIXES:
-            inputs.sources.append(Source(file, rel))
+            inputs.sources.append(Source(file, rel, size))
         else:
             inputs.skipped.append(f"{file}: not an image file name")
     if not found:  # neither an object nor a prefix: fails as a missing file does

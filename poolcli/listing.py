@@ -18,8 +18,8 @@ def is_file(url: str) -> bool:
     return bool(ask(url, lambda fs, path: fs.isfile(path)))
 
 
-def walk(url: str, recursive: bool) -> Iterator[tuple[str, str]]:
-    """(URL, path below ``url``) of every object below ``url``, a page at a time, in key
+def walk(url: str, recursive: bool) -> Iterator[tuple[str, str, int]]:
+    """(URL, path below ``url``, bytes) of every object below ``url``, a page at a time, in key
     order: the listing is never held whole (S3 pages of 1,000 keys; other backends a folder
     at a time)."""
     fs, root = filesystem(url)
@@ -31,22 +31,22 @@ def walk(url: str, recursive: bool) -> Iterator[tuple[str, str]]:
     else:
         pages = _walk_pages(fs, root, recursive)
     for page in pages:
-        for path in page:
-            yield prefix + path, path[len(root) + 1 :]
+        for path, size in page:
+            yield prefix + path, path[len(root) + 1 :], size
 
 
-def _s3_pages(fs: Any, root: str, recursive: bool) -> Iterator[list[str]]:
+def _s3_pages(fs: Any, root: str, recursive: bool) -> Iterator[list[tuple[str, int]]]:
     from fsspec.asyn import sync
 
     bucket, _, key = root.partition("/")
     prefix = f"{key}/" if key else ""
     listing = fs._iterdir(bucket, prefix=prefix, delimiter="" if recursive else "/")
 
-    async def page() -> list[str]:
-        names: list[str] = []
+    async def page() -> list[tuple[str, int]]:
+        names: list[tuple[str, int]] = []
         async for entry in listing:
             if entry["type"] == "file" and not entry["name"].endswith("/"):
-                names.append(entry["name"])
+                names.append((entry["name"], int(entry["size"])))
             if len(names) >= 1000:
                 break
         return names
@@ -61,10 +61,10 @@ def _s3_pages(fs: Any, root: str, recursive: bool) -> Iterator[list[str]]:
         yield names
 
 
-def _walk_pages(fs: Any, root: str, recursive: bool) -> Iterator[list[str]]:
+def _walk_pages(fs: Any, root: str, recursive: bool) -> Iterator[list[tuple[str, int]]]:
     try:
-        for folder, _, files in fs.walk(root, maxdepth=None if recursive else 1):
-            yield [posixpath.join(folder, f) for f in sorted(files)]
+        for folder, _, files in fs.walk(root, maxdepth=None if recursive else 1, detail=True):
+            yield [(posixpath.join(folder, f), int(files[f]["size"])) for f in sorted(files)]
     except Exception as exc:
         raise classify(root, exc) from None
 
@@ -72,7 +72,7 @@ def _walk_pages(fs: Any, root: str, recursive: bool) -> Iterator[list[str]]:
 def list_keys(url: str) -> frozenset[str]:
     """Every object URL below ``url`` (the output prefix, listed once for ``--no-clobber``)."""
     try:
-        return frozenset(found for found, _ in walk(url, recursive=True))
+        return frozenset(found for found, _, _ in walk(url, recursive=True))
     except StorageError as exc:
         if "no such object" in str(exc):
             return frozenset()

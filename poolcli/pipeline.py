@@ -103,7 +103,7 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
         return Result(source.path, "skipped", warnings=["every output exists (--no-clobber)"])
     clock = _Clock(result.timings)
     with clock("decode"):
-        picture = reading.load(source.path, max_pixels=run.max_pixels)
+        picture = reading.load(source.path, max_pixels=run.max_pixels, size=source.size)
     result.warnings.extend(picture.notes)
     if run.save.metadata != "all":  # --strip, --keep-metadata: EXIF goes; "none" takes the rest
         none = run.save.metadata == "none"

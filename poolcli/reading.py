@@ -97,7 +97,7 @@ class Picture:
         return replace(self, frames=frames, dpi=dpi)
 
 
-def _open_source(source: str | os.PathLike[str]) -> tuple[str, IO[bytes]]:
+def _open_source(source: str | os.PathLike[str], size: int | None = None) -> tuple[str, IO[bytes]]:
     """Open a file (or "-", standard input) for reading, with clear errors."""
     if str(source) == "-":
         data = sys.stdin.buffer.read()
@@ -106,7 +106,7 @@ def _open_source(source: str | os.PathLike[str]) -> tuple[str, IO[bytes]]:
         return "<stdin>", io.BytesIO(data)
     name = os.fspath(source)
     if storage.is_remote(name):
-        return name, storage.open_input(name)
+        return name, storage.open_input(name, size)
     path = Path(storage.local(name))
     try:
         if path.is_dir():
@@ -124,7 +124,12 @@ def _open_source(source: str | os.PathLike[str]) -> tuple[str, IO[bytes]]:
     return name, handle
 
 
-def load(source: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Picture:
+def load(
+    source: str | os.PathLike[str],
+    *,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    size: int | None = None,
+) -> Picture:
     """Decode an image file, or standard input for ``"-"``, into a :class:`Picture`.
 
     The EXIF orientation is applied (a phone photo comes out upright); palette, bilevel and
@@ -132,7 +137,9 @@ def load(source: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX
     multi-page TIFF is kept, with its duration. Loads in several threads take turns (they set
     Pillow's process-wide limits while they decode). The pixel limit is checked against the header
     before anything is decoded, and against each frame before it is decoded. What the decoder
-    warns of (a truncated strip, corrupt EXIF) comes back in ``Picture.notes``.
+    warns of (a truncated strip, corrupt EXIF) comes back in ``Picture.notes``. ``source``
+    may be a URL (:mod:`poolcli.storage`); ``size``, its bytes when a listing said, saves
+    the request that would ask.
 
     Raises
     ------
@@ -141,12 +148,14 @@ def load(source: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX
         or has more than ``max_pixels`` pixels (None: no limit).
     """
     if storage.is_remote(os.fspath(source)):  # a dropped connection: read it again
-        return storage.retrying(os.fspath(source), lambda: _load(source, max_pixels))
+        return storage.retrying(os.fspath(source), lambda: _load(source, max_pixels, size))
     return _load(source, max_pixels)
 
 
-def _load(source: str | os.PathLike[str], max_pixels: int | None) -> Picture:
-    name, handle = _open_source(source)
+def _load(
+    source: str | os.PathLike[str], max_pixels: int | None, size: int | None = None
+) -> Picture:
+    name, handle = _open_source(source, size)
     notes: list[str] = []
     with PILLOW_SETTINGS, handle, one_block_images(), decoder_errors(name, notes):
         image = open_image(handle)
@@ -177,7 +186,7 @@ def from_pillow(image: Image.Image, max_pixels: int | None = DEFAULT_MAX_PIXELS)
     return replace(picture, notes=tuple(notes))
 
 
-def probe(source: str | os.PathLike[str]) -> tuple[int, int, int]:
+def probe(source: str | os.PathLike[str], size: int | None = None) -> tuple[int, int, int]:
     """(width, height, frames) of an image file as :func:`load` would give it, upright,
     from its header alone: no pixel is decoded.
 
@@ -189,7 +198,7 @@ def probe(source: str | os.PathLike[str]) -> tuple[int, int, int]:
     InputError
         As :func:`load`, for what the header shows.
     """
-    found = header(source)
+    found = header(source, size)
     return found.width, found.height, found.frames
 
 
@@ -205,15 +214,16 @@ class Header:
     format: str | None
 
 
-def header(source: str | os.PathLike[str]) -> Header:
-    """The :class:`Header` of an image file; no pixel is decoded (see :func:`probe`)."""
+def header(source: str | os.PathLike[str], size: int | None = None) -> Header:
+    """The :class:`Header` of an image file; no pixel is decoded (see :func:`probe`).
+    ``size``: the file's bytes when a listing said, which saves a URL a request."""
     if storage.is_remote(os.fspath(source)):
-        return storage.retrying(os.fspath(source), lambda: _header(source))
+        return storage.retrying(os.fspath(source), lambda: _header(source, size))
     return _header(source)
 
 
-def _header(source: str | os.PathLike[str]) -> Header:
-    name, handle = _open_source(source)
+def _header(source: str | os.PathLike[str], size: int | None = None) -> Header:
+    name, handle = _open_source(source, size)
     with PILLOW_SETTINGS, handle, decoder_errors(name, []):
         image = open_image(handle)
         width, height = image.size

@@ -235,29 +235,40 @@ def retrying(url: str, call: Callable[[], T], *, attempts: int = ATTEMPTS) -> T:
 
 
 class _Reader(io.RawIOBase):
-    """A remote object read through fsspec, whose failures are StorageErrors (so Pillow's
-    error handling never takes a dropped connection for a corrupt image)."""
+    """A remote object read in blocks of :data:`BLOCK` bytes by range requests (one block
+    held at a time), whose failures are StorageErrors: Pillow's error handling never takes a
+    dropped connection for a corrupt image."""
 
-    def __init__(self, url: str, handle: Any) -> None:
+    def __init__(self, url: str, fs: Any, path: str, size: int, first: bytes) -> None:
         super().__init__()
-        self.url, self._handle = url, handle
+        self.url, self._fs, self._path, self._size = url, fs, path, size
+        self._block, self._start, self._pos = first, 0, 0
 
     def readinto(self, buffer: Any) -> int:
-        try:
-            data: bytes = self._handle.read(len(buffer))
-        except Exception as exc:
-            raise classify(self.url, exc) from None
-        buffer[: len(data)] = data
-        return len(data)
+        if self._pos >= self._size:
+            return 0
+        offset = self._pos - self._start
+        if not 0 <= offset < len(self._block):
+            end = min(self._pos + BLOCK, self._size)
+            self._block, self._start, offset = (
+                _range(self.url, self._fs, self._path, self._pos, end),
+                self._pos,
+                0,
+            )
+            if not self._block:
+                raise StorageError(f"{self.url}: shorter than its listed size (changed?)")
+        count = min(len(buffer), len(self._block) - offset)
+        buffer[:count] = self._block[offset : offset + count]
+        self._pos += count
+        return count
 
     def seek(self, offset: int, whence: int = 0) -> int:
-        try:
-            return int(self._handle.seek(offset, whence))
-        except Exception as exc:
-            raise classify(self.url, exc) from None
+        base = {0: 0, 1: self._pos, 2: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
 
     def tell(self) -> int:
-        return int(self._handle.tell())
+        return self._pos
 
     def readable(self) -> bool:
         return True
@@ -265,15 +276,21 @@ class _Reader(io.RawIOBase):
     def seekable(self) -> bool:
         return True
 
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._handle.close()
-        super().close()
+
+def _range(url: str, fs: Any, path: str, start: int, end: int) -> bytes:
+    try:
+        return bytes(fs.cat_file(path, start=start, end=end))
+    except IsADirectoryError:
+        raise StorageError(f"{url}: is a folder, not an image file") from None
+    except Exception as exc:
+        raise classify(url, exc) from None
 
 
-def open_input(url: str) -> IO[bytes]:
-    """Open a remote object for reading, a block at a time (header first, then the rest);
-    callers retry the whole read (:func:`retrying`), since a failure can come mid-decode.
+def open_input(url: str, size: int | None = None) -> IO[bytes]:
+    """Open a remote object for reading, a block at a time: the first block (the header,
+    checked before the rest is fetched), then the rest as the decoder asks. An object smaller
+    than a block takes one request; ``size`` (from a listing) saves asking a larger one's.
+    Callers retry the whole read (:func:`retrying`), since a failure can come mid-decode.
 
     Raises
     ------
@@ -281,16 +298,12 @@ def open_input(url: str) -> IO[bytes]:
         The object is missing, empty, or cannot be read.
     """
     fs, path = filesystem(url)
-    try:
-        handle = fs.open(path, "rb", block_size=BLOCK, cache_type="readahead")
-    except IsADirectoryError:
-        raise StorageError(f"{url}: is a folder, not an image file") from None
-    except Exception as exc:
-        raise classify(url, exc) from None
-    if getattr(handle, "size", None) == 0:
-        handle.close()
+    first = _range(url, fs, path, 0, BLOCK if size is None else min(BLOCK, size))
+    if size is None:
+        size = len(first) if len(first) < BLOCK else int(ask(url, lambda fs, p: fs.size(p)))
+    if size == 0:
         raise StorageError(f"{url}: empty file (0 bytes)")
-    return io.BufferedReader(_Reader(url, handle), buffer_size=1 << 16)
+    return io.BufferedReader(_Reader(url, fs, path, size, first), buffer_size=1 << 16)
 
 
 def put(url: str, data: bytes, *, create_only: bool = False) -> None:

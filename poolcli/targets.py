@@ -38,7 +38,7 @@ def plan_one(source: Source, run: RunOptions) -> Result:
     try:
         if source.path == "-":
             raise ParameterError("--dry-run cannot read standard input ahead; give files")
-        found = header(source.path)
+        found = header(source.path, source.size)
         check_pixels(source.shown, (found.width, found.height), run.max_pixels, frames=found.frames)
         plan, wanted = written_passes(run, (found.height, found.width))
         exts = extensions(source, run, plan, found.mode, found.format)
@@ -89,7 +89,7 @@ def all_written(source: Source, run: RunOptions) -> bool:
     """With --no-clobber: whether every output already exists, judged from the header alone."""
     from .reading import probe
 
-    width, height, _ = probe(source.path)
+    width, height, _ = probe(source.path, source.size)
     plan, wanted = written_passes(run, (height, width))
     ext = extensions(source, run, plan, "RGB")  # the mode is in the pixels; 8-bit is usual
     return all(storage.exists(target(source, run, ext(g), g)) for g in plan if g.index in wanted)

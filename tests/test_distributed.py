@@ -522,3 +522,29 @@ def test_fuzz_mutants_through_object_storage_match_the_local_run(
         k: v for k, v in written.items() if not k.endswith("_sheet.png")
     }
     assert {"done", "failed"} <= {status for status, _, _ in there.values()}
+
+
+def test_a_photo_larger_than_a_read_block_reads_whole(s3: Server, tmp_path: Path) -> None:
+    """Over storage.BLOCK bytes, a file is read in several range requests: listed (its size
+    known) or named alone (its size asked), the pixels are the local file's."""
+    import numpy as np
+    from PIL import Image
+
+    from poolcli import storage
+
+    noise = np.random.default_rng(5).integers(0, 256, (1500, 1400, 3), dtype=np.uint8)
+    big = tmp_path / "in" / "noise.png"
+    big.parent.mkdir()
+    Image.fromarray(noise).save(big, compress_level=1)
+    assert big.stat().st_size > storage.BLOCK
+    upload(s3, "big/in", [big])
+    local = poolimg(s3, "avg", "-n", "2", big, "-o", tmp_path / "out")
+    listed = poolimg(s3, "avg", "-n", "2", f"s3://{BUCKET}/big/in", "-o", f"s3://{BUCKET}/big/a")
+    alone = poolimg(
+        s3, "avg", "-n", "2", f"s3://{BUCKET}/big/in/noise.png", "-o", f"s3://{BUCKET}/big/b"
+    )
+    assert local.returncode == listed.returncode == alone.returncode == 0, (
+        listed.stderr + alone.stderr
+    )
+    expected = files(tmp_path / "out")
+    assert objects(s3, "big/a") == expected == objects(s3, "big/b")
