@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import sys
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -52,8 +53,15 @@ def connect(address: str) -> tuple[Any, Any]:
         # Workers forked from this process start in 0.17 s, not the 0.78 s of spawning
         # interpreters that import Dask and poolcli again; Dask supports the method, and
         # fsspec and poolcli.storage make their loops and file systems anew after a fork.
+        # And no pausing at 80% of a worker's memory: poolcli's tasks keep no data for Dask
+        # to spill, and a worker whose freed memory the allocator keeps stays paused, with
+        # every task queued on it (seen with a big photo: the run never ended).
         method = "fork" if sys.platform == "linux" else "spawn"
-        with dask.config.set({"distributed.worker.multiprocessing-method": method}):
+        settings = {
+            "distributed.worker.multiprocessing-method": method,
+            "distributed.worker.memory.pause": False,
+        }
+        with dask.config.set(settings):
             cluster = LocalCluster(
                 n_workers=int(count) if count else cpu_count(),
                 threads_per_worker=1,
@@ -134,8 +142,9 @@ def run_on_dask(
 
     A worker that dies takes its chunk back to the scheduler, which runs it again elsewhere;
     a chunk that kills workers again and again (out of memory, a decoder crash: Dask's
-    ``KilledWorker``) is run an input a task, and an input whose own task does so twice
-    fails. Ctrl-C cancels every chunk not finished.
+    ``KilledWorker``) is run an input a task; an input whose own task does so gets one more
+    try, alone among the suspects, and fails if that kills its worker too. Ctrl-C cancels
+    every chunk not finished.
     """
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
@@ -152,7 +161,11 @@ def run_on_dask(
         size = max(1, min(CHUNK, math.ceil(len(sources) / (workers * 16))))
         queue = _chunks(sources, size)
         chunks: dict[Any, list[Source]] = {}
-        suspects: set[Source] = set()  # inputs whose own task already lost its workers
+        # Inputs whose own task was killed (KilledWorker) get a second try, one at a time, so
+        # an innocent queued behind a killer on its worker is not killed with it again.
+        suspects: set[Source] = set()
+        quarantine: deque[Source] = deque()
+        held: list[Any] = []  # the one quarantined task in flight
 
         def submit(chunk: list[Source]) -> Any:
             future = client.submit(run_chunk, chunk, run, threads, shared, pure=False)
@@ -163,19 +176,26 @@ def run_on_dask(
         # with_results: results are fetched as they complete, in the background, rather
         # than by a round trip for each (measured: 19 ms a chunk, 2.7 s per 10,000 inputs)
         running = as_completed(first, with_results=True, raise_errors=False)
+        del first
         pending = list(chunks)
         for future, outcome in running:
             chunk = chunks.pop(future)
+            # the chunk failed: Dask hands back its error's type; the future has the error
+            error = None if isinstance(outcome, list) else future.exception()
+            # Let the cluster forget it: a result kept on a worker is recomputed when that
+            # worker dies (behind an input that kills workers, again and again), and a
+            # million kept results would fill the workers.
+            future.release()
+            if held and future is held[0]:
+                held.clear()
             results = outcome
-            if not isinstance(outcome, list):  # the chunk failed: Dask hands back its error
-                error = future.exception()
+            if error is not None:
                 if not isinstance(error, KilledWorker):
                     raise error
                 results = []
                 if len(chunk) == 1 and chunk[0] not in suspects:
-                    # queued behind the one that killed the worker, it is suspected too: once
                     suspects.add(chunk[0])
-                    running.add(submit(chunk))
+                    quarantine.append(chunk[0])
                 elif len(chunk) == 1:
                     source = chunk[0]
                     message = (
@@ -188,6 +208,9 @@ def run_on_dask(
                         running.add(submit([source]))
             for result in results:
                 record(result)
+            if quarantine and not held:
+                held.append(submit([quarantine.popleft()]))
+                running.add(held[0])
             following = next(queue, None)
             if following is not None:
                 running.add(submit(following))
