@@ -1,5 +1,6 @@
 """Files on object storage and other fsspec URLs (``s3://``, ``gs://``, ``az://``, ``http(s)://``):
-reading, complete-object writes, listings, and retries of what is transient.
+reading, complete-object writes, and retries of what is transient (listing a prefix is
+:mod:`poolcli.listing`'s).
 
 Stdlib at import; fsspec (``pip install "poolcli[s3]"``) is imported when a URL is first used.
 A local path, or a ``file://`` URL, never comes here: :func:`is_remote` is the test.
@@ -174,6 +175,15 @@ def prepare(urls: list[str]) -> None:
                 fsspec.get_filesystem_class(split_protocol(url)[0])
 
 
+# What the storage libraries' messages say of a failure worth another try (s3fs turns 503 and
+# SlowDown into EBUSY; aiohttp's connection errors and gcsfs/adlfs's 5xx say so in words).
+_TRANSIENT_WORDS = (
+    "Timeout", "ClientConnector", "ServerDisconnected", "ClientPayload", "IncompleteRead",
+    "Connection", " 500", " 502", " 503", " 504", "SlowDown", "Throttl", "InternalError",
+    "ServiceUnavailable",
+)  # fmt: skip
+
+
 def classify(url: str, exc: BaseException) -> StorageError:
     """A storage exception as a one-line StorageError; transient when a retry may work."""
     if isinstance(exc, StorageError):
@@ -186,25 +196,7 @@ def classify(url: str, exc: BaseException) -> StorageError:
     transient = (
         isinstance(exc, TimeoutError | ConnectionError)
         or (isinstance(exc, OSError) and exc.errno in (errno.EBUSY, errno.EAGAIN, errno.EIO))
-        or any(
-            word in text
-            for word in (
-                "Timeout",
-                "ClientConnector",
-                "ServerDisconnected",
-                "ClientPayload",
-                " 500",
-                " 502",
-                " 503",
-                " 504",
-                "SlowDown",
-                "Throttl",
-                "InternalError",
-                "ServiceUnavailable",
-                "IncompleteRead",
-                "Connection",
-            )
-        )
+        or any(word in text for word in _TRANSIENT_WORDS)
     )
     return StorageError(f"{url}: {_reason(exc)}", transient=transient)
 
