@@ -147,14 +147,11 @@ def load(
         The file is missing, a folder, empty, unreadable, not an image, truncated or corrupt,
         or has more than ``max_pixels`` pixels (None: no limit).
     """
-    if storage.is_remote(os.fspath(source)):  # a dropped connection: read it again
-        return storage.retrying(os.fspath(source), lambda: _load(source, max_pixels, size))
-    return _load(source, max_pixels)
+    # A dropped connection is read again; a local file raises no StorageError, so no retry.
+    return storage.retrying(os.fspath(source), lambda: _load(source, max_pixels, size))
 
 
-def _load(
-    source: str | os.PathLike[str], max_pixels: int | None, size: int | None = None
-) -> Picture:
+def _load(source: str | os.PathLike[str], max_pixels: int | None, size: int | None) -> Picture:
     name, handle = _open_source(source, size)
     notes: list[str] = []
     with PILLOW_SETTINGS, handle, one_block_images(), decoder_errors(name, notes):
@@ -217,12 +214,10 @@ class Header:
 def header(source: str | os.PathLike[str], size: int | None = None) -> Header:
     """The :class:`Header` of an image file; no pixel is decoded (see :func:`probe`).
     ``size``: the file's bytes when a listing said, which saves a URL a request."""
-    if storage.is_remote(os.fspath(source)):
-        return storage.retrying(os.fspath(source), lambda: _header(source, size))
-    return _header(source)
+    return storage.retrying(os.fspath(source), lambda: _header(source, size))
 
 
-def _header(source: str | os.PathLike[str], size: int | None = None) -> Header:
+def _header(source: str | os.PathLike[str], size: int | None) -> Header:
     name, handle = _open_source(source, size)
     with PILLOW_SETTINGS, handle, decoder_errors(name, []):
         image = open_image(handle)

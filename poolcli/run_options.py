@@ -74,6 +74,6 @@ class RunOptions:
     def writes_to(self) -> Path | str | None:
         """The output folder (a URL as a string), whose files must never be taken as inputs;
         None if none."""
-        if self.output is not None and is_remote(self.output):
-            return self.output if self.output_kind == "folder" and self.write_images else None
-        return self.folder if self.output_kind == "folder" and self.write_images else None
+        if self.output_kind != "folder" or not self.write_images:
+            return None
+        return self.output if self.output is not None and is_remote(self.output) else self.folder

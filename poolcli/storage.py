@@ -367,7 +367,8 @@ _known: frozenset[str] | None = None  # the output prefix as listed at the start
 
 @contextlib.contextmanager
 def listed_outputs(keys: frozenset[str] | None) -> Iterator[None]:
-    """Within: :func:`exists` answers from ``keys`` (URLs listed once) instead of asking."""
+    """Within: :func:`exists` answers from ``keys`` (URLs listed once) instead of asking;
+    ``None`` leaves it asking."""
     global _known  # noqa: PLW0603 (scoped: restored on the way out)
     before, _known = _known, keys
     try:

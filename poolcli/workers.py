@@ -161,11 +161,9 @@ def run_batch(
             if any(source.path == "-" for source in sources):
                 raise ParameterError("--dask cannot read standard input; give files or URLs")
             run_on_dask(sources, run, dask, record, known)
-        elif known is not None:
+        else:
             with storage.listed_outputs(known):  # forked workers inherit it
                 _run_local(sources, run, jobs, threads, cpus, record)
-        else:
-            _run_local(sources, run, jobs, threads, cpus, record)
         if run.shared_sheet:
             _shared_sheet(sources, run, report)
     except KeyboardInterrupt as stop:
