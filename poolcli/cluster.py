@@ -107,20 +107,27 @@ def check_versions(client: Any, address: str) -> int:
     return len(versions)
 
 
-def _threads(client: Any) -> int:
-    """The core's threads for each worker: its host's CPUs shared by the workers there."""
-    workers = client.scheduler_info(n_workers=-1)["workers"].values()
+def _sharing(client: Any) -> dict[str, int]:
+    """How many task slots each host of the cluster runs (its workers' threads, summed)."""
     hosts: dict[str, int] = {}
-    for worker in workers:
+    for worker in client.scheduler_info(n_workers=-1)["workers"].values():
         hosts[worker["host"]] = hosts.get(worker["host"], 0) + worker["nthreads"]
-    cpus = cpu_count()
-    return max(1, min(cpus // count for count in hosts.values())) if hosts else 1
+    return hosts
 
 
 def run_chunk(
-    sources: Sequence[Source], run: RunOptions, threads: int, known: frozenset[str] | None
+    sources: Sequence[Source],
+    run: RunOptions,
+    sharing: dict[str, int],
+    known: frozenset[str] | None,
 ) -> list[Result]:
-    """A task: run each input of a chunk, as the local runner does (every failure a result)."""
+    """A task: run each input of a chunk, as the local runner does (every failure a result),
+    with the core's threads on this host's CPUs shared by the task slots there."""
+    from distributed import get_worker
+    from distributed.comm.addressing import get_address_host
+
+    host = get_address_host(get_worker().address)
+    threads = max(1, cpu_count() // sharing.get(host, 1))
     with storage.listed_outputs(known):
         return [run_one(source, run, threads) for source in sources]
 
@@ -153,7 +160,7 @@ def run_on_dask(
     pending: list[Any] = []
     try:
         workers = check_versions(client, address)
-        threads = _threads(client)
+        sharing = _sharing(client)
         # One object (in a list: Dask would scatter a set's members one by one), sent to each
         # worker once rather than inside every chunk.
         shared = client.scatter([known], broadcast=True)[0] if known is not None else None
@@ -168,7 +175,7 @@ def run_on_dask(
         held: list[Any] = []  # the one quarantined task in flight
 
         def submit(chunk: list[Source]) -> Any:
-            future = client.submit(run_chunk, chunk, run, threads, shared, pure=False)
+            future = client.submit(run_chunk, chunk, run, sharing, shared, pure=False)
             chunks[future] = chunk
             return future
 
