@@ -16,6 +16,16 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__
+from .cli_batch import (
+    DaskOpt,
+    DryRunOpt,
+    FilesFromOpt,
+    JobsOpt,
+    NoClobberOpt,
+    NullOpt,
+    RecursiveOpt,
+    StorageOpt,
+)
 from .cli_format import PanelledCommand, complete_paths, enable_completion
 from .cli_help import EXAMPLES, SUMMARIES
 from .cli_options import (
@@ -25,23 +35,17 @@ from .cli_options import (
     CompatOpt,
     CompressLevelOpt,
     CountPadOpt,
-    DaskOpt,
     DilationOpt,
-    DryRunOpt,
     EvalOpt,
-    FilesFromOpt,
     FinalOnlyOpt,
     FlattenOpt,
     FormatOpt,
     GlobalOpt,
-    JobsOpt,
     JsonOpt,
     KeepMetadataOpt,
     LinearOpt,
     MaxPixelsOpt,
     NameOpt,
-    NoClobberOpt,
-    NullOpt,
     OutputOpt,
     PaddingOpt,
     PassesOpt,
@@ -49,14 +53,12 @@ from .cli_options import (
     QualityOpt,
     QuietOpt,
     RatioOpt,
-    RecursiveOpt,
     SeedOpt,
     SheetOnlyOpt,
     SheetOpt,
     SheetScaleOpt,
     ShowOpt,
     SizeOpt,
-    StorageOpt,
     StrideOpt,
     StripOpt,
     UnpoolBackgroundOpt,
