@@ -7,6 +7,7 @@ input failed, 2 bad usage with nothing written, 130 interrupted). numpy, Pillow 
 imported inside the commands that need them, so ``poolimg --version`` and ``--help`` start fast.
 """
 
+import contextlib
 import copy
 import inspect
 import os
@@ -67,14 +68,14 @@ from .cli_options import (
     WinnersOpt,
 )
 from .cli_tools import compare, completion, plan, show
-from .errors import PoolError
+from .errors import PoolError, StdoutClosed
 from .limits import DEFAULT_MAX_PIXELS
 from .options import (
     fill_optional_values,
     read_files_from,
     run_options_for,
 )
-from .report import EXIT_INTERRUPTED
+from .report import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED
 from .spec import MODES
 from .terminal import Terminal, fail_usage, run_inputs
 
@@ -243,6 +244,18 @@ def app_for(args: list[str]) -> typer.Typer:
     return one
 
 
+def _stdout_closed(term: Terminal, exc: StdoutClosed) -> int:
+    """How a run ends when standard output takes no more: quietly with 141 (128 + SIGPIPE, as
+    a shell reports a program that a closed pipe stopped) when its reader closed it, with one
+    line and 1 when writing failed."""
+    with contextlib.suppress(OSError):  # nothing more may reach it, not even at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if exc.broken:
+        return EXIT_BROKEN_PIPE
+    term.error(f"{exc}; stopped, the files written so far are complete")
+    return 1
+
+
 def main() -> None:
     """Entry point of ``poolimg`` and ``python -m poolcli``.
 
@@ -274,6 +287,8 @@ def main() -> None:
     except KeyboardInterrupt:
         term.error("interrupted")
         code = EXIT_INTERRUPTED
+    except StdoutClosed as exc:
+        code = _stdout_closed(term, exc)
     except Exception as exc:
         if os.environ.get("POOLIMG_TRACEBACK"):
             raise

@@ -222,7 +222,7 @@ def run_on_dask(
             if following is not None:
                 running.add(submit(following))
             pending = list(chunks)
-    except KeyboardInterrupt:
+    except BaseException:  # Ctrl-C, a closed stdout, a storage service down: stop the rest
         if pending:
             client.cancel(pending, force=True)
         raise

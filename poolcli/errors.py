@@ -24,3 +24,14 @@ class InputError(PoolError, OSError):
 
 class OutputError(PoolError, OSError):
     """An output cannot be written: folder not creatable, permission denied, would clobber input."""
+
+
+class StdoutClosed(Exception):
+    """Standard output takes no more: its reader closed it (``broken``, as ``head`` does once
+    it has its lines) or writing failed (a full disk). Not an input's failure: the run stops,
+    with the files already written complete.
+    """
+
+    def __init__(self, reason: str, *, broken: bool) -> None:
+        super().__init__(f"<stdout>: cannot be written ({reason})")
+        self.broken = broken

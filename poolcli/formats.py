@@ -135,4 +135,21 @@ class SaveOptions:
 LARGEST_SIDE = {"JPEG": 65535, "WEBP": 16383, "GIF": 65535, "ICO": 256, "BMP": 2**31 - 1}
 
 
+def check_side(name: str, fmt: str, width: int, height: int) -> None:
+    """Refuse to write a ``width`` x ``height`` image as ``fmt`` when its longest side is more
+    than the format holds.
+
+    Raises
+    ------
+    OutputError
+        Naming the file, the format's limit and the way out.
+    """
+    largest = LARGEST_SIDE.get(fmt)
+    if largest is not None and max(width, height) > largest:
+        raise OutputError(
+            f"{name}: {fmt} holds images of at most {largest}x{largest} pixels, "
+            f"but this one is {width}x{height}; choose another --format"
+        )
+
+
 DEFAULT_SAVE = SaveOptions()

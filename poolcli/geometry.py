@@ -251,6 +251,13 @@ def plan_for(spec: PoolSpec, shape: Sequence[int]) -> list[PassGeometry]:
     limit = math.inf if spec.passes == "all" else spec.passes
     while len(plan) < limit:
         geom = place(current, spec, index=len(plan) + 1)
+        if spec.passes == "all" and geom is not None and geom.output_shape == current and not plan:
+            raise PlanError(
+                f"-n all runs passes while each shrinks the image, but a pass of size "
+                f"{wxh(*spec.window)}, stride {wxh(*spec.step)} and padding {spec.padding} "
+                f"keeps it {wxh(*current)}: give a number of passes (-n 1)",
+                plan,
+            )
         if spec.passes == "all" and (geom is None or geom.output_shape == current):
             break
         if geom is None:

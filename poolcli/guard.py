@@ -20,7 +20,8 @@ from typing import IO
 from PIL import Image, UnidentifiedImageError
 
 from .errors import InputError
-from .limits import MAX_FRAMES
+from .limits import BYTES_PER_LIMIT_PIXEL, DECODER_BYTES, MAX_FRAMES
+from .pixels import bytes_per_pixel
 
 # The directory of Pillow's own modules: an exception raised there (or in the C decoder they
 # call) is about the file; one raised in poolcli's own code is a bug, never "a corrupt file".
@@ -78,9 +79,18 @@ def decoder_errors(name: str, notes: list[str]) -> Iterator[None]:
         if not raised_by_pillow(exc):
             raise
         reason = one_line(str(exc)) or type(exc).__name__
+        if "MAX_TEXT_CHUNK" in reason or "MAX_TEXT_MEMORY" in reason:  # Pillow's own names
+            raise fail(name, _TEXT_BOMB) from None
         raise fail(name, f"truncated or corrupt image ({reason})") from None
     finally:
         pillow_log.removeHandler(log)
+
+
+# Pillow refuses text chunks (PNG tEXt, zTXt, iTXt) that decompress past 1 MB, or 64 MB in all.
+_TEXT_BOMB = (
+    "a text chunk decompresses to more than Pillow reads (1 MB a chunk, 64 MB in all): "
+    "a decompression bomb?"
+)
 
 
 class _Notes(logging.Handler):
@@ -179,4 +189,33 @@ def check_pixels(
             name,
             f"{what} is {_pixels_text(pixels)}, over the limit of {_pixels_text(max_pixels)} "
             "(a decompression bomb?); raise the limit with --max-pixels if the file is trusted",
+        )
+
+
+def check_bytes(
+    name: str,
+    size: tuple[int, int],
+    frames: int,
+    mode: str,
+    max_pixels: int | None,
+    fmt: str | None = None,
+) -> None:
+    """Refuse a file whose decoding would take more than
+    :data:`~poolcli.limits.BYTES_PER_LIMIT_PIXEL` bytes a pixel of ``max_pixels``: its frames
+    (``frames`` x ``size`` in pooling ``mode``) and the canvases its decoder holds
+    (:data:`~poolcli.limits.DECODER_BYTES` of format ``fmt``). A tiny animation on a huge
+    canvas is refused here, from its header."""
+    if max_pixels is None:
+        return
+    canvas = size[0] * size[1]
+    need = canvas * (frames * bytes_per_pixel(mode) + DECODER_BYTES.get(fmt or "", 0))
+    limit = max_pixels * BYTES_PER_LIMIT_PIXEL
+    if need > limit:
+        what = f"{size[0]}x{size[1]} {fmt or ''} {mode}".replace("  ", " ")
+        what += f" x {frames} frames" if frames > 1 else ""
+        raise fail(
+            name,
+            f"{what} takes {need / 1e6:.0f} MB to decode, over the limit of "
+            f"{limit / 1e6:.0f} MB ({BYTES_PER_LIMIT_PIXEL} bytes a pixel of --max-pixels); "
+            "raise --max-pixels if the file is trusted",
         )

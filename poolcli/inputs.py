@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import listing, storage
+from .filetypes import not_regular
 from .formats import IMAGE_SUFFIXES
 
 
@@ -169,10 +170,12 @@ def _walk(root: Path, recursive: bool, excluded: Path | None, inputs: Inputs) ->
                 if recursive:
                     subfolders.append(path)
                 continue
-            if path.suffix.lower() in IMAGE_SUFFIXES:
-                yield path
-            else:
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
                 inputs.skipped.append(f"{path}: not an image file name")
+            elif not entry.is_file():  # a named pipe would block the run, a device never end
+                inputs.warnings.append(f"{path}: {not_regular(os.stat(path).st_mode)}, skipped")
+            else:
+                yield path
         stack.extend(reversed(subfolders))
 
 

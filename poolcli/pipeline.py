@@ -15,14 +15,21 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from . import storage
-from .errors import ParameterError, PoolError
+from .errors import ParameterError, PoolError, StdoutClosed
 from .geometry import PassGeometry, plan_for
 from .inputs import Source
 from .naming import sheet_path
 from .passes import run_passes, run_passes_indexed
 from .report import Output, Result
 from .run_options import RunOptions
-from .targets import all_written, extensions, file_targets, frame_plans, written_passes
+from .targets import (
+    all_written,
+    extensions,
+    file_targets,
+    frame_plans,
+    from_header,
+    written_passes,
+)
 
 if TYPE_CHECKING:  # Pillow: imported when an input is read, not with this module
     import numpy as np
@@ -47,6 +54,7 @@ def run_one(source: Source, run: RunOptions, threads: int | None = None) -> Resu
         result = Result(source.path, "failed", error=f"{source.shown}: {exc}", usage_error=True)
     except PoolError as exc:
         result = Result(source.path, "failed", error=str(exc), outputs=result.outputs)
+        result.unreachable = isinstance(exc, storage.StorageError) and exc.exhausted
     except MemoryError:
         error = f"{source.shown}: not enough memory"
         result = Result(source.path, "failed", error=error, outputs=result.outputs)
@@ -54,6 +62,8 @@ def run_one(source: Source, run: RunOptions, threads: int | None = None) -> Resu
         _settle_writing(result)
         result.status, result.error = "interrupted", f"{source.shown}: interrupted"
         raise Interrupted(result) from None
+    except StdoutClosed:
+        raise  # not this input's failure: the run stops
     except Exception as exc:  # a bug: say so, and go on with the other inputs
         result = Result(
             source.path,
@@ -103,7 +113,14 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
         return Result(source.path, "skipped", warnings=["every output exists (--no-clobber)"])
     clock = _Clock(result.timings)
     with clock("decode"):
-        picture = reading.load(source.path, max_pixels=run.max_pixels, size=source.size)
+        picture = reading.load(
+            source.path,
+            max_pixels=run.max_pixels,
+            size=source.size,
+            # Whether the passes fit, and the output formats hold them, is known from the
+            # header: a tiny file claiming a huge canvas is refused before it is decoded.
+            before_decode=None if not run.write_images else lambda h: from_header(source, run, h),
+        )
     result.warnings.extend(picture.notes)
     if run.save.metadata != "all":  # --strip, --keep-metadata: EXIF goes; "none" takes the rest
         none = run.save.metadata == "none"
@@ -231,7 +248,13 @@ def _write_pass(
     result.writing = (output, _inode(target))
     try:
         notes = writing.save(
-            picture, target, run.save, protect=protect, threads=threads, create_only=run.no_clobber
+            picture,
+            target,
+            run.save,
+            protect=protect,
+            threads=threads,
+            create_only=run.no_clobber,
+            inside=run.inside,
         )
     except storage.Exists:  # on object storage, after the listing: another run, or ours
         result.writing = None
@@ -294,7 +317,7 @@ def _finish_sheet(
     path = sheet_path(source, run)
     output = Output(path, canvas.width, canvas.height, 0, 0, "sheet")
     result.writing = (output, _inode(output.path))
-    writing.save_image(canvas, path, run.save, protect=protect)
+    writing.save_image(canvas, path, run.save, protect=protect, inside=run.inside)
     output.bytes = storage.size(path)
     result.outputs.append(output)
     result.writing = None

@@ -29,6 +29,16 @@ CHANNELS: dict[str, list[int] | None] = {
 _SINGLE_DTYPES = {"L": np.uint8, "I;16": np.uint16, "I": np.int32, "F": np.float32}
 
 
+def bytes_per_pixel(mode: str) -> int:
+    """Bytes a pixel of pooling mode ``mode`` takes once decoded, as :func:`to_planar` holds it.
+
+    >>> bytes_per_pixel("RGBA"), bytes_per_pixel("I;16"), bytes_per_pixel("F")
+    (4, 2, 4)
+    """
+    layout = CHANNELS[mode]
+    return len(layout) if layout is not None else np.dtype(_SINGLE_DTYPES[mode]).itemsize
+
+
 @contextlib.contextmanager
 def one_block_images() -> Iterator[None]:
     """Make Pillow allocate each new image as one memory block, so it can be read zero-copy.

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
@@ -18,8 +20,10 @@ import numpy as np
 from PIL import Image, ImageOps, ImageSequence
 
 from . import storage
+from .filetypes import not_regular
 from .guard import (
     PILLOW_SETTINGS,
+    check_bytes,
     check_pixels,
     decoder_errors,
     fail,
@@ -111,17 +115,23 @@ def _open_source(source: str | os.PathLike[str], size: int | None = None) -> tup
     try:
         if path.is_dir():
             raise fail(name, "is a folder, not an image file")
-        handle = path.open("rb")
+        # Non-blocking: a named pipe opens at once, without waiting for a writer, and is
+        # refused below with the devices; regular files ignore the flag.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise fail(name, "no such file") from None
     except PermissionError:
         raise fail(name, "permission denied") from None
     except OSError as exc:
         raise fail(name, f"cannot be read ({exc.strerror or exc})") from None
-    if os.fstat(handle.fileno()).st_size == 0:
-        handle.close()
+    status = os.fstat(fd)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(fd)
+        raise fail(name, f"is {not_regular(status.st_mode)} (pipe it to standard input: -)")
+    if status.st_size == 0:
+        os.close(fd)
         raise fail(name, "empty file (0 bytes)")
-    return name, handle
+    return name, open(fd, "rb")
 
 
 def load(
@@ -129,6 +139,7 @@ def load(
     *,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     size: int | None = None,
+    before_decode: Callable[[Header], object] | None = None,
 ) -> Picture:
     """Decode an image file, or standard input for ``"-"``, into a :class:`Picture`.
 
@@ -139,19 +150,29 @@ def load(
     before anything is decoded, and against each frame before it is decoded. What the decoder
     warns of (a truncated strip, corrupt EXIF) comes back in ``Picture.notes``. ``source``
     may be a URL (:mod:`poolcli.storage`); ``size``, its bytes when a listing said, saves
-    the request that would ask.
+    the request that would ask. ``before_decode`` is given the file's :class:`Header` once it
+    is read and may raise to refuse the file before a pixel is decoded (what a run can decide
+    from the size alone: whether its passes fit, whether the output format holds them).
 
     Raises
     ------
     InputError
         The file is missing, a folder, empty, unreadable, not an image, truncated or corrupt,
-        or has more than ``max_pixels`` pixels (None: no limit).
+        has more than ``max_pixels`` pixels (None: no limit), or would decode to more than
+        :data:`~poolcli.limits.BYTES_PER_LIMIT_PIXEL` bytes for each of them.
     """
     # A dropped connection is read again; a local file raises no StorageError, so no retry.
-    return storage.retrying(os.fspath(source), lambda: _load(source, max_pixels, size))
+    return storage.retrying(
+        os.fspath(source), lambda: _load(source, max_pixels, size, before_decode)
+    )
 
 
-def _load(source: str | os.PathLike[str], max_pixels: int | None, size: int | None) -> Picture:
+def _load(
+    source: str | os.PathLike[str],
+    max_pixels: int | None,
+    size: int | None,
+    before_decode: Callable[[Header], object] | None,
+) -> Picture:
     name, handle = _open_source(source, size)
     notes: list[str] = []
     with PILLOW_SETTINGS, handle, one_block_images(), decoder_errors(name, notes):
@@ -159,8 +180,13 @@ def _load(source: str | os.PathLike[str], max_pixels: int | None, size: int | No
         check_pixels(name, image.size, max_pixels)  # before counting frames walks the file
         frames = frame_count(name, image)
         check_pixels(name, image.size, max_pixels, frames=frames)
+        check_bytes(name, image.size, frames, _pool_mode(image), max_pixels, image.format)
+        if before_decode is not None:
+            before_decode(_header_of(image, frames))
         with pillow_limit(max_pixels):
-            picture = _decode(name, image, max_pixels, animated=frames > 1, handle=handle)
+            picture = _decode(
+                name, image, max_pixels, animated=frames > 1, notes=notes, handle=handle
+            )
     return replace(picture, notes=tuple(notes))
 
 
@@ -178,8 +204,9 @@ def from_pillow(image: Image.Image, max_pixels: int | None = DEFAULT_MAX_PIXELS)
     with PILLOW_SETTINGS, one_block_images(), decoder_errors(name, notes):
         frames = frame_count(name, image)
         check_pixels(name, image.size, max_pixels, frames=frames)
+        check_bytes(name, image.size, frames, _pool_mode(image), max_pixels, image.format)
         with pillow_limit(max_pixels):
-            picture = _decode(name, image, max_pixels, animated=frames > 1)
+            picture = _decode(name, image, max_pixels, animated=frames > 1, notes=notes)
     return replace(picture, notes=tuple(notes))
 
 
@@ -221,22 +248,34 @@ def _header(source: str | os.PathLike[str], size: int | None) -> Header:
     name, handle = _open_source(source, size)
     with PILLOW_SETTINGS, handle, decoder_errors(name, []):
         image = open_image(handle)
-        width, height = image.size
-        if _header_orientation(image) in (5, 6, 7, 8):  # turned a quarter: sides swap
-            width, height = height, width
-        frames = frame_count(name, image)
-        return Header(width, height, frames, _pool_mode(image), image.format)
+        return _header_of(image, frame_count(name, image))
 
 
-def _header_orientation(image: Image.Image) -> int:
+def _header_of(image: Image.Image, frames: int) -> Header:
+    width, height = image.size
+    if _orientation(image) in (5, 6, 7, 8):  # turned a quarter: sides swap
+        width, height = height, width
+    return Header(width, height, frames, _pool_mode(image), image.format)
+
+
+def _orientation(image: Image.Image, notes: list[str] | None = None) -> int:
+    """The EXIF orientation, 1 to 8. A tag of another type or value (ASCII, a number out of
+    range) is ignored, as other readers ignore it, with a note in ``notes``."""
     if image.format == "PNG":  # PngImageFile.getexif() decodes the image to find late EXIF
         data = image.info.get("exif")
         if not data:
             return 1
         exif = Image.Exif()
         exif.load(data)
-        return int(exif.get(0x0112, 1))
-    return int(image.getexif().get(0x0112, 1))
+    else:
+        exif = image.getexif()
+    value = exif.get(0x0112, 1)
+    if isinstance(value, int) and 1 <= value <= 8:
+        return value
+    note = f"EXIF orientation {str(value)[:20]!r} is not a number from 1 to 8: ignored"
+    if notes is not None and note not in notes:
+        notes.append(note)
+    return 1
 
 
 def _decode(
@@ -245,6 +284,7 @@ def _decode(
     max_pixels: int | None,
     *,
     animated: bool,
+    notes: list[str],
     handle: IO[bytes] | None = None,
 ) -> Picture:
     frames, durations = [], []
@@ -259,11 +299,13 @@ def _decode(
         check_pixels(name, frame.size, max_pixels, seen=seen)  # TIFF pages differ in size
         seen += frame.size[0] * frame.size[1]
         durations.append(int(frame.info.get("duration", info.get("duration", 100)) or 0))
-        planar = _fast_jpeg(image, handle) if not animated and image.format == "JPEG" else None
+        planar = None
+        if not animated and image.format == "JPEG":
+            planar = _fast_jpeg(image, handle, _orientation(image, notes))
         if planar is None:
             frame.load()
             # Frames of an animation share one orientation: none, in practice.
-            upright = frame if animated else _upright(frame)
+            upright = frame if animated else _upright(frame, notes)
             planar = to_planar(upright if upright.mode == target else upright.convert(target))
         # A single-band frame is a view of Pillow's memory, which the next seek overwrites.
         frames.append(planar.copy() if animated and planar.base is not None else planar)
@@ -282,19 +324,19 @@ def _decode(
     )
 
 
-def _fast_jpeg(image: Image.Image, handle: IO[bytes] | None) -> np.ndarray | None:
+def _fast_jpeg(image: Image.Image, handle: IO[bytes] | None, orientation: int) -> np.ndarray | None:
     """A JPEG's upright planar pixels from the optional fast decoder (:mod:`poolcli.jpeg`),
     or None where Pillow decodes it."""
     if handle is None:
         return None
     from .jpeg import decode_planar
 
-    return decode_planar(handle, image.mode, image.size, _header_orientation(image))
+    return decode_planar(handle, image.mode, image.size, orientation)
 
 
-def _upright(image: Image.Image) -> Image.Image:
+def _upright(image: Image.Image, notes: list[str]) -> Image.Image:
     """The image turned as its EXIF orientation says; itself (not a copy) when upright."""
-    if image.getexif().get(0x0112, 1) in (2, 3, 4, 5, 6, 7, 8):
+    if _orientation(image, notes) != 1:
         return ImageOps.exif_transpose(image)
     return image
 

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a program a closed pipe stopped
 
 
 @dataclass(slots=True)
@@ -35,6 +36,7 @@ class Result:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     usage_error: bool = False  # a plan that cannot work, rather than a bad file
+    unreachable: bool = False  # storage failed every retry: its service may be down
     internal: str | None = None  # the traceback of a bug in poolcli, for -v
     # The output being written (a Ctrl-C may land after its rename, before it is listed) and
     # the inode its path had before: a different one afterwards means the file is ours.
@@ -83,6 +85,7 @@ class Report:
     usage_errors: int = 0
     written: int = 0
     interrupted: bool = False
+    stopped: str | None = None  # why the run stopped before its end (storage down)
     started: float = field(default_factory=time.monotonic)
     results: list[Result] = field(default_factory=list)
     sheet: Output | None = None  # the one sheet of several inputs
@@ -110,6 +113,8 @@ class Report:
     def exit_code(self) -> int:
         if self.interrupted:
             return EXIT_INTERRUPTED
+        if self.stopped:
+            return EXIT_FAILED
         if self.failed and self.failed == self.usage_errors == self.count:
             return EXIT_USAGE  # nothing could run: the plan, not the files, is wrong
         return EXIT_FAILED if self.failed or self.sheet_error else EXIT_OK

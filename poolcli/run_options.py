@@ -71,6 +71,12 @@ class RunOptions:
         return Path(self.output or DEFAULT_OUTPUT) if self.output_kind == "folder" else Path(".")
 
     @property
+    def inside(self) -> Path | str | None:
+        """The output folder every output of the run stays inside, links included (None: the
+        output is a file or standard output, named by the user)."""
+        return self.writes_to if self.output_kind == "folder" else None
+
+    @property
     def writes_to(self) -> Path | str | None:
         """The output folder (a URL as a string), whose files must never be taken as inputs;
         None if none."""

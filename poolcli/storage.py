@@ -50,11 +50,12 @@ T = TypeVar("T")
 
 
 class StorageError(InputError):
-    """A storage request failed; ``transient`` if trying again may work."""
+    """A storage request failed; ``transient`` if trying again may work, ``exhausted`` if it
+    was transient and every try failed (the service may be down)."""
 
-    def __init__(self, message: str, transient: bool = False) -> None:
+    def __init__(self, message: str, transient: bool = False, exhausted: bool = False) -> None:
         super().__init__(message)
-        self.transient = transient
+        self.transient, self.exhausted = transient, exhausted
 
 
 class Exists(PoolError, FileExistsError):
@@ -221,7 +222,8 @@ def retrying(url: str, call: Callable[[], T], *, attempts: int = ATTEMPTS) -> T:
             if not exc.transient:
                 raise
             if attempt == attempts:
-                raise StorageError(f"{exc} (gave up after {attempts} tries)") from None
+                message = f"{exc} (gave up after {attempts} tries)"
+                raise StorageError(message, exhausted=True) from None
         time.sleep(BACKOFF * 2 ** (attempt - 1) * (0.5 + random.random()))
     raise AssertionError("unreachable")
 

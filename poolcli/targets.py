@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from . import storage
 from .depth import DEEP_MODES, deep_format
 from .errors import ParameterError, PoolError
-from .formats import extension_for
+from .formats import check_side, extension_for, format_for
 from .geometry import PassGeometry, PlanError, plan_for
 from .inputs import Source
 from .naming import check_distinct, extension, output_name, sheet_path
@@ -25,13 +25,15 @@ from .spec import wxh
 if TYPE_CHECKING:
     import numpy as np
 
+    from .reading import Header
+
 
 def plan_one(source: Source, run: RunOptions) -> Result:
     """What :func:`run_one` would write for ``source`` (``--dry-run``), from its header alone:
     a result whose outputs are the files it would write, with their sizes (0 bytes), and a
     warning for each it would skip; nothing is decoded or written. Failures are as
     :func:`run_one`'s: a file that cannot be read, a plan that does not fit."""
-    from .guard import check_pixels
+    from .guard import check_bytes, check_pixels
     from .reading import header
 
     result = Result(source.path, "done", dry_run=True)
@@ -39,11 +41,12 @@ def plan_one(source: Source, run: RunOptions) -> Result:
         if source.path == "-":
             raise ParameterError("--dry-run cannot read standard input ahead; give files")
         found = header(source.path, source.size)
-        check_pixels(source.shown, (found.width, found.height), run.max_pixels, frames=found.frames)
-        plan, wanted = written_passes(run, (found.height, found.width))
-        exts = extensions(source, run, plan, found.mode, found.format)
+        size = (found.width, found.height)
+        check_pixels(source.shown, size, run.max_pixels, frames=found.frames)
+        check_bytes(source.shown, size, found.frames, found.mode, run.max_pixels, found.format)
+        plan, chosen = from_header(source, run, found)
         by_index = {g.index: g for g in plan}
-        for what, path in file_targets(source, run, plan, wanted, exts).items():
+        for what, path in chosen.items():
             if run.no_clobber and path != "-" and storage.exists(path):
                 result.warnings.append(f"would skip {path}: it exists (--no-clobber)")
                 continue
@@ -62,6 +65,30 @@ def plan_one(source: Source, run: RunOptions) -> Result:
     except PoolError as exc:
         return Result(source.path, "failed", error=str(exc))
     return result
+
+
+def from_header(
+    source: Source, run: RunOptions, found: Header
+) -> tuple[list[PassGeometry], dict[str, str]]:
+    """What a run writes for ``source``, decided from its header before a pixel is decoded:
+    the plan, and each written file by what it is (as :func:`file_targets`).
+
+    Raises
+    ------
+    ParameterError
+        If the passes do not fit the image (a :class:`~poolcli.geometry.PlanError`).
+    OutputError
+        If an output's format cannot hold the pass written to it (WebP's 16383 pixels).
+    """
+    plan, wanted = written_passes(run, (found.height, found.width))
+    exts = extensions(source, run, plan, found.mode, found.format)
+    chosen = file_targets(source, run, plan, wanted, exts)
+    for geom in plan:
+        path = chosen.get(f"pass {geom.index}")
+        if path is not None:
+            height, width = geom.output_shape
+            check_side(path, format_for(path, run.save.format), width, height)
+    return plan, chosen
 
 
 def written_passes(run: RunOptions, shape: tuple[int, int]) -> tuple[list[PassGeometry], set[int]]:

@@ -28,11 +28,12 @@ from .inputs import Source, expand_inputs
 from .limits import DEFAULT_MAX_PIXELS
 from .naming import check_pass_names, check_template, find_collisions
 from .pipeline import Interrupted, run_one
-from .report import EXIT_INTERRUPTED, Output, Report, Result
+from .report import Output, Report, Result
 from .run_options import RunOptions
 from .spec import INDEXED_MODES, PoolSpec
 from .targets import plan_one
 from .threads import cpu_count
+from .worker_process import worker_init, worker_run
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -66,41 +67,6 @@ def _shared_sheet(sources: Sequence[Source], run: RunOptions, report: Report) ->
     report.written += 1
 
 
-def _worker_init() -> None:
-    # Ctrl-C reaches every process of the terminal's group; the parent decides, and stops
-    # the workers with SIGTERM, which interrupts a run cleanly (see _worker_run).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _worker_stop)
-
-
-_in_job = False
-_stopping = False
-
-
-def _worker_stop(signum: int, frame: FrameType | None) -> None:
-    global _stopping  # noqa: PLW0603 (per-process flag set by the signal handler)
-    _stopping = True
-    if _in_job:
-        raise KeyboardInterrupt  # unwinds through the atomic writer, which removes its file
-    # Idle: the executor's shutdown ends this process; exiting here would make it cancel the
-    # results other workers are still handing back.
-
-
-def _worker_run(source: Source, run: RunOptions, threads: int) -> Result:
-    global _in_job  # noqa: PLW0603 (per-process flag read by the signal handler)
-    if _stopping:  # queued before the stop: do not start it
-        return Result(source.path, "interrupted", error=f"{source.shown}: interrupted")
-    _in_job = True
-    try:
-        return run_one(source, run, threads)
-    except Interrupted as stop:
-        return stop.result  # what it wrote before the stop, for the parent's report
-    except KeyboardInterrupt:
-        os._exit(EXIT_INTERRUPTED)
-    finally:
-        _in_job = False
-
-
 def run_batch(
     sources: Sequence[Source],
     run: RunOptions,
@@ -118,7 +84,7 @@ def run_batch(
     A single input, or ``jobs=1``, runs in this process, the single input with the core's
     threads on every core. Each of several workers uses ``cpus // jobs`` threads. Results
     arrive through ``on_result`` in completion order. Ctrl-C stops the workers, leaves no
-    partial file, and gives a report with ``interrupted`` set; so does SIGTERM with
+    partial file, and gives a report with ``interrupted`` set; so do SIGTERM and SIGHUP with
     ``sigterm=True``, which the command line sets (a library leaves the host's handler alone).
     With ``no_clobber`` and an output URL, the output prefix is listed once, up front.
     ``keep_results=False`` keeps only what the summary needs (see :class:`Report`).
@@ -136,19 +102,30 @@ def run_batch(
         more = f" (and {len(collisions) - 1} more)" if len(collisions) > 1 else ""
         raise ParameterError(collisions[0] + more)
 
+    streak = 0  # inputs in a row whose storage failed every retry
+
     def record(result: Result) -> None:
+        nonlocal streak
         report.add(result)
         if on_result is not None:
             on_result(result)
+        streak = streak + 1 if result.unreachable else 0
+        if streak == DOWN_AFTER:  # once: results handed back while stopping add to it
+            raise StorageDown(
+                f"the storage service failed {DOWN_AFTER} inputs in a row after every retry; "
+                "it looks down, so the run stopped"
+            )
 
     remote = [u for u in (run.output, sources[0].path if sources else None) if u]
     storage.prepare(remote)
     known = None
     if run.no_clobber and isinstance(run.writes_to, str) and not run.dry_run:
         known = listing.list_keys(run.writes_to)  # once, rather than a request an output
-    previous = signal.getsignal(signal.SIGTERM)
-    if sigterm:
-        signal.signal(signal.SIGTERM, _raise_interrupt)
+    # A hang-up (the terminal closed) stops a run as SIGTERM does.
+    stops = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    previous = {number: signal.getsignal(number) for number in (stops if sigterm else [])}
+    for number in previous:
+        signal.signal(number, _raise_interrupt)
     try:
         threads = None if len(sources) == 1 else max(1, cpus // jobs)
         if run.dry_run:  # headers only: fast enough in this process
@@ -170,10 +147,22 @@ def run_batch(
         if isinstance(stop, Interrupted):
             record(stop.result)
         report.interrupted = True
+    except StorageDown as down:
+        report.stopped = str(down)
     finally:
-        if sigterm:
-            signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     return report
+
+
+class StorageDown(PoolError):
+    """:data:`DOWN_AFTER` inputs in a row found the storage service down: the run stops
+    rather than spend every retry on each input left."""
+
+
+# Inputs in a row that fail every retry of the storage before a run stops: one is a blip,
+# an object that fails for its own reasons; several in a row is the service.
+DOWN_AFTER = 3
 
 
 def _run_local(
@@ -295,7 +284,7 @@ def _run_in_workers(
 
     method = "fork" if sys.platform == "linux" else "spawn"
     context = multiprocessing.get_context(method)
-    pool = ProcessPoolExecutor(jobs, context, initializer=_worker_init)
+    pool = ProcessPoolExecutor(jobs, context, initializer=worker_init)
     pending: dict[Future[Result], Source] = {}
     broken: list[Source] = []  # inputs whose worker died, or that died with it
     dead = False  # the pool lost a worker: it takes no more work
@@ -304,7 +293,7 @@ def _run_in_workers(
         while True:
             while not dead and len(pending) < 2 * jobs and (following := next(queue, None)):
                 try:
-                    pending[pool.submit(_worker_run, following, run, threads)] = following
+                    pending[pool.submit(worker_run, following, run, threads)] = following
                 except BrokenProcessPool:  # it broke before its futures said so
                     broken.append(following)
                     dead = True
@@ -313,7 +302,7 @@ def _run_in_workers(
                     break
                 # every input the dead pool held is back: a new pool for the rest
                 pool.shutdown(wait=False)
-                pool = ProcessPoolExecutor(jobs, context, initializer=_worker_init)
+                pool = ProcessPoolExecutor(jobs, context, initializer=worker_init)
                 dead = False
                 continue
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -353,9 +342,9 @@ def _run_alone(source: Source, run: RunOptions, threads: int, context: Any) -> R
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(1, context, initializer=_worker_init) as alone:
+    with ProcessPoolExecutor(1, context, initializer=worker_init) as alone:
         try:
-            return alone.submit(_worker_run, source, run, threads).result()
+            return alone.submit(worker_run, source, run, threads).result()
         except BrokenProcessPool:
             return Result(
                 source.path,

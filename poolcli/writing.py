@@ -21,8 +21,8 @@ from PIL import Image
 from . import storage
 from .atomic import reason, refuse_inputs, write_atomically
 from .deep import fit_deep, is_deep, png16, target_of, tiff32
-from .errors import OutputError
-from .formats import DEFAULT_SAVE, LARGEST_SIDE, WRITABLE, SaveOptions, format_for
+from .errors import OutputError, StdoutClosed
+from .formats import DEFAULT_SAVE, WRITABLE, SaveOptions, check_side, format_for
 from .guard import one_line, raised_by_pillow
 from .pixels import sixteen_to_eight, to_image
 from .reading import Picture
@@ -131,6 +131,7 @@ def save(
     protect: Iterable[str | os.PathLike[str]] = (),
     threads: int | None = None,
     create_only: bool = False,
+    inside: str | os.PathLike[str] | None = None,
 ) -> list[str]:
     """Write ``picture`` to ``path`` ("-": standard output) atomically; return warnings.
 
@@ -141,19 +142,22 @@ def save(
     refused by the server if it exists when ``create_only`` (raising
     :class:`~poolcli.storage.Exists`).
 
+    ``inside`` is the output folder ``path`` lies below: no folder between the two is
+    entered through a link that leads out of it (:func:`~poolcli.atomic.write_atomically`).
+
     Raises
     ------
     OutputError
-        The format is unknown, the path is an input of the run, or the folder cannot be
-        created or written.
+        The format is unknown, the path is an input of the run, the folder cannot be
+        created or written or is a link out of ``inside``.
     """
     if os.fspath(path) == "-" and not options.format:
         raise OutputError("-: writing to standard output needs --format")
     fmt = format_for(path, options.format)
     if picture.frames and is_deep(picture.frames[0], picture.mode):
-        return _save_deep(picture, path, fmt, options, protect, threads, create_only)
+        return _save_deep(picture, path, fmt, options, protect, threads, create_only, inside)
     frames, args, notes = encode(picture, fmt, options, threads)
-    _store(frames[0], path, fmt, args, protect, create_only)
+    _store(frames[0], path, fmt, args, protect, create_only, inside)
     return notes
 
 
@@ -165,6 +169,7 @@ def _save_deep(
     protect: Iterable[str | os.PathLike[str]],
     threads: int | None,
     create_only: bool,
+    inside: str | os.PathLike[str] | None,
 ) -> list[str]:
     """Sums and Lp norms: whole in 16-bit PNG or 32-bit TIFF, clipped (and counted) in
     anything else."""
@@ -191,7 +196,7 @@ def _save_deep(
         mode = picture.mode if picture.mode in ("L", "LA", "RGB", "RGBA", "CMYK") else "L"
         eight = replace(picture, frames=[values for values, _ in fitted], mode=mode)
         frames, args, more = encode(eight, fmt, options, threads)
-        _store(frames[0], path, fmt, args, protect, create_only)
+        _store(frames[0], path, fmt, args, protect, create_only, inside)
         return notes + more
     pixels = fitted[0][0]
     try:
@@ -201,7 +206,7 @@ def _save_deep(
             data = tiff32(pixels, picture.mode)
     except ValueError as exc:
         raise OutputError(f"{_shown(path)}: {exc}") from None
-    _store_bytes(data, path, protect, create_only)
+    _store_bytes(data, path, protect, create_only, inside)
     return notes
 
 
@@ -212,12 +217,13 @@ def save_image(
     *,
     protect: Iterable[str | os.PathLike[str]] = (),
     create_only: bool = False,
+    inside: str | os.PathLike[str] | None = None,
 ) -> list[str]:
     """Write a Pillow image (a contact sheet, a grid) as :func:`save` writes a picture."""
     fmt = format_for(path, options.format)
     fitted, note = _fit(image, fmt, options)
     args = _save_arguments(Picture([], "RGB"), fmt, options, fitted.size)
-    _store(fitted, path, fmt, args, protect, create_only)
+    _store(fitted, path, fmt, args, protect, create_only, inside)
     return [note] if note else []
 
 
@@ -228,16 +234,12 @@ def _store(
     args: dict[str, Any],
     protect: Iterable[str | os.PathLike[str]],
     create_only: bool = False,
+    inside: str | os.PathLike[str] | None = None,
 ) -> None:
     """Write an encoded image to standard output, a URL, or atomically to ``path``, if
     ``fmt`` can hold its size."""
     name = _shown(path)
-    largest = LARGEST_SIDE.get(fmt)
-    if largest is not None and max(image.size) > largest:
-        raise OutputError(
-            f"{name}: {fmt} holds images of at most {largest}x{largest} pixels, "
-            f"but this one is {image.width}x{image.height}; choose another --format"
-        )
+    check_side(name, fmt, image.width, image.height)
     if os.fspath(path) == "-" or storage.is_remote(os.fspath(path)):
         buffer = io.BytesIO()
         _write(image, buffer, fmt, args, name)
@@ -245,7 +247,11 @@ def _store(
         return
     target = Path(storage.local(os.fspath(path)))
     refuse_inputs(target, protect)
-    write_atomically(target, lambda handle: _write(image, handle, fmt, args, name))
+
+    def write(handle: IO[bytes]) -> None:
+        _write(image, handle, fmt, args, name)
+
+    write_atomically(target, write, _folder(inside))
 
 
 def _store_bytes(
@@ -253,6 +259,7 @@ def _store_bytes(
     path: str | os.PathLike[str],
     protect: Iterable[str | os.PathLike[str]],
     create_only: bool = False,
+    inside: str | os.PathLike[str] | None = None,
 ) -> None:
     """Write encoded bytes to standard output, a URL (whole, in one request), or atomically
     to ``path``."""
@@ -260,6 +267,8 @@ def _store_bytes(
         try:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            raise StdoutClosed("broken pipe", broken=True) from None
         except OSError as exc:
             raise OutputError(f"<stdout>: cannot be written ({reason(exc)})") from None
         return
@@ -271,6 +280,8 @@ def _store_bytes(
         try:
             storage.put(url, data, create_only=create_only)
         except storage.StorageError as exc:
+            if exc.exhausted:  # kept as it is: the run counts these to tell a service down
+                raise
             raise OutputError(f"{exc}") from None
         return
 
@@ -279,7 +290,14 @@ def _store_bytes(
 
     target = Path(storage.local(url))
     refuse_inputs(target, protect)
-    write_atomically(target, write)
+    write_atomically(target, write, _folder(inside))
+
+
+def _folder(inside: str | os.PathLike[str] | None) -> Path | None:
+    """The local output folder a write stays inside (a URL has no links to follow)."""
+    if inside is None or storage.is_remote(os.fspath(inside)):
+        return None
+    return Path(storage.local(os.fspath(inside)))
 
 
 def _write(

@@ -39,7 +39,9 @@ def poolimg(*args: object, cwd: Path | None = None, stdin: bytes | None = None, 
 
 
 # What poolimg's own messages look like; anything else on stderr is a leak.
-_OWN_LINE = re.compile(r"poolimg: (error|warning): |wrote |\d+ done|pass |  ")
+_OWN_LINE = re.compile(
+    r"poolimg: (error|warning): |wrote |would write |dry run: |\d+ done|pass |  "
+)
 
 
 def assert_clean_stderr(stderr: bytes | str) -> None:

@@ -265,16 +265,16 @@ def test_a_worker_that_dies_fails_its_input_and_the_run_goes_on(
 ) -> None:
     # As if a decoder crashed (SIGSEGV) on one file: the pool breaks, every input it held is
     # run again alone, and only the one that kills its worker again fails.
-    from poolcli import workers
+    from poolcli import worker_process
 
-    real = workers.run_one
+    real = worker_process.run_one
 
     def crash_on_some(source, run, threads=None):
         if "crash" in source.path:
             os.kill(os.getpid(), signal.SIGKILL)
         return real(source, run, threads)
 
-    monkeypatch.setattr(workers, "run_one", crash_on_some)
+    monkeypatch.setattr(worker_process, "run_one", crash_on_some)
     folder = tmp_path / "in"
     folder.mkdir()
     for name in ("a.png", "b.png", "crash.png", "c.png", "d.png", "e.png"):

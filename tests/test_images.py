@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -109,7 +110,7 @@ def test_other_modes_become_the_nearest_pooling_mode(
         image.save(tmp_path / "x.png")
         picture = load(tmp_path / "x.png")
     else:  # no common format stores these: the decoding step load() runs after opening
-        picture = _decode("x", image, None, animated=False)
+        picture = _decode("x", image, None, animated=False, notes=[])
     assert picture.mode == expected
     np.testing.assert_array_equal(picture.frames[0], planar_of(image.convert(expected)))
 
@@ -394,10 +395,14 @@ class TestBadInput:
         path = tmp_path / "secret.png"
         Image.new("L", (2, 2)).save(path)
 
-        def refuse(self, *args, **kwargs):
-            raise PermissionError(13, "Permission denied", str(self))
+        real = os.open
 
-        monkeypatch.setattr(Path, "open", refuse)
+        def refuse(name, *args, **kwargs):
+            if os.fspath(name) == str(path):
+                raise PermissionError(13, "Permission denied", str(name))
+            return real(name, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", refuse)
         self.check(path, "permission denied")
 
 
