@@ -26,6 +26,40 @@ def test_a_slice_of_the_campaign_breaks_no_promise() -> None:
     assert summary.outcomes["done"] > 10 and summary.outcomes["failed"] > 10
 
 
+@pytest.mark.slow
+def test_a_slice_of_the_structured_campaign_breaks_no_promise() -> None:
+    summary = campaign(mutants=70, seed=2026, batch=70, structured=True)
+    assert summary.findings == [], "\n".join(
+        f"{f.kind}: {f.mutant}: {f.detail}" for f in summary.findings
+    )
+    assert summary.mutants == 70
+    assert summary.outcomes["done"] > 10 and summary.outcomes["failed"] > 10
+
+
+def test_structured_mutants_keep_the_structure_a_format_checks() -> None:
+    # The point of them: past the checksums and lengths, so the damage reaches the decoder.
+    import struct
+    import zlib
+
+    originals = seeds()
+    edited = 0
+    for index in range(60):
+        mutant = mutate(originals["exif.png"], "exif.png", 3, index, structured=True)
+        at = 8
+        while at + 12 <= len(mutant):
+            (length,) = struct.unpack_from(">I", mutant, at)
+            end = at + 8 + length
+            if end + 4 > len(mutant):
+                break
+            assert struct.unpack_from(">I", mutant, end)[0] == zlib.crc32(mutant[at + 4 : end])
+            at = end + 4
+        edited += mutant != originals["exif.png"]
+    assert edited > 50
+    for name in ("rgb.jpg", "tiled.tif", "disposal.gif", "animated.webp"):
+        mutants = {mutate(originals[name], name, 3, i, structured=True) for i in range(30)}
+        assert len(mutants) > 20, name
+
+
 def test_mutants_are_deterministic_and_reach_every_header() -> None:
     originals = seeds()
     assert len(originals) >= 29

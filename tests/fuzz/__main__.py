@@ -19,15 +19,24 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=50, help="mutants per poolimg batch run")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     parser.add_argument(
+        "--structured",
+        action="store_true",
+        help="structure-aware mutants (PNG chunks, JPEG segments, TIFF tags, GIF and WebP "
+        "canvases and frames) rather than blind ones",
+    )
+    parser.add_argument(
         "--keep", type=Path, default=Path("fuzz-findings"), help="where mutants with findings go"
     )
     args = parser.parse_args()
     started = time.monotonic()
-    summary = campaign(args.mutants, args.seed, args.batch, args.jobs, args.keep)
+    summary = campaign(
+        args.mutants, args.seed, args.batch, args.jobs, args.keep, structured=args.structured
+    )
     import PIL
 
     print(
-        f"fuzz campaign {args.seed}: {len(seeds())} seed files; Python {platform.python_version()}, "
+        f"fuzz campaign {args.seed}{' (structured)' if args.structured else ''}: "
+        f"{len(seeds())} seed files; Python {platform.python_version()}, "
         f"Pillow {PIL.__version__}; {time.monotonic() - started:.0f} s"
     )
     print(summary.line())

@@ -55,7 +55,9 @@ class Summary:
         )
 
 
-def write_mutants(folder: Path, seed: int, start: int, count: int) -> list[Path]:
+def write_mutants(
+    folder: Path, seed: int, start: int, count: int, structured: bool = False
+) -> list[Path]:
     """Mutants ``start`` to ``start + count`` of the campaign, spread over every seed file,
     each named after its seed so its extension says what it was."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -65,7 +67,7 @@ def write_mutants(folder: Path, seed: int, start: int, count: int) -> list[Path]
     for index in range(start, start + count):
         name = names[index % len(names)]
         path = folder / f"m{index:06d}_{name}"
-        path.write_bytes(mutate(originals[name], name, seed, index))
+        path.write_bytes(mutate(originals[name], name, seed, index, structured))
         paths.append(path)
     return paths
 
@@ -285,16 +287,22 @@ def _check_json(
 
 
 def campaign(
-    mutants: int, seed: int = 0, batch: int = 50, jobs: int = 2, keep: Path | None = None
+    mutants: int,
+    seed: int = 0,
+    batch: int = 50,
+    jobs: int = 2,
+    keep: Path | None = None,
+    structured: bool = False,
 ) -> Summary:
     """Run ``mutants`` mutants through the library, and the same mutants in batches of
-    ``batch`` through the command line; copy those with findings to ``keep``."""
+    ``batch`` through the command line; copy those with findings to ``keep``. ``structured``:
+    structure-aware mutants (:mod:`tests.fuzz.structure`) rather than blind ones."""
     summary = Summary()
     root = Path(tempfile.mkdtemp(prefix="poolimg-fuzz-"))
     try:
         for start in range(0, mutants, batch):
             folder = root / f"batch{start:06d}"
-            paths = write_mutants(folder, seed, start, min(batch, mutants - start))
+            paths = write_mutants(folder, seed, start, min(batch, mutants - start), structured)
             found = len(summary.findings)
             fuzz_library(paths, summary, jobs)
             fuzz_cli_batch(paths, summary, jobs)

@@ -4,7 +4,8 @@ Blind byte edits (bit flips, set bytes, truncation, inserted, deleted and repeat
 the decoders' parsing errors; edits of the width and height fields of each format's header, to
 0, 1, 65535, 2**31-1 and the like, reach the arithmetic behind them, which a checksum or a
 magic number would stop blind edits before. PNG chunks get their CRCs mended half the time, so
-the damage reaches past Pillow's checksum test.
+the damage reaches past Pillow's checksum test. A structured campaign (``structured=True``)
+edits the formats' own structures instead (:mod:`tests.fuzz.structure`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import struct
 import zlib
 from collections.abc import Iterator
 
+from .structure import mutate_structure
+
 # Values a width or height field is set to; masked to the field's size.
 SIZES = (0, 1, 2, 3, 255, 256, 4095, 32767, 32768, 65535, 65536, 2**31 - 1, 2**31, 2**32 - 1)
 BYTES = (0x00, 0x01, 0x7F, 0x80, 0xFE, 0xFF)
@@ -22,8 +25,12 @@ BYTES = (0x00, 0x01, 0x7F, 0x80, 0xFE, 0xFF)
 Field = tuple[int, int, str]  # offset, size in bytes, "<" or ">"
 
 
-def mutate(data: bytes, name: str, seed: int, index: int) -> bytes:
-    """Mutant number ``index`` of seed file ``name`` (bytes ``data``) in campaign ``seed``."""
+def mutate(data: bytes, name: str, seed: int, index: int, structured: bool = False) -> bytes:
+    """Mutant number ``index`` of seed file ``name`` (bytes ``data``) in campaign ``seed``:
+    blind edits, or (``structured``) one to three structure-aware ones, then now and then a
+    blind one, for formats that have a structure this knows."""
+    if structured:
+        return _structured(data, name, seed, index)
     rng = random.Random(f"{seed}:{name}:{index}")
     out = bytearray(data)
     for _ in range(rng.choice((1, 1, 2, 3, 4))):
@@ -34,6 +41,25 @@ def mutate(data: bytes, name: str, seed: int, index: int) -> bytes:
     if name.endswith(".png") and rng.random() < 0.5:
         _mend_png_crcs(out)
     return bytes(out)
+
+
+def _structured(data: bytes, name: str, seed: int, index: int) -> bytes:
+    rng = random.Random(f"structured:{seed}:{name}:{index}")
+    out = data
+    for _ in range(rng.choice((1, 1, 2, 3))):
+        edited = mutate_structure(out, rng)
+        if edited is None:  # no structure known for this format: blind, as the other campaign
+            return mutate(data, name, seed, index)
+        out = edited
+    if rng.random() < 0.15:
+        blind = bytearray(out)
+        rng.choice(_BLIND)(blind, rng)
+        out = bytes(blind)
+        if name.endswith(".png"):
+            mended = bytearray(out)
+            _mend_png_crcs(mended)
+            out = bytes(mended)
+    return out
 
 
 def _flip_bit(out: bytearray, rng: random.Random) -> None:

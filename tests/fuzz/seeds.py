@@ -55,7 +55,42 @@ def seeds() -> dict[str, bytes]:
         "rgb.sgi": _save(rgb, "SGI"),
         "rgba.qoi": _save(rgba, "QOI"),
         "rgb.dib": _save(rgb, "DIB"),
+        # Structures the structure-aware campaign edits: EXIF in PNG and WebP, GIF frames
+        # with their own palettes, disposal and offsets, tiled, planar and 16-bit TIFF.
+        "exif.png": _save(rgb, "PNG", exif=_orientation(8)),
+        "exif.webp": _save(rgb, "WEBP", exif=_orientation(3)),
+        "disposal.gif": _save(
+            frames[0],
+            "GIF",
+            save_all=True,
+            append_images=[f.crop((0, 0, 12, 8)) for f in frames[1:]],
+            disposal=[0, 2, 3],
+            duration=[10, 20, 30],
+            optimize=False,
+        ),
+        **_tifffile_seeds(rgb),
     }
+    return out
+
+
+def _tifffile_seeds(rgb: Image.Image) -> dict[str, bytes]:
+    """Tiled, planar and 16-bit TIFFs, which Pillow does not write (tifffile, of the test
+    extra, does; without it these seeds are left out)."""
+    try:
+        import numpy as np
+        import tifffile
+    except ImportError:
+        return {}
+    pixels = np.asarray(rgb)
+    out = {}
+    for name, values, options in (
+        ("tiled.tif", pixels, {"tile": (16, 16)}),
+        ("planar.tif", pixels, {"planarconfig": "separate"}),
+        ("rgb16.tif", pixels.astype(np.uint16) * 257, {"compression": "zlib"}),
+    ):
+        buffer = io.BytesIO()
+        tifffile.imwrite(buffer, values, photometric="rgb", **options)
+        out[name] = buffer.getvalue()
     return out
 
 
