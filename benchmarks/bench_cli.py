@@ -67,7 +67,7 @@ def stage_split(path: Path, repeat: int) -> None:
     pooled = pool(planar, "max", channel_axis=0)
     image = to_image(pooled, "RGB")
     frames, args, _ = encode(Picture([pooled], "RGB"), "JPEG")
-    fast = "simplejpeg" if jpeg.decoder is not None else "Pillow: no poolcli[fast]"
+    fast = "simplejpeg" if jpeg.decoder is not None else "Pillow: no poolimg[fast]"
     stages = {
         f"decode, as load() does ({fast})": median_ms(lambda: load(path), repeat),
         "  for comparison: Pillow's decode": median_ms(decode, repeat),

@@ -25,7 +25,7 @@ from poolcli.writing import encode
 def fast_jpeg(
     data: bytes, decoded: Image.Image, rep: int, row: Callable[[str, float], None]
 ) -> None:
-    """The optional decoder of poolcli[fast] (simplejpeg), straight to the planar view the
+    """The optional decoder of poolimg[fast] (simplejpeg), straight to the planar view the
     first pass reads, against Pillow; and whether its pixels are Pillow's."""
     from poolcli import jpeg
 
@@ -40,7 +40,7 @@ def fast_jpeg(
     planes = fast()
     assert planes is not None
     same = np.array_equal(planes, to_planar(decoded))
-    row(f"decode (simplejpeg, poolcli[fast]; same pixels: {same})", median_ms(fast, rep))
+    row(f"decode (simplejpeg, poolimg[fast]; same pixels: {same})", median_ms(fast, rep))
 
 
 def main() -> None:

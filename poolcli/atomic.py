@@ -8,6 +8,7 @@ a run killed outright left behind are swept by the next run into the same folder
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import re
@@ -199,6 +200,53 @@ def _step(fd: int, here: Path, inside: Path) -> int:
         raise OutputError(f"{here}: cannot create the output folder ({reason(exc)})") from None
     finally:
         os.close(fd)
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse, before a run reads any input, an output folder that cannot be written, or
+    created where it does not exist yet. Nothing is left behind: the folders that do not
+    exist are created and removed again (only trying tells what ``/proc`` or a full table of
+    inodes allows root), and ``access(2)`` judges one that exists (a read-only file system
+    included).
+
+    Raises
+    ------
+    OutputError
+        Naming the folder and the reason.
+    """
+    missing = []
+    existing = Path(os.path.abspath(folder))
+    while not os.path.lexists(existing) and existing != existing.parent:
+        missing.append(existing)
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(f"{folder}: cannot create the output folder ({existing} is not a folder)")
+    if missing:
+        created: list[Path] = []
+        try:
+            for part in reversed(missing):
+                part.mkdir()
+                created.append(part)
+        except OSError as exc:
+            raise OutputError(
+                f"{folder}: cannot create the output folder ({reason(exc)})"
+            ) from None
+        finally:
+            for part in reversed(created):
+                with contextlib.suppress(OSError):
+                    part.rmdir()
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        error = errno.EROFS if _read_only(existing) else errno.EACCES
+        raise OutputError(
+            f"{folder}: cannot write to the output folder ({os.strerror(error).lower()})"
+        )
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
 
 
 def refuse_inputs(target: Path, protect: Iterable[str | os.PathLike[str]]) -> None:

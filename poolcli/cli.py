@@ -31,6 +31,7 @@ from .cli_format import PanelledCommand, complete_paths, enable_completion
 from .cli_help import EXAMPLES, SUMMARIES
 from .cli_options import (
     MODE_OPTIONS,
+    AllowTruncatedOpt,
     BackgroundOpt,
     CellOpt,
     CompatOpt,
@@ -135,6 +136,7 @@ def _pool_command(mode: str) -> Any:
         winners: WinnersOpt = False,
         no_clobber: NoClobberOpt = False,
         max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
+        allow_truncated: AllowTruncatedOpt = False,
         recursive: RecursiveOpt = False,
         dry_run: DryRunOpt = False,
         jobs: JobsOpt = None,
@@ -279,7 +281,13 @@ def main() -> None:
     try:
         code = app_for(args)(args=args, prog_name="poolimg", standalone_mode=False)
     except TyperException as exc:  # click's errors: usage (2), or help for a bare command
-        if type(exc).__name__ == "NoArgsIsHelpError":
+        context = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and context and context.parent:
+            # a command without inputs: its usage, and where the 90 lines of help are
+            print(context.get_usage(), file=sys.stderr)
+            print(f"Try '{context.command_path} --help' for its options and examples.",
+                  file=sys.stderr)  # fmt: skip
+        elif type(exc).__name__ == "NoArgsIsHelpError":
             getattr(exc, "show")()  # noqa: B009 (click's API, not in Typer's stubs)
         else:
             term.error(exc.format_message())

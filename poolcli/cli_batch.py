@@ -62,7 +62,9 @@ FilesFromOpt = Annotated[
     str | None,
     typer.Option(
         "--files-from",
-        help="Read input paths from FILE (- for stdin), one a line.",
+        help="Read input paths from FILE (- for stdin), one a line; every line is a path "
+        "(# is not a comment). Outputs mirror each path below -o as written (absolute ones "
+        "from /), as rsync --files-from does; a file named as an argument goes straight into -o.",
         metavar="FILE",
     ),
 ]

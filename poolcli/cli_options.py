@@ -211,6 +211,16 @@ MaxPixelsOpt = Annotated[
 ]
 
 
+AllowTruncatedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-truncated",
+        help="Decode what a truncated or damaged file holds, the rest black, with a warning "
+        "naming it (as ImageMagick and libvips do); off: such a file fails.",
+    ),
+]
+
+
 VerboseOpt = Annotated[
     bool, typer.Option("--verbose", "-v", help="Say more: skipped files, warnings, timings.")
 ]
@@ -234,8 +244,9 @@ NameOpt = Annotated[
     str | None,
     typer.Option(
         "--name",
-        help="File name template: {stem} {ext} {mode} {size} {stride} {padding} {options} "
-        "{pass} {width} {height}.",
+        help="File name template: {stem} {dir} {ext} {mode} {size} {stride} {padding} "
+        "{options} {pass} {width} {height}. {dir} is the input's folder below where it was "
+        "found (. for a file named on its own).",
         metavar="TEMPLATE",
     ),
 ]

@@ -1,7 +1,7 @@
 """Running a batch on a Dask cluster (``--dask``): inputs in chunks, a bounded number of chunks
 in flight, results handed back as each chunk finishes.
 
-Dask (``pip install "poolcli[dask]"``) is imported only here, and only when ``--dask`` is given.
+Dask (``pip install "poolimg[dask]"``) is imported only here, and only when ``--dask`` is given.
 Never prints: results reach the caller's ``record`` (the same one the local runner feeds), so
 JSON lines, progress, the summary and the exit code come from one place.
 
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from . import __version__, storage
-from .errors import ParameterError
+from .errors import ParameterError, missing_extra
 from .inputs import Source
 from .pipeline import run_one
 from .report import Result
@@ -41,11 +41,10 @@ def connect(address: str) -> tuple[Any, Any]:
     ParameterError
         Dask is not installed, the address is malformed, or the scheduler does not answer.
     """
-    try:
-        import dask
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ParameterError('--dask needs Dask: pip install "poolcli[dask]"') from None
+    require_dask()
+    import dask
+    from distributed import Client, LocalCluster
+
     if address == "local" or address.startswith("local:"):
         count = address.partition(":")[2]
         if count and (not count.isdigit() or int(count) < 1):
@@ -135,6 +134,21 @@ def run_chunk(
 def _chunks(sources: Sequence[Source], size: int) -> Iterator[list[Source]]:
     for start in range(0, len(sources), size):
         yield list(sources[start : start + size])
+
+
+def require_dask() -> None:
+    """Refuse ``--dask`` up front, once, where Dask's distributed scheduler is not installed.
+
+    Raises
+    ------
+    ParameterError
+        Naming the extra to install.
+    """
+    try:
+        import dask  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError:
+        raise missing_extra("--dask needs Dask's distributed scheduler", "dask") from None
 
 
 def run_on_dask(

@@ -26,6 +26,18 @@ class OutputError(PoolError, OSError):
     """An output cannot be written: folder not creatable, permission denied, would clobber input."""
 
 
+def missing_extra(what: str, extra: str) -> ParameterError:
+    """The usage error of a feature whose optional dependencies are not installed, naming the
+    extra that brings them.
+
+    >>> print(missing_extra("--dask needs Dask", "dask"))
+    --dask needs Dask: pip install "poolimg[dask]" (from a checkout: pip install ".[dask]")
+    """
+    return ParameterError(
+        f'{what}: pip install "poolimg[{extra}]" (from a checkout: pip install ".[{extra}]")'
+    )
+
+
 class StdoutClosed(Exception):
     """Standard output takes no more: its reader closed it (``broken``, as ``head`` does once
     it has its lines) or writing failed (a full disk). Not an input's failure: the run stops,

@@ -102,13 +102,19 @@ def format_for(path: str | os.PathLike[str], explicit: str | None = None) -> str
     Image.init()
     if explicit:
         if name not in Image.SAVE:
-            raise OutputError(f"{explicit}: not a format poolimg can write")
+            common = ", ".join(sorted({e.lower() for e in _EXTENSIONS.values()}))
+            raise OutputError(
+                f"{explicit}: not a format poolimg can write (it writes {common}, and what "
+                "else Pillow can: ico, ppm, qoi, tga, ...)"
+            )
         return name
     fmt = Image.registered_extensions().get(suffix)
     if fmt is None or fmt not in Image.SAVE:
+        shown = os.fspath(path)
+        folder = f", or end it with / if {shown} is meant as a folder" if suffix else ""
         raise OutputError(
-            f"{os.fspath(path)}: cannot tell the format from "
-            f"{suffix or 'a name without extension'}; give one with --format"
+            f"{shown}: cannot tell the format from {suffix or 'a name without extension'}; "
+            f"give one with --format{folder}"
         )
     return fmt
 

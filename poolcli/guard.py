@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Iterator
 from typing import IO
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from .errors import InputError
 from .limits import BYTES_PER_LIMIT_PIXEL, DECODER_BYTES, MAX_FRAMES
@@ -81,7 +81,7 @@ def decoder_errors(name: str, notes: list[str]) -> Iterator[None]:
         reason = one_line(str(exc)) or type(exc).__name__
         if "MAX_TEXT_CHUNK" in reason or "MAX_TEXT_MEMORY" in reason:  # Pillow's own names
             raise fail(name, _TEXT_BOMB) from None
-        raise fail(name, f"truncated or corrupt image ({reason})") from None
+        raise fail(name, f"{CORRUPT} ({reason})") from None
     finally:
         pillow_log.removeHandler(log)
 
@@ -136,6 +136,9 @@ def _quiet_libtiff() -> None:
 # two threads decoding at once would otherwise restore each other's values.
 PILLOW_SETTINGS = threading.RLock()
 
+# How a file Pillow could not decode to its end is said (and how --allow-truncated knows it).
+CORRUPT = "truncated or corrupt image"
+
 
 def open_image(handle: IO[bytes]) -> Image.Image:
     # Our own pixel limit, checked on the header next, replaces the one Pillow checks on
@@ -143,6 +146,19 @@ def open_image(handle: IO[bytes]) -> Image.Image:
     _quiet_libtiff()
     with pillow_limit(None):
         return Image.open(handle)
+
+
+@contextlib.contextmanager
+def truncated_allowed(allowed: bool) -> Iterator[None]:
+    """Let Pillow decode what a truncated or damaged file holds, the rest left black (as
+    ImageMagick and libvips do, with a warning), while decoding; hold
+    :data:`PILLOW_SETTINGS` around it."""
+    saved = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = allowed
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = saved
 
 
 @contextlib.contextmanager

@@ -37,6 +37,13 @@ class Inputs:
     sources: list[Source] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "path: why", for -v
     warnings: list[str] = field(default_factory=list)  # "path: why", always shown
+    # files found in a folder and left out, with why: each gets a JSON line and is counted
+    skipped_files: list[tuple[str, str]] = field(default_factory=list)
+
+    def skip(self, path: str, why: str, *, warn: bool = False) -> None:
+        """Leave out file ``path`` found in a folder; ``warn``: say so without ``-v`` too."""
+        self.skipped_files.append((path, why))
+        (self.warnings if warn else self.skipped).append(f"{path}: {why}")
 
 
 def expand_inputs(
@@ -52,10 +59,11 @@ def expand_inputs(
     symlinks but never round a loop), their outputs mirroring the tree below the folder;
     explicit files are taken whatever their extension, so a non-image file named on purpose
     fails loudly, and their outputs go straight into the output folder. ``listed`` files (from
-    ``--files-from``, typically ``find`` output) keep their relative path below the output
-    folder, as ``rsync --files-from`` does. A folder walk leaves out ``exclude`` (the output
-    folder), so a second run never takes the first one's outputs as inputs; a file named
-    explicitly is an input wherever it is (``poolimg max photo.jpg -o .`` writes beside it).
+    ``--files-from``, typically ``find`` output) keep their path below the output folder
+    (:func:`listed_rel`), as ``rsync --files-from`` does. A folder walk leaves out
+    ``exclude`` (the output folder), so a second run never takes the first one's outputs as
+    inputs; a file named explicitly is an input wherever it is (``poolimg max photo.jpg -o .``
+    writes beside it).
 
     A URL (``s3://bucket/photos``) is one object if it names one, else a prefix listed as a
     folder, a page at a time (:func:`poolcli.storage.walk`); ``exclude`` is then the output
@@ -67,9 +75,7 @@ def expand_inputs(
         if storage.is_remote(given):
             inputs.sources.append(Source(given, Path(storage.name_of(given))))
             continue
-        path = Path(given)
-        keeps_tree = not path.is_absolute() and ".." not in path.parts
-        inputs.sources.append(Source(given, path if keeps_tree else Path(path.name)))
+        inputs.sources.append(Source(given, listed_rel(given)))
     for given in paths:
         if given == "-":
             inputs.sources.append(Source("-", Path("stdin")))
@@ -86,6 +92,20 @@ def expand_inputs(
     return inputs
 
 
+def listed_rel(given: str) -> Path:
+    """Where a ``--files-from`` path's outputs go below the output folder: the path as
+    written, relative to the current folder (as ``rsync --files-from`` takes it); one that is
+    absolute, or climbs out with ``..``, from the root of the file system.
+
+    >>> [listed_rel(p).as_posix() for p in ("shots/a.jpg", "./b.jpg", "/data/c.jpg")]
+    ['shots/a.jpg', 'b.jpg', 'data/c.jpg']
+    """
+    path = Path(os.path.normpath(given))
+    if path.is_absolute() or path.parts[:1] == ("..",):
+        path = Path(os.path.abspath(given))
+    return path.relative_to(path.anchor) if path.anchor else path
+
+
 def _list_remote(url: str, recursive: bool, excluded: str | None, inputs: Inputs) -> None:
     """The image objects below a URL prefix, or the one object it names."""
     if listing.is_file(url):
@@ -99,14 +119,12 @@ def _list_remote(url: str, recursive: bool, excluded: str | None, inputs: Inputs
             continue  # the output prefix: a second run never takes the first one's outputs
         rel = remote_rel(key)
         if rel is None:
-            inputs.warnings.append(
-                f"{file}: a key with an empty, '.' or '..' part would leave the output "
-                "folder; skipped"
-            )
+            why = "a key with an empty, '.' or '..' part would leave the output folder; skipped"
+            inputs.skip(file, why, warn=True)
         elif rel.suffix.lower() in IMAGE_SUFFIXES:
             inputs.sources.append(Source(file, rel, size))
         else:
-            inputs.skipped.append(f"{file}: not an image file name")
+            inputs.skip(file, "not an image file name")
     if not found:  # neither an object nor a prefix: fails as a missing file does
         inputs.sources.append(Source(url, Path(storage.name_of(url))))
 
@@ -164,16 +182,16 @@ def _walk(root: Path, recursive: bool, excluded: Path | None, inputs: Inputs) ->
                 if not is_dir and entry.is_symlink():
                     os.stat(path)  # a link to itself, or a loop of links, raises here
             except OSError as exc:
-                inputs.warnings.append(f"{path}: {_reason(exc)}, skipped")
+                inputs.skip(str(path), f"{_reason(exc)}, skipped", warn=True)
                 continue
             if is_dir:
                 if recursive:
                     subfolders.append(path)
                 continue
             if path.suffix.lower() not in IMAGE_SUFFIXES:
-                inputs.skipped.append(f"{path}: not an image file name")
+                inputs.skip(str(path), "not an image file name")
             elif not entry.is_file():  # a named pipe would block the run, a device never end
-                inputs.warnings.append(f"{path}: {not_regular(os.stat(path).st_mode)}, skipped")
+                inputs.skip(str(path), f"{not_regular(os.stat(path).st_mode)}, skipped", warn=True)
             else:
                 yield path
         stack.extend(reversed(subfolders))

@@ -1,4 +1,4 @@
-"""The optional fast path for JPEG: decoding with simplejpeg (``pip install "poolcli[fast]"``).
+"""The optional fast path for JPEG: decoding with simplejpeg (``pip install "poolimg[fast]"``).
 
 simplejpeg and Pillow both decode with libjpeg-turbo (accurate integer IDCT, smooth chroma
 upsampling), so the pixels are the same, and simplejpeg takes about 0.55x Pillow's time on a

@@ -23,6 +23,7 @@ from .spec import PoolSpec, size_text
 
 TEMPLATE_FIELDS = (
     "stem",
+    "dir",
     "ext",
     "mode",
     "size",
@@ -40,6 +41,7 @@ NAME_MAX = 255
 
 _SAMPLE = {
     "stem": "photo",
+    "dir": "2024/june",
     "ext": "png",
     "mode": "max",
     "size": "2",
@@ -189,9 +191,12 @@ def output_name(
     size: tuple[int | str, int | str],
     template: str | None = None,
     suffix: str = "",
+    passes: int = 1,
 ) -> str:
-    """Where pass ``index`` of ``source`` is written (``size`` is its width, height);
-    ``suffix`` goes before the extension (``_unpool``). A path, or a URL below a URL."""
+    """Where pass ``index`` of ``passes`` of ``source`` is written (``size`` is its width,
+    height); ``suffix`` goes before the extension (``_unpool``). A path, or a URL below a URL.
+    Without ``--name``, pass numbers are zero-padded to the width of the last one, so the
+    files sort in pass order (``_p01`` ... ``_p12``)."""
     if run.output_kind == "file" and template is None:
         stem, ext = os.path.splitext(run.output or "")
         return stem + suffix + ext
@@ -199,6 +204,7 @@ def output_name(
     stride = spec.size if spec.stride is None else spec.stride
     values = {
         "stem": source.stem,
+        "dir": source.rel.parent.as_posix(),
         "ext": ext,
         "mode": spec.mode,
         "size": size_text(spec.size, short=True),
@@ -209,7 +215,9 @@ def output_name(
         "width": size[0],
         "height": size[1],
     }
-    name = (template or run.name or default_template(spec)).format(**values)
+    digits = len(str(passes))
+    chosen = template or run.name or default_template(spec, f"_p{{pass:0{digits}d}}.{{ext}}")
+    name = chosen.format(**values)
     if suffix:
         path = PurePath(name)
         name = str(path.with_name(path.stem + suffix + path.suffix))
@@ -244,7 +252,9 @@ def find_collisions(sources: Sequence[Source], run: RunOptions) -> list[str]:
         key = _key(first)
         if key in owners:
             try:
-                pattern = output_name(source, run, ext, "{pass}", ("{width}", "{height}"))
+                template = run.name or default_template(run.spec)  # {pass}, unpadded
+                size = ("{width}", "{height}")
+                pattern = output_name(source, run, ext, "{pass}", size, template)
             except (ValueError, OutputError):  # a format such as {pass:03} wants a number
                 pattern = first
             clashes.append(f"{source.path} and {owners[key]} would both write {pattern}")

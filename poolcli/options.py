@@ -26,6 +26,7 @@ def parse_geometry(text: str, option: str) -> int | tuple[int, int]:
         numbers = [int(p) for p in parts]
         if min(numbers) >= 1:
             return numbers[0] if len(numbers) == 1 else (numbers[1], numbers[0])
+        raise ValueError(f"{option} {text!r}: at least 1 pixel a side")
     raise ValueError(f"{option} {text!r}: give a whole number of pixels, or WxH such as 3x2")
 
 
@@ -107,6 +108,7 @@ def run_options_for(mode: str, given: dict[str, Any]) -> RunOptions:
         linear=get("linear", False),
         no_clobber=given["no_clobber"],
         max_pixels=given["max_pixels"] or None,
+        allow_truncated=given["allow_truncated"],
         write_images=not given["global_"],
         sheet="auto" if sheet_only and sheet is None else sheet,
         sheet_only=sheet_only,

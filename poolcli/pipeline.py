@@ -110,7 +110,7 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
         and source.path != "-"
         and all_written(source, run)
     ):
-        return Result(source.path, "skipped", warnings=["every output exists (--no-clobber)"])
+        return Result(source.path, "skipped", reason="every output exists (--no-clobber)")
     clock = _Clock(result.timings)
     with clock("decode"):
         picture = reading.load(
@@ -120,6 +120,7 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
             # Whether the passes fit, and the output formats hold them, is known from the
             # header: a tiny file claiming a huge canvas is refused before it is decoded.
             before_decode=None if not run.write_images else lambda h: from_header(source, run, h),
+            allow_truncated=run.allow_truncated,
         )
     result.warnings.extend(picture.notes)
     if run.save.metadata != "all":  # --strip, --keep-metadata: EXIF goes; "none" takes the rest
@@ -201,7 +202,7 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
 
         result.preview = contact_canvas(source.shown, run.spec, run.show_style, shown_row)
     if not result.outputs and run.no_clobber:
-        result.status = "skipped"
+        result.status, result.reason = "skipped", "every output exists (--no-clobber)"
     return result
 
 
@@ -238,7 +239,7 @@ def _write_pass(
     from . import writing
 
     if run.no_clobber and target != "-" and storage.exists(target):
-        result.warnings.append(f"{target}: exists, skipped (--no-clobber)")
+        result.existing.append(target)
         return
     height, width = unpooled or geom.output_shape
     kind: Literal["pass", "unpool", "winners"] = "pass"
@@ -259,7 +260,7 @@ def _write_pass(
     except storage.Exists:  # on object storage, after the listing: another run, or ours
         result.writing = None
         if not storage.written_by_run(target):
-            result.warnings.append(f"{target}: exists, skipped (--no-clobber)")
+            result.existing.append(target)
             return
         notes = []  # an earlier try of this input (its worker died) wrote it: done
     result.warnings.extend(n for n in notes if n not in result.warnings)

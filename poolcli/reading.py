@@ -20,8 +20,10 @@ import numpy as np
 from PIL import Image, ImageOps, ImageSequence
 
 from . import storage
+from .errors import InputError
 from .filetypes import not_regular
 from .guard import (
+    CORRUPT,
     PILLOW_SETTINGS,
     check_bytes,
     check_pixels,
@@ -30,6 +32,7 @@ from .guard import (
     frame_count,
     open_image,
     pillow_limit,
+    truncated_allowed,
 )
 from .limits import DEFAULT_MAX_PIXELS
 from .pixels import CHANNELS, one_block_images, to_planar
@@ -140,6 +143,7 @@ def load(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     size: int | None = None,
     before_decode: Callable[[Header], object] | None = None,
+    allow_truncated: bool = False,
 ) -> Picture:
     """Decode an image file, or standard input for ``"-"``, into a :class:`Picture`.
 
@@ -153,6 +157,8 @@ def load(
     the request that would ask. ``before_decode`` is given the file's :class:`Header` once it
     is read and may raise to refuse the file before a pixel is decoded (what a run can decide
     from the size alone: whether its passes fit, whether the output format holds them).
+    ``allow_truncated``: a file that fails to decode to its end is decoded again as far as it
+    goes, the rest black, with a note (``--allow-truncated``).
 
     Raises
     ------
@@ -162,9 +168,23 @@ def load(
         :data:`~poolcli.limits.BYTES_PER_LIMIT_PIXEL` bytes for each of them.
     """
     # A dropped connection is read again; a local file raises no StorageError, so no retry.
-    return storage.retrying(
-        os.fspath(source), lambda: _load(source, max_pixels, size, before_decode)
+    url = os.fspath(source)
+    try:
+        return storage.retrying(url, lambda: _load(source, max_pixels, size, before_decode))
+    except InputError as exc:
+        if not allow_truncated or f": {CORRUPT} (" not in str(exc) or str(source) == "-":
+            raise
+        first = exc
+    try:
+        picture = storage.retrying(
+            url, lambda: _load(source, max_pixels, size, before_decode, truncated=True)
+        )
+    except InputError:
+        raise first from None
+    note = (
+        f"{picture.name}: {CORRUPT}: decoded as far as it goes, the rest black (--allow-truncated)"
     )
+    return replace(picture, notes=(*picture.notes, note))
 
 
 def _load(
@@ -172,10 +192,17 @@ def _load(
     max_pixels: int | None,
     size: int | None,
     before_decode: Callable[[Header], object] | None,
+    truncated: bool = False,
 ) -> Picture:
     name, handle = _open_source(source, size)
     notes: list[str] = []
-    with PILLOW_SETTINGS, handle, one_block_images(), decoder_errors(name, notes):
+    with (
+        PILLOW_SETTINGS,
+        handle,
+        one_block_images(),
+        truncated_allowed(truncated),
+        decoder_errors(name, notes),
+    ):
         image = open_image(handle)
         check_pixels(name, image.size, max_pixels)  # before counting frames walks the file
         frames = frame_count(name, image)

@@ -35,6 +35,8 @@ class Result:
     outputs: list[Output] = field(default_factory=list)
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    reason: str | None = None  # why a skipped input was skipped
+    existing: list[str] = field(default_factory=list)  # outputs kept as they were (--no-clobber)
     usage_error: bool = False  # a plan that cannot work, rather than a bad file
     unreachable: bool = False  # storage failed every retry: its service may be down
     internal: str | None = None  # the traceback of a bug in poolcli, for -v
@@ -58,6 +60,10 @@ class Result:
         }
         if self.dry_run:
             data["dry_run"] = True
+        if self.reason:
+            data["reason"] = self.reason
+        if self.existing:
+            data["existing"] = self.existing
         if self.warnings:
             data["warnings"] = self.warnings
         if self.timings:
@@ -84,6 +90,8 @@ class Report:
     skipped: int = 0
     usage_errors: int = 0
     written: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)  # files written, by Output.kind
+    existing: int = 0  # outputs kept as they were (--no-clobber)
     interrupted: bool = False
     stopped: str | None = None  # why the run stopped before its end (storage down)
     started: float = field(default_factory=time.monotonic)
@@ -104,6 +112,9 @@ class Report:
         elif result.status == "done":
             self.done += 1
         self.written += len(result.outputs)
+        for output in result.outputs:
+            self.kinds[output.kind] = self.kinds.get(output.kind, 0) + 1
+        self.existing += len(result.existing)
 
     @property
     def seconds(self) -> float:

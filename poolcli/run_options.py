@@ -35,6 +35,7 @@ class RunOptions:
     linear: bool = False
     no_clobber: bool = False
     max_pixels: int | None = DEFAULT_MAX_PIXELS  # None: no limit
+    allow_truncated: bool = False  # decode what a truncated file holds, with a warning
     write_images: bool = True
     sheet: str | None = None  # "auto": one sheet per input beside its outputs; else a path
     sheet_only: bool = False

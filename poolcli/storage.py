@@ -2,7 +2,7 @@
 reading, complete-object writes, and retries of what is transient (listing a prefix is
 :mod:`poolcli.listing`'s).
 
-Stdlib at import; fsspec (``pip install "poolcli[s3]"``) is imported when a URL is first used.
+Stdlib at import; fsspec (``pip install "poolimg[s3]"``) is imported when a URL is first used.
 A local path, or a ``file://`` URL, never comes here: :func:`is_remote` is the test.
 
 What this module promises:
@@ -33,11 +33,11 @@ import posixpath
 import random
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import PurePath
 from typing import IO, Any, TypeVar
 
-from .errors import InputError, ParameterError, PoolError
+from .errors import InputError, ParameterError, PoolError, missing_extra
 
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
@@ -142,38 +142,48 @@ def configure(options: tuple[tuple[str, str], ...] = (), token: str = "") -> Non
 
 def filesystem(url: str) -> tuple[Any, str]:
     """The fsspec file system of ``url``, and the path inside it."""
-    try:
-        import fsspec
-        from fsspec.core import split_protocol
-    except ImportError:
-        raise ParameterError(
-            f'{url}: reading and writing URLs needs fsspec: pip install "poolcli[s3]"'
-        ) from None
-    protocol = (split_protocol(url)[0] or "file").lower()
+    protocol = url.split("://", 1)[0].lower() if "://" in url else "file"
     key = (os.getpid(), protocol, _options)
     fs = _filesystems.get(key)
     if fs is None:
+        require([url])
+        import fsspec
+
         try:
             fs = fsspec.filesystem(protocol, **{k: _option_value(v) for k, v in _options})
-        except ImportError as exc:
-            raise ParameterError(f"{url}: {protocol}:// needs a package: {exc}") from None
         except (TypeError, ValueError) as exc:
             raise ParameterError(f"{url}: bad --storage-option ({exc})") from None
         _filesystems[key] = fs
     return fs, fs._strip_protocol(url)
 
 
-def prepare(urls: list[str]) -> None:
-    """Import the storage libraries of ``urls`` now, before worker processes fork, so each
-    worker does not import them again (s3fs: 0.7 s); their file systems are made per process.
+def require(urls: Iterable[str]) -> None:
+    """Import the storage library of each URL in ``urls``: done once before worker processes
+    fork, each worker does not import it again (s3fs: 0.7 s), and a missing one is refused
+    up front, once (their file systems are made per process).
+
+    Raises
+    ------
+    ParameterError
+        A URL's library is not installed: naming the extra (S3) or the package to install.
     """
     for url in urls:
-        if is_remote(url):
-            with contextlib.suppress(ImportError, ValueError):
-                import fsspec
-                from fsspec.core import split_protocol
-
-                fsspec.get_filesystem_class(split_protocol(url)[0])
+        if not is_remote(url):
+            continue
+        try:
+            import fsspec
+            from fsspec.core import split_protocol
+        except ImportError:
+            raise missing_extra(f"{url}: URLs need fsspec", "s3") from None
+        protocol = (split_protocol(url)[0] or "file").lower()
+        try:
+            fsspec.get_filesystem_class(protocol)
+        except ValueError:
+            raise ParameterError(f"{url}: {protocol}:// is not a protocol fsspec knows") from None
+        except ImportError as exc:
+            if protocol in ("s3", "s3a"):
+                raise missing_extra(f"{url}: S3 needs s3fs", "s3") from None
+            raise ParameterError(f"{url}: {protocol}:// needs a package: {exc}") from None
 
 
 # What the storage libraries' messages say of a failure worth another try (s3fs turns 503 and

@@ -48,7 +48,7 @@ def plan_one(source: Source, run: RunOptions) -> Result:
         by_index = {g.index: g for g in plan}
         for what, path in chosen.items():
             if run.no_clobber and path != "-" and storage.exists(path):
-                result.warnings.append(f"would skip {path}: it exists (--no-clobber)")
+                result.existing.append(path)
                 continue
             if what == "the contact sheet":
                 result.outputs.append(Output(path, 0, 0, 0, 0, "sheet"))
@@ -105,11 +105,15 @@ def written_passes(run: RunOptions, shape: tuple[int, int]) -> tuple[list[PassGe
     return plan, wanted
 
 
-def target(source: Source, run: RunOptions, ext: str, geom: PassGeometry, suffix: str = "") -> str:
+def target(
+    source: Source, run: RunOptions, ext: str, geom: PassGeometry, passes: int, suffix: str = ""
+) -> str:
+    """Where pass ``geom`` of ``passes`` is written."""
     if run.output_kind == "stdout":
         return "-"
     height, width = geom.output_shape
-    return output_name(source, run, ext, geom.index, (width, height), suffix=suffix)
+    size = (width, height)
+    return output_name(source, run, ext, geom.index, size, suffix=suffix, passes=passes)
 
 
 def all_written(source: Source, run: RunOptions) -> bool:
@@ -119,7 +123,9 @@ def all_written(source: Source, run: RunOptions) -> bool:
     width, height, _ = probe(source.path, source.size)
     plan, wanted = written_passes(run, (height, width))
     ext = extensions(source, run, plan, "RGB")  # the mode is in the pixels; 8-bit is usual
-    return all(storage.exists(target(source, run, ext(g), g)) for g in plan if g.index in wanted)
+    return all(
+        storage.exists(target(source, run, ext(g), g, len(plan))) for g in plan if g.index in wanted
+    )
 
 
 def extensions(
@@ -167,7 +173,7 @@ def file_targets(
     """Where each written pass (and the input's own sheet) goes, by what it is; refused if two
     would write one path."""
     chosen = {
-        f"pass {g.index}": target(source, run, ext(g), g)
+        f"pass {g.index}": target(source, run, ext(g), g, len(plan))
         for g in plan
         if g.index in wanted and not run.sheet_only
     }
@@ -175,7 +181,9 @@ def file_targets(
         suffix = "_winners" if run.winners else "_unpool"
         for g in plan:
             if g.index in wanted:
-                chosen[f"pass {g.index} unpooled"] = target(source, run, ext(g), g, suffix)
+                chosen[f"pass {g.index} unpooled"] = target(
+                    source, run, ext(g), g, len(plan), suffix
+                )
     if run.sheet is not None and not run.shared_sheet:
         chosen["the contact sheet"] = sheet_path(source, run)
     check_distinct(chosen)

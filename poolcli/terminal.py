@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .errors import PoolError, StdoutClosed
-from .report import EXIT_USAGE
+from .report import EXIT_USAGE, Result
 
 if TYPE_CHECKING:
     from .geometry import PassGeometry
-    from .report import Output, Report, Result
+    from .report import Output, Report
     from .run_options import RunOptions
 
 
@@ -101,20 +101,24 @@ def _show(term: Terminal, run: RunOptions, result: Result, progress: _Progress) 
     progress.advance()
     if term.json_lines:
         term.data(result.as_json())
+    elif result.dry_run:  # the listing is the command's output
+        for out in result.outputs:
+            size = f" ({out.width}x{out.height})" if out.width else ""
+            term.text(f"{out.path}{size}")
     if result.error:
         term.error(result.error)
+    if result.reason:
+        term.detail(f"{result.input}: skipped: {result.reason}")
+    for path in result.existing:
+        term.detail(f"{path}: exists, kept (--no-clobber)")
     if result.internal:
         term.detail(result.internal)
     for warning in result.warnings:
         term.warn(f"{result.input}: {warning}" if not warning.startswith(result.input) else warning)
     if result.values is not None and not term.json_lines:
         _print_global(result)
-    for out in result.outputs:
-        if result.dry_run:
-            size = f" ({out.width}x{out.height})" if out.width else ""
-            term.info(f"would write {out.path}{size}")
-        else:
-            term.detail(f"wrote {out.path} ({out.width}x{out.height}, {out.bytes} bytes)")
+    for out in result.outputs if not result.dry_run else ():
+        term.detail(f"wrote {out.path} ({out.width}x{out.height}, {out.bytes} bytes)")
     if result.preview is not None and run.show is not None:
         draw(result.preview, run.show)
     stages = ", ".join(f"{stage} {1000 * s:.0f} ms" for stage, s in result.timings.items())
@@ -185,27 +189,33 @@ def _summarise(term: Terminal, run: RunOptions, report: Report, skipped_files: i
     if run.dry_run:
         files = report.written
         if run.sheet not in (None, "auto") and report.total > 1:
-            term.info(f"would write {run.sheet} (one contact sheet of every input)")
+            if not term.json_lines:
+                term.text(f"{run.sheet} (one contact sheet of every input)")
             files += 1
-        term.info(
-            f"dry run: {files} file{'' if files == 1 else 's'} for {report.done} of "
-            f"{report.total} inputs; nothing written"
-        )
+        said = [f"{_count(files, 'file')} would be written"]
+        if report.existing:
+            said.append(f"{report.existing} kept as they are (--no-clobber)")
+        if report.failed:
+            said.append(f"{_count(report.failed, 'input')} would fail")
+        if skipped_files:
+            said.append(f"{_count(skipped_files, 'file')} skipped")
+        term.info(f"dry run: {', '.join(said)}; nothing written")
         return
     where = run.output if run.output_kind == "file" else f"{run.folder}{os.sep}"
     if isinstance(run.writes_to, str):  # a URL
         where = run.writes_to.rstrip("/") + "/"
-    if report.count == 1:
+    kinds = {k: n for k, n in report.kinds.items() if k != "sheet" or report.count > 1}
+    written = _files_by_kind(kinds)
+    if report.count == 1 and not skipped_files:
         if report.failed:  # the failure has said so already
             return
-        outputs = report.results[0].outputs
-        passes = sum(o.kind == "pass" for o in outputs)
-        if passes:
-            term.info(f"wrote {passes} image{'' if passes == 1 else 's'} to {where}")
-        for sheet in (o for o in outputs if o.kind == "sheet"):
+        if kinds:
+            term.info(f"wrote {written} to {where}")
+        elif report.skipped:
+            term.info(f"wrote nothing: {report.results[0].reason}")
+        for sheet in (o for o in report.results[0].outputs if o.kind == "sheet"):
             _said_sheet(term, sheet)
         return
-    images = f"{report.written} image{'' if report.written == 1 else 's'}"
     parts = [f"{report.done} done"]
     if report.failed:
         parts.append(f"{report.failed} failed")
@@ -213,7 +223,32 @@ def _summarise(term: Terminal, run: RunOptions, report: Report, skipped_files: i
         parts.append(f"{report.skipped + skipped_files} skipped")
     if report.stopped:
         parts.append(f"{report.total - report.count} not tried")
-    term.info(f"{', '.join(parts)}; wrote {images} to {where} in {report.seconds:.1f} s")
+    term.info(f"{', '.join(parts)}; wrote {written} to {where} in {report.seconds:.1f} s")
+
+
+def _count(number: int, noun: str) -> str:
+    """``number`` of ``noun``, plural as it needs.
+
+    >>> _count(1, "file"), _count(3, "input")
+    ('1 file', '3 inputs')
+    """
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+# What each kind of output is called in the summary.
+_KIND_NOUNS = {"pass": "image", "unpool": "unpooled picture", "winners": "winners map"}
+
+
+def _files_by_kind(kinds: dict[str, int]) -> str:
+    """The files a run wrote, by kind: '3 images', '3 images and 3 unpooled pictures'.
+
+    >>> _files_by_kind({"pass": 3, "unpool": 3}), _files_by_kind({})
+    ('3 images and 3 unpooled pictures', '0 images')
+    """
+    said = [_count(n, _KIND_NOUNS.get(k, "contact sheet")) for k, n in kinds.items() if n]
+    if len(said) > 1:
+        return ", ".join(said[:-1]) + " and " + said[-1]
+    return said[0] if said else "0 images"
 
 
 def _said_sheet(term: Terminal, sheet: Output) -> None:
@@ -335,6 +370,9 @@ def run_inputs(
         term.warn(note)
     for note in inputs.skipped:
         term.detail(f"skipped {note}")
+    if term.json_lines:  # every file named or found has a line, the skipped ones too
+        for path, why in inputs.skipped_files:
+            term.data(Result(path, "skipped", reason=why).as_json())
     if not inputs.sources:
         fail_usage(
             term,
@@ -364,5 +402,5 @@ def run_inputs(
             )
     except PoolError as exc:  # two inputs would write one file: found before anything is written
         fail_usage(term, str(exc))
-    _summarise(term, run, report, len(inputs.skipped))
+    _summarise(term, run, report, len(inputs.skipped_files))
     return report.exit_code

@@ -18,10 +18,12 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import listing, storage
+from .atomic import check_folder
 from .errors import ParameterError, PoolError
 from .formats import DEFAULT_SAVE, SaveOptions
 from .inputs import Source, expand_inputs
@@ -89,6 +91,18 @@ def run_batch(
     With ``no_clobber`` and an output URL, the output prefix is listed once, up front.
     ``keep_results=False`` keeps only what the summary needs (see :class:`Report`).
     """
+    # What is missing or impossible is said once, before any input is read.
+    remote = [u for u in (run.output, sources[0].path if sources else None) if u]
+    storage.require(remote)
+    if dask is not None:
+        from .cluster import require_dask
+
+        require_dask()
+    if run.write_images and not run.dry_run and not storage.is_remote(run.output or ""):
+        if run.output_kind == "folder":
+            check_folder(run.folder)
+        elif run.output_kind == "file":
+            check_folder(Path(storage.local(run.output or "")).parent)
     report = Report(total=len(sources), keep_results=keep_results)
     run = replace(run, run_id=os.urandom(8).hex())
     storage.configure(run.storage_options, run.run_id)
@@ -116,8 +130,6 @@ def run_batch(
                 "it looks down, so the run stopped"
             )
 
-    remote = [u for u in (run.output, sources[0].path if sources else None) if u]
-    storage.prepare(remote)
     known = None
     if run.no_clobber and isinstance(run.writes_to, str) and not run.dry_run:
         known = listing.list_keys(run.writes_to)  # once, rather than a request an output

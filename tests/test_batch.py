@@ -51,7 +51,9 @@ def test_folders_are_mirrored_and_bad_files_reported(tree: Path) -> None:
         "photos/2024/june/camera.png": "done",
         "photos/2025/photo.jpg": "done",
         "photos/2025/broken.jpg": "failed",
+        "photos/2024/readme.txt": "skipped",  # every file found has its line
     }
+    assert by_input["photos/2024/readme.txt"]["reason"] == "not an image file name"
     assert by_input["photos/2025/broken.jpg"]["error"].startswith(
         "photos/2025/broken.jpg: truncated or corrupt image"
     )
@@ -89,7 +91,7 @@ def test_outputs_are_never_taken_as_inputs(tree: Path) -> None:
     os.chdir(tree)
     first = run("max", ".", "-r", "--json")
     second = run("max", ".", "-r", "--json")
-    assert len(first.stdout.splitlines()) == len(second.stdout.splitlines()) == 5
+    assert [len(images(first.stdout)), len(images(second.stdout))] == [5, 5]
     assert not list(Path("poolimg-out").rglob("poolimg-out"))
     assert not any("_p1_max" in str(p) for p in Path("poolimg-out").rglob("*"))
 
@@ -142,7 +144,13 @@ def test_find_print0_pipeline(tree: Path) -> None:
     assert result.returncode == 1
 
 
-def test_unwritable_output_fails_each_input_clearly(tree: Path) -> None:
+def images(stdout: str) -> list[dict]:
+    """The JSON lines of the inputs a run took (not the files found and skipped)."""
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    return [line for line in lines if line["status"] != "skipped"]
+
+
+def test_an_output_folder_that_cannot_be_made_is_said_once_before_any_input(tree: Path) -> None:
     result = run(
         "max",
         "photos/photo.jpg",
@@ -152,19 +160,21 @@ def test_unwritable_output_fails_each_input_clearly(tree: Path) -> None:
         "-j",
         "1",
     )
-    assert result.exit_code == 1
-    errors = result.stderr.splitlines()[:2]
-    assert all(
-        e.startswith("poolimg: error: /proc/poolimg/out: cannot create the output folder")
-        for e in errors
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "poolimg: error: /proc/poolimg/out: cannot create the output folder "
+        "(no such file or directory)\n"
     )
 
 
-def test_output_under_a_file_is_an_error_per_input(tree: Path) -> None:
+def test_an_output_folder_under_a_file_is_said_once(tree: Path) -> None:
     Path("taken").write_text("a file, not a folder")
-    result = run("max", "photos/photo.jpg", "-o", "taken/sub/")
-    assert result.exit_code == 1
-    assert "taken/sub: cannot create the output folder" in result.stderr
+    result = run("max", "photos/photo.jpg", "photos/2025/photo.jpg", "-o", "taken/sub/")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"poolimg: error: taken/sub: cannot create the output folder ({Path('taken').resolve()} "
+        "is not a folder)"
+    ]
 
 
 def test_library_use_without_the_cli(tree: Path) -> None:

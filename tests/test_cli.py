@@ -126,7 +126,7 @@ def test_a_bad_plan_writes_nothing_and_exits_2(work: Path) -> None:
     [
         (
             ["max", "astronaut.png", "--size", "0"],
-            "--size '0': give a whole number of pixels, or WxH",
+            "--size '0': at least 1 pixel a side",
         ),
         (["max", "astronaut.png", "-p", "full"], "--padding 'full': use valid, same, ceil"),
         (

@@ -222,7 +222,10 @@ def test_pipes_and_devices_in_a_folder_are_skipped_with_a_note(
 ) -> None:
     run = poolimg(*args, cwd=specials, timeout=30)
     assert run.returncode == 0, run.stderr
-    assert [Path(line["input"]).name for line in json_lines(run.stdout)] == ["rocket.jpg"]
+    lines = {Path(line["input"]).name: line for line in json_lines(run.stdout)}
+    assert lines["rocket.jpg"]["status"] == "done"
+    assert lines["pipe.jpg"]["status"] == lines["zero.png"]["status"] == "skipped"
+    assert lines["pipe.jpg"]["reason"] == "a named pipe, not a regular file, skipped"
     stderr = run.stderr.decode()
     assert "in/pipe.jpg: a named pipe, not a regular file, skipped" in stderr
     assert "in/zero.png: a device, not a regular file, skipped" in stderr

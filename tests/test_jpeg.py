@@ -18,7 +18,7 @@ import poolcli.jpeg
 from poolcli import InputError
 from poolcli.reading import load
 
-pytest.importorskip("simplejpeg", reason="the fast JPEG path needs poolcli[fast]")
+pytest.importorskip("simplejpeg", reason="the fast JPEG path needs poolimg[fast]")
 
 
 def load_both(path: Path, monkeypatch: pytest.MonkeyPatch):
