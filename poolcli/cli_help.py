@@ -10,7 +10,7 @@ EXAMPLES = {
 
 \b
   poolimg max photo.jpg --size 2 --stride 2 --passes 5
-  poolimg max photo.jpg -k 3 -s 2 -p same -n all --final-only -o small.png
+  poolimg max photo.jpg -n 3 --final-only -o small.png   8 times smaller, one file
   poolimg max photo.jpg -n 2 --unpool --sheet   which pixels each pass kept
   poolimg max photo.jpg -k 3 -s 1 --dilation 2  cells two apart, as PyTorch's dilation=2
   find shots -name '*.jpg' -print0 | poolimg max --files-from - -0 -j 2 --json
@@ -39,6 +39,7 @@ EXAMPLES = {
 
 \b
   poolimg sum sky.png -k 2 -n 3                 2x2 binning three times, 16-bit PNG, nothing lost
+  poolimg sum sky.png -k 2 -n 3 --stretch       the same, scaled so viewers show it bright
   poolimg sum frame.tif -k 4 --format tiff      32-bit TIFF of 4x4 bins
   poolimg sum photo.jpg --global --json         each channel's total
 """,

@@ -211,6 +211,17 @@ MaxPixelsOpt = Annotated[
 ]
 
 
+StretchOpt = Annotated[
+    bool,
+    typer.Option(
+        "--stretch",
+        help="Scale each pass so its largest value is white (16-bit PNG: 65535), named "
+        "_stretched: for looking at. Without it the values are written as they are, and "
+        "viewers show small sums dark.",
+    ),
+]
+
+
 AllowTruncatedOpt = Annotated[
     bool,
     typer.Option(
@@ -245,8 +256,9 @@ NameOpt = Annotated[
     typer.Option(
         "--name",
         help="File name template: {stem} {dir} {ext} {mode} {size} {stride} {padding} "
-        "{options} {pass} {width} {height}. {dir} is the input's folder below where it was "
-        "found (. for a file named on its own).",
+        "{options} {pass} {width} {height}. {dir} is the input's folder below the folder it was "
+        "found in (as written for a file named on its own); a name with {dir} is not put in "
+        "a copy of that folder.",
         metavar="TEMPLATE",
     ),
 ]
@@ -337,6 +349,7 @@ MODE_OPTIONS = {
     "evaluate": {"stochastic"},
     "count_pad": {"avg"},
     "linear": {"avg"},
+    "stretch": {"sum", "lp"},
     "unpool": set(INDEXED_MODES),
     "unpool_background": set(INDEXED_MODES),
     "winners": set(INDEXED_MODES),

@@ -21,7 +21,7 @@ from .reading import Picture, load
 from .sheet import Cell, SheetRow, describe, display, fit_pass, grid
 from .spec import INDEXED_MODES, PoolSpec
 from .style import SheetStyle
-from .winners import picture_of_winners
+from .winners import kept_label, picture_of_winners
 
 
 def _passes_that_fit(shape: tuple[int, int], spec: PoolSpec, wanted: int) -> list[PassGeometry]:
@@ -88,7 +88,7 @@ def comparison(
             row.add(current, geom.index)
             if kept is not None and index is not None and unpool is not None:
                 won = picture_of_winners(current, index, frame, unpool)
-                kept.add(won, geom.index, "won" if unpool == "winners" else "kept")
+                kept.add(won, geom.index, kept_label(unpool, index, frame.shape[1:]))
             if diff:
                 pixels.append(np.asarray(display(current, mode, style.background)))
         for cells in (row.cells, *([kept.cells] if kept else [])):

@@ -35,6 +35,30 @@ def is_deep(planar: np.ndarray, mode: str) -> bool:
     return planar.dtype != np.dtype(native)
 
 
+def stretch(frames: list[np.ndarray], top: int) -> list[np.ndarray]:
+    """Frames of sums or Lp norms scaled together so their largest value is ``top`` (65535:
+    16-bit, 255: 8-bit), rounded half up; all zeros stay zeros. What ``--stretch`` writes, for
+    viewers, which show 1,020 of 65,535 as black.
+
+    >>> stretch([np.array([[[0, 255, 1020]]], np.uint32)], 255)
+    [array([[[  0,  64, 255]]], dtype=uint8)]
+    """
+    peak = peak_of(frames)
+    scale = top / peak if peak > 0 else 0.0
+    dtype = np.uint16 if top > 255 else np.uint8
+    out = []
+    for frame in frames:
+        values = np.nan_to_num(frame.astype(np.float64), nan=0.0, posinf=peak, neginf=0.0)
+        out.append(np.clip(np.floor(values * scale + 0.5), 0, top).astype(dtype))
+    return out
+
+
+def peak_of(frames: list[np.ndarray]) -> float:
+    """The largest finite value of ``frames`` (0 for none)."""
+    finite = [f[np.isfinite(f)] if f.dtype.kind == "f" else f for f in frames]
+    return max((float(f.max()) for f in finite if f.size), default=0.0)
+
+
 def target_of(fmt: str, values: np.dtype) -> str:
     """Which of :data:`_RANGES` a deep image is stored as in ``fmt``."""
     if fmt == "PNG":

@@ -21,11 +21,20 @@ class Source:
     path: str
     rel: Path
     size: int | None = None  # bytes, when a listing said (a URL then opens without a HEAD)
+    # its folder as --name's {dir} says it, where rel does not hold it (a file named on its
+    # own goes straight into -o: its folder as written)
+    named_in: str | None = None
 
     @property
     def shown(self) -> str:
         """The input as messages name it."""
         return "<stdin>" if self.path == "-" else self.path
+
+    @property
+    def folder(self) -> str:
+        """The input's folder below where it was found (``{dir}``): as written for a file
+        named on its own, ``.`` for none."""
+        return self.named_in if self.named_in is not None else self.rel.parent.as_posix()
 
     @property
     def stem(self) -> str:
@@ -85,7 +94,8 @@ def expand_inputs(
             continue
         path = Path(storage.local(given))
         if not path.is_dir():
-            inputs.sources.append(Source(given, Path(path.name)))
+            folder = listed_rel(given).parent.as_posix()
+            inputs.sources.append(Source(given, Path(path.name), named_in=folder))
             continue
         for file in _walk(path, recursive, excluded, inputs):
             inputs.sources.append(Source(str(file), file.relative_to(path)))

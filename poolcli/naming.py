@@ -204,7 +204,7 @@ def output_name(
     stride = spec.size if spec.stride is None else spec.stride
     values = {
         "stem": source.stem,
-        "dir": source.rel.parent.as_posix(),
+        "dir": source.folder,
         "ext": ext,
         "mode": spec.mode,
         "size": size_text(spec.size, short=True),
@@ -222,9 +222,11 @@ def output_name(
         path = PurePath(name)
         name = str(path.with_name(path.stem + suffix + path.suffix))
     checked = checked_name(name, source.shown)
+    # a name that holds the input's folder ({dir}) is not put in a copy of that folder too
+    mirror = "." if "dir" in template_fields(chosen) else source.rel.parent.as_posix()
     if storage.is_remote(run.output or ""):
-        return storage.join(run.output or "", source.rel.parent.as_posix(), checked)
-    return str(run.folder / source.rel.parent / checked)
+        return storage.join(run.output or "", mirror, checked)
+    return str(run.folder / mirror / checked)
 
 
 def sheet_path(source: Source, run: RunOptions) -> str:

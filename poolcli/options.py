@@ -106,6 +106,7 @@ def run_options_for(mode: str, given: dict[str, Any]) -> RunOptions:
             metadata_kept(given["strip"], given["keep_metadata"]),
         ),
         linear=get("linear", False),
+        stretch=get("stretch", False),
         no_clobber=given["no_clobber"],
         max_pixels=given["max_pixels"] or None,
         allow_truncated=given["allow_truncated"],

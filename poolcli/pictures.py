@@ -100,7 +100,7 @@ def contact_sheet(
     from .geometry import plan_for
     from .passes import run_passes, run_passes_indexed
     from .sheet import SheetRow, contact_canvas
-    from .winners import picture_of_winners
+    from .winners import kept_label, picture_of_winners
 
     picture = as_picture(image, max_pixels)
     spec = PoolSpec(mode, size, stride, padding, passes, **options)  # type: ignore[arg-type]
@@ -119,7 +119,7 @@ def contact_sheet(
         ):
             row.add(values, geom.index)
             won = picture_of_winners(values, index, frame, unpool)
-            kept.add(won, geom.index, "won" if unpool == "winners" else "kept")
+            kept.add(won, geom.index, kept_label(unpool, index, frame.shape[1:]))
     else:
         for geom, values in zip(
             plan,
@@ -206,15 +206,17 @@ def terminal_picture(image: ImageLike, how: str, max_pixels: int | None) -> Imag
     within the terminal's width, so small pooled images show crisp blocks."""
     import shutil
 
-    from .preview import pixel_width
+    from .preview import CELL_PIXELS, pixel_width, screen_height
     from .sheet import display
     from .style import DEFAULT_BACKGROUND
 
     picture = as_picture(image, max_pixels)
     shown = display(picture.frames[0], picture.mode, DEFAULT_BACKGROUND)
     columns = shutil.get_terminal_size().columns
-    width = columns if how in ("blocks", "ansi256") else pixel_width(columns)
-    factor = max(1, width // shown.width)
+    blocks = how in ("blocks", "ansi256")
+    width = columns if blocks else pixel_width(columns)
+    height = screen_height(2 if blocks else CELL_PIXELS)
+    factor = max(1, min(width // shown.width, height // shown.height))
     if factor > 1:
         shown = shown.resize(
             (shown.width * factor, shown.height * factor), Image.Resampling.NEAREST

@@ -189,7 +189,10 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
             continue
         shown = _unpooled(picture, original, index, run)
         if unpool_row is not None:
-            unpool_row.add(shown.frames[0], geom.index, "won" if run.winners else "kept")
+            from .winners import kept_label
+
+            how = "winners" if run.winners else "kept"
+            unpool_row.add(shown.frames[0], geom.index, kept_label(how, index, original.shape[1:]))
         target = targets.get(f"pass {geom.index} unpooled")
         if target is not None:
             with clock("encode"):
@@ -241,6 +244,7 @@ def _write_pass(
     if run.no_clobber and target != "-" and storage.exists(target):
         result.existing.append(target)
         return
+    picture = _visible(picture, target, run, result)
     height, width = unpooled or geom.output_shape
     kind: Literal["pass", "unpool", "winners"] = "pass"
     if unpooled is not None:
@@ -267,6 +271,29 @@ def _write_pass(
     output.bytes = 0 if target == "-" else storage.size(target)
     result.outputs.append(output)
     result.writing = None
+
+
+def _visible(picture: Picture, target: str, run: RunOptions, result: Result) -> Picture:
+    """Sums and Lp norms as ``--stretch`` writes them (scaled to the format's range), or as
+    they are, with the largest value noted when viewers would show the file dark."""
+    from .deep import is_deep, peak_of, stretch
+    from .formats import format_for
+
+    if not picture.frames or not is_deep(picture.frames[0], picture.mode):
+        return picture
+    fmt = format_for(target, run.save.format)
+    if run.stretch:
+        top = 65535 if fmt in ("PNG", "TIFF") else 255
+        return picture.with_frames(stretch(picture.frames, top))
+    peak = peak_of(picture.frames)
+    if fmt == "PNG" and peak < DARK_BELOW:
+        result.dark = max(result.dark or 0.0, peak)
+    return picture
+
+
+# Values of a 16-bit PNG below this show as (nearly) black in viewers, which scale 65535 to
+# white: a quarter of the range.
+DARK_BELOW = 65536 // 4
 
 
 def _inode(path: str) -> int | None:
@@ -314,8 +341,11 @@ def _finish_sheet(
     if run.shared_sheet:
         result.sheet_row = [(np.asarray(c.image), c.label) for c in row.cells]
         return
-    canvas = sheet.contact_canvas(source.shown, run.spec, run.sheet_style, row, unpool_row)
     path = sheet_path(source, run)
+    if run.no_clobber and storage.exists(path):  # a sheet is kept as the passes are
+        result.existing.append(path)
+        return
+    canvas = sheet.contact_canvas(source.shown, run.spec, run.sheet_style, row, unpool_row)
     output = Output(path, canvas.width, canvas.height, 0, 0, "sheet")
     result.writing = (output, _inode(output.path))
     writing.save_image(canvas, path, run.save, protect=protect, inside=run.inside)

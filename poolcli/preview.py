@@ -14,6 +14,7 @@ import base64
 import io
 import os
 import re
+import shutil
 import sys
 from collections.abc import Mapping
 from typing import Literal
@@ -79,13 +80,25 @@ def _answers_sixel(timeout: float = 0.15) -> bool:
     return match is not None and "4" in match.group(1).decode().split(";")
 
 
-def fit(image: Image.Image, width: int) -> Image.Image:
-    """``image`` no wider than ``width`` pixels: shrunk with a box filter if wider."""
+def fit(image: Image.Image, width: int, height: int | None = None) -> Image.Image:
+    """``image`` no wider than ``width`` pixels (and no higher than ``height``): shrunk with
+    a box filter, keeping its aspect, where it is larger."""
     image = image.convert("RGB")
-    if image.width > width:
-        height = max(1, round(image.height * width / image.width))
-        image = image.resize((width, height), Image.Resampling.BOX)
+    scale = min(width / image.width, (height or image.height) / image.height)
+    if scale < 1:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BOX)
     return image
+
+
+def screen_height(rows_per_line: int) -> int:
+    """How many pixels high a picture may be drawn: a few screens of the terminal's lines
+    (``rows_per_line`` pixels a line), so a 24x65535 strip is shrunk rather than drawn as
+    half a million lines."""
+    return SCREENS * rows_per_line * shutil.get_terminal_size().lines
+
+
+SCREENS = 2  # screens of the terminal a picture may fill
 
 
 def pixel_width(columns: int) -> int:
@@ -104,13 +117,19 @@ def pixel_width(columns: int) -> int:
 
 def encode(image: Image.Image, method: Method, columns: int) -> str:
     """The text that draws ``image`` with ``method``, ``columns`` cells wide at most."""
+    if method in ("kitty", "iterm", "sixel"):
+        image = fit(image, pixel_width(columns), screen_height(CELL_PIXELS))
     if method == "kitty":
         return kitty(_png(image), min(columns, image.width))
     if method == "iterm":
         return iterm(_png(image), min(columns, image.width))
     if method == "sixel":
-        return sixel(fit(image, pixel_width(columns)))
-    return blocks(fit(image, columns), truecolor=method == "blocks")  # a pixel a column
+        return sixel(image)
+    # a pixel a column, two a line
+    return blocks(fit(image, columns, screen_height(2)), truecolor=method == "blocks")
+
+
+CELL_PIXELS = 16  # pixels a line of text is high, where the terminal does not say
 
 
 def blocks(image: Image.Image, *, truecolor: bool = True) -> str:

@@ -36,6 +36,7 @@ class Result:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     reason: str | None = None  # why a skipped input was skipped
+    dark: float | None = None  # the largest value of 16-bit passes viewers show dark
     existing: list[str] = field(default_factory=list)  # outputs kept as they were (--no-clobber)
     usage_error: bool = False  # a plan that cannot work, rather than a bad file
     unreachable: bool = False  # storage failed every retry: its service may be down
@@ -92,6 +93,7 @@ class Report:
     written: int = 0
     kinds: dict[str, int] = field(default_factory=dict)  # files written, by Output.kind
     existing: int = 0  # outputs kept as they were (--no-clobber)
+    dark: float | None = None  # the largest value of the 16-bit passes viewers show dark
     interrupted: bool = False
     stopped: str | None = None  # why the run stopped before its end (storage down)
     started: float = field(default_factory=time.monotonic)
@@ -115,6 +117,8 @@ class Report:
         for output in result.outputs:
             self.kinds[output.kind] = self.kinds.get(output.kind, 0) + 1
         self.existing += len(result.existing)
+        if result.dark is not None:
+            self.dark = max(self.dark or 0.0, result.dark)
 
     @property
     def seconds(self) -> float:

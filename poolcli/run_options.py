@@ -33,6 +33,7 @@ class RunOptions:
     final_only: bool = False
     save: SaveOptions = field(default_factory=SaveOptions)
     linear: bool = False
+    stretch: bool = False  # sums and Lp norms scaled to the output format's range
     no_clobber: bool = False
     max_pixels: int | None = DEFAULT_MAX_PIXELS  # None: no limit
     allow_truncated: bool = False  # decode what a truncated file holds, with a warning

@@ -19,8 +19,11 @@ from .pixels import sixteen_to_eight, to_image
 from .style import SheetStyle
 
 
-def display(planar: np.ndarray, mode: str, background: tuple[int, int, int]) -> Image.Image:
-    """An 8-bit RGB picture of planar pixels: alpha over ``background``, deep values scaled."""
+def display(
+    planar: np.ndarray, mode: str, background: tuple[int, int, int], *, keep_alpha: bool = False
+) -> Image.Image:
+    """An 8-bit RGB picture of planar pixels: alpha over ``background`` (``keep_alpha``: an
+    RGBA picture, to be put on a checkerboard once sized), deep values scaled."""
     if is_deep(planar, mode):  # sums and Lp norms: stretched so the largest value is white
         values = np.nan_to_num(planar.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
         top = float(values.max()) if values.size else 0.0
@@ -43,11 +46,55 @@ def display(planar: np.ndarray, mode: str, background: tuple[int, int, int]) -> 
         grey = np.clip(np.floor(values + 0.5), 0, 255).astype(np.uint8)
         return Image.fromarray(grey).convert("RGB")
     image = to_image(planar, mode)
+    if mode in ("LA", "RGBA") and keep_alpha:
+        return image.convert("RGBA")
     if mode in ("LA", "RGBA"):
         flat = Image.new("RGB", image.size, background)
         flat.paste(image.convert("RGBA"), mask=image.getchannel("A"))
         return flat
     return image.convert("RGB")
+
+
+# The squares transparent pixels are shown over, as image editors show them: screen pixels a
+# side, and their two greys.
+CHECK = 8
+CHECK_GREYS = ((102, 102, 102), (153, 153, 153))
+
+
+def on_checks(image: Image.Image) -> Image.Image:
+    """An RGBA picture over a checkerboard of :data:`CHECK`-pixel squares (in screen pixels,
+    whatever the picture's enlargement), so transparency never looks like the background;
+    any other picture as it is."""
+    if image.mode != "RGBA":
+        return image
+    rows, cols = np.indices((image.height, image.width))
+    dark = ((rows // CHECK + cols // CHECK) % 2).astype(bool)
+    checks = np.where(dark[..., None], CHECK_GREYS[0], CHECK_GREYS[1]).astype(np.uint8)
+    board = Image.fromarray(checks, "RGB")
+    board.paste(image, mask=image.getchannel("A"))
+    return board
+
+
+def reduced(planar: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``planar`` averaged over whole blocks (poolcli's own average pooling) down to about
+    twice ``size`` (width, height), what a box filter would do first: a cell of a 100-MP
+    photo is drawn from a few megabytes, never from a full-size Pillow copy (two of them,
+    RGBX then RGB, cost a gigabyte). Rows and columns past the last whole block are left out:
+    less than a block, below a screen pixel of the cell.
+
+    >>> reduced(np.arange(16, dtype=np.uint8).reshape(1, 4, 4), (1, 1))
+    array([[[ 3,  5],
+            [11, 13]]], dtype=uint8)
+    """
+    from .pooling import pool
+
+    height, width = planar.shape[1:]
+    down = max(1, height // (2 * max(1, size[1])))
+    across = max(1, width // (2 * max(1, size[0])))
+    if down == across == 1:
+        return planar
+    shrunk: np.ndarray = pool(planar, "avg", (down, across), channel_axis=0)
+    return shrunk
 
 
 def fit_original(image: Image.Image, cell: int) -> Image.Image:
@@ -225,7 +272,9 @@ class SheetRow:
         self.mode, self.style, self.sizes_only = mode, style, sizes_only
         height, width = planar.shape[1:]
         box = _cell_box((height, width), passes, style.cell)
-        original = fit_original(display(planar, mode, style.background), box)
+        ratio = min(1.0, box / max(height, width))
+        small = reduced(planar, (round(width * ratio), round(height * ratio)))
+        original = fit_original(display(small, mode, style.background, keep_alpha=True), box)
         side = max(original.size)
         if side * 2 <= style.cell:  # a small image (an icon, a 4x4 example): crisp blocks
             factor = style.cell // side
@@ -234,16 +283,22 @@ class SheetRow:
         self.height = original.height
         self.scale = original.width / width
         label = f"{width}x{height}" if sizes_only else f"original {width}x{height}"
-        self.cells = [Cell(original, label)]
+        self.cells = [Cell(on_checks(original), label)]
 
     def add(self, planar: np.ndarray, index: int, what: str = "") -> None:
         """Add the cell of pass ``index``, whose pixels are ``planar``; ``what`` labels a
         picture of the pass that is not the pass itself ("kept", "won")."""
         height, width = planar.shape[1:]
         mode = "L" if planar.shape[0] == 1 and self.mode not in ("I;16", "I", "F") else self.mode
-        picture = fit_pass(
-            display(planar, mode, self.style.background), self.height, self.style, self.scale
-        )
+        ratio = self.scale if self.style.scale == "true" else self.height / height
+        if ratio < 1:  # shrunk to its cell: drawn from a reduced copy
+            planar = reduced(planar, (round(width * ratio), round(height * ratio)))
+        shown = display(planar, mode, self.style.background, keep_alpha=True)
+        picture = fit_pass(shown, self.height, self.style, self.scale)
+        if ratio < 1:  # the reduced copy is not the pass's own size: fit it exactly
+            size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+            picture = shown.resize(size, Image.Resampling.BOX)
+        picture = on_checks(picture)
         label = f"{width}x{height}" if self.sizes_only else f"pass {index}  {width}x{height}"
         if what:
             label = f"pass {index}  {what}"
@@ -258,9 +313,14 @@ def contact_canvas(
     unpool_row: SheetRow | None = None,
 ) -> Image.Image:
     """The contact sheet of one input: its row of passes (and the row of what each pass
-    kept, under it), titled with its name and the run's settings."""
+    kept, under it), titled with its name and the run's settings. A row longer than
+    ``style.per_row`` cells wraps onto the next lines (the kept row's lines each under the
+    line of passes they belong to), so ``-n all`` on a large photo stays a sheet a person
+    can open."""
     rows = [row.cells]
     if unpool_row is not None:  # its first cell would repeat the original: leave it empty
         unpool_row.cells[0] = Cell(None, "")
         rows.append(unpool_row.cells)
-    return grid(rows, style, title=f"{name}   {describe(spec)}")
+    step = max(1, style.per_row)
+    lines = [r[start : start + step] for start in range(0, len(rows[0]), step) for r in rows]
+    return grid(lines, style, title=f"{name}   {describe(spec)}")

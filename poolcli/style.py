@@ -17,12 +17,14 @@ class SheetStyle:
 
     ``cell`` caps the original's longer side; ``scale`` is ``"fit"`` (every pass enlarged by
     a whole factor towards the original's height) or ``"true"`` (every pass at the original's
-    scale, so relative sizes are real).
+    scale, so relative sizes are real); ``per_row`` cells fill a line of a contact sheet
+    before it wraps.
     """
 
     cell: int = DEFAULT_CELL
     background: tuple[int, int, int] = DEFAULT_BACKGROUND
     scale: Literal["fit", "true"] = "fit"
+    per_row: int = 4  # cells on a line of a contact sheet before it wraps
 
     @property
     def foreground(self) -> tuple[int, int, int]:

@@ -105,6 +105,9 @@ def written_passes(run: RunOptions, shape: tuple[int, int]) -> tuple[list[PassGe
     return plan, wanted
 
 
+STRETCHED = "_stretched"  # how a --stretch pass's name says it is not the values themselves
+
+
 def target(
     source: Source, run: RunOptions, ext: str, geom: PassGeometry, passes: int, suffix: str = ""
 ) -> str:
@@ -117,15 +120,15 @@ def target(
 
 
 def all_written(source: Source, run: RunOptions) -> bool:
-    """With --no-clobber: whether every output already exists, judged from the header alone."""
+    """With --no-clobber: whether every output (its sheet included) already exists, judged
+    from the header alone."""
     from .reading import probe
 
     width, height, _ = probe(source.path, source.size)
     plan, wanted = written_passes(run, (height, width))
     ext = extensions(source, run, plan, "RGB")  # the mode is in the pixels; 8-bit is usual
-    return all(
-        storage.exists(target(source, run, ext(g), g, len(plan))) for g in plan if g.index in wanted
-    )
+    chosen = file_targets(source, run, plan, wanted, ext)
+    return all(storage.exists(path) for path in chosen.values())
 
 
 def extensions(
@@ -136,6 +139,8 @@ def extensions(
     plain = extension(source, run, fmt)
     if run.save.format or run.spec.mode not in DEEP_MODES:
         return lambda geom: plain
+    if run.stretch:  # scaled to 16 bits: PNG holds every pass
+        return lambda geom: "png"
     return lambda geom: extension_for(deep_format(run.spec, plan, geom.index, mode))
 
 
@@ -173,7 +178,7 @@ def file_targets(
     """Where each written pass (and the input's own sheet) goes, by what it is; refused if two
     would write one path."""
     chosen = {
-        f"pass {g.index}": target(source, run, ext(g), g, len(plan))
+        f"pass {g.index}": target(source, run, ext(g), g, len(plan), STRETCHED * run.stretch)
         for g in plan
         if g.index in wanted and not run.sheet_only
     }

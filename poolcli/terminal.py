@@ -178,6 +178,11 @@ def _summarise(term: Terminal, run: RunOptions, report: Report, skipped_files: i
         _said_sheet(term, report.sheet)
     if report.stopped:
         term.error(report.stopped)
+    if report.dark is not None and not run.dry_run:
+        term.warn(
+            f"values up to {report.dark:g} of 65535: viewers show these 16-bit PNGs dark; "
+            "--stretch scales each pass to the full range (the values are kept as they are)"
+        )
     if report.interrupted:
         term.error(
             f"interrupted after {report.done} of {report.total} inputs; "

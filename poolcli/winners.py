@@ -171,6 +171,14 @@ def win_counts(indices: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return counts[: rows * cols].reshape(rows, cols)
 
 
+def kept_label(how: str, index: np.ndarray, shape: tuple[int, int]) -> str:
+    """The label of a sheet's cell of what a pass kept: ``kept``, or for a heat map of
+    winners its scale, black for 0 windows to white for the most (``won 0-12, sqrt``)."""
+    if how != "winners":
+        return "kept"
+    return f"won 0-{max(int(win_counts(index, shape).max()), 1)} windows, sqrt"
+
+
 def picture_of_winners(
     values: np.ndarray, index: np.ndarray, original: np.ndarray, how: str
 ) -> np.ndarray:

@@ -55,8 +55,11 @@ def _shared_sheet(sources: Sequence[Source], run: RunOptions, report: Report) ->
         labels.append(storage.name_of(source.path) if source.path != "-" else "<stdin>")
     if not rows:
         return
-    canvas = sheet.grid(rows, run.sheet_style, title=sheet.describe(run.spec), row_labels=labels)
     path = run.sheet or ""
+    if run.no_clobber and storage.exists(path):  # kept, as the passes are
+        report.existing += 1
+        return
+    canvas = sheet.grid(rows, run.sheet_style, title=sheet.describe(run.spec), row_labels=labels)
     try:
         writing.save_image(
             canvas, path, run.save, protect=[s.path for s in sources if s.path != "-"]

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from poolcli import pool
-from poolcli.sheet import text_width
+from poolcli.sheet import CHECK, CHECK_GREYS, text_width
 from poolcli.style import SheetStyle
 
 from .helpers import run
@@ -142,7 +142,8 @@ def test_sheet_of_a_16_bit_image(work: Path) -> None:
         assert written.mode in ("I;16", "I")  # the pass itself keeps its 16 bits
 
 
-def test_sheet_of_an_rgba_image_shows_the_background_through(work: Path) -> None:
+def test_sheet_of_an_rgba_image_shows_a_checkerboard_through(work: Path) -> None:
+    # not the background, which transparency would be taken for (issue 25)
     rgba = np.zeros((40, 40, 4), np.uint8)
     rgba[:20, :, :] = (255, 0, 0, 255)  # top half opaque red, bottom transparent
     Image.fromarray(rgba).save("half.png")
@@ -153,7 +154,10 @@ def test_sheet_of_an_rgba_image_shows_the_background_through(work: Path) -> None
     top = style.gap + style.line + style.gap
     original = sheet[top : top + 480, style.gap : style.gap + 480]  # 40x40 shown x12
     assert (original[:240] == (255, 0, 0)).all()
-    assert (original[240:] == (16, 32, 48)).all()
+    rows, cols = np.indices((240, 480))
+    dark = ((rows + 240) // CHECK + cols // CHECK) % 2 == 1
+    checks = np.where(dark[..., None], CHECK_GREYS[0], CHECK_GREYS[1])
+    np.testing.assert_array_equal(original[240:], checks)
 
 
 def test_comparison_grid_rows_columns_and_diff(work: Path) -> None:
