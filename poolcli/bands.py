@@ -21,7 +21,7 @@ from .axes import Axis
 from .geometry import PassGeometry
 from .means import accumulator, divide_edges, divide_rounded
 from .pairs import inner, pairs_apply, pool_pairs
-from .reducers import Reducer, sum_dtype
+from .reducers import REDUCERS, Reducer, sum_dtype
 from .spans import reduce_runs
 from .threads import split_rows
 from .windows import few_windows, pool_by_window, settle_zero_signs
@@ -322,7 +322,9 @@ def pool_planar(
         out = framed
     else:
         out = _pool_banded(x, reducer, geom, threads, dtype)
-    settle_zero_signs(x, out, reducer, geom)
+    settle_zero_signs(
+        x, out, reducer, geom, lambda keys: pool_planar(keys, REDUCERS["max"], geom, threads=1)
+    )
     return out
 
 

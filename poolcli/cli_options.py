@@ -54,7 +54,7 @@ CompatOpt = Annotated[
     str | None,
     typer.Option(
         "--compat",
-        help="Follow a framework's size and divisor rules exactly (see README).",
+        help="Follow a framework's size and divisor rules exactly (see docs/frameworks.md).",
         metavar="caffe|torch|keras",
     ),
 ]

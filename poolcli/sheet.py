@@ -222,8 +222,7 @@ def grid(
 def describe(spec: object, *, mode: bool = True, geometry: bool = True) -> str:
     """``max  size 2x2  stride 2x2  padding valid`` for a PoolSpec (W x H, as on the CLI);
     ``mode`` and ``geometry`` leave out what all rows of a comparison do not share."""
-    from .naming import options_text
-    from .spec import PoolSpec, size_text
+    from .spec import PoolSpec, options_text, size_text
 
     assert isinstance(spec, PoolSpec)
     stride = spec.size if spec.stride is None else spec.stride

@@ -278,3 +278,35 @@ class PoolSpec:
                 raise ParameterError("Keras averages never count padding (count_pad)")
             if self.spacing != (1, 1):
                 raise ParameterError("Keras's pooling layers have no dilation")
+
+
+def options_text(spec: PoolSpec) -> str:
+    """The ``{options}`` field: each option that is not its default, for names.
+
+    >>> options_text(PoolSpec("stochastic", 2, dilation=(2, 1), seed=7, evaluate=True))
+    '_d1x2_seed7_eval'
+    >>> options_text(PoolSpec("avg", 3, padding=1, compat="caffe"))
+    '_caffe'
+    >>> options_text(PoolSpec("avg", 3, padding=1, count_pad=True))
+    '_countpad'
+    >>> options_text(PoolSpec("lp", power=0.5))
+    '_pow0.5'
+    """
+    parts = []
+    if spec.spacing != (1, 1):
+        parts.append("d" + size_text(spec.dilation, short=True))
+    if spec.compat is not None:
+        parts.append(spec.compat)
+    framework = PoolSpec(compat=spec.compat).counts_padding
+    if spec.mode == "avg" and spec.counts_padding != framework:
+        parts.append("countpad" if spec.counts_padding else "nocountpad")
+    if spec.mode == "lp" and spec.power != 2.0:
+        parts.append(f"pow{spec.power:g}")
+    if spec.mode == "fractional":
+        rows, cols = spec.ratios
+        parts.append(f"r{rows:g}" if rows == cols else f"r{cols:g}x{rows:g}")
+    if spec.seed is not None:
+        parts.append(f"seed{spec.seed}")
+    if spec.evaluate:
+        parts.append("eval")
+    return "".join("_" + part for part in parts)

@@ -9,10 +9,12 @@ window, with the same numbers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .geometry import PassGeometry
-from .reducers import REDUCERS, Reducer
+from .reducers import Reducer
 
 # Rows of a window copied at a time for a float average summed in PyTorch's order.
 _CHUNK_BYTES = 1 << 20
@@ -99,8 +101,16 @@ def zeros_of_both_signs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return zero, negative
 
 
-def settle_zero_signs(x: np.ndarray, out: np.ndarray, reducer: Reducer, geom: PassGeometry) -> None:
-    """Give each zero of a float max or min the sign PyTorch gives it.
+def settle_zero_signs(
+    x: np.ndarray,
+    out: np.ndarray,
+    reducer: Reducer,
+    geom: PassGeometry,
+    pool_max: Callable[[np.ndarray], np.ndarray],
+) -> None:
+    """Give each zero of a float max or min the sign PyTorch gives it; ``pool_max`` pools a
+    plane of keys by ``geom``'s windows with the max kernel (the banded kernel's own, which
+    calls this: passed in rather than imported, so the two modules form no loop).
 
     ``+0.0`` and ``-0.0`` compare equal, so which one a maximum keeps depends on the order of
     comparison; PyTorch's ``max_pool2d`` keeps the first in the window, row by row. Where a
@@ -117,7 +127,6 @@ def settle_zero_signs(x: np.ndarray, out: np.ndarray, reducer: Reducer, geom: Pa
     if both is None:
         return  # zeros of one sign: every order gives the same answer
     zero, negative = both
-    from .bands import pool_planar  # bands imports this module
 
     _, height, width = x.shape
     key_type = np.int32 if 2 * height * width < 2**31 else np.int64
@@ -126,6 +135,6 @@ def settle_zero_signs(x: np.ndarray, out: np.ndarray, reducer: Reducer, geom: Pa
         if not zero_out[c].any():
             continue
         keys = np.where(zero[c], order + ~negative[c], 0).astype(key_type)
-        first = pool_planar(keys[None], REDUCERS["max"], geom, threads=1)[0]
+        first = pool_max(keys[None])[0]
         signs = np.where(first & 1, 0.0, -0.0).astype(x.dtype)
         np.copyto(out[c], signs, where=zero_out[c])

@@ -25,11 +25,27 @@ def test_notebook_page_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(seed_sheet, Image.Image) and seed_sheet.width > 3 * 128
 
 
-def test_readme_option_table_is_the_commands_own() -> None:
-    from poolcli.cli_format import README_START, readme_with_options
+def test_the_option_reference_is_the_commands_own() -> None:
+    from poolcli.cli_reference import PAGE, START, with_options
 
-    readme = (ROOT / "README.md").read_text()
-    assert README_START in readme
-    assert readme == readme_with_options(readme), "run: python -m poolcli.cli_format"
+    page = (ROOT / PAGE).read_text()
+    assert START in page
+    assert page == with_options(page), "run: python -m poolcli.cli_reference"
     for flag in ("--dry-run", "--strip", "--keep-metadata all\\|icc\\|none", "--power P"):
-        assert flag in readme
+        assert flag in page
+
+
+def test_the_readme_is_a_first_screen_and_links_every_page() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 150
+    for page in ("usage", "frameworks", "distributed", "reliability", "speed", "architecture"):
+        assert f"(docs/{page}.md)" in readme, page
+        assert (ROOT / "docs" / f"{page}.md").exists()
+    for link in re.findall(
+        r"\]\(([^)#]+)\)",
+        "".join(
+            (ROOT / "docs" / p).read_text() for p in ("usage.md", "speed.md", "distributed.md")
+        ),
+    ):
+        if not link.startswith("http"):
+            assert (ROOT / "docs" / link).exists(), link
