@@ -10,6 +10,7 @@ EXAMPLES = {
 
 \b
   poolimg max photo.jpg --size 2 --stride 2 --passes 5
+  poolimg max photo.jpg --to 512x               one pass to 512 wide (adaptive pooling)
   poolimg max photo.jpg -n 3 --final-only -o small.png   8 times smaller, one file
   poolimg max photo.jpg -n 2 --unpool --sheet   which pixels each pass kept
   poolimg max photo.jpg -k 3 -s 1 --dilation 2  cells two apart, as PyTorch's dilation=2
@@ -82,6 +83,7 @@ SUMMARIES = {
 # anything else lands in "Options".
 PANELS = {
     "Window": (
+        "to",
         "size",
         "stride",
         "padding",

@@ -89,6 +89,19 @@ SeedOpt = Annotated[
 ]
 
 
+ToOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--to",
+        help="One pass to a size, as PyTorch's adaptive pooling: 512x (width), x300 "
+        "(height), 512x512 (fit inside), 512x512! (exactly), 25%; a trailing > only shrinks. "
+        "In place of -k, -s, -p and -n; max, min, avg and sum.",
+        metavar="SIZE",
+        show_default=False,
+    ),
+]
+
+
 RatioOpt = Annotated[
     float,
     typer.Option(

@@ -29,6 +29,7 @@ from .cli_options import (
     SeedOpt,
     SizeOpt,
     StrideOpt,
+    ToOpt,
 )
 from .errors import PoolError
 from .limits import DEFAULT_MAX_PIXELS
@@ -200,6 +201,7 @@ def plan(
     input_: Annotated[
         str, typer.Argument(metavar="INPUT", help="An image file (only its header is read).")
     ],
+    to: ToOpt = None,
     size: SizeOpt = "2",
     stride: StrideOpt = None,
     passes: PassesOpt = "1",
@@ -217,6 +219,7 @@ def plan(
     \b
       poolimg plan photo.jpg -n all
       poolimg plan photo.jpg -k 3 -s 2 -p same -n 4 --json
+      poolimg plan photo.jpg --to 512x     the windows of one pass to 512 wide
     """
     term = Terminal(json_lines=json_)
     error = None
@@ -225,7 +228,7 @@ def plan(
         from .reading import probe
 
         spec = build_spec(
-            "max", size, stride, passes, padding, ModeOptions(dilation, compat=compat)
+            "max", size, stride, passes, padding, ModeOptions(dilation, compat=compat, to=to)
         )
         width, height, _ = probe(input_)
         geometries = plan_for(spec, (height, width))

@@ -16,6 +16,7 @@ from typing import Literal
 
 from .axes import Axis, part, place_axis
 from .errors import ParameterError
+from .sizes import output_size
 from .spec import (
     Padding,
     PoolSpec,
@@ -39,7 +40,9 @@ class PassGeometry:
     ``whole`` marks ``size="global"``: one window over the image, whose float average is
     accumulated in float64 (the error of ``np.mean``), not in PyTorch's running float32 sum.
     ``fractional`` marks fractional max pooling, whose windows start at random places drawn
-    per channel (:mod:`poolcli.fractional`): its axes give the sizes alone.
+    per channel (:mod:`poolcli.fractional`), and ``adaptive`` a pass to an output size, whose
+    windows vary in length (:mod:`poolcli.adaptive`): their axes give the sizes (and ``k``
+    the longest window) alone.
     """
 
     index: int
@@ -47,6 +50,7 @@ class PassGeometry:
     cols: Axis
     whole: bool = False
     fractional: bool = False
+    adaptive: bool = False
 
     @property
     def output_shape(self) -> tuple[int, int]:
@@ -92,6 +96,19 @@ def place(shape: tuple[int, int], spec: PoolSpec, index: int = 1) -> PassGeometr
     """Where the windows of pass ``index`` of a (valid) ``spec`` fall on an image of
     ``shape``, or None when not even one window fits."""
     rows, cols = shape
+    if spec.output_size is not None:
+        out_r, out_c = output_size(spec.output_size, shape)
+        if (out_r, out_c) == (1, 1):  # one window over the image, as size="global"
+            return PassGeometry(
+                index, Axis(rows, rows, rows, 0, 1), Axis(cols, cols, cols, 0, 1), True
+            )
+        longest_r, longest_c = -(-rows // out_r) + 1, -(-cols // out_c) + 1
+        return PassGeometry(
+            index,
+            Axis(rows, min(longest_r, rows), 1, 0, out_r),
+            Axis(cols, min(longest_c, cols), 1, 0, out_c),
+            adaptive=True,
+        )
     if spec.size == "global":
         rows_axis, cols_axis = Axis(rows, rows, rows, 0, 1), Axis(cols, cols, cols, 0, 1)
         return PassGeometry(index, rows_axis, cols_axis, whole=True)

@@ -27,6 +27,10 @@ def pool_planar(
     dtype: np.dtype | None = None,
 ) -> np.ndarray:
     """One pass over planar ``x`` (C, H, W); a new planar array (``dtype``: sums' type)."""
+    if geom.adaptive:
+        from .adaptive import adaptive_pool
+
+        return adaptive_pool(x, reducer, geom, dtype=dtype)[0]
     if reducer.kind == "power":
         from .powers import lp_pool
 
@@ -64,6 +68,12 @@ def pool_indexed(
         return values, indices
     if reducer.kind == "fractional":
         values, indices = fractional_pool(x, reducer, geom)
+        assert indices is not None
+        return values, indices
+    if geom.adaptive:
+        from .adaptive import adaptive_pool
+
+        values, indices = adaptive_pool(x, reducer, geom, indexed=True)
         assert indices is not None
         return values, indices
     values = _pool_basic(x, reducer, geom, threads)

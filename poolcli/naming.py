@@ -144,9 +144,15 @@ def default_template(spec: PoolSpec, tail: str = "_p{pass}.{ext}") -> str:
     '{stem}_{mode}_k{size}_s{stride}_{padding}_p{pass}.{ext}'
     >>> default_template(PoolSpec("lp", 2, power=3, dilation=2))
     '{stem}_{mode}_k{size}_s{stride}{options}_p{pass}.{ext}'
+    >>> default_template(PoolSpec("avg", output_size=(20, 30)))
+    '{stem}_{mode}_to{width}x{height}.{ext}'
     """
-    padding = "" if spec.padding == "valid" else "_{padding}"
     options = "{options}" if options_text(spec) else ""
+    if spec.output_size is not None:  # one pass to a size: named by the size it gives
+        if tail.startswith("_p{pass"):  # the pass itself: photo_avg_to512x341.jpg
+            return "{stem}_{mode}_to{width}x{height}" + options + ".{ext}"
+        return "{stem}_{mode}_to{to}" + options + tail  # its sheet: photo_avg_to512x_sheet.png
+    padding = "" if spec.padding == "valid" else "_{padding}"
     stride = "" if spec.mode == "fractional" else "_s{stride}"  # it has none: windows drift
     return "{stem}_{mode}_k{size}" + stride + padding + options + tail
 
@@ -173,6 +179,7 @@ def output_name(
     values = {
         "stem": source.stem,
         "dir": source.folder,
+        "to": _target_text(spec),
         "ext": ext,
         "mode": spec.mode,
         "size": size_text(spec.size, short=True),
@@ -236,6 +243,14 @@ def find_collisions(sources: Sequence[Source], run: RunOptions) -> list[str]:
 def _key(path: str) -> str:
     """What two output paths share when they name one file."""
     return path if storage.is_remote(path) else os.path.normcase(os.path.abspath(path))
+
+
+def _target_text(spec: PoolSpec) -> str:
+    """The target of a pass to a size, as a name can hold it (``512x``, ``25pc``)."""
+    words = getattr(spec.output_size, "text", None)
+    if callable(words):
+        return str(words()).replace("%", "pc").replace(">", "").replace("!", "")
+    return "x".join(str(side) for side in (spec.output_size or ()))  # type: ignore[union-attr]
 
 
 def check_pass_names(run: RunOptions) -> None:

@@ -81,6 +81,7 @@ def run_options_for(mode: str, given: dict[str, Any]) -> RunOptions:
         get("seed"),
         evaluate,
         get("ratio", 0.7),
+        get("to"),
     )
     spec = build_spec(
         mode, given["size"], get("stride"), given["passes"], get("padding", "valid"), more
@@ -204,6 +205,8 @@ def build_spec(
         raise ValueError("--eval is stochastic pooling's: use it with poolimg stochastic")
     if more.compat is not None and more.compat not in ("caffe", "torch", "keras"):
         raise ValueError(f"--compat {more.compat!r}: use caffe, torch or keras")
+    if more.to is not None:
+        return _spec_to(mode, size, stride, passes, padding, more)
     return PoolSpec(
         cast("Mode", mode),  # PoolSpec checks it
         parse_geometry(size, "--size"),
@@ -218,6 +221,24 @@ def build_spec(
         evaluate=more.evaluate,
         ratio=more.ratio,
     )
+
+
+def _spec_to(
+    mode: str, size: str, stride: str | None, passes: str, padding: str, more: ModeOptions
+) -> PoolSpec:
+    """The spec of ``--to``: one adaptive pass to a target size."""
+    from .sizes import Target
+    from .spec import ADAPTIVE_MODES, PoolSpec
+
+    assert more.to is not None
+    if mode not in ADAPTIVE_MODES:
+        raise ValueError(f"--to pools to a size in modes {', '.join(ADAPTIVE_MODES)}; not {mode}")
+    window = (size, stride, passes, padding, more.dilation, more.compat, more.count_pad)
+    if window != ("2", None, "1", "valid", "1", None, None):
+        raise ValueError(
+            "--to places the windows itself: drop -k, -s, -n, -p, -d, --compat and --count-pad"
+        )
+    return PoolSpec(cast("Mode", mode), output_size=Target.parse(more.to))
 
 
 def check_unpool(
@@ -248,6 +269,7 @@ class ModeOptions:
     seed: int | None = None
     evaluate: bool = False
     ratio: float = 0.7
+    to: str | None = None  # --to: a target size, in place of the window
 
 
 def comparison_rows(

@@ -129,7 +129,7 @@ def pool_frame(
     if reducer.kind != "mean" or not (alpha or linear) or planar.dtype.kind != "u":
         return pool_planar(planar, reducer, geom, threads, dtype)
     out = np.empty((planar.shape[0], *geom.output_shape), planar.dtype)
-    if geom.whole:
+    if geom.whole or geom.adaptive:  # one window, or windows of varied lengths: no bands
         _weighted_mean(planar, reducer, geom, alpha, linear, out)
         return out
     # A band of output rows at a time: the float64 light and weights of a band stay in cache,

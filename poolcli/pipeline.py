@@ -134,6 +134,9 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     if not run.write_images:
         return _global_values(source, picture, run, threads, result)
     plan, wanted = written_passes(run, picture.frames[0].shape[1:])
+    target = getattr(run.spec.output_size, "text", None)
+    if target is not None and plan[0].output_shape == picture.frames[0].shape[1:]:
+        result.warnings.append(f"already within {target()}: written at its own size")
     exts = extensions(source, run, plan, picture.mode, picture.format)
     targets = file_targets(source, run, plan, wanted, exts)
     linear = run.linear and picture.mode in LINEAR_MODES

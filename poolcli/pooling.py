@@ -85,6 +85,7 @@ def pool(
     evaluate: bool = False,
     ratio: float | tuple[float, float] = 0.7,
     samples: Any = None,
+    output_size: int | tuple[int | None, int | None] | None = None,
     return_indices: bool = False,
     channel_axis: int = -1,
     threads: int | None = None,
@@ -136,6 +137,11 @@ def pool(
     samples : array_like or None
         Fractional max pooling's random samples, ``(C, 2)`` as (width, height) per channel:
         PyTorch's ``_random_samples[0]``, to reproduce its windows; None draws from ``seed``.
+    output_size : int, (int or None, int or None) or None
+        Adaptive pooling to this size, ``(rows, cols)`` (None keeps a side), as PyTorch's
+        ``adaptive_{max,avg}_pool2d``: output ``i`` of ``out`` reads input cells
+        ``floor(i*n/out)`` up to ``ceil((i+1)*n/out)``; max, min, avg and sum, in place of
+        ``size``, ``stride`` and ``padding``.
     return_indices : bool
         Also return, for max, min and stochastic training, the flat index ``row * W + col``
         in the input plane of the pixel each output took (PyTorch's ``return_indices``).
@@ -187,7 +193,19 @@ def pool(
     array([[0]], dtype=uint8)
     """
     spec = PoolSpec(
-        mode, size, stride, padding, 1, dilation, count_pad, compat, power, seed, evaluate, ratio
+        mode,
+        size,
+        stride,
+        padding,
+        1,
+        dilation=dilation,
+        count_pad=count_pad,
+        compat=compat,
+        power=power,
+        seed=seed,
+        evaluate=evaluate,
+        ratio=ratio,
+        output_size=output_size,
     )  # every pooling parameter, checked once
     planar, restore = _prepare(image, channel_axis, threads)
     geom = first_pass(spec, planar.shape[1:])

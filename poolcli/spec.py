@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from .errors import ParameterError
+from .sizes import Target, check_output_size
 
 Mode: TypeAlias = Literal["max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional"]
 
@@ -31,6 +32,8 @@ MODES: tuple[str, ...] = ("max", "avg", "min", "stride", "sum", "lp", "stochasti
 # Modes whose every output is one input pixel, so it has an index (--unpool, return_indices);
 # stochastic only in training (not ``evaluate``).
 INDEXED_MODES = frozenset({"max", "min", "stochastic", "fractional"})
+# Modes that pool to an output size (adaptive pooling, PyTorch's and Keras's adaptive layers).
+ADAPTIVE_MODES = ("max", "min", "avg", "sum")
 
 Compat: TypeAlias = Literal["caffe", "torch", "keras"]
 
@@ -155,7 +158,9 @@ class PoolSpec:
     size and divisor rules (see :mod:`poolcli.geometry`); ``power`` is Lp's ``p``; ``seed``
     and ``evaluate`` are stochastic pooling's random seed and test-phase switch (``seed`` is
     fractional max pooling's too); ``ratio`` is fractional max pooling's output size over its
-    input's, ``(rows, cols)`` or one for both.
+    input's, ``(rows, cols)`` or one for both. ``output_size`` makes the pass adaptive, to that
+    size (PyTorch's ``output_size``: an int, or ``(rows, cols)`` with None keeping a side; or a
+    :class:`~poolcli.sizes.Target`), in place of ``size``, ``stride`` and ``padding``.
     """
 
     mode: Mode = "max"
@@ -170,6 +175,7 @@ class PoolSpec:
     seed: int | None = None
     evaluate: bool = False
     ratio: float | tuple[float, float] = 0.7
+    output_size: int | tuple[int | None, int | None] | Target | None = None
 
     @functools.cached_property
     def window(self) -> tuple[int, int]:
@@ -258,6 +264,28 @@ class PoolSpec:
             )
         if self.evaluate not in (True, False):
             raise ParameterError(f"evaluate must be True or False, not {self.evaluate!r}")
+        if self.output_size is not None:
+            self._check_adaptive()
+
+    def _check_adaptive(self) -> None:
+        check_output_size(self.output_size)
+        if self.mode not in ADAPTIVE_MODES:
+            raise ParameterError(
+                f"output_size pools to a size in modes {', '.join(ADAPTIVE_MODES)}, not {self.mode}"
+            )
+        if (
+            self.size != 2
+            or self.stride is not None
+            or self.padding != "valid"
+            or self.spacing != (1, 1)
+            or self.compat is not None
+            or self.count_pad is not None
+            or self.passes != 1
+        ):
+            raise ParameterError(
+                "output_size places the windows itself: give no size, stride, padding, "
+                "dilation, compat, count_pad or passes with it"
+            )
 
     def _check_compat(self) -> None:
         """Options a framework has no way to express are refused, so a reproduction never

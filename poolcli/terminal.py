@@ -334,6 +334,13 @@ def show_plan(
 
 
 def edge_notes(geom: PassGeometry) -> list[str]:
+    if geom.adaptive:  # a pass to a size: windows of varied lengths, no padding
+        from .sizes import describe_windows
+
+        return [
+            describe_windows(geom.cols.n, geom.cols.out, "column"),
+            describe_windows(geom.rows.n, geom.rows.out, "row"),
+        ]
     notes = []
     for axis, (before_name, after_name), unit in (
         (geom.cols, ("left", "right"), "column"),

@@ -225,6 +225,7 @@ def fuzz_cli_batch(mutants: list[Path], summary: Summary, jobs: int = 2) -> None
         ["compare", "-n", "2", "--modes", "max,sum,lp,stochastic", "--unpool", "dim"],
         ["avg", "--global", "--json"],
         ["sum", "-n", "3", "--sheet"],
+        ["avg", "--to", "7x5", "--sheet"],  # one pass to a size (adaptive)
         ["stochastic", "--seed", "1", "--winners", "--sheet"],
         # headers only; metadata dropped; a sheet drawn in the terminal, nothing written
         ["avg", "-n", "2", "--dry-run", "--strip", "--json"],
