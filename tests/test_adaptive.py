@@ -222,3 +222,43 @@ def test_to_refuses_what_it_cannot_do(tmp_path: Path, samples: Path) -> None:
         run = poolimg(*args, cwd=tmp_path)
         assert run.returncode == 2, (args, run.stderr)
         assert said in run.stderr.decode(), (args, run.stderr)
+
+
+@pytest.fixture(scope="module")
+def keras():
+    """Keras 3 on JAX, the second peer; only the tests that use it skip without it."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    return pytest.importorskip("keras")
+
+
+def test_keras_adaptive_layers_agree_where_they_are_right(torch, keras) -> None:
+    # Keras 3.15's adaptive layers give NaN in some last windows (14 of 120 random shapes
+    # here) and wrong values in others (2 of 120); where they agree with PyTorch's rule,
+    # poolimg agrees with them: max bit for bit, averages within Keras's own rounding (it
+    # sums in another order)
+    rng = np.random.default_rng(2026)
+    agreed = differed = 0
+    shapes = [(9, 15, 5, 15), (35, 21, 27, 7)]  # two that Keras 3.15 gets wrong
+    for _ in range(18):
+        rows, cols = (int(v) for v in rng.integers(2, 40, 2))
+        shapes.append((rows, cols, int(rng.integers(1, rows + 1)), int(rng.integers(1, cols + 1))))
+    for rows, cols, *size in shapes:
+        out = (size[0], size[1])
+        x = rng.standard_normal((1, rows, cols, 3)).astype(np.float32)
+        t = torch.from_numpy(x.transpose(0, 3, 1, 2))
+        want_max = torch.nn.functional.adaptive_max_pool2d(t, out)[0].numpy().transpose(1, 2, 0)
+        want_avg = torch.nn.functional.adaptive_avg_pool2d(t, out)[0].numpy().transpose(1, 2, 0)
+        k_max = np.asarray(keras.layers.AdaptiveMaxPooling2D(out)(x))[0]
+        k_avg = np.asarray(keras.layers.AdaptiveAveragePooling2D(out)(x))[0]
+        got_max = pool(x[0], "max", output_size=out)
+        got_avg = pool(x[0], "avg", output_size=out)
+        np.testing.assert_array_equal(got_max, want_max)  # PyTorch's rule, always
+        if np.array_equal(k_max, want_max) and np.allclose(k_avg, want_avg, rtol=0, atol=1e-5):
+            agreed += 1
+            np.testing.assert_array_equal(got_max, k_max)
+            np.testing.assert_allclose(got_avg, k_avg, rtol=0, atol=2e-6)
+        else:
+            differed += 1
+    assert agreed > 12 and differed >= 2  # Keras's known fault is still there: say it in docs
