@@ -25,8 +25,15 @@ def run(*args: object, stdin: bytes | None = None):
     return runner.invoke(app, argv, input=stdin, catch_exceptions=False)
 
 
-def poolimg(*args: object, cwd: Path | None = None, stdin: bytes | None = None, timeout=120):
-    """Run poolimg as a user does, in its own process through the real entry point."""
+def poolimg(
+    *args: object,
+    cwd: Path | None = None,
+    stdin: bytes | None = None,
+    timeout=120,
+    env: dict[str, str] | None = None,
+):
+    """Run poolimg as a user does, in its own process through the real entry point
+    (``env``: variables to set beside the test's own)."""
     return subprocess.run(
         [sys.executable, "-m", "poolcli", *map(str, args)],
         check=False,
@@ -34,7 +41,7 @@ def poolimg(*args: object, cwd: Path | None = None, stdin: bytes | None = None, 
         input=stdin,
         capture_output=True,
         timeout=timeout,
-        env={**os.environ, "PYTHONWARNINGS": "default"},
+        env={**os.environ, "PYTHONWARNINGS": "default", **(env or {})},
     )
 
 

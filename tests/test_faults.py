@@ -326,16 +326,22 @@ def big_photos(tmp_path: Path, samples: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
-def test_workers_end_when_their_parent_is_killed(big_photos: Path) -> None:
+def _running_with_workers(cwd: Path, stderr: int) -> tuple[subprocess.Popen, list[int]]:
+    """A batch of two workers started in ``cwd``, once both are at work on their inputs."""
     command = [sys.executable, "-m", "poolcli", "max", "big", "-n", "2", "-j", "2", "-o", "out"]
-    run = subprocess.Popen(command, cwd=big_photos, stderr=subprocess.DEVNULL)
+    run = subprocess.Popen(command, cwd=cwd, stderr=stderr)
     deadline = time.monotonic() + 30
     while len(_workers_of(run.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
+    time.sleep(0.5)
     workers = _workers_of(run.pid)
     assert len(workers) >= 2
-    time.sleep(0.5)  # at work on their inputs
+    return run, workers
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+def test_workers_end_when_their_parent_is_killed(big_photos: Path) -> None:
+    run, workers = _running_with_workers(big_photos, subprocess.DEVNULL)
     run.kill()
     run.wait()
     deadline = time.monotonic() + 10
@@ -346,13 +352,7 @@ def test_workers_end_when_their_parent_is_killed(big_photos: Path) -> None:
 
 
 def test_a_hang_up_stops_the_run_as_sigterm_does(big_photos: Path) -> None:
-    command = [sys.executable, "-m", "poolcli", "max", "big", "-n", "2", "-j", "2", "-o", "out"]
-    run = subprocess.Popen(command, cwd=big_photos, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while len(_workers_of(run.pid)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)
-    workers = _workers_of(run.pid)
+    run, workers = _running_with_workers(big_photos, subprocess.PIPE)
     run.send_signal(signal.SIGHUP)
     _, stderr = run.communicate(timeout=60)
     assert run.returncode == 130

@@ -45,7 +45,7 @@ def test_structured_mutants_keep_the_structure_a_format_checks() -> None:
     edited = 0
     for index in range(60):
         mutant = mutate(originals["exif.png"], "exif.png", 3, index, structured=True)
-        at = 8
+        at = 8  # every whole chunk's CRC is right (a blind edit may cut the last one short)
         while at + 12 <= len(mutant):
             (length,) = struct.unpack_from(">I", mutant, at)
             end = at + 8 + length

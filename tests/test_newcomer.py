@@ -4,10 +4,7 @@ messages, the files and counts a run gives, each as the user met it."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import tomllib
 from importlib import metadata
 from pathlib import Path
@@ -65,15 +62,8 @@ def without(tmp_path: Path):
     )
 
     def run(missing: str, *args: object, cwd: Path):
-        env = {**os.environ, "PYTHONPATH": str(hook), "POOLIMG_TEST_MISSING": missing}
-        return subprocess.run(
-            [sys.executable, "-m", "poolcli", *map(str, args)],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            check=False,
-            timeout=60,
-        )
+        env = {"PYTHONPATH": str(hook), "POOLIMG_TEST_MISSING": missing}
+        return poolimg(*args, cwd=cwd, env=env)
 
     return run
 
