@@ -72,6 +72,7 @@ from .cli_options import (
 )
 from .cli_tools import compare, completion, plan, show
 from .errors import PoolError, StdoutClosed
+from .formats import DEFAULT_SAVE
 from .limits import DEFAULT_MAX_PIXELS
 from .options import (
     fill_optional_values,
@@ -79,7 +80,8 @@ from .options import (
     run_options_for,
 )
 from .report import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED
-from .spec import MODES
+from .spec import DEFAULT_RATIO, MODES
+from .style import DEFAULT_BACKGROUND_TEXT, DEFAULT_CELL
 from .terminal import Terminal, fail_usage, run_inputs
 
 app = typer.Typer(
@@ -115,8 +117,8 @@ def _pool_command(mode: str) -> Any:
         name: NameOpt = None,
         global_: GlobalOpt = False,
         format_: FormatOpt = None,
-        quality: QualityOpt = 95,
-        compress_level: CompressLevelOpt = 1,
+        quality: QualityOpt = DEFAULT_SAVE.quality,
+        compress_level: CompressLevelOpt = DEFAULT_SAVE.compress_level,
         flatten: FlattenOpt = "white",
         strip: StripOpt = False,
         keep_metadata: KeepMetadataOpt = None,
@@ -124,8 +126,8 @@ def _pool_command(mode: str) -> Any:
         sheet_only: SheetOnlyOpt = False,
         show: ShowOpt = None,
         sheet_scale: SheetScaleOpt = "fit",
-        cell: CellOpt = 512,
-        background: BackgroundOpt = "#262626",
+        cell: CellOpt = DEFAULT_CELL,
+        background: BackgroundOpt = DEFAULT_BACKGROUND_TEXT,
         linear: LinearOpt = False,
         stretch: StretchOpt = False,
         dilation: DilationOpt = "1",
@@ -133,7 +135,7 @@ def _pool_command(mode: str) -> Any:
         compat: CompatOpt = None,
         power: PowerOpt = None,
         seed: SeedOpt = None,
-        ratio: RatioOpt = 0.7,
+        ratio: RatioOpt = DEFAULT_RATIO,
         evaluate: EvalOpt = False,
         unpool: UnpoolOpt = False,
         unpool_background: UnpoolBackgroundOpt = "dark",

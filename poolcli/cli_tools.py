@@ -42,7 +42,9 @@ from .options import (
     shown_how,
 )
 from .report import EXIT_USAGE
+from .run_options import DEFAULT_OUTPUT
 from .spec import MODES
+from .style import DEFAULT_BACKGROUND_TEXT
 from .terminal import Terminal, draw, fail_usage, show_plan
 
 # The options of compare alone.
@@ -133,7 +135,7 @@ def compare(
     unpool: CompareUnpoolOpt = None,
     output: CompareOutputOpt = None,
     cell: CellOpt = 256,
-    background: BackgroundOpt = "#262626",
+    background: BackgroundOpt = DEFAULT_BACKGROUND_TEXT,
     linear: LinearOpt = False,
     format_: FormatOpt = None,
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
@@ -162,7 +164,7 @@ def compare(
             raise ValueError(f"--unpool {unpool!r}: use dark, dim or winners")
         if diff and len(rows) < 2:
             raise ValueError("--diff compares the first two rows: give at least two modes or sizes")
-        target = output or str(Path("poolimg-out") / f"{Path(input_).stem}_compare.png")
+        target = output or str(Path(DEFAULT_OUTPUT) / f"{Path(input_).stem}_compare.png")
         format_for(target, format_)
         style = sheet_style(cell, background, "fit")
         how = shown_how(show)

@@ -39,7 +39,7 @@ def largest_value(spec: PoolSpec, plan: Sequence[PassGeometry], index: int, mode
     cells = 1
     for geom in plan[:index]:
         cells *= min(geom.rows.k, geom.rows.n) * min(geom.cols.k, geom.cols.n)
-    return top * cells if spec.mode == "sum" else top * cells ** (1.0 / spec.power)
+    return top * cells if spec.mode == "sum" else top * cells ** (1.0 / spec.exponent)
 
 
 def deep_format(spec: PoolSpec, plan: Sequence[PassGeometry], index: int, mode: str) -> str:

@@ -208,7 +208,7 @@ def first_pass(spec: PoolSpec, shape: tuple[int, int]) -> PassGeometry:
     geom = place(shape, spec)
     if geom is None and spec.mode == "fractional":
         raise ParameterError(
-            f"fractional pooling of size {wxh(*spec.window)} at ratio {spec.ratio} needs "
+            f"fractional pooling of size {wxh(*spec.window)} at ratio {spec.ratios} needs "
             f"int(side * ratio) windows, at least 1, fitting the image: not so on "
             f"{wxh(shape[0], shape[1])}"
         )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .spec import INDEXED_MODES
+from .spec import DEFAULT_RATIO, INDEXED_MODES
 from .style import SheetStyle
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def run_options_for(mode: str, given: dict[str, Any]) -> RunOptions:
         get("power"),
         get("seed"),
         evaluate,
-        get("ratio", 0.7),
+        get("ratio", DEFAULT_RATIO),
         get("to"),
     )
     spec = build_spec(
@@ -216,10 +216,10 @@ def build_spec(
         dilation=parse_geometry(more.dilation, "--dilation"),
         count_pad=more.count_pad,
         compat=cast("Compat | None", more.compat),
-        power=2.0 if more.power is None else more.power,
+        power=more.power,
         seed=more.seed,
         evaluate=more.evaluate,
-        ratio=more.ratio,
+        ratio=more.ratio if mode == "fractional" else None,
     )
 
 
@@ -268,7 +268,7 @@ class ModeOptions:
     power: float | None = None
     seed: int | None = None
     evaluate: bool = False
-    ratio: float = 0.7
+    ratio: float = DEFAULT_RATIO
     to: str | None = None  # --to: a target size, in place of the window
 
 

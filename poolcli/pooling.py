@@ -80,10 +80,10 @@ def pool(
     dilation: int | tuple[int, int] = 1,
     count_pad: bool | None = None,
     compat: Compat | None = None,
-    power: float = 2.0,
+    power: float | None = None,
     seed: int | None = None,
     evaluate: bool = False,
-    ratio: float | tuple[float, float] = 0.7,
+    ratio: float | tuple[float, float] | None = None,
     samples: Any = None,
     output_size: int | tuple[int | None, int | None] | None = None,
     return_indices: bool = False,
@@ -125,15 +125,16 @@ def pool(
         Apply that framework's rules: ``caffe`` rounds output sizes up with an int padding and
         counts padding in averages; ``torch`` counts padding (and scales Lp as PyTorch does);
         ``keras`` never counts padding. Options the framework lacks are refused.
-    power : float
-        Lp's ``p`` (above 0; 1 is the sum).
+    power : float or None
+        Lp's ``p`` (above 0; 1 is the sum); None (not given): 2. Only ``lp`` takes it.
     seed : int or None
         Stochastic and fractional pooling's seed; None draws a fresh one.
     evaluate : bool
         Stochastic pooling's test phase.
-    ratio : float or (float, float)
+    ratio : float, (float, float) or None
         Fractional max pooling: output size over input size, from 0.5 up to 1 (PyTorch's
-        ``output_ratio``); outputs are ``int(n * ratio)``.
+        ``output_ratio``); outputs are ``int(n * ratio)``; None (not given): 0.7. Only
+        ``fractional`` takes it.
     samples : array_like or None
         Fractional max pooling's random samples, ``(C, 2)`` as (width, height) per channel:
         PyTorch's ``_random_samples[0]``, to reproduce its windows; None draws from ``seed``.
@@ -229,10 +230,10 @@ def pool_passes(
     dilation: int | tuple[int, int] = 1,
     count_pad: bool | None = None,
     compat: Compat | None = None,
-    power: float = 2.0,
+    power: float | None = None,
     seed: int | None = None,
     evaluate: bool = False,
-    ratio: float | tuple[float, float] = 0.7,
+    ratio: float | tuple[float, float] | None = None,
     channel_axis: int = -1,
     threads: int | None = None,
 ) -> Iterator[np.ndarray]:
@@ -254,13 +255,13 @@ def pool_passes(
         stride,
         padding,
         passes,
-        dilation,
-        count_pad,
-        compat,
-        power,
-        seed,
-        evaluate,
-        ratio,
+        dilation=dilation,
+        count_pad=count_pad,
+        compat=compat,
+        power=power,
+        seed=seed,
+        evaluate=evaluate,
+        ratio=ratio,
     )  # every pooling parameter, checked once
     planar, restore = _prepare(image, channel_axis, threads)
     plan = plan_for(spec, planar.shape[1:])

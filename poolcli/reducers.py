@@ -92,7 +92,7 @@ def reducer_for(spec: PoolSpec) -> Reducer:
     """The mode's row of :data:`REDUCERS` with the spec's own options filled in."""
     return replace(
         REDUCERS[spec.mode],
-        power=spec.power,
+        power=spec.exponent,
         seed=spec.seed,
         evaluate=spec.evaluate,
         count_pad=spec.counts_padding,

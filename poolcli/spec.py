@@ -32,6 +32,9 @@ MODES: tuple[str, ...] = ("max", "avg", "min", "stride", "sum", "lp", "stochasti
 # Modes whose every output is one input pixel, so it has an index (--unpool, return_indices);
 # stochastic only in training (not ``evaluate``).
 INDEXED_MODES = frozenset({"max", "min", "stochastic", "fractional"})
+# What power (Lp's p) and ratio (fractional pooling's) are when not given.
+DEFAULT_POWER = 2.0
+DEFAULT_RATIO = 0.7
 # Modes that pool to an output size (adaptive pooling, PyTorch's and Keras's adaptive layers).
 ADAPTIVE_MODES = ("max", "min", "avg", "sum")
 
@@ -171,10 +174,10 @@ class PoolSpec:
     dilation: int | tuple[int, int] = 1
     count_pad: bool | None = None
     compat: Compat | None = None
-    power: float = 2.0
+    power: float | None = None
     seed: int | None = None
     evaluate: bool = False
-    ratio: float | tuple[float, float] = 0.7
+    ratio: float | tuple[float, float] | None = None
     output_size: int | tuple[int | None, int | None] | Target | None = None
 
     @functools.cached_property
@@ -202,8 +205,13 @@ class PoolSpec:
 
     @functools.cached_property
     def ratios(self) -> tuple[float, float]:
-        """``ratio`` as ``(rows, cols)``."""
-        return check_ratio(self.ratio)
+        """``ratio`` as ``(rows, cols)``; :data:`DEFAULT_RATIO` when not given."""
+        return check_ratio(DEFAULT_RATIO if self.ratio is None else self.ratio)
+
+    @property
+    def exponent(self) -> float:
+        """Lp's ``p``: ``power``, or :data:`DEFAULT_POWER` when not given."""
+        return DEFAULT_POWER if self.power is None else float(self.power)
 
     @property
     def counts_padding(self) -> bool:
@@ -234,8 +242,9 @@ class PoolSpec:
             )
         if self.count_pad not in (None, True, False):
             raise ParameterError(f"count_pad must be True, False or None, not {self.count_pad!r}")
-        check_power(self.power)
-        if self.mode != "lp" and self.power != 2.0:
+        if self.power is not None:  # None: not given (each mode's check sees what was)
+            check_power(self.power)
+        if self.mode != "lp" and self.power is not None:
             raise ParameterError(f"power is Lp pooling's p; mode {self.mode!r} has none")
         if self.seed is not None and (_whole(self.seed) is None or not 0 <= self.seed < 2**63):
             raise ParameterError(
@@ -249,7 +258,9 @@ class PoolSpec:
             raise ParameterError(
                 f"evaluate is stochastic pooling's test phase; not {self.mode!r}'s"
             )
-        if self.mode != "fractional" and check_ratio(self.ratio) != (0.7, 0.7):
+        if self.ratio is not None:
+            check_ratio(self.ratio)
+        if self.mode != "fractional" and self.ratio is not None:
             raise ParameterError(f"ratio is fractional max pooling's; mode {self.mode!r} has none")
         if self.mode == "fractional" and (
             self.size == "global"
@@ -328,8 +339,8 @@ def options_text(spec: PoolSpec) -> str:
     framework = PoolSpec(compat=spec.compat).counts_padding
     if spec.mode == "avg" and spec.counts_padding != framework:
         parts.append("countpad" if spec.counts_padding else "nocountpad")
-    if spec.mode == "lp" and spec.power != 2.0:
-        parts.append(f"pow{spec.power:g}")
+    if spec.mode == "lp" and spec.exponent != DEFAULT_POWER:
+        parts.append(f"pow{spec.exponent:g}")
     if spec.mode == "fractional":
         rows, cols = spec.ratios
         parts.append(f"r{rows:g}" if rows == cols else f"r{cols:g}x{rows:g}")

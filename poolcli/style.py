@@ -9,6 +9,7 @@ DEFAULT_CELL = 512
 
 
 DEFAULT_BACKGROUND = (38, 38, 38)
+DEFAULT_BACKGROUND_TEXT = "#{:02x}{:02x}{:02x}".format(*DEFAULT_BACKGROUND)  # as --background
 
 
 @dataclass(frozen=True)

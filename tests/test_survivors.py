@@ -75,3 +75,16 @@ def test_indices_of_a_later_pass_point_into_the_first_input() -> None:
             flat = planar[channel].reshape(-1)
             np.testing.assert_array_equal(flat[index[channel]], values[channel])
         assert index.max() >= 16 * 12 // 2  # indices of the first input, not of the pass
+
+
+@pytest.mark.parametrize(
+    ("mode", "option"), [("max", {"ratio": 0.7}), ("avg", {"power": 2.0}), ("min", {"ratio": 0.6})]
+)
+def test_an_option_a_mode_lacks_is_refused_whatever_its_value(mode: str, option: dict) -> None:
+    # a default used as the "not given" marker let pool(x, "max", ratio=0.7) through where
+    # ratio=0.6 was refused; None marks "not given" now
+    from poolcli import ParameterError, pool
+
+    with pytest.raises(ParameterError, match="has none"):
+        pool(np.zeros((4, 4), np.uint8), mode, **option)
+    assert PoolSpec("lp").exponent == 2.0 and PoolSpec("fractional").ratios == (0.7, 0.7)
