@@ -172,6 +172,8 @@ def run_on_dask(
 
     client, cluster = connect(address)
     pending: list[Any] = []
+    stopping = logging.getLogger("tornado.application")
+    level = stopping.level
     try:
         workers = check_versions(client, address)
         sharing = _sharing(client)
@@ -237,6 +239,9 @@ def run_on_dask(
                 running.add(submit(following))
             pending = list(chunks)
     except BaseException:  # Ctrl-C, a closed stdout, a storage service down: stop the rest
+        # Results still in flight when the client closes end in CommClosedError, which
+        # tornado logs with a traceback (seen under load): expected while stopping, unsaid.
+        stopping.setLevel(logging.CRITICAL)
         if pending:
             client.cancel(pending, force=True)
         raise
@@ -244,3 +249,4 @@ def run_on_dask(
         client.close()
         if cluster is not None:
             cluster.close()
+        stopping.setLevel(level)

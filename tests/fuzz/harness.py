@@ -121,7 +121,9 @@ def _library_case(path: str, out: str) -> tuple[str, str | None, float, float]:
 def fuzz_library(mutants: list[Path], summary: Summary, jobs: int = 2) -> None:
     """Every mutant through the library in worker processes, each bounded in time."""
     out = Path(tempfile.mkdtemp(prefix="poolimg-fuzz-out-"))
-    context = multiprocessing.get_context("fork")
+    # Not forked from this process: a worker's peak would start at this process's size (a
+    # test session that imported PyTorch or JAX is a gigabyte), not at its own.
+    context = multiprocessing.get_context("forkserver")
     pool = context.Pool(jobs)
     try:
         for path in mutants:
@@ -163,8 +165,11 @@ def _poolimg(args: list[str], cwd: Path, timeout: float, stdin: bytes | None = N
         "from poolcli.cli import main\n"
         "try:\n    main()\n"
         "finally:\n"
-        "    peak = max(resource.getrusage(w).ru_maxrss for w in "
-        "(resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
+        # VmHWM, not ru_maxrss: this process's ru_maxrss starts at the size of the process it
+        # was forked from (a test session is a gigabyte with PyTorch or JAX imported); the
+        # workers it forks start from this one's.
+        "    own = open('/proc/self/status').read().split('VmHWM:')[1].split()[0]\n"
+        "    peak = max(int(own), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
         "    sys.stderr.write(f'\\n@peak {peak}\\n')\n"
     )
     try:
