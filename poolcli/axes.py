@@ -47,6 +47,11 @@ class Axis:
         return self.d * (self.k - 1) + 1
 
     @property
+    def real(self) -> int:
+        """The most real cells a window holds along this axis: ``k``, or ``n`` if fewer."""
+        return min(self.k, self.n)
+
+    @property
     def after(self) -> int:
         """Cells the last window overhangs past the end."""
         return max(self.last_end - self.n, 0)

@@ -182,7 +182,7 @@ class _Bands:
         if self.float_mean:
             return
         # A window holds at most n real cells along an axis, however wide it is.
-        cells = min(self.rows.k, self.rows.n) * min(self.cols.k, self.cols.n)
+        cells = self.rows.real * self.cols.real
         acc = x.dtype
         if self.mean and not self.divide and x.dtype.itemsize >= 4:
             acc = out.dtype  # sums of sums: the run chose a type that holds them
@@ -312,7 +312,7 @@ def pool_planar(
         return x[:, _as_slice(rows.firsts())][:, :, _as_slice(cols.firsts())].copy()
     assert reducer.kind in ("extreme", "mean", "sum"), reducer.kind
     if dtype is None and reducer.kind == "sum":
-        dtype = sum_dtype(x.dtype, min(rows.k, rows.n) * min(cols.k, cols.n))
+        dtype = sum_dtype(x.dtype, geom.window_cells)
     dtype = np.dtype(dtype or x.dtype)
     if few_windows(reducer, x, geom):
         out = pool_by_window(x, reducer, geom, dtype)

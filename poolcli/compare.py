@@ -19,7 +19,7 @@ from .limits import DEFAULT_MAX_PIXELS
 from .passes import run_passes, run_passes_indexed
 from .reading import Picture, load
 from .sheet import Cell, SheetRow, describe, display, fit_pass, grid
-from .spec import INDEXED_MODES, PoolSpec
+from .spec import PoolSpec
 from .style import SheetStyle
 from .winners import kept_label, picture_of_winners
 
@@ -74,7 +74,7 @@ def comparison(
         pixels = []
         results: Iterator[tuple[np.ndarray, np.ndarray | None]]
         alpha = picture.has_alpha
-        if unpool is not None and spec.mode in INDEXED_MODES and not spec.evaluate:
+        if unpool is not None and spec.indexed:
             kept = SheetRow(frame, mode, style, [g.output_shape for g in plan], sizes_only=True)
             results = run_passes_indexed(frame, spec, plan, threads=threads)
         else:

@@ -38,7 +38,7 @@ def largest_value(spec: PoolSpec, plan: Sequence[PassGeometry], index: int, mode
         return float("inf")
     cells = 1
     for geom in plan[:index]:
-        cells *= min(geom.rows.k, geom.rows.n) * min(geom.cols.k, geom.cols.n)
+        cells *= geom.window_cells
     return top * cells if spec.mode == "sum" else top * cells ** (1.0 / spec.exponent)
 
 

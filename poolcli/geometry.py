@@ -56,6 +56,11 @@ class PassGeometry:
     def output_shape(self) -> tuple[int, int]:
         return (self.rows.out, self.cols.out)
 
+    @property
+    def window_cells(self) -> int:
+        """The most real cells one window holds (however wide its padding makes it)."""
+        return self.rows.real * self.cols.real
+
     def band(self, lo: int, hi: int) -> tuple[PassGeometry, int, int]:
         """The geometry of output rows ``lo:hi`` alone, on input rows ``r0:r1``: a band of a
         pass that can be pooled by itself, with the same windows and the same counts.

@@ -9,18 +9,20 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ParameterError
+from .reducers import narrowest_integer
 
 
 def accumulator(dtype: np.dtype, cells: int) -> np.dtype:
     """The narrowest integer type that holds a sum of ``cells`` values plus a rounding half."""
     info = np.iinfo(dtype)
     largest = cells * max(abs(info.max), abs(info.min)) + cells // 2
-    candidates = ("uint16", "uint32", "uint64") if info.min == 0 else ("int32", "int64")
-    for name in candidates:
-        acc = np.dtype(name)
-        if acc.itemsize >= dtype.itemsize and largest <= np.iinfo(acc).max:
-            return acc
-    raise ParameterError(f"a window of {cells} cells is too large for an exact {dtype} average")
+    signed = info.min < 0
+    acc = narrowest_integer(
+        largest, signed=signed, at_least=max(4 if signed else 2, dtype.itemsize)
+    )
+    if acc is None:
+        raise ParameterError(f"a window of {cells} cells is too large for an exact {dtype} average")
+    return acc
 
 
 def divide_rounded(sums: np.ndarray, counts: int | np.ndarray, dst: np.ndarray) -> None:

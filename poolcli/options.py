@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .spec import DEFAULT_RATIO, INDEXED_MODES
+from .spec import DEFAULT_RATIO
 from .style import SheetStyle
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def run_options_for(mode: str, given: dict[str, Any]) -> RunOptions:
         mode, given["size"], get("stride"), given["passes"], get("padding", "valid"), more
     )
     unpool, winners = get("unpool", False), get("winners", False)
-    shown = check_unpool(mode, evaluate, unpool, get("unpool_background", "dark"), winners)
+    shown = check_unpool(spec, unpool, get("unpool_background", "dark"), winners)
     name, format_, output = given["name"], given["format_"], given["output"]
     sheet, sheet_only = given["sheet"], given["sheet_only"]
     if name is not None:
@@ -242,14 +242,14 @@ def _spec_to(
 
 
 def check_unpool(
-    mode: str, evaluate: bool, unpool: bool, background: str, winners: bool
+    spec: PoolSpec, unpool: bool, background: str, winners: bool
 ) -> Literal["dark", "dim"]:
     """The background of ``--unpool``'s pictures, once the options are known to fit."""
-    if (unpool or winners) and (mode not in INDEXED_MODES or evaluate):
+    if (unpool or winners) and not spec.indexed:
         option = "--winners" if winners else "--unpool"
         raise ValueError(
             f"{option} shows the pixel each window kept: max, min and stochastic (without "
-            f"--eval) keep one; {mode}{' --eval' if evaluate else ''} blends them"
+            f"--eval) keep one; {spec.mode}{' --eval' if spec.evaluate else ''} blends them"
         )
     if background not in ("dark", "dim"):
         raise ValueError(f"--unpool-background {background!r}: use dark or dim")

@@ -94,7 +94,7 @@ def _sum_type(dtype: np.dtype, plan: Sequence[PassGeometry]) -> np.dtype | None:
         return None
     cells = 1
     for geom in plan:
-        cells *= min(geom.rows.k, geom.rows.n) * min(geom.cols.k, geom.cols.n)
+        cells *= geom.window_cells
     return sum_dtype(dtype, cells)
 
 

@@ -24,7 +24,7 @@ from PIL import Image
 from .errors import ParameterError
 from .limits import DEFAULT_MAX_PIXELS
 from .reading import Picture, from_pillow, load
-from .spec import INDEXED_MODES, PoolSpec
+from .spec import PoolSpec
 from .style import DEFAULT_BACKGROUND, SheetStyle
 
 ImageLike = str | os.PathLike[str] | Image.Image | np.ndarray
@@ -111,7 +111,7 @@ def contact_sheet(
     row = SheetRow(frame, picture.mode, style, shapes)
     kept = None
     if unpool is not None:
-        if spec.mode not in INDEXED_MODES or spec.evaluate:
+        if not spec.indexed:
             raise ParameterError(f"unpool needs a mode that keeps one pixel a window, not {mode}")
         kept = SheetRow(frame, picture.mode, style, shapes)
         for geom, (values, index) in zip(

@@ -16,7 +16,7 @@ import numpy as np
 
 from .bands import pool_planar
 from .geometry import PassGeometry
-from .reducers import REDUCERS, Reducer
+from .reducers import REDUCERS, Reducer, narrowest_integer
 
 
 def lp_pool(x: np.ndarray, reducer: Reducer, geom: PassGeometry, threads: int | None) -> np.ndarray:
@@ -61,7 +61,7 @@ def _raised(x: np.ndarray, p: float) -> np.ndarray:
 
 def _integer_lp(x: np.ndarray, p: float, geom: PassGeometry, threads: int | None) -> np.ndarray:
     total = REDUCERS["sum"]
-    cells = min(geom.rows.k, geom.rows.n) * min(geom.cols.k, geom.cols.n)
+    cells = geom.window_cells
     small = x.dtype.itemsize <= 2
     out = np.empty((x.shape[0], *geom.output_shape), np.float32 if small else np.float64)
     info = np.iinfo(x.dtype)
@@ -70,8 +70,8 @@ def _integer_lp(x: np.ndarray, p: float, geom: PassGeometry, threads: int | None
     # of uint8 needs 32 bits, and so do four of them).
     wide = None
     if p == int(p) and largest < 2**63:
-        kinds = (np.uint32, np.uint64) if info.min == 0 else (np.int64,)
-        wide = np.dtype(next(t for t in kinds if largest <= np.iinfo(t).max))
+        signed = info.min < 0
+        wide = narrowest_integer(largest, signed=signed, at_least=8 if signed else 4)
     for c in range(x.shape[0]):  # one channel at a time: raised planes are wider than x
         raised = raised_plane(x[c : c + 1], p, cells)
         sums = pool_planar(
@@ -102,14 +102,11 @@ def raised_plane(plane: np.ndarray, p: float, cells: int) -> np.ndarray:
             table = np.arange(info.min, info.max + 1, dtype=np.float64) ** p
             return np.take(table, plane.astype(np.int64) - info.min if info.min else plane)
         return _raised(plane.astype(np.float64), p)
-    kinds = (np.uint16, np.uint32, np.uint64) if info.min == 0 else (np.int32, np.int64)
-    wide = np.dtype(
-        next(
-            t
-            for t in kinds
-            if top <= np.iinfo(t).max and np.dtype(t).itemsize >= plane.dtype.itemsize
-        )
+    signed = info.min < 0
+    wide = narrowest_integer(
+        top, signed=signed, at_least=max(4 if signed else 2, plane.dtype.itemsize)
     )
+    assert wide is not None  # top * cells < 2**63 above
     if p == 1:
         return plane
     raised: np.ndarray = np.square(plane, dtype=wide)  # one pass, widening as it goes

@@ -100,6 +100,24 @@ def reducer_for(spec: PoolSpec) -> Reducer:
     )
 
 
+def narrowest_integer(
+    largest: float, *, signed: bool = False, at_least: int = 1
+) -> np.dtype | None:
+    """The narrowest integer type, signed or not, of at least ``at_least`` bytes, that holds
+    ``largest``; None where 64 bits do not. The one place the kernels choose a width.
+
+    >>> narrowest_integer(1020), narrowest_integer(1020, signed=True, at_least=4)
+    (dtype('uint16'), dtype('int32'))
+    >>> narrowest_integer(2.0**64) is None
+    True
+    """
+    for size in (1, 2, 4, 8):
+        wide = np.dtype(f"{'i' if signed else 'u'}{size}")
+        if size >= at_least and largest <= np.iinfo(wide).max:
+            return wide
+    return None
+
+
 def sum_dtype(dtype: np.dtype, cells: int) -> np.dtype:
     """The type :func:`~poolcli.pooling.pool` returns sums of ``cells`` values of ``dtype`` in.
 
@@ -120,11 +138,12 @@ def sum_dtype(dtype: np.dtype, cells: int) -> np.dtype:
     info = np.iinfo(dtype)
     largest = cells * max(abs(info.max), abs(info.min))
     # 16 bits where they hold the sums: half the memory of 32, and a quarter faster
-    names = ("uint16", "uint32", "uint64") if info.min == 0 else ("int64",)
-    for name in names:
-        wide = np.dtype(name)
-        if wide.itemsize >= dtype.itemsize and largest <= np.iinfo(wide).max:
-            return wide
-    from .errors import ParameterError
+    signed = info.min < 0
+    wide = narrowest_integer(
+        largest, signed=signed, at_least=8 if signed else max(2, dtype.itemsize)
+    )
+    if wide is None:
+        from .errors import ParameterError
 
-    raise ParameterError(f"a sum of {cells} {dtype} cells does not fit in 64 bits")
+        raise ParameterError(f"a sum of {cells} {dtype} cells does not fit in 64 bits")
+    return wide

@@ -209,6 +209,12 @@ class PoolSpec:
         return check_ratio(DEFAULT_RATIO if self.ratio is None else self.ratio)
 
     @property
+    def indexed(self) -> bool:
+        """Whether a pass keeps one input pixel a window, so each output has an index: max,
+        min, fractional, and stochastic pooling unless in its test phase."""
+        return self.mode in INDEXED_MODES and not self.evaluate
+
+    @property
     def exponent(self) -> float:
         """Lp's ``p``: ``power``, or :data:`DEFAULT_POWER` when not given."""
         return DEFAULT_POWER if self.power is None else float(self.power)

@@ -64,7 +64,7 @@ def _weighted_mean(x: np.ndarray, geom: PassGeometry, threads: int | None) -> np
     to nearest (halves up) from the exact quotient; floats and int32 from float64 sums (float32
     within an ulp of the exact quotient, float64 within a few)."""
     total = REDUCERS["sum"]
-    cells = min(geom.rows.k, geom.rows.n) * min(geom.cols.k, geom.cols.n)
+    cells = geom.window_cells
     out = np.empty((x.shape[0], *geom.output_shape), x.dtype)
     for c in range(x.shape[0]):
         plane = x[c : c + 1]

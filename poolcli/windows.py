@@ -23,9 +23,9 @@ _CHUNK_BYTES = 1 << 20
 def few_windows(reducer: Reducer, x: np.ndarray, geom: PassGeometry) -> bool:
     """Whether one reduction per window makes fewer numpy calls than the banded kernel."""
     windows = geom.rows.out * geom.cols.out
-    taps = min(geom.rows.k, geom.rows.n) + min(geom.cols.k, geom.cols.n)
+    taps = geom.rows.real + geom.cols.real
     if reducer.kind == "mean" and x.dtype.kind == "f":
-        taps = min(geom.rows.k, geom.rows.n) * min(geom.cols.k, geom.cols.n)
+        taps = geom.window_cells
     return geom.whole or 4 * windows < taps
 
 

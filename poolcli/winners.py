@@ -13,7 +13,7 @@ import numpy as np
 
 from .errors import ParameterError
 from .geometry import PassGeometry
-from .reducers import Reducer
+from .reducers import Reducer, narrowest_integer
 from .threads import split_rows
 from .windows import few_windows
 
@@ -41,8 +41,7 @@ def winner_indices(
     index = np.empty(out.shape, np.int64)
     nan = x.dtype.kind == "f" and bool(np.isnan(out).any())
     band = max(1, _BAND_CELLS // max(cols.out, 1))
-    kinds = (np.uint8, np.uint16, np.uint32)
-    number_type = next(t for t in kinds if rows.k * cols.k <= np.iinfo(t).max)
+    number_type = narrowest_integer(rows.k * cols.k)
 
     def run(first: int, stop: int) -> None:
         shape = (min(band, stop - first), cols.out)

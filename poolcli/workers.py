@@ -32,7 +32,7 @@ from .naming import check_pass_names, check_template, find_collisions
 from .pipeline import Interrupted, run_one
 from .report import Output, Report, Result
 from .run_options import RunOptions
-from .spec import INDEXED_MODES, PoolSpec
+from .spec import PoolSpec
 from .targets import plan_one
 from .threads import cpu_count
 from .worker_process import worker_init, worker_run
@@ -256,7 +256,7 @@ def process(
     """
     if name is not None:
         check_template(name)
-    if (unpool is not None or winners) and (spec.mode not in INDEXED_MODES or spec.evaluate):
+    if (unpool is not None or winners) and not spec.indexed:
         raise ParameterError(
             f"unpool and winners need a mode that keeps one pixel a window (max, min, "
             f"stochastic without evaluate), not {spec.mode}"
