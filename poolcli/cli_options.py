@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .cli_format import complete_words
-from .spec import INDEXED_MODES, MODES
+from .spec import INDEXED_MODES, MODES, OPTION_MODES
 
 SizeOpt = Annotated[
     str, typer.Option("--size", "-k", help="Window: N, or WxH such as 3x2.", metavar="N|WxH")
@@ -356,10 +356,7 @@ SheetOnlyOpt = Annotated[
 
 # Options that only some modes have (the rest are every mode's).
 MODE_OPTIONS = {
-    "power": {"lp"},
-    "seed": {"stochastic", "fractional"},
-    "ratio": {"fractional"},
-    "evaluate": {"stochastic"},
+    **{option: set(modes) for option, modes in OPTION_MODES.items()},
     "count_pad": {"avg"},
     "linear": {"avg"},
     "stretch": {"sum", "lp"},

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .spec import DEFAULT_RATIO
+from .spec import DEFAULT_RATIO, OPTION_MEANING, OPTION_MODES
 from .style import SheetStyle
 
 if TYPE_CHECKING:
@@ -197,12 +197,13 @@ def build_spec(
     from .spec import PoolSpec
 
     more = more or ModeOptions()
-    if more.power is not None and mode != "lp":
-        raise ValueError(f"--power is Lp pooling's p: use it with poolimg lp, not {mode}")
-    if more.seed is not None and mode not in ("stochastic", "fractional"):
-        raise ValueError(f"--seed is for stochastic and fractional pooling, not {mode}")
-    if more.evaluate and mode != "stochastic":
-        raise ValueError("--eval is stochastic pooling's: use it with poolimg stochastic")
+    for option, flag in (("power", "--power"), ("seed", "--seed"), ("evaluate", "--eval")):
+        modes = OPTION_MODES[option]
+        if getattr(more, option) not in (None, False) and mode not in modes:
+            raise ValueError(
+                f"{flag} is {OPTION_MEANING[option]}: use it with poolimg "
+                f"{' or '.join(modes)}, not {mode}"
+            )
     if more.compat is not None and more.compat not in ("caffe", "torch", "keras"):
         raise ValueError(f"--compat {more.compat!r}: use caffe, torch or keras")
     if more.to is not None:

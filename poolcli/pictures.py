@@ -24,7 +24,7 @@ from PIL import Image
 from .errors import ParameterError
 from .limits import DEFAULT_MAX_PIXELS
 from .reading import Picture, from_pillow, load
-from .spec import PoolSpec
+from .spec import OPTION_MODES, PoolSpec
 from .style import DEFAULT_BACKGROUND, SheetStyle
 
 ImageLike = str | os.PathLike[str] | Image.Image | np.ndarray
@@ -163,13 +163,9 @@ def comparison(
         raise ParameterError("modes: give one or more of max, avg, min, stride, ...")
 
     def spec(mode: str, window: int | tuple[int, int]) -> PoolSpec:
-        own = dict(options)
-        if mode != "lp":
-            own.pop("power", None)
-        if mode not in ("stochastic", "fractional"):
-            own.pop("seed", None)
-        if mode != "stochastic":
-            own.pop("evaluate", None)
+        own = {  # each row takes the options of its own mode
+            k: v for k, v in options.items() if mode in OPTION_MODES.get(k, (mode,))
+        }
         return PoolSpec(mode, window, stride, padding, 1, **own)  # type: ignore[arg-type]
 
     if sizes is None:

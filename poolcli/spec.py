@@ -32,6 +32,20 @@ MODES: tuple[str, ...] = ("max", "avg", "min", "stride", "sum", "lp", "stochasti
 # Modes whose every output is one input pixel, so it has an index (--unpool, return_indices);
 # stochastic only in training (not ``evaluate``).
 INDEXED_MODES = frozenset({"max", "min", "stochastic", "fractional"})
+# The options of a pass that only some modes take, those modes, and what each option is: the
+# one table the library's checks, the command line's options and the comparison rows read.
+OPTION_MODES: dict[str, tuple[str, ...]] = {
+    "power": ("lp",),
+    "seed": ("stochastic", "fractional"),
+    "ratio": ("fractional",),
+    "evaluate": ("stochastic",),
+}
+OPTION_MEANING = {
+    "power": "Lp pooling's p",
+    "seed": "the seed of stochastic and fractional pooling's draws",
+    "ratio": "fractional max pooling's output size over its input's",
+    "evaluate": "stochastic pooling's test phase",
+}
 # What power (Lp's p) and ratio (fractional pooling's) are when not given.
 DEFAULT_POWER = 2.0
 DEFAULT_RATIO = 0.7
@@ -250,24 +264,17 @@ class PoolSpec:
             raise ParameterError(f"count_pad must be True, False or None, not {self.count_pad!r}")
         if self.power is not None:  # None: not given (each mode's check sees what was)
             check_power(self.power)
-        if self.mode != "lp" and self.power is not None:
-            raise ParameterError(f"power is Lp pooling's p; mode {self.mode!r} has none")
+        for option, modes in OPTION_MODES.items():
+            if getattr(self, option) not in (None, False) and self.mode not in modes:
+                raise ParameterError(
+                    f"{option} is {OPTION_MEANING[option]}; mode {self.mode!r} has none"
+                )
         if self.seed is not None and (_whole(self.seed) is None or not 0 <= self.seed < 2**63):
             raise ParameterError(
                 f"seed must be a whole number from 0 to 2**63-1, not {self.seed!r}"
             )
-        if self.mode not in ("stochastic", "fractional") and self.seed is not None:
-            raise ParameterError(
-                f"seed is for stochastic and fractional pooling, not {self.mode!r}"
-            )
-        if self.mode != "stochastic" and self.evaluate:
-            raise ParameterError(
-                f"evaluate is stochastic pooling's test phase; not {self.mode!r}'s"
-            )
         if self.ratio is not None:
             check_ratio(self.ratio)
-        if self.mode != "fractional" and self.ratio is not None:
-            raise ParameterError(f"ratio is fractional max pooling's; mode {self.mode!r} has none")
         if self.mode == "fractional" and (
             self.size == "global"
             or self.stride is not None
