@@ -112,14 +112,20 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     ):
         return Result(source.path, "skipped", reason="every output exists (--no-clobber)")
     clock = _Clock(result.timings)
+    # Whether the passes fit, and the output formats hold them, is known from the header: a
+    # tiny file claiming a huge canvas is refused before it is decoded. What the header
+    # decided serves the run too, if the pixels have the size it said.
+    decided: list[tuple[list[PassGeometry], dict[str, str]]] = []
+
+    def before_decode(header: reading.Header) -> None:
+        decided.append(from_header(source, run, header))
+
     with clock("decode"):
         picture = reading.load(
             source.path,
             max_pixels=run.max_pixels,
             size=source.size,
-            # Whether the passes fit, and the output formats hold them, is known from the
-            # header: a tiny file claiming a huge canvas is refused before it is decoded.
-            before_decode=None if not run.write_images else lambda h: from_header(source, run, h),
+            before_decode=before_decode if run.write_images else None,
             allow_truncated=run.allow_truncated,
         )
     result.warnings.extend(picture.notes)
@@ -133,12 +139,16 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
         )
     if not run.write_images:
         return _global_values(source, picture, run, threads, result)
-    plan, wanted = written_passes(run, picture.frames[0].shape[1:])
+    shape = picture.frames[0].shape[1:]
+    if decided and (decided[-1][0][0].rows.n, decided[-1][0][0].cols.n) == shape:
+        plan, targets = decided[-1]
+    else:  # a PNG whose EXIF, after its pixels, turned it: decided again on the pixels
+        plan, wanted = written_passes(run, shape)
+        exts = extensions(source, run, plan, picture.mode, picture.format)
+        targets = file_targets(source, run, plan, wanted, exts)
     target = getattr(run.spec.output_size, "text", None)
-    if target is not None and plan[0].output_shape == picture.frames[0].shape[1:]:
+    if target is not None and plan[0].output_shape == shape:
         result.warnings.append(f"already within {target()}: written at its own size")
-    exts = extensions(source, run, plan, picture.mode, picture.format)
-    targets = file_targets(source, run, plan, wanted, exts)
     linear = run.linear and picture.mode in LINEAR_MODES
     if run.linear and not linear:
         result.warnings.append(f"--linear does not apply to {picture.mode} images; ignored")
