@@ -57,6 +57,9 @@ def adaptive_pool(
 
 Bounds = tuple[np.ndarray, np.ndarray]  # where each window starts, and ends (exclusive)
 
+# Bytes of a band of rows' sliding sums held at once, across the columns.
+_BAND_BYTES = 16 << 20
+
 
 def _first_extreme(
     x: np.ndarray,
@@ -105,25 +108,50 @@ def _beats(cells: np.ndarray, best: np.ndarray, low: bool) -> np.ndarray:
 
 
 def _integer_mean(
-    x: np.ndarray,
-    rows: Bounds,
-    cols: Bounds,
-    mean: bool,
-    sum_type: np.dtype | None,
+    x: np.ndarray, rows: Bounds, cols: Bounds, mean: bool, sum_type: np.dtype | None
 ) -> np.ndarray:
-    """Exact window sums by prefix sums along each axis; means rounded half up."""
+    """Exact window sums, an axis at a time; means rounded half up."""
     (r0, r1), (c0, c1) = rows, cols
-    wide = np.zeros((x.shape[0], x.shape[1], x.shape[2] + 1), np.int64)
-    np.cumsum(x, axis=2, dtype=np.int64, out=wide[:, :, 1:])
-    across = wide[:, :, c1] - wide[:, :, c0]
-    tall = np.zeros((x.shape[0], x.shape[1] + 1, len(c0)), np.int64)
-    np.cumsum(across, axis=1, out=tall[:, 1:])
-    sums = tall[:, r1] - tall[:, r0]
+    cells = int((r1 - r0).max()) * int((c1 - c0).max())
+    acc = sum_dtype(x.dtype, cells)
+    channels, height, width = x.shape
+    across = np.empty((channels, height, len(c0)), acc)
+    band = max(1, _BAND_BYTES // (channels * width * acc.itemsize))  # sliding sums held
+    for top in range(0, height, band):
+        across[:, top : top + band] = _axis_sums(x[:, top : top + band], c0, c1, 2, acc)
+    sums = _axis_sums(across, r0, r1, 1, acc)
     if not mean:
-        return sums.astype(sum_type or np.int64)
+        return sums.astype(sum_type or acc)
     count = (r1 - r0)[:, None] * (c1 - c0)[None, :]
-    means: np.ndarray = ((2 * sums + count) // (2 * count)).astype(x.dtype)
+    wide = sums.astype(np.int64)
+    means: np.ndarray = ((2 * wide + count) // (2 * count)).astype(x.dtype)
     return means
+
+
+def _axis_sums(
+    x: np.ndarray, starts: np.ndarray, ends: np.ndarray, axis: int, acc: np.dtype
+) -> np.ndarray:
+    """The sums of windows ``[starts, ends)`` along ``axis`` (1 or 2) of planar ``x``: windows
+    of an adaptive pass are ``L`` or ``L + 1`` cells long, so they are the sliding sums of
+    ``L`` cells (the banded kernel's fast stride-1 pass) read at each start, plus the next
+    cell where a window is one longer."""
+    from .bands import pool_planar
+    from .geometry import checked_geometry
+    from .reducers import REDUCERS
+
+    lengths = ends - starts
+    short = int(lengths.min())
+    size = (1, short) if axis == 2 else (short, 1)
+    geom = checked_geometry(x.shape[1:], size, 1, "valid")
+    sliding = pool_planar(x, REDUCERS["sum"], geom, None, acc)
+    sums: np.ndarray = np.take(sliding, starts, axis=axis)
+    longer = lengths > short
+    if longer.any():
+        extra = np.take(x, np.where(longer, starts + short, starts), axis=axis).astype(acc)
+        shape = [1, 1, 1]
+        shape[axis] = len(starts)
+        sums += extra * longer.reshape(shape).astype(acc)
+    return sums
 
 
 def _float_mean(

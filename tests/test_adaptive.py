@@ -57,7 +57,8 @@ def test_the_reference_vectors_of_the_issue() -> None:
     assert [list(b) for b in bounds(14, 4)] == [[0, 3, 7, 10], [4, 7, 11, 14]]
     x = np.arange(14, dtype=np.float32)[None]
     assert pool(x, "avg", output_size=(1, 4)).tolist() == [[1.5, 4.5, 8.5, 11.5]]
-    assert pool(np.arange(40).reshape(4, 10), "avg", output_size=2).tolist() == [[7, 12], [27, 32]]
+    grid = np.arange(40, dtype=np.int32).reshape(4, 10)
+    assert pool(grid, "avg", output_size=2).tolist() == [[7, 12], [27, 32]]
 
 
 def test_bounds_are_exact_past_two_to_the_24() -> None:
