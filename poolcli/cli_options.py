@@ -23,7 +23,13 @@ StrideOpt = Annotated[
 
 
 PassesOpt = Annotated[
-    str, typer.Option("--passes", "-n", help="Passes to run, or 'all' that fit.", metavar="N|all")
+    str,
+    typer.Option(
+        "--passes",
+        "-n",
+        help="Passes to run; all that fit; or fit:N, passes while the longest side is over N.",
+        metavar="N|all|fit:N",
+    ),
 ]
 
 

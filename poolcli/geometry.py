@@ -272,6 +272,8 @@ def plan_for(spec: PoolSpec, shape: Sequence[int]) -> list[PassGeometry]:
     plan: list[PassGeometry] = []
     limit = math.inf if spec.passes == "all" else spec.passes
     while len(plan) < limit:
+        if spec.fit is not None and max(current) <= spec.fit:
+            return plan  # within the size: no pass needed (none at all, if it came so)
         geom = place(current, spec, index=len(plan) + 1)
         if spec.passes == "all" and geom is not None and geom.output_shape == current and not plan:
             raise PlanError(

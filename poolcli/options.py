@@ -38,12 +38,23 @@ def parse_padding(text: str) -> Padding:
     raise ValueError(f"--padding {text!r}: use valid, same, ceil or a number of pixels")
 
 
-def parse_passes(text: str) -> int | Literal["all"]:
+def parse_passes(text: str) -> tuple[int | Literal["all"], int | None]:
+    """``--passes``: a count, ``all``, or ``fit:N`` (all, while the longest side is over N),
+    as (passes, fit).
+
+    >>> parse_passes("3"), parse_passes("all"), parse_passes("fit:512")
+    ((3, None), ('all', None), ('all', 512))
+    """
     if text == "all":
-        return "all"
+        return "all", None
     if text.isdigit() and int(text) >= 1:
-        return int(text)
-    raise ValueError(f"--passes {text!r}: give a number of at least 1, or all")
+        return int(text), None
+    size = text.removeprefix("fit:")
+    if text.startswith("fit:") and size.isdigit() and int(size) >= 1:
+        return "all", int(size)
+    raise ValueError(
+        f"--passes {text!r}: give a number of at least 1, all, or fit:N (N at least 1)"
+    )
 
 
 def parse_colour(text: str, option: str) -> tuple[int, int, int]:
@@ -208,12 +219,13 @@ def build_spec(
         raise ValueError(f"--compat {more.compat!r}: use caffe, torch or keras")
     if more.to is not None:
         return _spec_to(mode, size, stride, passes, padding, more)
+    count, fit = parse_passes(passes)
     return PoolSpec(
         cast("Mode", mode),  # PoolSpec checks it
         parse_geometry(size, "--size"),
         None if stride is None else parse_geometry(stride, "--stride"),
         parse_padding(padding),
-        parse_passes(passes),
+        count,
         dilation=parse_geometry(more.dilation, "--dilation"),
         count_pad=more.count_pad,
         compat=cast("Compat | None", more.compat),
@@ -221,6 +233,7 @@ def build_spec(
         seed=more.seed,
         evaluate=more.evaluate,
         ratio=more.ratio if mode == "fractional" else None,
+        fit=fit,
     )
 
 

@@ -24,6 +24,7 @@ from .report import Output, Result
 from .run_options import RunOptions
 from .targets import (
     all_written,
+    already_within,
     extensions,
     file_targets,
     frame_plans,
@@ -115,10 +116,10 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     # Whether the passes fit, and the output formats hold them, is known from the header: a
     # tiny file claiming a huge canvas is refused before it is decoded. What the header
     # decided serves the run too, if the pixels have the size it said.
-    decided: list[tuple[list[PassGeometry], dict[str, str]]] = []
+    decided: dict[tuple[int, int], tuple[list[PassGeometry], dict[str, str]]] = {}
 
     def before_decode(header: reading.Header) -> None:
-        decided.append(from_header(source, run, header))
+        decided[(header.height, header.width)] = from_header(source, run, header)
 
     with clock("decode"):
         picture = reading.load(
@@ -140,12 +141,14 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     if not run.write_images:
         return _global_values(source, picture, run, threads, result)
     shape = picture.frames[0].shape[1:]
-    if decided and (decided[-1][0][0].rows.n, decided[-1][0][0].cols.n) == shape:
-        plan, targets = decided[-1]
+    if shape in decided:
+        plan, targets = decided[shape]
     else:  # a PNG whose EXIF, after its pixels, turned it: decided again on the pixels
         plan, wanted = written_passes(run, shape)
         exts = extensions(source, run, plan, picture.mode, picture.format)
         targets = file_targets(source, run, plan, wanted, exts)
+    if not plan:  # -n fit:N on an image already within N
+        return Result(source.path, "skipped", reason=already_within(run))
     target = getattr(run.spec.output_size, "text", None)
     if target is not None and plan[0].output_shape == shape:
         result.warnings.append(f"already within {target()}: written at its own size")

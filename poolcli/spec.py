@@ -178,6 +178,7 @@ class PoolSpec:
     input's, ``(rows, cols)`` or one for both. ``output_size`` makes the pass adaptive, to that
     size (PyTorch's ``output_size``: an int, or ``(rows, cols)`` with None keeping a side; or a
     :class:`~poolcli.sizes.Target`), in place of ``size``, ``stride`` and ``padding``.
+    ``fit`` (with ``passes="all"``) stops the passes once the longest side is at most ``fit``.
     """
 
     mode: Mode = "max"
@@ -193,6 +194,7 @@ class PoolSpec:
     evaluate: bool = False
     ratio: float | tuple[float, float] | None = None
     output_size: int | tuple[int | None, int | None] | Target | None = None
+    fit: int | None = None
 
     @functools.cached_property
     def window(self) -> tuple[int, int]:
@@ -290,6 +292,12 @@ class PoolSpec:
             raise ParameterError(f"evaluate must be True or False, not {self.evaluate!r}")
         if self.output_size is not None:
             self._check_adaptive()
+        if self.fit is not None and (
+            _whole(self.fit) is None or self.fit < 1 or self.passes != "all"
+        ):
+            raise ParameterError(
+                f"fit must be a whole number of at least 1, with passes='all', not {self.fit!r}"
+            )
 
     def _check_adaptive(self) -> None:
         check_output_size(self.output_size)

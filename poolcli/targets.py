@@ -45,6 +45,8 @@ def plan_one(source: Source, run: RunOptions) -> Result:
         check_pixels(source.shown, size, run.max_pixels, frames=found.frames)
         check_bytes(source.shown, size, found.frames, found.mode, run.max_pixels, found.format)
         plan, chosen = from_header(source, run, found)
+        if not plan:
+            return Result(source.path, "skipped", reason=already_within(run), dry_run=True)
         by_index = {g.index: g for g in plan}
         for what, path in chosen.items():
             if run.no_clobber and path != "-" and storage.exists(path):
@@ -65,6 +67,11 @@ def plan_one(source: Source, run: RunOptions) -> Result:
     except PoolError as exc:
         return Result(source.path, "failed", error=str(exc))
     return result
+
+
+def already_within(run: RunOptions) -> str:
+    """Why an input that ``-n fit:N`` leaves as it is is skipped."""
+    return f"already within {run.spec.fit} pixels a side (-n fit:{run.spec.fit})"
 
 
 def from_header(

@@ -296,3 +296,29 @@ def test_keras_adaptive_layers_agree_where_they_are_right(torch, tmp_path: Path)
         else:
             differed += 1
     assert agreed > 12 and differed >= 2  # Keras's known fault is still there: say it in docs
+
+
+def test_passes_until_an_image_fits(tmp_path: Path, samples: Path) -> None:
+    from poolcli import PoolSpec
+    from poolcli.geometry import plan_for
+
+    spec = PoolSpec("max", 2, passes="all", fit=200)
+    assert [g.output_shape for g in plan_for(spec, (427, 640))] == [(213, 320), (106, 160)]
+    assert plan_for(spec, (100, 150)) == []  # within already: no pass
+    with pytest.raises(ParameterError, match="fit must be"):
+        PoolSpec("max", 2, passes=3, fit=200)
+    shutil.copy(samples / "rocket.jpg", tmp_path / "big.jpg")  # 640x427
+    Image.new("RGB", (150, 100), "red").save(tmp_path / "small.png")
+    run = poolimg(
+        "max", "big.jpg", "small.png", "-n", "fit:200", "--json", "-o", "out/", cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr
+    lines = {Path(line["input"]).name: line for line in json_lines(run.stdout)}
+    assert [Path(o["path"]).name for o in lines["big.jpg"]["outputs"]] == [
+        "big_max_k2_s2_p1.jpg",
+        "big_max_k2_s2_p2.jpg",
+    ]
+    assert lines["small.png"]["status"] == "skipped"
+    assert lines["small.png"]["reason"] == "already within 200 pixels a side (-n fit:200)"
+    bad = poolimg("max", "big.jpg", "-n", "fit:0", cwd=tmp_path)
+    assert bad.returncode == 2 and "fit:N (N at least 1)" in bad.stderr.decode()
