@@ -64,6 +64,18 @@ EXAMPLES = {
   poolimg fractional photo.jpg --ratio 0.7 -n 4 --seed 3   shrink by 1/0.7 a pass (Graham 2014)
   poolimg fractional photo.jpg -k 3 --ratio 0.5 --unpool   overlapping 3x3 windows at random places
 """,
+    "median": """Examples:
+
+\b
+  poolimg median scan.png -k 3 -s 2             a 3x3 median a step of 2: salt-and-pepper goes
+  poolimg median photo.jpg -k 3 -s 1 -p same    a median filter, the image's own size
+""",
+    "mode": """Examples:
+
+\b
+  poolimg mode mask.png -k 2 -n 2               a label map 4 times smaller, no class invented
+  poolimg mode landcover.tif -k 4 -s 4          the majority class of each 4x4 block (GDAL's mode)
+""",
 }
 
 
@@ -77,6 +89,10 @@ SUMMARIES = {
     "stochastic": "Draw one pixel of each window, as likely as it is bright (Caffe STOCHASTIC).",
     "fractional": "Max over windows at random places, shrinking by a ratio from 1/2 to 1 "
     "(PyTorch FractionalMaxPool2d).",
+    "median": "The median of each window, per channel (an even count: the two middle "
+    "values' mean, rounded half up).",
+    "mode": "The most frequent pixel of each window, channels together, for label maps and "
+    "masks (ties: the smallest); each pass pools the last one's output.",
 }
 
 # The panels of each command's help, in order, and the parameters in each (by Python name);

@@ -43,6 +43,10 @@ def pool_planar(
         from .fractional import fractional_pool
 
         return fractional_pool(x, reducer, geom, indexed=False)[0]
+    if reducer.kind == "rank":
+        from .rank import rank_pool
+
+        return rank_pool(x, reducer, geom)
     return _pool_basic(x, reducer, geom, threads, dtype)
 
 

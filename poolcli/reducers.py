@@ -31,7 +31,8 @@ class Reducer:
         (:mod:`poolcli.powers`); ``stochastic``: a cell drawn with probability proportional
         to its value, or the test-phase weighted mean (:mod:`poolcli.stochastic`);
         ``fractional``: the max over windows placed at random (:mod:`poolcli.fractional`);
-        ``first``: the first real cell.
+        ``first``: the first real cell; ``rank``: the median, or the most frequent pixel
+        (:mod:`poolcli.rank`).
     ufunc : numpy ufunc or None
         What combines two cells (np.add for sums and means).
     power : float
@@ -50,7 +51,7 @@ class Reducer:
     """
 
     name: str
-    kind: Literal["extreme", "mean", "sum", "power", "stochastic", "fractional", "first"]
+    kind: Literal["extreme", "mean", "sum", "power", "stochastic", "fractional", "first", "rank"]
     ufunc: np.ufunc | None = None
     power: float = 2.0
     seed: int | None = None
@@ -85,6 +86,8 @@ REDUCERS: dict[str, Reducer] = {
     "lp": Reducer("lp", "power", np.add),
     "stochastic": Reducer("stochastic", "stochastic", np.add),
     "fractional": Reducer("fractional", "fractional", np.maximum),
+    "median": Reducer("median", "rank"),
+    "mode": Reducer("mode", "rank"),
 }
 
 

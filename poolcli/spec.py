@@ -18,7 +18,9 @@ from typing import Literal, TypeAlias
 from .errors import ParameterError
 from .sizes import Target, check_output_size
 
-Mode: TypeAlias = Literal["max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional"]
+Mode: TypeAlias = Literal[
+    "max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional", "median", "mode"
+]
 
 
 Padding: TypeAlias = Literal["valid", "same", "ceil"] | int
@@ -27,7 +29,9 @@ Padding: TypeAlias = Literal["valid", "same", "ceil"] | int
 Size: TypeAlias = int | tuple[int, int] | Literal["global"]
 
 
-MODES: tuple[str, ...] = ("max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional")
+MODES: tuple[str, ...] = (
+    "max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional", "median", "mode"
+)  # fmt: skip
 
 # Modes whose every output is one input pixel, so it has an index (--unpool, return_indices);
 # stochastic only in training (not ``evaluate``).

@@ -105,6 +105,16 @@ def pool_plane(
                 where[i, j] = places[at][0] * width + places[at][1]
             elif mode == "stride":
                 out[i, j] = cells[0]
+            elif mode == "median":  # the middle cell; of two, their mean (integers: half up)
+                ranked = sorted(cells)
+                low, high = ranked[(len(ranked) - 1) // 2], ranked[len(ranked) // 2]
+                if plane.dtype.kind == "f":
+                    out[i, j] = low if low == high else (low + high) / plane.dtype.type(2)
+                else:
+                    out[i, j] = (int(low) + int(high) + 1) // 2
+            elif mode == "mode":  # the most frequent cell; of several, the smallest
+                values, counts = np.unique(cells, return_counts=True)
+                out[i, j] = values[counts.argmax()]
             elif mode == "sum" and plane.dtype.kind != "f":
                 out[i, j] = sum(int(v) for v in cells)
             elif mode == "lp" and plane.dtype.kind != "f":

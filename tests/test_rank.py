@@ -1,0 +1,112 @@
+"""Median and mode pooling (issue 21) against references no one here wrote: ``np.median`` and
+``scipy.stats.mode`` over every window (``sliding_window_view``), and a plain loop over the
+real cells of padded and dilated windows; label maps through the command line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.lib.stride_tricks import sliding_window_view
+from PIL import Image
+
+from poolcli import pool
+
+from . import reference
+from .helpers import assert_clean_stderr, poolimg
+
+stats = pytest.importorskip("scipy.stats", reason="scipy (the test extra) is the mode's reference")
+
+
+def windows(x: np.ndarray, k: int, s: int) -> np.ndarray:
+    """Every valid window of a plane, (rows, cols, k * k), in window order."""
+    view = sliding_window_view(x, (k, k))[::s, ::s]
+    return view.reshape(*view.shape[:2], k * k)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "int32", "float32", "float64"])
+@pytest.mark.parametrize(("k", "s"), [(2, 2), (3, 2), (3, 1), (4, 3)])
+def test_median_and_mode_of_valid_windows_equal_numpy_and_scipy(dtype, k, s) -> None:
+    rng = np.random.default_rng(k * 10 + s)
+    x = rng.integers(0, 6, (17, 14)).astype(dtype)  # few values: ties and repeats
+    w = windows(x, k, s)
+    median = pool(x, "median", k, s)
+    if x.dtype.kind == "f":
+        np.testing.assert_array_equal(median, np.median(w, axis=-1).astype(dtype), strict=True)
+    else:  # the two middle values' mean, rounded half up
+        ranked = np.sort(w.astype(np.int64), axis=-1)
+        n = w.shape[-1]
+        expected = (ranked[..., (n - 1) // 2] + ranked[..., n // 2] + 1) // 2
+        np.testing.assert_array_equal(median, expected.astype(dtype), strict=True)
+    mode = pool(x, "mode", k, s)
+    np.testing.assert_array_equal(mode, stats.mode(w, axis=-1, keepdims=False).mode.astype(dtype))
+
+
+def test_median_gives_nan_as_numpy_does() -> None:
+    x = np.arange(16, dtype=np.float32).reshape(4, 4)
+    x[0, 0] = np.nan
+    np.testing.assert_array_equal(pool(x, "median", 2), np.median(windows(x, 2, 2), axis=-1))
+
+
+@pytest.mark.parametrize("padding", ["same", "ceil", 1])
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_padded_and_dilated_windows_hold_only_their_real_cells(padding, dilation) -> None:
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 4, (3, 11, 13)).astype(np.uint8)
+
+    for name in ("mode", "median"):
+        for c in range(3):  # one channel: mode pools channels together
+            got = pool(x[c], name, 3, 2, padding, dilation=dilation)
+            expected = reference.pool_plane(
+                x[c], name, (3, 3), (2, 2), padding, d=(dilation, dilation)
+            )
+            np.testing.assert_array_equal(got, expected, err_msg=f"{name} {padding} {dilation}")
+
+
+def test_mode_pools_colours_together_and_invents_none() -> None:
+    # two red pixels, one green, one blue in each window: per channel the mode would mix
+    # them into colours no pixel had; together, the window's red wins
+    red, green, blue = (200, 0, 0), (0, 200, 0), (0, 0, 200)
+    rgb = np.array([[red, green], [blue, red]], np.uint8)
+    tiled = np.tile(rgb, (3, 4, 1))
+    out = pool(tiled, "mode", 2)
+    assert {tuple(p) for p in out.reshape(-1, 3)} == {red}
+    # ties: the smallest colour, channel by channel
+    tie = np.array([[red, green], [green, red]], np.uint8)
+    assert tuple(pool(tie, "mode", 2)[0, 0]) == min(red, green)
+    # floats and 32-bit labels too
+    labels = np.array([[70000, 5], [70000, 5]], np.int32)
+    assert pool(labels, "mode", 2).tolist() == [[5]]
+
+
+def test_a_palette_mask_keeps_its_classes_through_the_command_line(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    classes = rng.integers(0, 5, (48, 64)).astype(np.uint8)
+    mask = Image.fromarray(classes, "P")
+    palette = [0, 0, 0, 230, 25, 75, 60, 180, 75, 255, 225, 25, 0, 130, 200]
+    mask.putpalette(palette + [0] * (768 - len(palette)))
+    mask.save(tmp_path / "mask.png")
+    run = poolimg("mode", "mask.png", "-k", "2", "-n", "2", "--json", "-o", "out/", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert_clean_stderr(run.stderr)
+    (line,) = [json.loads(raw) for raw in run.stdout.decode().splitlines()]
+    colours = {tuple(palette[3 * i : 3 * i + 3]) for i in range(5)}
+    first = np.asarray(Image.open(tmp_path / line["outputs"][0]["path"]).convert("RGB"))
+    assert {tuple(p) for p in first.reshape(-1, 3)} <= colours  # no class invented
+    # every output pixel is a class present in its window
+    rgb = np.asarray(mask.convert("RGB"))
+    for i in range(first.shape[0]):
+        for j in range(first.shape[1]):
+            window = rgb[2 * i : 2 * i + 2, 2 * j : 2 * j + 2].reshape(-1, 3)
+            assert any((window == first[i, j]).all(axis=1))
+
+
+def test_median_and_mode_commands_refuse_what_they_cannot_do(tmp_path: Path, samples) -> None:
+    shutil.copy(samples / "camera.png", tmp_path / "c.png")
+    run = poolimg("mode", "c.png", "--unpool", cwd=tmp_path)
+    assert run.returncode == 2 and "No such option: --unpool" in run.stderr.decode()
+    ok = poolimg("median", "c.png", "-k", "3", "-s", "2", "-o", "out/", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
