@@ -4,14 +4,13 @@ drawn; every file name is made printable first."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .errors import PoolError, StdoutClosed
+from . import stdout
+from .errors import PoolError
 from .report import EXIT_USAGE, Result
 
 if TYPE_CHECKING:
@@ -37,33 +36,6 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
-_stdout_closed = False  # once it fails, the rest of a run's output is dropped, not retried
-
-
-@contextlib.contextmanager
-def stdout_guard() -> Iterator[None]:
-    """Write to standard output inside; a closed pipe or a failing write raises
-    :class:`~poolcli.errors.StdoutClosed` once, and later writes are dropped (the run is
-    stopping: its workers hand back results as they stop)."""
-    global _stdout_closed  # noqa: PLW0603 (one standard output a process)
-    try:
-        yield
-        sys.stdout.flush()
-    except OSError as exc:
-        if _stdout_closed:
-            return
-        _stdout_closed = True
-        if isinstance(exc, BrokenPipeError):
-            raise StdoutClosed("broken pipe", broken=True) from None
-        raise StdoutClosed((exc.strerror or str(exc)).lower(), broken=False) from None
-
-
-def write_stdout(text: str) -> None:
-    """Write ``text`` to standard output through :func:`stdout_guard`."""
-    with stdout_guard():
-        sys.stdout.write(text)
-
-
 class Terminal:
     """Every line poolimg shows goes through here: messages to stderr, data to stdout."""
 
@@ -87,16 +59,16 @@ class Terminal:
 
     def text(self, message: str) -> None:
         """A line of a command's own output (``plan``) on stdout."""
-        write_stdout(printable(message) + "\n")
+        stdout.write(printable(message) + "\n")
 
     def data(self, obj: Any) -> None:
         import json
 
-        write_stdout(json.dumps(obj) + "\n")
+        stdout.write(json.dumps(obj) + "\n")
 
 
 def _show(term: Terminal, run: RunOptions, result: Result, progress: _Progress) -> None:
-    if _stdout_closed:  # the run is stopping; what its workers hand back goes unsaid
+    if stdout.closed():  # the run is stopping; what its workers hand back goes unsaid
         return
     progress.advance()
     if term.json_lines:
@@ -136,7 +108,7 @@ def draw(image: Any, how: str) -> None:
     from .preview import encode
 
     columns = shutil.get_terminal_size().columns
-    write_stdout(encode(image, how, columns))  # type: ignore[arg-type]
+    stdout.write(encode(image, how, columns))  # type: ignore[arg-type]
 
 
 def _print_global(result: Result) -> None:
@@ -154,7 +126,7 @@ def _print_global(result: Result) -> None:
     for i, channel in enumerate(names):
         row = [_number(result.values[mode][i]) for mode in result.values]
         table.add_row(channel, *row)
-    with stdout_guard():
+    with stdout.guard():
         Console(soft_wrap=True).print(table)
 
 
