@@ -19,6 +19,7 @@ from .errors import OutputError, ParameterError
 from .formats import COMMON_FORMATS, extension_for
 from .inputs import Source
 from .run_options import RunOptions
+from .sizes import Target
 from .spec import PoolSpec, options_text, size_text
 
 TEMPLATE_FIELDS = (
@@ -247,10 +248,11 @@ def _key(path: str) -> str:
 
 def _target_text(spec: PoolSpec) -> str:
     """The target of a pass to a size, as a name can hold it (``512x``, ``25pc``)."""
-    words = getattr(spec.output_size, "text", None)
-    if callable(words):
-        return str(words()).replace("%", "pc").replace(">", "").replace("!", "")
-    return "x".join(str(side) for side in (spec.output_size or ()))  # type: ignore[union-attr]
+    size = spec.output_size
+    if isinstance(size, Target):
+        return size.text().replace("%", "pc").replace(">", "").replace("!", "")
+    sides = (size, size) if isinstance(size, int) else size or ()
+    return "x".join("" if side is None else str(side) for side in sides)
 
 
 def check_pass_names(run: RunOptions) -> None:

@@ -22,6 +22,7 @@ from .naming import sheet_path
 from .passes import run_passes, run_passes_indexed
 from .report import Output, Result
 from .run_options import RunOptions
+from .sizes import Target
 from .targets import (
     all_written,
     already_within,
@@ -78,6 +79,9 @@ def run_one(source: Source, run: RunOptions, threads: int | None = None) -> Resu
     return result
 
 
+ALL_EXIST = "every output exists (--no-clobber)"  # why such an input is skipped
+
+
 class _Clock:
     """Adds the seconds spent in each stage of an input to ``timings`` (what ``-v`` shows)."""
 
@@ -111,7 +115,7 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
         and source.path != "-"
         and all_written(source, run)
     ):
-        return Result(source.path, "skipped", reason="every output exists (--no-clobber)")
+        return Result(source.path, "skipped", reason=ALL_EXIST)
     clock = _Clock(result.timings)
     # Whether the passes fit, and the output formats hold them, is known from the header: a
     # tiny file claiming a huge canvas is refused before it is decoded. What the header
@@ -149,9 +153,9 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
         targets = file_targets(source, run, plan, wanted, exts)
     if not plan:  # -n fit:N on an image already within N
         return Result(source.path, "skipped", reason=already_within(run))
-    target = getattr(run.spec.output_size, "text", None)
-    if target is not None and plan[0].output_shape == shape:
-        result.warnings.append(f"already within {target()}: written at its own size")
+    if isinstance(run.spec.output_size, Target) and plan[0].output_shape == shape:
+        words = run.spec.output_size.text()
+        result.warnings.append(f"already within {words}: written at its own size")
     linear = run.linear and picture.mode in LINEAR_MODES
     if run.linear and not linear:
         result.warnings.append(f"--linear does not apply to {picture.mode} images; ignored")
@@ -221,7 +225,7 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
 
         result.preview = contact_canvas(source.shown, run.spec, run.show_style, shown_row)
     if not result.outputs and run.no_clobber:
-        result.status, result.reason = "skipped", "every output exists (--no-clobber)"
+        result.status, result.reason = "skipped", ALL_EXIST
     return result
 
 

@@ -322,3 +322,21 @@ def test_passes_until_an_image_fits(tmp_path: Path, samples: Path) -> None:
     assert lines["small.png"]["reason"] == "already within 200 pixels a side (-n fit:200)"
     bad = poolimg("max", "big.jpg", "-n", "fit:0", cwd=tmp_path)
     assert bad.returncode == 2 and "fit:N (N at least 1)" in bad.stderr.decode()
+
+
+def test_a_sheet_of_a_pass_to_a_size_is_named_for_every_spelling_of_the_size() -> None:
+    from poolcli import PoolSpec
+    from poolcli.inputs import Source
+    from poolcli.naming import sheet_path
+    from poolcli.run_options import RunOptions
+
+    source = Source("photo.jpg", Path("photo.jpg"))
+    names = [
+        Path(sheet_path(source, RunOptions(PoolSpec("avg", output_size=size), sheet="auto"))).name
+        for size in (5, (None, 3), Target.parse("25%>"))
+    ]
+    assert names == [
+        "photo_avg_to5x5_sheet.png",
+        "photo_avg_tox3_sheet.png",
+        "photo_avg_to25pc_sheet.png",
+    ]
