@@ -130,7 +130,8 @@ def _open_source(source: str | os.PathLike[str], size: int | None = None) -> tup
     status = os.fstat(fd)
     if not stat.S_ISREG(status.st_mode):
         os.close(fd)
-        raise fail(name, f"is {not_regular(status.st_mode)} (pipe it to standard input: -)")
+        hint = " (pipe it to standard input: -)" if stat.S_ISFIFO(status.st_mode) else ""
+        raise fail(name, f"is {not_regular(status.st_mode)}{hint}")
     if status.st_size == 0:
         os.close(fd)
         raise fail(name, "empty file (0 bytes)")

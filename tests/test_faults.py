@@ -240,6 +240,8 @@ def test_a_pipe_or_a_device_named_is_one_error_and_no_hang(specials: Path, comma
         assert run.stderr.decode().startswith(
             f"poolimg: error: in/{name}: is {kind}, not a regular file"
         )
+        # the way out, for a pipe: standard input (a device has none)
+        assert ("standard input" in run.stderr.decode()) == (kind == "a named pipe")
         assert_clean_stderr(run.stderr)
 
 
