@@ -49,10 +49,11 @@ def peak_mb(cmd: list[str] | str, cwd: Path) -> float | None:
 
 def stage_split(path: Path, repeat: int) -> None:
     """Where one pass of 2x2 max with JPEG out spends its time, stage by stage."""
-    from poolcli import jpeg, pool
-    from poolcli.pixels import one_block_images, to_image, to_planar
-    from poolcli.reading import Picture, load
-    from poolcli.writing import encode
+    from poolcli import pool
+    from poolcli.io import fast_jpeg
+    from poolcli.io.pixels import one_block_images, to_image, to_planar
+    from poolcli.io.reading import Picture, load
+    from poolcli.io.writing import encode
 
     data = path.read_bytes()
 
@@ -67,7 +68,7 @@ def stage_split(path: Path, repeat: int) -> None:
     pooled = pool(planar, "max", channel_axis=0)
     image = to_image(pooled, "RGB")
     frames, args, _ = encode(Picture([pooled], "RGB"), "JPEG")
-    fast = "simplejpeg" if jpeg.decoder is not None else "Pillow: no poolimg[fast]"
+    fast = "simplejpeg" if fast_jpeg.decoder is not None else "Pillow: no poolimg[fast]"
     stages = {
         f"decode, as load() does ({fast})": median_ms(lambda: load(path), repeat),
         "  for comparison: Pillow's decode": median_ms(decode, repeat),
@@ -136,7 +137,7 @@ def small_photos(photo: Image.Image, poolimg: str, vips: str | None, work: Path)
         "+ PIL.Image": "import numpy, PIL.Image",
         "+ typer": floor,
         "+ poolcli's modules of a max run": floor
-        + "; import poolcli.cli, poolcli.workers, poolcli.reading, poolcli.writing",
+        + "; import poolcli.cli.app, poolcli.batch.workers, poolcli.io.reading, poolcli.io.writing",
     }
     print("\nbefore the first pixel (paired runs, median of 21):")
     for step, (seconds, _) in paired(

@@ -15,7 +15,7 @@ from common import median_ms, paired_speedup, photo_24mp
 from PIL import Image
 
 import poolcli
-from poolcli.layout import deinterleave, interleave
+from poolcli.core.layout import deinterleave, interleave
 
 
 class Table:
@@ -29,8 +29,8 @@ class Table:
 
 
 def sweep_bands(rep: int) -> None:
-    """Median ms of the core for band sizes around poolcli.bands.BAND_BYTES."""
-    from poolcli import bands
+    """Median ms of the core for band sizes around poolcli.core.kernels.bands.BAND_BYTES."""
+    from poolcli.core.kernels import bands
 
     planar = np.ascontiguousarray(np.asarray(photo_24mp()).transpose(2, 0, 1))
     default = bands.BAND_BYTES
@@ -143,7 +143,7 @@ def main() -> None:
     table = Table(copy_ms)
     table.row("np.copy (baseline)", copy_ms)
     dst = np.empty_like(planar)
-    from poolcli.threads import split_rows
+    from poolcli.core.threads import split_rows
 
     def copy_two_threads() -> None:  # the same threads as the core's, on two halves of the rows
         split_rows(4000, planar.size, 2, lambda lo, hi: np.copyto(dst[:, lo:hi], planar[:, lo:hi]))

@@ -92,11 +92,11 @@ def peak_rss_mib(command: list[str], env: dict[str, str]) -> tuple[float, float]
 def submission_overhead(address: str, work: Path, repeat: int) -> tuple[float, float, float]:
     """(overhead, seconds on the cluster, seconds in this process) for 10,000 inputs that
     fail at once: the cluster's time less half the one-process work (2 workers)."""
-    from poolcli.cluster import run_on_dask
-    from poolcli.inputs import Source
-    from poolcli.pipeline import run_one
-    from poolcli.run_options import RunOptions
-    from poolcli.spec import PoolSpec
+    from poolcli.batch.cluster import run_on_dask
+    from poolcli.batch.inputs import Source
+    from poolcli.batch.pipeline import run_one
+    from poolcli.batch.run_options import RunOptions
+    from poolcli.spec.pool_spec import PoolSpec
 
     run = RunOptions(PoolSpec("max", 2), output=str(work / "none"))
     sources = [Source(f"/nonexistent/{i:06d}.png", Path(f"{i:06d}.png")) for i in range(10_000)]
@@ -208,7 +208,7 @@ def main() -> None:
             ]
             mib, seconds = peak_rss_mib([*command, "--dask", address], env)
             base, _ = peak_rss_mib(
-                [sys.executable, "-c", "import poolcli.cli, distributed, s3fs"], env
+                [sys.executable, "-c", "import poolcli.cli.app, distributed, s3fs"], env
             )
             print(
                 f"client peak RSS, {args.listed:,} listed inputs on a running cluster: {mib:.0f} MiB in {seconds:.1f} s (target < 200 MB; importing poolcli, dask and s3fs alone: {base:.0f} MiB)"

@@ -16,10 +16,10 @@ from common import SAMPLES, median_ms
 from PIL import Image
 
 from poolcli import pool
-from poolcli.layout import deinterleave
-from poolcli.pixels import one_block_images, to_image, to_planar
-from poolcli.reading import Picture
-from poolcli.writing import encode
+from poolcli.core.layout import deinterleave
+from poolcli.io.pixels import one_block_images, to_image, to_planar
+from poolcli.io.reading import Picture
+from poolcli.io.writing import encode
 
 
 def fast_jpeg(
@@ -27,15 +27,15 @@ def fast_jpeg(
 ) -> None:
     """The optional decoder of poolimg[fast] (simplejpeg), straight to the planar view the
     first pass reads, against Pillow; and whether its pixels are Pillow's."""
-    from poolcli import jpeg
+    from poolcli.io import fast_jpeg
 
-    if jpeg.decoder is None:
+    if fast_jpeg.decoder is None:
         print("(simplejpeg not installed: pip install '.[fast]')")
         return
     size = decoded.size
 
     def fast() -> np.ndarray | None:
-        return jpeg.decode_planar(io.BytesIO(data), "RGB", size, 1)
+        return fast_jpeg.decode_planar(io.BytesIO(data), "RGB", size, 1)
 
     planes = fast()
     assert planes is not None

@@ -45,7 +45,7 @@ def peak_mb(fn: Callable[[], object]) -> float:
 
 def general(x: np.ndarray, k: int) -> Callable[[], object]:
     """The pass by the general banded kernel, the pairs kernel turned off (the speed before)."""
-    from poolcli import bands
+    from poolcli.core.kernels import bands
 
     def run() -> object:
         saved = bands.pairs_apply

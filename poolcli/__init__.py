@@ -17,31 +17,31 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError, OutputError, ParameterError, PoolError
+from poolcli.errors import InputError, OutputError, ParameterError, PoolError
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "pool": "pooling",
-    "pool_passes": "pooling",
-    "unpool": "pooling",
-    "output_shape": "geometry",
-    "plan_passes": "geometry",
-    "PoolSpec": "spec",
-    "PassGeometry": "geometry",
-    "MODES": "spec",
-    "PADDINGS": "spec",
-    "process": "workers",
-    "contact_sheet": "pictures",
-    "comparison": "pictures",
+    "pool": "core.pooling",
+    "pool_passes": "core.pooling",
+    "unpool": "core.pooling",
+    "output_shape": "core.geometry",
+    "plan_passes": "core.geometry",
+    "PoolSpec": "spec.pool_spec",
+    "PassGeometry": "core.geometry",
+    "MODES": "spec.pool_spec",
+    "PADDINGS": "spec.pool_spec",
+    "process": "batch.workers",
+    "contact_sheet": "pictures.api",
+    "comparison": "pictures.api",
 }
 
 if TYPE_CHECKING:
-    from .geometry import PassGeometry, output_shape, plan_passes
-    from .pictures import comparison, contact_sheet
-    from .pooling import pool, pool_passes, unpool
-    from .spec import MODES, PADDINGS, PoolSpec
-    from .workers import process
+    from poolcli.batch.workers import process
+    from poolcli.core.geometry import PassGeometry, output_shape, plan_passes
+    from poolcli.core.pooling import pool, pool_passes, unpool
+    from poolcli.pictures.api import comparison, contact_sheet
+    from poolcli.spec.pool_spec import MODES, PADDINGS, PoolSpec
 
 
 def __getattr__(name: str) -> Any:

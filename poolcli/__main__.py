@@ -1,5 +1,5 @@
 """``python -m poolcli`` runs the ``poolimg`` command."""
 
-from .cli import main
+from poolcli.cli import main
 
 main()

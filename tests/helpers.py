@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 from typer.testing import CliRunner
 
-from poolcli.cli import app, fill_optional_values
+from poolcli.cli.app import app, fill_optional_values
 
 runner = CliRunner()
 
@@ -88,7 +88,7 @@ def peak_memory_mib(*args: object, cwd: Path | None = None) -> tuple[int, float]
     (VmHWM: ``ru_maxrss`` would count the test process it was forked from)."""
     code = (
         "import sys\n"
-        "from poolcli.cli import main\n"
+        "from poolcli.cli.app import main\n"
         f"sys.argv = ['poolimg', *{[str(a) for a in args]!r}]\n"
         "try:\n    main()\n"
         "except SystemExit as stop:\n"

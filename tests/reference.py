@@ -1,7 +1,7 @@
 """A plain-Python pooling oracle: one loop per output cell, written from the table in README.md
 ("What a pass computes").
 
-Slow and obviously right; shares no code with poolcli.pooling.
+Slow and obviously right; shares no code with poolcli.core.pooling.
 """
 
 from __future__ import annotations

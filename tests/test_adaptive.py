@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from poolcli import ParameterError, pool, unpool
-from poolcli.adaptive import bounds
-from poolcli.sizes import Target
+from poolcli.core.kernels.adaptive import bounds
+from poolcli.spec.sizes import Target
 
 from .helpers import assert_clean_stderr, poolimg
 
@@ -179,7 +179,7 @@ def test_to_makes_a_photo_that_size_named_for_it(tmp_path: Path, samples: Path) 
     assert Image.open(tmp_path / output["path"]).size == (320, 214)
     assert_clean_stderr(run.stderr)
     # the same numbers as the library's adaptive pass on the decoded photo
-    from poolcli.reading import load
+    from poolcli.io.reading import load
 
     frame = load(tmp_path / "photo.jpg").frames[0]
     lossless = poolimg("avg", "photo.jpg", "--to", "320x", "-f", "png", "-o", "png/", cwd=tmp_path)
@@ -300,7 +300,7 @@ def test_keras_adaptive_layers_agree_where_they_are_right(torch, tmp_path: Path)
 
 def test_passes_until_an_image_fits(tmp_path: Path, samples: Path) -> None:
     from poolcli import PoolSpec
-    from poolcli.geometry import plan_for
+    from poolcli.core.geometry import plan_for
 
     spec = PoolSpec("max", 2, passes="all", fit=200)
     assert [g.output_shape for g in plan_for(spec, (427, 640))] == [(213, 320), (106, 160)]
@@ -326,9 +326,9 @@ def test_passes_until_an_image_fits(tmp_path: Path, samples: Path) -> None:
 
 def test_a_sheet_of_a_pass_to_a_size_is_named_for_every_spelling_of_the_size() -> None:
     from poolcli import PoolSpec
-    from poolcli.inputs import Source
-    from poolcli.naming import sheet_path
-    from poolcli.run_options import RunOptions
+    from poolcli.batch.inputs import Source
+    from poolcli.batch.naming import sheet_path
+    from poolcli.batch.run_options import RunOptions
 
     source = Source("photo.jpg", Path("photo.jpg"))
     names = [

@@ -17,10 +17,10 @@ from PIL import Image
 
 import poolcli
 from poolcli import pool
-from poolcli.inputs import expand_inputs
-from poolcli.naming import find_collisions
-from poolcli.run_options import RunOptions
-from poolcli.workers import run_batch
+from poolcli.batch.inputs import expand_inputs
+from poolcli.batch.naming import find_collisions
+from poolcli.batch.run_options import RunOptions
+from poolcli.batch.workers import run_batch
 
 from .helpers import run
 
@@ -275,7 +275,7 @@ def test_a_worker_that_dies_fails_its_input_and_the_run_goes_on(
 ) -> None:
     # As if a decoder crashed (SIGSEGV) on one file: the pool breaks, every input it held is
     # run again alone, and only the one that kills its worker again fails.
-    from poolcli import worker_process
+    from poolcli.batch import worker_process
 
     real = worker_process.run_one
 
@@ -310,8 +310,8 @@ def test_a_worker_that_dies_fails_its_input_and_the_run_goes_on(
 def test_a_stop_between_rename_and_listing_still_lists_the_file(tmp_path: Path) -> None:
     # Ctrl-C can land after os.replace put a pass in place and before the result listed it
     # (seen once in CI): the interrupted result must list what is on disk, and only that.
-    from poolcli.pipeline import _inode, _settle_writing
-    from poolcli.report import Output, Result
+    from poolcli.batch.pipeline import _inode, _settle_writing
+    from poolcli.batch.report import Output, Result
 
     path = tmp_path / "a.png"
     path.write_bytes(b"old")

@@ -226,7 +226,7 @@ def test_version_and_help(work: Path) -> None:
 
 
 def test_help_all_prints_every_commands_help() -> None:
-    from poolcli.cli import app
+    from poolcli.cli.app import app
 
     result = run("--help-all")
     assert result.exit_code == 0
@@ -241,7 +241,7 @@ def test_each_command_alone_is_the_command_of_the_whole_app() -> None:
     # summary of its options, must be what the whole app gives.
     from typer.testing import CliRunner
 
-    from poolcli.cli import app, app_for
+    from poolcli.cli.app import app, app_for
 
     names = [c.name or c.callback.__name__ for c in app.registered_commands]
     assert {"max", "avg", "compare", "plan"} <= set(names)

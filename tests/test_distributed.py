@@ -373,7 +373,7 @@ def test_hostile_object_keys(s3: Server, tmp_path: Path) -> None:
 
 
 def test_no_clobber_never_overwrites_on_object_storage(s3: Server) -> None:
-    from poolcli import storage
+    from poolcli.remote import storage
 
     upload(s3, "keep/in", [PHOTOS[0]], ["a.png"])
     s3.filesystem().pipe_file(f"{BUCKET}/keep/out/a_max_k2_s2_p1.png", b"not ours")
@@ -541,7 +541,7 @@ def test_a_photo_larger_than_a_read_block_reads_whole(s3: Server, tmp_path: Path
     import numpy as np
     from PIL import Image
 
-    from poolcli import storage
+    from poolcli.remote import storage
 
     noise = np.random.default_rng(5).integers(0, 256, (1500, 1400, 3), dtype=np.uint8)
     big = tmp_path / "in" / "noise.png"

@@ -26,11 +26,11 @@ def test_notebook_page_runs(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_option_reference_is_the_commands_own() -> None:
-    from poolcli.cli_reference import PAGE, START, with_options
+    from poolcli.cli.reference import PAGE, START, with_options
 
     page = (ROOT / PAGE).read_text()
     assert START in page
-    assert page == with_options(page), "run: python -m poolcli.cli_reference"
+    assert page == with_options(page), "run: python -m poolcli.cli.reference"
     for flag in ("--dry-run", "--strip", "--keep-metadata all\\|icc\\|none", "--power P"):
         assert flag in page
 

@@ -22,8 +22,8 @@ import pytest
 from PIL import Image
 
 from poolcli import OutputError
-from poolcli.reading import Picture, load
-from poolcli.writing import save
+from poolcli.io.reading import Picture, load
+from poolcli.io.writing import save
 
 from .helpers import assert_clean_stderr, peak_memory_mib, poolimg
 
@@ -66,7 +66,7 @@ def fill(disk: Path, free: int) -> None:
 
 
 def encoded_size(picture: Picture, ext: str) -> int:
-    from poolcli.writing import encode
+    from poolcli.io.writing import encode
 
     frames, args, _ = encode(picture, {"jpg": "JPEG", "tif": "TIFF"}.get(ext, ext.upper()))
     buffer = io.BytesIO()

@@ -16,7 +16,7 @@ from PIL import Image
 
 import poolcli
 from poolcli import InputError, pool
-from poolcli.reading import load
+from poolcli.io.reading import load
 
 from . import reference
 from .helpers import assert_clean_stderr, bomb_png, peak_memory_mib, pixels, poolimg
@@ -61,7 +61,7 @@ class TestDamagedFiles:
         assert_clean_stderr(done.stderr)
 
     def test_a_bug_in_poolcli_is_never_called_a_corrupt_file(self, work: Path, monkeypatch) -> None:
-        from poolcli import reading
+        from poolcli.io import reading
 
         def broken(image):
             raise TypeError("a bug in poolcli")

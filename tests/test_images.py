@@ -11,12 +11,12 @@ import pytest
 from PIL import Image, ImageCms
 
 from poolcli import InputError, OutputError, pool
-from poolcli.formats import SaveOptions, format_for
-from poolcli.geometry import checked_geometry
-from poolcli.passes import pool_frame
-from poolcli.reading import Picture, _decode, load
-from poolcli.reducers import REDUCERS
-from poolcli.writing import save
+from poolcli.core.geometry import checked_geometry
+from poolcli.core.passes import pool_frame
+from poolcli.core.reducers import REDUCERS
+from poolcli.io.reading import Picture, _decode, load
+from poolcli.io.writing import save
+from poolcli.spec.formats import SaveOptions, format_for
 
 
 def pool_image(planar, mode, size=2, stride=None, padding="valid", **flags):
@@ -215,9 +215,9 @@ class TestAlphaAndLinearLight:
     def test_bands_of_weighted_means_change_nothing(self, monkeypatch, dtype: str) -> None:
         # Alpha and linear averages run a band of output rows at a time; bands of one row
         # must give what one band over the whole image gives, at every padding and edge.
-        from poolcli import passes
-        from poolcli.reducers import reducer_for
-        from poolcli.spec import PoolSpec
+        from poolcli.core import passes
+        from poolcli.core.reducers import reducer_for
+        from poolcli.spec.pool_spec import PoolSpec
 
         rng = np.random.default_rng(8)
         top = np.iinfo(dtype).max
@@ -231,7 +231,7 @@ class TestAlphaAndLinearLight:
         ]:
             geom = checked_geometry(rgba.shape[1:], spec.size, spec.stride, spec.padding)
             if spec.spacing != (1, 1):
-                from poolcli.geometry import first_pass
+                from poolcli.core.geometry import first_pass
 
                 geom = first_pass(spec, rgba.shape[1:])
             for flags in ({"alpha": True}, {"linear": True}, {"alpha": True, "linear": True}):

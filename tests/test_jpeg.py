@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-import poolcli.jpeg
+import poolcli.io.fast_jpeg
 from poolcli import InputError
-from poolcli.reading import load
+from poolcli.io.reading import load
 
 pytest.importorskip("simplejpeg", reason="the fast JPEG path needs poolimg[fast]")
 
@@ -25,7 +25,7 @@ def load_both(path: Path, monkeypatch: pytest.MonkeyPatch):
     """load() through simplejpeg, then through Pillow alone."""
     fast = load(path)
     with monkeypatch.context() as m:
-        m.setattr(poolcli.jpeg, "decoder", None)
+        m.setattr(poolcli.io.fast_jpeg, "decoder", None)
         slow = load(path)
     return fast, slow
 
@@ -38,9 +38,11 @@ def jpeg(tmp_path: Path, image: Image.Image, name: str, **options) -> Path:
 
 def test_fast_path_is_taken(tmp_path: Path, samples: Path, monkeypatch) -> None:
     calls = []
-    real = poolcli.jpeg.decoder.decode_jpeg
+    real = poolcli.io.fast_jpeg.decoder.decode_jpeg
     monkeypatch.setattr(
-        poolcli.jpeg.decoder, "decode_jpeg", lambda *a, **k: calls.append(1) or real(*a, **k)
+        poolcli.io.fast_jpeg.decoder,
+        "decode_jpeg",
+        lambda *a, **k: calls.append(1) or real(*a, **k),
     )
     load(samples / "rocket.jpg")
     assert calls == [1]
@@ -120,8 +122,8 @@ def test_broken_files_get_pillows_message(tmp_path: Path, samples: Path, monkeyp
     path = tmp_path / "cut.jpg"
     path.write_bytes(whole[: int(len(whole) * cut)])
     messages = []
-    for decoder in (poolcli.jpeg.decoder, None):
-        monkeypatch.setattr(poolcli.jpeg, "decoder", decoder)
+    for decoder in (poolcli.io.fast_jpeg.decoder, None):
+        monkeypatch.setattr(poolcli.io.fast_jpeg, "decoder", decoder)
         with pytest.raises(InputError) as info:
             load(path)
         messages.append(str(info.value))

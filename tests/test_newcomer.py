@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from poolcli.sheet import CHECK, CHECK_GREYS
+from poolcli.pictures.sheet import CHECK, CHECK_GREYS
 
 from .helpers import assert_clean_stderr, pixels, poolimg
 
@@ -140,7 +140,7 @@ def test_transparent_pixels_on_a_sheet_are_a_checkerboard(tmp_path: Path) -> Non
 
 
 def test_a_winners_map_on_a_sheet_says_its_scale(samples: Path) -> None:
-    from poolcli.winners import kept_label
+    from poolcli.core.kernels.winners import kept_label
 
     index = np.array([[[0, 0], [5, 7]]], np.int64)
     assert kept_label("winners", index, (4, 4)) == "won 0-2 windows, sqrt"

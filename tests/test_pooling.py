@@ -348,9 +348,9 @@ def test_every_thin_window_on_small_images_equals_the_reference(dtype: str, mode
 @pytest.mark.parametrize("padding", ["valid", "same", "ceil", 3])
 def test_few_large_windows_equal_the_reference(dtype: str, mode: str, padding) -> None:
     # Few windows, each larger than the number of windows: pooled one window at a time.
-    from poolcli.geometry import checked_geometry
-    from poolcli.reducers import REDUCERS
-    from poolcli.windows import few_windows
+    from poolcli.core.geometry import checked_geometry
+    from poolcli.core.kernels.per_window import few_windows
+    from poolcli.core.reducers import REDUCERS
 
     rng = np.random.default_rng(11)
     x = (rng.random((2, 50, 41)) * 1000 - (0 if dtype == "uint8" else 500)).astype(dtype)
@@ -407,7 +407,7 @@ def test_smallest_image_a_pass_needs_is_found_by_arithmetic() -> None:
 
 
 def test_a_plan_that_does_not_fit_says_which_passes_do() -> None:
-    from poolcli.geometry import PlanError
+    from poolcli.core.geometry import PlanError
 
     with pytest.raises(PlanError) as caught:
         plan_passes((10, 10), passes=5)
@@ -420,7 +420,7 @@ def test_a_plan_that_does_not_fit_says_which_passes_do() -> None:
 def test_padded_averages_in_many_bands_equal_the_reference(monkeypatch, padding) -> None:
     # Overhanging windows are divided apart from the rest (edge rows and columns only); with
     # bands of a few rows, every band edge and image edge is checked against the oracle.
-    from poolcli import bands
+    from poolcli.core.kernels import bands
 
     monkeypatch.setattr(bands, "BAND_BYTES", 1 << 10)
     rng = np.random.default_rng(12)
@@ -459,7 +459,7 @@ def test_padded_averages_in_many_bands_equal_the_reference(monkeypatch, padding)
 def test_wide_rows_pooled_in_column_chunks_equal_the_reference(monkeypatch, mode: str) -> None:
     # Rows wider than a band are pooled a chunk of columns at a time; small bands make every
     # chunk edge fall somewhere in a 4 x 1999 strip.
-    from poolcli import bands
+    from poolcli.core.kernels import bands
 
     monkeypatch.setattr(bands, "BAND_BYTES", 1 << 9)
     rng = np.random.default_rng(13)
@@ -491,14 +491,14 @@ def test_wide_rows_pooled_in_column_chunks_equal_the_reference(monkeypatch, mode
 @pytest.mark.parametrize("mode", ["avg", "sum"])
 def test_pairs_kernel_equals_the_reference(monkeypatch, dtype: str, mode: str) -> None:
     # Stride-2 sums and averages over 2 or 3 cells a side read two cells as one wider integer
-    # (poolcli.pairs): odd and even sizes (a dropped last row and column, an odd width whose
+    # (poolcli.core.kernels.stride2): odd and even sizes (a dropped last row and column, an odd width whose
     # last 3-cell window is summed apart), a row offset by one cell (pairs that start at an
     # odd byte), strided rows, threads, bands of a few rows, against the oracle.
-    from poolcli import bands, pairs
+    from poolcli.core.kernels import bands, stride2
 
-    monkeypatch.setattr(pairs, "_BAND_PAIRS", 15)
+    monkeypatch.setattr(stride2, "_BAND_PAIRS", 15)
     used = []
-    real = pairs.pool_pairs
+    real = stride2.pool_pairs
     monkeypatch.setattr(bands, "pool_pairs", lambda *a: used.append(1) or real(*a))
     rng = np.random.default_rng(14)
     top = np.iinfo(dtype).max
@@ -526,10 +526,10 @@ def test_pairs_kernel_equals_the_reference(monkeypatch, dtype: str, mode: str) -
 def test_wide_stride_one_windows_by_doubling_equal_the_reference(
     monkeypatch, dtype: str, mode: str
 ) -> None:
-    # Stride-1 max and min windows of 4 or more cells run by doubling (poolcli.spans): every
+    # Stride-1 max and min windows of 4 or more cells run by doubling (poolcli.core.kernels.runs): every
     # width up to 16 on each axis, mixed with other strides, across bands of a few rows, in
     # two threads; floats with NaN, infinities and zeros of both signs.
-    from poolcli import bands
+    from poolcli.core.kernels import bands
 
     monkeypatch.setattr(bands, "BAND_BYTES", 1 << 10)
     rng = np.random.default_rng(15)
@@ -567,7 +567,7 @@ def test_padded_pairs_pass_is_the_pairs_kernel_in_a_frame(monkeypatch, dtype: st
     # With padding, the windows wholly inside go to the pairs kernel and the frame of windows
     # that overhang to the general one (bands._pool_framed): every padding rule, counted or
     # not, odd and even sizes, against the oracle.
-    from poolcli import bands
+    from poolcli.core.kernels import bands
 
     inner_calls = []
     real = bands.pool_pairs
@@ -601,9 +601,9 @@ def test_the_input_is_released_once_the_first_pass_is_done(mode: str) -> None:
     import gc
     import weakref
 
-    from poolcli.geometry import plan_for
-    from poolcli.passes import run_passes
-    from poolcli.spec import PoolSpec
+    from poolcli.core.geometry import plan_for
+    from poolcli.core.passes import run_passes
+    from poolcli.spec.pool_spec import PoolSpec
 
     x = np.random.default_rng(17).integers(0, 256, (3, 1024, 1024), dtype=np.uint8)
     spec = PoolSpec(mode, 2, passes=2)

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from poolcli import pool
-from poolcli.sheet import CHECK, CHECK_GREYS, text_width
-from poolcli.style import SheetStyle
+from poolcli.pictures.sheet import CHECK, CHECK_GREYS, text_width
+from poolcli.spec.style import SheetStyle
 
 from .helpers import run
 

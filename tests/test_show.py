@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 import poolcli
-from poolcli import preview
+from poolcli.pictures import terminal_graphics
 
 from .helpers import run
 
@@ -116,19 +116,21 @@ def test_half_blocks_in_a_real_terminal_are_the_sheets_pixels(tmp_path: Path) ->
 
 
 def test_choice_of_method_from_the_environment() -> None:
-    assert preview.choose({"TERM": "xterm-kitty"}, ask=False) == "kitty"
-    assert preview.choose({"KITTY_WINDOW_ID": "1", "TERM": "xterm"}, ask=False) == "kitty"
-    assert preview.choose({"TERM_PROGRAM": "WezTerm"}, ask=False) == "iterm"
-    assert preview.choose({"LC_TERMINAL": "iTerm2"}, ask=False) == "iterm"
-    assert preview.choose({"TERM": "foot"}, ask=False) == "sixel"
+    assert terminal_graphics.choose({"TERM": "xterm-kitty"}, ask=False) == "kitty"
+    assert terminal_graphics.choose({"KITTY_WINDOW_ID": "1", "TERM": "xterm"}, ask=False) == "kitty"
+    assert terminal_graphics.choose({"TERM_PROGRAM": "WezTerm"}, ask=False) == "iterm"
+    assert terminal_graphics.choose({"LC_TERMINAL": "iTerm2"}, ask=False) == "iterm"
+    assert terminal_graphics.choose({"TERM": "foot"}, ask=False) == "sixel"
     assert (
-        preview.choose({"TERM": "xterm-kitty", "TMUX": "/tmp/x", "COLORTERM": "truecolor"})
+        terminal_graphics.choose(
+            {"TERM": "xterm-kitty", "TMUX": "/tmp/x", "COLORTERM": "truecolor"}
+        )
         == "blocks"
     )
-    assert preview.choose({"TERM": "tmux-256color", "TMUX": "/tmp/x"}) == "ansi256"
-    assert preview.choose({"COLORTERM": "24bit"}, ask=False) == "blocks"
+    assert terminal_graphics.choose({"TERM": "tmux-256color", "TMUX": "/tmp/x"}) == "ansi256"
+    assert terminal_graphics.choose({"COLORTERM": "24bit"}, ask=False) == "blocks"
     # not a terminal: the query is not even sent
-    assert preview.choose({"TERM": "xterm-256color"}) == "ansi256"
+    assert terminal_graphics.choose({"TERM": "xterm-256color"}) == "ansi256"
 
 
 def png_of(size: tuple[int, int] = (300, 200)) -> tuple[Image.Image, bytes]:
@@ -142,7 +144,7 @@ def test_kitty_follows_the_graphics_protocol() -> None:
     # https://sw.kovidgoyal.net/kitty/graphics-protocol/: APC G, keys, ';', base64, ST; a
     # payload over 4096 bytes in chunks, m=1 on all but the last, which has m=0.
     _, png = png_of((900, 700))
-    text = preview.kitty(png, 40)
+    text = terminal_graphics.kitty(png, 40)
     commands = re.findall(r"\x1b_G([^;]*);([^\x1b]*)\x1b\\", text)
     assert "".join(f"\x1b_G{k};{p}\x1b\\" for k, p in commands) == text
     assert len(commands) > 1
@@ -157,7 +159,7 @@ def test_kitty_follows_the_graphics_protocol() -> None:
 def test_iterm_follows_the_inline_image_protocol() -> None:
     # https://iterm2.com/documentation-images.html: OSC 1337 ; File=[args] : base64 BEL
     _, png = png_of()
-    text = preview.iterm(png, 60)
+    text = terminal_graphics.iterm(png, 60)
     match = re.fullmatch(r"\x1b\]1337;File=([^:]*):([A-Za-z0-9+/=]*)\x07", text)
     assert match is not None
     args = dict(kv.split("=") for kv in match.group(1).split(";"))
@@ -206,7 +208,7 @@ def decode_sixel(text: str) -> np.ndarray:
 def test_sixel_decodes_back_to_the_picture() -> None:
     image = Image.open(io.BytesIO(png_of((37, 23))[1])).convert("RGB")
     image.paste((200, 30, 60), (5, 5, 20, 13))
-    decoded = decode_sixel(preview.sixel(image))
+    decoded = decode_sixel(terminal_graphics.sixel(image))
     assert (decoded >= 0).all()  # every pixel drawn once a colour covers it
     # colours are quantized to at most 255 and rounded to percent: within 2% of each channel
     assert np.abs(decoded - np.asarray(image, np.int64)).max() <= 6
@@ -214,7 +216,7 @@ def test_sixel_decodes_back_to_the_picture() -> None:
 
 def test_256_colour_blocks_and_an_odd_last_row() -> None:
     image = Image.new("RGB", (2, 3), (255, 0, 0))
-    text = preview.blocks(image, truecolor=False)
+    text = terminal_graphics.blocks(image, truecolor=False)
     lines = text.splitlines()
     assert len(lines) == 2
     assert lines[0] == "\x1b[38;5;196m\x1b[48;5;196m▀" * 2 + "\x1b[0m"

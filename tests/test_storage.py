@@ -1,4 +1,4 @@
-"""poolcli.storage and the URL side of inputs: what needs no server (the server's side is
+"""poolcli.remote.storage and the URL side of inputs: what needs no server (the server's side is
 tests/test_distributed.py)."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from poolcli import storage
+from poolcli.batch.inputs import Source, remote_rel
+from poolcli.batch.naming import output_name
+from poolcli.batch.run_options import RunOptions
 from poolcli.errors import ParameterError
-from poolcli.inputs import Source, remote_rel
-from poolcli.naming import output_name
-from poolcli.run_options import RunOptions
-from poolcli.spec import PoolSpec
+from poolcli.remote import storage
+from poolcli.spec.pool_spec import PoolSpec
 
 
 def test_what_is_a_url() -> None:

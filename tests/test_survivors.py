@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 from poolcli import InputError
-from poolcli.geometry import plan_for
-from poolcli.passes import run_passes_indexed
-from poolcli.reading import load, probe
-from poolcli.spec import PoolSpec
+from poolcli.core.geometry import plan_for
+from poolcli.core.passes import run_passes_indexed
+from poolcli.io.reading import load, probe
+from poolcli.spec.pool_spec import PoolSpec
 
 from .helpers import poolimg
 from .test_images import pool_image

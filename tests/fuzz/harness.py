@@ -88,10 +88,10 @@ def _library_case(path: str, out: str) -> tuple[str, str | None, float, float]:
     """One mutant through ``probe`` and ``run_one`` (load, two passes, written in its own
     format as the command line does), in a worker."""
     from poolcli import InputError, PoolSpec
-    from poolcli.inputs import Source
-    from poolcli.pipeline import run_one
-    from poolcli.reading import probe
-    from poolcli.run_options import RunOptions
+    from poolcli.batch.inputs import Source
+    from poolcli.batch.pipeline import run_one
+    from poolcli.batch.run_options import RunOptions
+    from poolcli.io.reading import probe
 
     with open("/proc/self/clear_refs", "w") as refs:  # measure this case's peak alone
         refs.write("5")
@@ -162,7 +162,7 @@ def _poolimg(args: list[str], cwd: Path, timeout: float, stdin: bytes | None = N
     """Run poolimg in a fresh process; (exit code or None on timeout, stdout, stderr, peak)."""
     code = (
         "import resource, sys\n"
-        "from poolcli.cli import main\n"
+        "from poolcli.cli.app import main\n"
         "try:\n    main()\n"
         "finally:\n"
         # VmHWM, not ru_maxrss: this process's ru_maxrss starts at the size of the process it

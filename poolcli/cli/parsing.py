@@ -1,0 +1,381 @@
+"""Turning the command line's words into values: sizes, paddings, passes, colours, input lists.
+
+No Typer and no numpy: each parser raises ``ValueError`` with the one-line message the command
+prints, so it can be tested, and reused, without a command line.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from poolcli.spec.pool_spec import DEFAULT_RATIO, OPTION_MEANING, OPTION_MODES
+from poolcli.spec.style import SheetStyle
+
+if TYPE_CHECKING:
+    from poolcli.batch.run_options import RunOptions
+    from poolcli.spec.pool_spec import Compat, Mode, Padding, PoolSpec
+
+
+def parse_geometry(text: str, option: str) -> int | tuple[int, int]:
+    """``"3"`` -> 3; ``"3x2"`` (W x H, as ImageMagick writes it) -> ``(2, 3)`` (rows, cols)."""
+    parts = text.lower().split("x")
+    if len(parts) in (1, 2) and all(p.strip().isdigit() for p in parts):
+        numbers = [int(p) for p in parts]
+        if min(numbers) >= 1:
+            return numbers[0] if len(numbers) == 1 else (numbers[1], numbers[0])
+        raise ValueError(f"{option} {text!r}: at least 1 pixel a side")
+    raise ValueError(f"{option} {text!r}: give a whole number of pixels, or WxH such as 3x2")
+
+
+def parse_padding(text: str) -> Padding:
+    if text in ("valid", "same", "ceil"):
+        return cast("Padding", text)
+    if text.isdigit():
+        return int(text)
+    raise ValueError(f"--padding {text!r}: use valid, same, ceil or a number of pixels")
+
+
+def parse_passes(text: str) -> tuple[int | Literal["all"], int | None]:
+    """``--passes``: a count, ``all``, or ``fit:N`` (all, while the longest side is over N),
+    as (passes, fit).
+
+    >>> parse_passes("3"), parse_passes("all"), parse_passes("fit:512")
+    ((3, None), ('all', None), ('all', 512))
+    """
+    if text == "all":
+        return "all", None
+    if text.isdigit() and int(text) >= 1:
+        return int(text), None
+    size = text.removeprefix("fit:")
+    if text.startswith("fit:") and size.isdigit() and int(size) >= 1:
+        return "all", int(size)
+    raise ValueError(
+        f"--passes {text!r}: give a number of at least 1, all, or fit:N (N at least 1)"
+    )
+
+
+def parse_colour(text: str, option: str) -> tuple[int, int, int]:
+    from PIL import ImageColor
+
+    try:
+        rgb = ImageColor.getrgb(text)
+    except ValueError:
+        raise ValueError(f"{option} {text!r}: not a colour (try white, #262626)") from None
+    return (rgb[0], rgb[1], rgb[2])
+
+
+def run_options_for(mode: str, given: dict[str, Any]) -> RunOptions:
+    """The :class:`~poolcli.batch.run_options.RunOptions` of ``poolimg MODE``, from its parameters
+    by name (``given``; the options a mode lacks are absent and take their defaults).
+
+    Raises
+    ------
+    ValueError, PoolError
+        With the message to print, for options that cannot work (together).
+    """
+    from poolcli.batch.naming import check_template
+    from poolcli.batch.run_options import RunOptions
+    from poolcli.spec.formats import SaveOptions, format_for
+
+    def get(name: str, default: Any = None) -> Any:
+        return given.get(name, default)
+
+    evaluate = get("evaluate", False)
+    more = ModeOptions(
+        get("dilation", "1"),
+        get("count_pad"),
+        get("compat"),
+        get("power"),
+        get("seed"),
+        evaluate,
+        get("ratio", DEFAULT_RATIO),
+        get("to"),
+    )
+    spec = build_spec(
+        mode, given["size"], get("stride"), given["passes"], get("padding", "valid"), more
+    )
+    unpool, winners = get("unpool", False), get("winners", False)
+    shown = check_unpool(spec, unpool, get("unpool_background", "dark"), winners)
+    name, format_, output = given["name"], given["format_"], given["output"]
+    sheet, sheet_only = given["sheet"], given["sheet_only"]
+    if name is not None:
+        check_template(name)
+    if format_:
+        format_for("x", format_)
+    run = RunOptions(
+        spec,
+        output=output,
+        name=name,
+        final_only=given["final_only"],
+        save=SaveOptions(
+            format_,
+            given["quality"],
+            given["compress_level"],
+            parse_colour(given["flatten"], "--flatten"),
+            metadata_kept(given["strip"], given["keep_metadata"]),
+        ),
+        linear=get("linear", False),
+        stretch=get("stretch", False),
+        no_clobber=given["no_clobber"],
+        max_pixels=given["max_pixels"] or None,
+        allow_truncated=given["allow_truncated"],
+        write_images=not given["global_"],
+        sheet="auto" if sheet_only and sheet is None else sheet,
+        sheet_only=sheet_only,
+        sheet_style=sheet_style(given["cell"], given["background"], given["sheet_scale"]),
+        unpool=shown if unpool or winners else None,
+        winners=winners,
+        dry_run=given["dry_run"],
+        show=shown_how(given["show"]),
+        storage_options=storage_options(given.get("storage_option") or []),
+    )
+    if run.output_kind == "file":
+        format_for(output or "", format_)
+    if given["global_"] and (output is not None or sheet is not None or sheet_only):
+        raise ValueError("--global prints values and writes no image: drop -o and --sheet")
+    if run.show and (given["json_"] or output == "-"):
+        raise ValueError("--show draws on standard output, where --json and -o - write too")
+    if run.show:
+        run = replace(run, show_style=show_style(run.show, given["background"], given["passes"]))
+    if run.show and sheet_only and given["sheet"] is None:
+        run = replace(run, sheet=None)  # --sheet-only --show: shown, not written
+    return run
+
+
+def shown_how(how: str | None) -> str | None:
+    """``--show``'s word, ``auto`` resolved to what this terminal takes (None: no --show)."""
+    if how is None:
+        return None
+    if how not in OPTIONAL_WORDS["--show"]:
+        raise ValueError(f"--show {how!r}: use auto, blocks, ansi256, kitty, iterm or sixel")
+    if how == "auto":
+        from poolcli.pictures.terminal_graphics import choose
+
+        return choose()
+    return how
+
+
+def show_style(how: str, background: str, passes: str) -> SheetStyle:
+    """The style of the sheet ``--show`` draws: cells as wide as the terminal allows for a
+    row of the original and its passes (from 4 passes' worth when ``all``), so each pass is
+    enlarged by whole factors there rather than shrunk after."""
+    import shutil
+
+    from poolcli.spec.style import DEFAULT_CELL
+
+    cells = 1 + (int(passes) if passes.isdigit() else 4)
+    columns = shutil.get_terminal_size().columns
+    pixels = columns if how in ("blocks", "ansi256") else 10 * columns  # ~10 px a column
+    gap = 8
+    cell = max(32, min(DEFAULT_CELL, (pixels - gap * (cells + 1)) // cells))
+    return SheetStyle(cell, parse_colour(background, "--background"), "fit")
+
+
+def metadata_kept(strip: bool, keep: str | None) -> Literal["all", "icc", "none"]:
+    """What ``--strip`` and ``--keep-metadata`` leave in the outputs.
+
+    >>> metadata_kept(False, None), metadata_kept(True, None), metadata_kept(False, "none")
+    ('all', 'icc', 'none')
+    """
+    if strip and keep not in (None, "icc"):
+        raise ValueError(
+            f"--strip keeps the colour profile alone: it cannot go with --keep-metadata {keep}"
+        )
+    chosen = "icc" if strip else keep or "all"
+    if chosen not in ("all", "icc", "none"):
+        raise ValueError(f"--keep-metadata {keep!r}: use all, icc or none")
+    return cast(Literal["all", "icc", "none"], chosen)
+
+
+def sheet_style(cell: int, background: str, scale: str) -> SheetStyle:
+    if scale not in ("fit", "true"):
+        raise ValueError(f"--sheet-scale {scale!r}: use fit (blocks enlarged) or true (real sizes)")
+    fit = cast(Literal["fit", "true"], scale)
+    return SheetStyle(cell, parse_colour(background, "--background"), fit)
+
+
+def build_spec(
+    mode: str,
+    size: str,
+    stride: str | None,
+    passes: str,
+    padding: str,
+    more: ModeOptions | None = None,
+) -> PoolSpec:
+    from poolcli.spec.pool_spec import PoolSpec
+
+    more = more or ModeOptions()
+    for option, flag in (("power", "--power"), ("seed", "--seed"), ("evaluate", "--eval")):
+        modes = OPTION_MODES[option]
+        if getattr(more, option) not in (None, False) and mode not in modes:
+            raise ValueError(
+                f"{flag} is {OPTION_MEANING[option]}: use it with poolimg "
+                f"{' or '.join(modes)}, not {mode}"
+            )
+    if more.compat is not None and more.compat not in ("caffe", "torch", "keras"):
+        raise ValueError(f"--compat {more.compat!r}: use caffe, torch or keras")
+    if more.to is not None:
+        return _spec_to(mode, size, stride, passes, padding, more)
+    count, fit = parse_passes(passes)
+    return PoolSpec(
+        cast("Mode", mode),  # PoolSpec checks it
+        parse_geometry(size, "--size"),
+        None if stride is None else parse_geometry(stride, "--stride"),
+        parse_padding(padding),
+        count,
+        dilation=parse_geometry(more.dilation, "--dilation"),
+        count_pad=more.count_pad,
+        compat=cast("Compat | None", more.compat),
+        power=more.power,
+        seed=more.seed,
+        evaluate=more.evaluate,
+        ratio=more.ratio if mode == "fractional" else None,
+        fit=fit,
+    )
+
+
+def _spec_to(
+    mode: str, size: str, stride: str | None, passes: str, padding: str, more: ModeOptions
+) -> PoolSpec:
+    """The spec of ``--to``: one adaptive pass to a target size."""
+    from poolcli.spec.pool_spec import ADAPTIVE_MODES, PoolSpec
+    from poolcli.spec.sizes import Target
+
+    assert more.to is not None
+    if mode not in ADAPTIVE_MODES:
+        raise ValueError(f"--to pools to a size in modes {', '.join(ADAPTIVE_MODES)}; not {mode}")
+    window = (size, stride, passes, padding, more.dilation, more.compat, more.count_pad)
+    if window != ("2", None, "1", "valid", "1", None, None):
+        raise ValueError(
+            "--to places the windows itself: drop -k, -s, -n, -p, -d, --compat and --count-pad"
+        )
+    return PoolSpec(cast("Mode", mode), output_size=Target.parse(more.to))
+
+
+def check_unpool(
+    spec: PoolSpec, unpool: bool, background: str, winners: bool
+) -> Literal["dark", "dim"]:
+    """The background of ``--unpool``'s pictures, once the options are known to fit."""
+    if (unpool or winners) and not spec.indexed:
+        option = "--winners" if winners else "--unpool"
+        raise ValueError(
+            f"{option} shows the pixel each window kept: max, min and stochastic (without "
+            f"--eval) keep one; {spec.mode}{' --eval' if spec.evaluate else ''} blends them"
+        )
+    if background not in ("dark", "dim"):
+        raise ValueError(f"--unpool-background {background!r}: use dark or dim")
+    if unpool and winners:
+        raise ValueError("--winners replaces --unpool's picture: give one of them")
+    return cast(Literal["dark", "dim"], background)
+
+
+@dataclass(frozen=True)
+class ModeOptions:
+    """The command line's options beyond the window, as given (None: not given)."""
+
+    dilation: str = "1"
+    count_pad: bool | None = None
+    compat: str | None = None
+    power: float | None = None
+    seed: int | None = None
+    evaluate: bool = False
+    ratio: float = DEFAULT_RATIO
+    to: str | None = None  # --to: a target size, in place of the window
+
+
+def comparison_rows(
+    modes: str,
+    sizes: str | None,
+    size: str,
+    stride: str | None,
+    padding: str,
+    more: ModeOptions | None = None,
+) -> list[tuple[str, PoolSpec]]:
+    """The rows of ``poolimg compare``: a label and a spec of one pass each, one row per mode of
+    ``--modes``, or per window of ``--sizes`` (with the first mode).
+
+    >>> [label for label, _ in comparison_rows("max, avg", None, "2", None, "valid")]
+    ['max', 'avg']
+    >>> [spec.size for _, spec in comparison_rows("min", "2,3x2", "2", None, "same")]
+    [2, (2, 3)]
+    """
+    names = [m.strip() for m in modes.split(",") if m.strip()]
+    if not names:
+        raise ValueError(f"--modes {modes!r}: give one or more of max, avg, min, stride, ...")
+    more = more or ModeOptions()
+
+    def spec(mode: str, window: str) -> PoolSpec:
+        # --power and --seed belong to the rows of their modes; the rest apply to every row.
+        own = replace(
+            more,
+            power=more.power if mode == "lp" else None,
+            seed=more.seed if mode in ("stochastic", "fractional") else None,
+            evaluate=more.evaluate and mode == "stochastic",
+        )
+        return build_spec(mode, window, stride, "1", padding, own)
+
+    if sizes is None:
+        return [(m, spec(m, size)) for m in names]
+    windows = [k.strip() for k in sizes.split(",") if k.strip()]
+    if not windows:
+        raise ValueError(f"--sizes {sizes!r}: give one or more windows, such as 2,3,4")
+    return [(f"size {k}", spec(names[0], k)) for k in windows]
+
+
+def storage_options(given: list[str]) -> tuple[tuple[str, str], ...]:
+    """``--storage-option KEY=VALUE`` words, checked (no credentials), in order."""
+    from poolcli.remote.storage import parse_option
+
+    return tuple(parse_option(text) for text in given)
+
+
+def read_files_from(source: str, null: bool) -> list[str]:
+    from poolcli.batch.inputs import read_file_list
+
+    if source == "-":
+        text = sys.stdin.buffer.read().decode(errors="surrogateescape")
+    else:
+        try:
+            text = Path(source).read_bytes().decode(errors="surrogateescape")
+        except OSError as exc:
+            raise ValueError(f"--files-from {source}: {exc.strerror or exc}") from None
+    return read_file_list(text, null)
+
+
+# Options whose value may be left out, and what they mean then. (Typer 0.28 has no
+# optional-value options; click's own rule is followed: a value is the next word unless that
+# word is missing or starts with "-".)
+OPTIONAL_VALUES = {"--sheet": "auto", "--show": "auto"}
+# Options whose value, when given, is one of these words: any other next word (an input file)
+# is not taken as their value.
+OPTIONAL_WORDS = {"--show": ("auto", "kitty", "iterm", "sixel", "blocks", "ansi256")}
+
+
+def fill_optional_values(args: list[str]) -> list[str]:
+    """``--sheet`` alone becomes ``--sheet auto``; ``--sheet PATH`` and ``--sheet=PATH`` stay.
+
+    >>> fill_optional_values(["max", "a.jpg", "--sheet", "-n", "3"])
+    ['max', 'a.jpg', '--sheet', 'auto', '-n', '3']
+    >>> fill_optional_values(["max", "a.jpg", "--sheet", "s.png"])
+    ['max', 'a.jpg', '--sheet', 's.png']
+    >>> fill_optional_values(["max", "--show", "a.jpg"]), fill_optional_values(["--show", "sixel"])
+    (['max', '--show', 'auto', 'a.jpg'], ['--show', 'sixel'])
+    """
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        out.append(arg)
+        if arg == "--":
+            return out + args[i + 1 :]
+        if arg in OPTIONAL_VALUES:
+            following = args[i + 1] if i + 1 < len(args) else None
+            words = OPTIONAL_WORDS.get(arg)
+            if (
+                following is None
+                or (following.startswith("-") and following != "-")
+                or (words is not None and following not in words)
+            ):
+                out.append(OPTIONAL_VALUES[arg])
+    return out

@@ -1,0 +1,391 @@
+"""Everything poolimg shows a person: one-line messages on stderr, JSON lines and tables on
+stdout, a progress bar, the summary of a run. Rich is imported only when a table or a bar is
+drawn; every file name is made printable first."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from poolcli.batch.report import EXIT_USAGE, Result
+from poolcli.cli import stdout
+from poolcli.errors import PoolError
+
+if TYPE_CHECKING:
+    from poolcli.batch.report import Output, Report
+    from poolcli.batch.run_options import RunOptions
+    from poolcli.core.geometry import PassGeometry
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` safe to print on one line: control characters (a newline, a terminal escape
+    in a file name) and undecodable bytes of file names written as Python escapes.
+
+    >>> printable("bad\nname\x1b[31m.png"), printable("caf\udce9.png")
+    ('bad\\nname\\x1b[31m.png', 'caf\\xe9.png')
+    """
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that is not an undecodable byte
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+class Terminal:
+    """Every line poolimg shows goes through here: messages to stderr, data to stdout."""
+
+    def __init__(self, quiet: bool = False, verbose: bool = False, json_lines: bool = False):
+        self.quiet, self.verbose, self.json_lines = quiet, verbose, json_lines
+
+    def error(self, message: str) -> None:
+        print(f"poolimg: error: {printable(message)}", file=sys.stderr, flush=True)
+
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            print(f"poolimg: warning: {printable(message)}", file=sys.stderr, flush=True)
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            print(printable(message), file=sys.stderr, flush=True)
+
+    def detail(self, message: str) -> None:
+        if self.verbose and not self.quiet:
+            print(printable(message), file=sys.stderr, flush=True)
+
+    def text(self, message: str) -> None:
+        """A line of a command's own output (``plan``) on stdout."""
+        stdout.write(printable(message) + "\n")
+
+    def data(self, obj: Any) -> None:
+        import json
+
+        stdout.write(json.dumps(obj) + "\n")
+
+
+def _show(term: Terminal, run: RunOptions, result: Result, progress: _Progress) -> None:
+    if stdout.closed():  # the run is stopping; what its workers hand back goes unsaid
+        return
+    progress.advance()
+    if term.json_lines:
+        term.data(result.as_json())
+    elif result.dry_run:  # the listing is the command's output
+        for out in result.outputs:
+            size = f" ({out.width}x{out.height})" if out.width else ""
+            term.text(f"{out.path}{size}")
+    if result.error:
+        term.error(result.error)
+    if result.reason:
+        term.detail(f"{result.input}: skipped: {result.reason}")
+    for path in result.existing:
+        term.detail(f"{path}: exists, kept (--no-clobber)")
+    if result.internal:
+        term.detail(result.internal)
+    for warning in result.warnings:
+        term.warn(f"{result.input}: {warning}" if not warning.startswith(result.input) else warning)
+    if result.values is not None and not term.json_lines:
+        _print_global(result)
+    for out in result.outputs if not result.dry_run else ():
+        term.detail(f"wrote {out.path} ({out.width}x{out.height}, {out.bytes} bytes)")
+    if result.preview is not None and run.show is not None:
+        draw(result.preview, run.show)
+    stages = ", ".join(f"{stage} {1000 * s:.0f} ms" for stage, s in result.timings.items())
+    term.detail(
+        f"{result.input}: {result.status} in {result.seconds:.2f} s"
+        + (f" ({stages})" if stages else "")
+    )
+
+
+def draw(image: Any, how: str) -> None:
+    """Draw a Pillow image on stdout with ``how`` (a
+    :data:`poolcli.pictures.terminal_graphics.Method`: auto already resolved by
+    :func:`poolcli.cli.parsing.shown_how`), fitted to the terminal's width."""
+    import shutil
+
+    from poolcli.pictures.terminal_graphics import encode
+
+    columns = shutil.get_terminal_size().columns
+    stdout.write(encode(image, how, columns))  # type: ignore[arg-type]
+
+
+def _print_global(result: Result) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    assert result.values is not None and result.channels is not None
+    names = "L" if result.channels == "I;16" else result.channels  # a letter a channel
+    title = escape(printable(f"{result.input} ({result.channels})"))
+    table = Table(title=title, title_justify="left")
+    table.add_column("channel")
+    for mode in result.values:
+        table.add_column(mode, justify="right")
+    for i, channel in enumerate(names):
+        row = [_number(result.values[mode][i]) for mode in result.values]
+        table.add_row(channel, *row)
+    with stdout.guard():
+        Console(soft_wrap=True).print(table)
+
+
+def _number(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:.6g}"
+
+
+def _summarise(term: Terminal, run: RunOptions, report: Report, skipped_files: int) -> None:
+    if report.sheet_error:
+        term.error(report.sheet_error)
+    if report.sheet is not None:
+        if term.json_lines:
+            term.data(
+                {
+                    "input": None,
+                    "status": "done",
+                    "outputs": [report.sheet.as_json()],
+                    "error": None,
+                }
+            )
+        _said_sheet(term, report.sheet)
+    if report.stopped:
+        term.error(report.stopped)
+    if report.dark is not None and not run.dry_run:
+        term.warn(
+            f"values up to {report.dark:g} of 65535: viewers show these 16-bit PNGs dark; "
+            "--stretch scales each pass to the full range (the values are kept as they are)"
+        )
+    if report.interrupted:
+        term.error(
+            f"interrupted after {report.done} of {report.total} inputs; "
+            "complete files kept, no partial file left"
+        )
+        return
+    if not run.write_images or run.output_kind == "stdout":
+        return
+    if run.dry_run:
+        files = report.written
+        if run.sheet not in (None, "auto") and report.total > 1:
+            if not term.json_lines:
+                term.text(f"{run.sheet} (one contact sheet of every input)")
+            files += 1
+        said = [f"{_count(files, 'file')} would be written"]
+        if report.existing:
+            said.append(f"{report.existing} kept as they are (--no-clobber)")
+        if report.failed:
+            said.append(f"{_count(report.failed, 'input')} would fail")
+        if skipped_files:
+            said.append(f"{_count(skipped_files, 'file')} skipped")
+        term.info(f"dry run: {', '.join(said)}; nothing written")
+        return
+    where = run.output if run.output_kind == "file" else f"{run.folder}{os.sep}"
+    if isinstance(run.writes_to, str):  # a URL
+        where = run.writes_to.rstrip("/") + "/"
+    kinds = {k: n for k, n in report.kinds.items() if k != "sheet" or report.count > 1}
+    written = _files_by_kind(kinds)
+    if report.count == 1 and not skipped_files:
+        if report.failed:  # the failure has said so already
+            return
+        if kinds:
+            term.info(f"wrote {written} to {where}")
+        elif report.skipped:
+            term.info(f"wrote nothing: {report.results[0].reason}")
+        for sheet in (o for o in report.results[0].outputs if o.kind == "sheet"):
+            _said_sheet(term, sheet)
+        return
+    parts = [f"{report.done} done"]
+    if report.failed:
+        parts.append(f"{report.failed} failed")
+    if report.skipped or skipped_files:
+        parts.append(f"{report.skipped + skipped_files} skipped")
+    if report.stopped:
+        parts.append(f"{report.total - report.count} not tried")
+    term.info(f"{', '.join(parts)}; wrote {written} to {where} in {report.seconds:.1f} s")
+
+
+def _count(number: int, noun: str) -> str:
+    """``number`` of ``noun``, plural as it needs.
+
+    >>> _count(1, "file"), _count(3, "input")
+    ('1 file', '3 inputs')
+    """
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+# What each kind of output is called in the summary.
+_KIND_NOUNS = {"pass": "image", "unpool": "unpooled picture", "winners": "winners map"}
+
+
+def _files_by_kind(kinds: dict[str, int]) -> str:
+    """The files a run wrote, by kind: '3 images', '3 images and 3 unpooled pictures'.
+
+    >>> _files_by_kind({"pass": 3, "unpool": 3}), _files_by_kind({})
+    ('3 images and 3 unpooled pictures', '0 images')
+    """
+    said = [_count(n, _KIND_NOUNS.get(k, "contact sheet")) for k, n in kinds.items() if n]
+    if len(said) > 1:
+        return ", ".join(said[:-1]) + " and " + said[-1]
+    return said[0] if said else "0 images"
+
+
+def _said_sheet(term: Terminal, sheet: Output) -> None:
+    term.info(f"wrote contact sheet {sheet.path} ({sheet.width}x{sheet.height})")
+
+
+class _Progress:
+    """A Rich progress bar on stderr, only for a terminal, several inputs and no -q."""
+
+    def __init__(self, term: Terminal, total: int) -> None:
+        self.bar: Any = None
+        if total > 1 and not term.quiet and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("pooling"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.task = self.bar.add_task("pool", total=total, rate="")
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def advance(self) -> None:
+        if self.bar is not None:
+            task = self.bar.tasks[0]
+            rate = f"{(task.completed + 1) / max(task.elapsed or 1e-9, 1e-9):.1f} img/s"
+            self.bar.update(self.task, advance=1, rate=rate)
+
+
+def show_plan(
+    term: Terminal,
+    name: str,
+    size: tuple[int, int],
+    geometries: list[PassGeometry],
+    error: str | None,
+) -> None:
+    """``poolimg plan``'s output: the size after each pass and where padding or a dropped
+    tail applies, as lines or (``--json``) one object with the error, if any."""
+    notes = [edge_notes(geom) for geom in geometries]
+    rows = [
+        {
+            "pass": geom.index,
+            "input": [geom.cols.n, geom.rows.n],
+            "output": [geom.cols.out, geom.rows.out],
+            "notes": note,
+        }
+        for geom, note in zip(geometries, notes, strict=True)
+    ]
+    if term.json_lines:
+        term.data({"input": name, "size": list(size), "passes": rows, "error": error})
+        return
+    term.text(f"{name}: {size[0]}x{size[1]}")
+    for geom, note in zip(geometries, notes, strict=True):
+        said = "; ".join(note)
+        term.text(
+            f"pass {geom.index:>2}: {geom.cols.n}x{geom.rows.n} -> "
+            f"{geom.cols.out}x{geom.rows.out}" + (f"   ({said})" if said else "")
+        )
+
+
+def edge_notes(geom: PassGeometry) -> list[str]:
+    if geom.adaptive:  # a pass to a size: windows of varied lengths, no padding
+        from poolcli.spec.sizes import describe_windows
+
+        return [
+            describe_windows(geom.cols.n, geom.cols.out, "column"),
+            describe_windows(geom.rows.n, geom.rows.out, "row"),
+        ]
+    notes = []
+    for axis, (before_name, after_name), unit in (
+        (geom.cols, ("left", "right"), "column"),
+        (geom.rows, ("top", "bottom"), "row"),
+    ):
+        if axis.before or axis.after:
+            notes.append(f"pads {axis.before} {before_name}, {axis.after} {after_name}")
+        if axis.dropped:
+            plural = "" if axis.dropped == 1 else "s"
+            notes.append(f"drops {axis.dropped} {unit}{plural} at the {after_name}")
+    return notes
+
+
+def fail_usage(term: Terminal, message: str) -> NoReturn:
+    term.error(message)
+    raise SystemExit(EXIT_USAGE)
+
+
+def run_inputs(
+    term: Terminal,
+    paths: list[str],
+    listed: list[str],
+    run: RunOptions,
+    *,
+    recursive: bool,
+    jobs: int | None,
+    dask: str | None = None,
+) -> int:
+    from poolcli.batch.inputs import expand_inputs
+    from poolcli.batch.workers import run_batch
+    from poolcli.remote.storage import configure
+
+    configure(run.storage_options)
+    try:
+        inputs = expand_inputs(paths, recursive=recursive, exclude=run.writes_to, listed=listed)
+    except PoolError as exc:  # a listing that failed (permission, no such bucket, ...)
+        fail_usage(term, str(exc))
+    for note in inputs.warnings:
+        term.warn(note)
+    for note in inputs.skipped:
+        term.detail(f"skipped {note}")
+    if term.json_lines:  # every file named or found has a line, the skipped ones too
+        for path, why in inputs.skipped_files:
+            term.data(Result(path, "skipped", reason=why).as_json())
+    if not inputs.sources:
+        fail_usage(
+            term,
+            "no images found in "
+            + ", ".join(paths or ["--files-from"])
+            + ("" if recursive else " (-r descends into subfolders)"),
+        )
+    if run.output_kind in ("file", "stdout") and len(inputs.sources) > 1:
+        fail_usage(
+            term,
+            f"-o {run.output} takes one input, but {len(inputs.sources)} were given; "
+            "-o a folder instead",
+        )
+    if run.output_kind == "stdout" and not run.save.format:
+        fail_usage(term, "-o - needs --format (png, jpeg, ...)")
+    progress = _Progress(term, len(inputs.sources))
+    try:
+        with progress:
+            report = run_batch(
+                inputs.sources,
+                run,
+                jobs=jobs,
+                on_result=lambda r: _show(term, run, r, progress),
+                sigterm=True,
+                dask=dask,
+                keep_results=False,
+            )
+    except PoolError as exc:  # two inputs would write one file: found before anything is written
+        fail_usage(term, str(exc))
+    _summarise(term, run, report, len(inputs.skipped_files))
+    return report.exit_code

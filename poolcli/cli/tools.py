@@ -1,0 +1,318 @@
+"""The commands beside the pooling ones: ``compare``, ``plan``, ``show`` and ``completion``.
+
+Declared here and registered on the app by :mod:`poolcli.cli.app`; what they compute lives in the
+layers below (:mod:`poolcli.pictures.grid`, :mod:`poolcli.core.geometry`,
+:mod:`poolcli.pictures.api`). Annotations are objects, not strings (no ``from __future__ import
+annotations``): Typer reads them at every start.
+"""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from poolcli.batch.report import EXIT_USAGE
+from poolcli.batch.run_options import DEFAULT_OUTPUT
+from poolcli.cli.help_layout import complete_words, completion_script
+from poolcli.cli.params import (
+    BackgroundOpt,
+    CellOpt,
+    CompatOpt,
+    CountPadOpt,
+    DilationOpt,
+    FormatOpt,
+    LinearOpt,
+    MaxPixelsOpt,
+    PaddingOpt,
+    PassesOpt,
+    PlanJsonOpt,
+    PowerOpt,
+    QuietOpt,
+    SeedOpt,
+    SizeOpt,
+    StrideOpt,
+    ToOpt,
+)
+from poolcli.cli.parsing import (
+    ModeOptions,
+    build_spec,
+    comparison_rows,
+    sheet_style,
+    show_style,
+    shown_how,
+)
+from poolcli.cli.terminal import Terminal, draw, fail_usage, show_plan
+from poolcli.errors import PoolError
+from poolcli.spec.limits import DEFAULT_MAX_PIXELS
+from poolcli.spec.pool_spec import MODES
+from poolcli.spec.style import DEFAULT_BACKGROUND_TEXT
+
+# The options of compare alone.
+CompareModesOpt = Annotated[
+    str,
+    typer.Option(
+        "--modes",
+        "-m",
+        help="Rows: pooling modes, comma-separated.",
+        metavar="LIST",
+        autocompletion=lambda incomplete: [
+            incomplete.rpartition(",")[0] + ("," if "," in incomplete else "") + mode
+            for mode in MODES
+            if mode.startswith(incomplete.rpartition(",")[2])
+        ],
+    ),
+]
+
+
+CompareSizesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sizes", help="Rows: window sizes instead of modes (first mode).", metavar="LIST"
+    ),
+]
+
+
+ComparePassesOpt = Annotated[
+    int,
+    typer.Option("--passes", "-n", min=1, help="Columns: passes after the original.", metavar="N"),
+]
+
+
+CompareDiffOpt = Annotated[
+    bool,
+    typer.Option("--diff", help="Add a row: |first row - second row|, contrast-stretched."),
+]
+
+
+CompareUnpoolOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--unpool",
+        help="Under each max, min and stochastic row, the pixels each pass kept: dark or "
+        "dim (the rest black or faded), or winners (a heat map of windows won).",
+        metavar="dark|dim|winners",
+    ),
+]
+
+
+CompareShowOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--show",
+        help="Draw the grid in the terminal (see poolimg max --help); without -o, shown "
+        "and not written.",
+        metavar="[auto|blocks|ansi256|kitty|iterm|sixel]",
+        show_default=False,
+    ),
+]
+
+
+CompareOutputOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="File [default: poolimg-out/STEM_compare.png].",
+        metavar="PATH",
+    ),
+]
+
+
+def compare(
+    input_: Annotated[str, typer.Argument(metavar="INPUT", help="An image file.")],
+    modes: CompareModesOpt = "max,avg,min,stride",  # sum, lp and stochastic too
+    sizes: CompareSizesOpt = None,
+    passes: ComparePassesOpt = 3,
+    size: SizeOpt = "2",
+    stride: StrideOpt = None,
+    padding: PaddingOpt = "valid",
+    diff: CompareDiffOpt = False,
+    dilation: DilationOpt = "1",
+    compat: CompatOpt = None,
+    count_pad: CountPadOpt = None,
+    power: PowerOpt = None,
+    seed: SeedOpt = None,
+    unpool: CompareUnpoolOpt = None,
+    output: CompareOutputOpt = None,
+    cell: CellOpt = 256,
+    background: BackgroundOpt = DEFAULT_BACKGROUND_TEXT,
+    linear: LinearOpt = False,
+    format_: FormatOpt = None,
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
+    show: CompareShowOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Compare modes (or window sizes) side by side: rows are modes, columns are passes.
+
+    Examples:
+
+    \b
+      poolimg compare photo.jpg --modes max,avg,stride --passes 4 -o grid.png
+      poolimg compare photo.jpg --sizes 2,3,4 --modes max -n 3
+      poolimg compare photo.jpg --modes max,avg --diff
+      poolimg compare photo.jpg --modes max,sum,lp,stochastic --seed 1 --unpool dim
+    """
+    term = Terminal(quiet)
+    try:
+        from poolcli.io.writing import save_image
+        from poolcli.pictures.grid import comparison
+        from poolcli.spec.formats import SaveOptions, format_for
+
+        more = ModeOptions(dilation, count_pad, compat, power, seed)
+        rows = comparison_rows(modes, sizes, size, stride, padding, more)
+        if unpool not in (None, "dark", "dim", "winners"):
+            raise ValueError(f"--unpool {unpool!r}: use dark, dim or winners")
+        if diff and len(rows) < 2:
+            raise ValueError("--diff compares the first two rows: give at least two modes or sizes")
+        target = output or str(Path(DEFAULT_OUTPUT) / f"{Path(input_).stem}_compare.png")
+        format_for(target, format_)
+        style = sheet_style(cell, background, "fit")
+        how = shown_how(show)
+        if how is not None and output is None:  # shown, not written: cells for the terminal
+            target = ""
+            style = show_style(how, background, str(passes + 1))
+        if how is not None and output == "-":
+            raise ValueError("--show draws on standard output, where -o - writes too")
+    except (PoolError, ValueError) as exc:
+        fail_usage(term, str(exc))
+    try:
+        canvas = comparison(
+            input_,
+            rows,
+            passes,
+            style=style,
+            diff=diff,
+            linear=linear,
+            unpool=unpool,
+            max_pixels=max_pixels or None,
+        )
+        if target:
+            save_image(canvas, target, SaveOptions(format=format_), protect=[input_])
+    except ValueError as exc:  # ParameterError: --diff of rows with different sizes
+        fail_usage(term, str(exc))
+    except PoolError as exc:
+        term.error(str(exc))
+        raise typer.Exit(1) from None
+    if target and target != "-":
+        term.info(f"wrote {target} ({canvas.width}x{canvas.height})")
+    if how is not None:
+        draw(canvas, how)
+
+
+def plan(
+    input_: Annotated[
+        str, typer.Argument(metavar="INPUT", help="An image file (only its header is read).")
+    ],
+    to: ToOpt = None,
+    size: SizeOpt = "2",
+    stride: StrideOpt = None,
+    passes: PassesOpt = "1",
+    padding: PaddingOpt = "valid",
+    dilation: DilationOpt = "1",
+    compat: CompatOpt = None,
+    json_: PlanJsonOpt = False,
+) -> None:
+    """Print the size after each pass, and where padding or a dropped tail applies; write nothing.
+
+    Exits 2 when a pass cannot run, as the pooling commands would before writing anything.
+
+    Examples:
+
+    \b
+      poolimg plan photo.jpg -n all
+      poolimg plan photo.jpg -k 3 -s 2 -p same -n 4 --json
+      poolimg plan photo.jpg --to 512x     the windows of one pass to 512 wide
+    """
+    term = Terminal(json_lines=json_)
+    error = None
+    try:
+        from poolcli.core.geometry import PlanError, plan_for
+        from poolcli.io.reading import probe
+
+        spec = build_spec(
+            "max", size, stride, passes, padding, ModeOptions(dilation, compat=compat, to=to)
+        )
+        width, height, _ = probe(input_)
+        geometries = plan_for(spec, (height, width))
+    except PlanError as exc:  # show the passes that fit, then say where it stops
+        geometries, error = exc.fits, f"{input_}: {exc}"
+    except PoolError as exc:
+        term.error(f"{input_}: {exc}" if not str(exc).startswith(input_) else str(exc))
+        raise typer.Exit(EXIT_USAGE if not isinstance(exc, OSError) else 1) from None
+    except ValueError as exc:
+        fail_usage(term, str(exc))
+    show_plan(term, input_, (width, height), geometries, error)
+    if error is not None:
+        fail_usage(term, error)
+
+
+def show(
+    files: Annotated[
+        list[str], typer.Argument(metavar="FILES...", help="Images or sheets to draw.")
+    ],
+    how: Annotated[
+        str,
+        typer.Option(
+            "--show",
+            help="auto picks Kitty, iTerm2 or Sixel graphics, else half-blocks; blocks "
+            "forces truecolor half-blocks, ansi256 their 256-colour form.",
+            metavar="auto|blocks|ansi256|kitty|iterm|sixel",
+        ),
+    ] = "auto",
+    max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
+) -> None:
+    """Draw images (a contact sheet, a grid, any photo) in the terminal, fitted to its width;
+    small ones enlarged by whole factors, so pooled pixels stay crisp blocks.
+
+    Examples:
+
+    \b
+      poolimg show poolimg-out/photo_max_k2_s2_sheet.png
+      poolimg show small.png --show blocks
+    """
+    term = Terminal()
+    try:
+        method = shown_how(how)
+    except ValueError as exc:
+        fail_usage(term, str(exc))
+    assert method is not None
+    failed = False
+    for name in files:
+        try:
+            from poolcli.pictures.api import terminal_picture
+
+            draw(terminal_picture(name, method, max_pixels or None), method)
+        except PoolError as exc:
+            term.error(str(exc))
+            failed = True
+    raise typer.Exit(1 if failed else 0)
+
+
+def completion(
+    shell: Annotated[
+        str,
+        typer.Argument(
+            metavar="bash|zsh|fish",
+            help="The shell to complete in.",
+            autocompletion=lambda incomplete: [
+                s for s in ("bash", "zsh", "fish") if s.startswith(incomplete)
+            ],
+        ),
+    ],
+) -> None:
+    """Print the script that makes SHELL complete poolimg's commands, options, their words
+    (modes, paddings, formats, ...) and files.
+
+    Examples:
+
+    \b
+      source <(poolimg completion bash)                  in ~/.bashrc
+      poolimg completion zsh > "${fpath[1]}/_poolimg"     then restart zsh
+      poolimg completion fish > ~/.config/fish/completions/poolimg.fish
+    """
+    if shell not in ("bash", "zsh", "fish"):
+        fail_usage(Terminal(), f"completion {shell!r}: use bash, zsh or fish")
+    print(completion_script(shell))
+
+
+complete_words(globals())

@@ -1,0 +1,170 @@
+"""Median and mode pooling: a window's middle value, or its most frequent one.
+
+numpy only. A band of output rows at a time, the cells of each window are gathered (padding
+left out, so a window holds only its real cells), sorted, and read:
+
+- ``median``, per channel: the middle cell; of an even count, the mean of the two middle
+  ones, rounded half up for integers as poolimg's averages are; floats as ``np.median`` gives
+  them (NaN where the window holds one).
+- ``mode``, all channels together: the most frequent *pixel* of the window, so a colour label
+  map never gets a colour no pixel had; ties go to the smallest (scipy.stats.mode's rule,
+  channel by channel for colours). Pixels of 8- and 16-bit channels are packed into one key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from poolcli.core.geometry import PassGeometry
+from poolcli.core.reducers import Reducer
+
+# Cells gathered at once (8 bytes each): a band of output rows' windows stays near 32 MiB.
+_BAND_CELLS = 1 << 22
+
+
+def rank_pool(x: np.ndarray, reducer: Reducer, geom: PassGeometry) -> np.ndarray:
+    """One median or mode pass over planar ``x`` (C, H, W)."""
+    channels = x.shape[0]
+    rows, cols = geom.output_shape
+    out = np.empty((channels, rows, cols), x.dtype)
+    keys, unpack = (x, None) if reducer.name == "median" else _keys(x)
+    quads = _four_cells(keys, geom)
+    if quads is not None and (reducer.name == "mode" or x.dtype.kind != "f"):
+        a, b, c, d = _sorted4(*quads)
+        if reducer.name == "median":  # the two middle values' mean, half up
+            out[...] = ((b.astype(np.int64) + c.astype(np.int64) + 1) // 2).astype(x.dtype)
+            return out
+        # of four sorted keys: the first of a pair (the smaller where two pairs tie), else
+        # the smallest (all four differ)
+        chosen = np.where(a == b, a, np.where(b == c, b, np.where(c == d, c, a)))
+        out[...] = chosen if unpack is None else unpack(chosen[0])
+        return out
+    taps = max(1, geom.window_cells)
+    band = max(1, _BAND_CELLS // max(1, keys.shape[0] * cols * taps))
+    for lo in range(0, rows, band):
+        hi = min(rows, lo + band)
+        cells, count = _gather(keys, geom, lo, hi)
+        if reducer.name == "median":
+            out[:, lo:hi] = _median(cells, count, x.dtype)
+        else:
+            chosen = _mode(cells[0], count)
+            out[:, lo:hi] = chosen[None] if unpack is None else unpack(chosen)
+    return out
+
+
+def _four_cells(x: np.ndarray, geom: PassGeometry) -> list[np.ndarray] | None:
+    """The four cells of every window of a 2x2 pass with no padding and no dilation, as four
+    strided views (no copy); None for any other pass."""
+    rows, cols = geom.rows, geom.cols
+    if (rows.k, cols.k, rows.d, cols.d) != (2, 2, 1, 1) or rows.padded or cols.padded:
+        return None
+    row_end = (rows.out - 1) * rows.s + 1
+    col_end = (cols.out - 1) * cols.s + 1
+    return [
+        x[:, dr : dr + row_end : rows.s, dc : dc + col_end : cols.s]
+        for dr in (0, 1)
+        for dc in (0, 1)
+    ]
+
+
+def _sorted4(
+    a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Four arrays sorted cell by cell: a sorting network of five compare-and-swaps."""
+    a, b = np.minimum(a, b), np.maximum(a, b)
+    c, d = np.minimum(c, d), np.maximum(c, d)
+    a, c = np.minimum(a, c), np.maximum(a, c)
+    b, d = np.minimum(b, d), np.maximum(b, d)
+    b, c = np.minimum(b, c), np.maximum(b, c)
+    return a, b, c, d
+
+
+def _gather(x: np.ndarray, geom: PassGeometry, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """The real cells of the windows of output rows ``lo:hi``, ``(C, rows, cols, K)`` in
+    window order, padding slots last, and how many each window holds."""
+    cells = geom.cells(lo, hi)
+    shape = (x.shape[0], hi - lo, geom.cols.out, max(1, len(cells)))
+    gathered = np.empty(shape, x.dtype)
+    real = np.zeros(shape[1:], bool)
+    for t, (dst_rows, dst_cols, src_rows, src_cols, _, _) in enumerate(cells):
+        gathered[:, dst_rows, dst_cols, t] = x[:, src_rows, src_cols]
+        real[dst_rows, dst_cols, t] = True
+    # the real cells of every window first, so its padding slots trail them after a sort
+    order = np.argsort(~real, axis=-1, kind="stable")
+    gathered = np.take_along_axis(gathered, order[None], axis=-1)
+    return gathered, real.sum(axis=-1)
+
+
+def _median(cells: np.ndarray, count: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Per channel, the middle of each window's ``count`` real cells (the first of each
+    window's last axis)."""
+    k = cells.shape[-1]
+    slots = np.arange(k)
+    if dtype.kind == "f":
+        padded = np.where(slots < count[..., None], cells, np.inf)
+        nan = np.isnan(padded).any(axis=-1)
+        ranked = np.sort(padded, axis=-1)
+        low = np.take_along_axis(ranked, ((count - 1) // 2)[None, ..., None], -1)[..., 0]
+        high = np.take_along_axis(ranked, (count // 2)[None, ..., None], -1)[..., 0]
+        middle = np.where(low == high, low, (low + high) / dtype.type(2)).astype(dtype)
+        return np.where(nan, dtype.type(np.nan), middle)
+    wide = cells.astype(np.int64)
+    top = np.iinfo(np.int64).max
+    ranked = np.sort(np.where(slots < count[..., None], wide, top), axis=-1)
+    low = np.take_along_axis(ranked, ((count - 1) // 2)[None, ..., None], -1)[..., 0]
+    high = np.take_along_axis(ranked, (count // 2)[None, ..., None], -1)[..., 0]
+    result: np.ndarray = ((low + high + 1) // 2).astype(dtype)  # half up, as averages
+    return result
+
+
+def _mode(cells: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """The most frequent of each window's ``count`` real keys (the first of its last axis);
+    ties go to the smallest."""
+    k = cells.shape[-1]
+    slots = np.arange(k)
+    real = slots < count[..., None]
+    if cells.dtype.kind == "f":
+        ranked = np.sort(np.where(real, cells, np.inf), axis=-1)
+    else:
+        top = np.iinfo(cells.dtype).max
+        ranked = np.sort(np.where(real, cells, top), axis=-1)
+    # the length of the run each sorted key ends, counted as the keys go by
+    run = np.ones(ranked.shape, np.int32)
+    for j in range(1, k):
+        same = ranked[..., j] == ranked[..., j - 1]
+        run[..., j] = np.where(same, run[..., j - 1] + 1, 1)
+    run[~(slots < count[..., None])] = 0  # padding slots never win
+    # the first key to reach the longest run is the smallest of the most frequent
+    best = run.argmax(axis=-1)
+    chosen: np.ndarray = np.take_along_axis(ranked, best[..., None], -1)[..., 0]
+    return chosen
+
+
+def _keys(x: np.ndarray) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray] | None]:
+    """One key a pixel, ordered as the pixels are channel by channel, and the function that
+    turns keys back into planar pixels (None: one channel, the keys are the pixels)."""
+    channels = x.shape[0]
+    if channels == 1:
+        return x, None
+    if x.dtype.kind == "u" and x.dtype.itemsize * channels <= 8:
+        bits = 8 * x.dtype.itemsize
+        key = np.zeros(x.shape[1:], np.uint64)
+        for c in range(channels):  # the first channel most significant: colour order
+            key |= x[c].astype(np.uint64) << np.uint64(bits * (channels - 1 - c))
+
+        def unpack_bits(chosen: np.ndarray) -> np.ndarray:
+            mask = np.uint64((1 << bits) - 1)
+            shifts = [np.uint64(bits * (channels - 1 - c)) for c in range(channels)]
+            return np.stack([(chosen >> s) & mask for s in shifts]).astype(x.dtype)
+
+        return key[None], unpack_bits
+    # other pixels (floats, wide integers): their rank among the image's distinct pixels
+    colours, labels = np.unique(x.reshape(channels, -1).T, axis=0, return_inverse=True)
+
+    def unpack_rank(chosen: np.ndarray) -> np.ndarray:
+        result: np.ndarray = np.moveaxis(colours[chosen], -1, 0)
+        return result
+
+    return labels.reshape(x.shape[1:]).astype(np.int64)[None], unpack_rank

@@ -1,0 +1,144 @@
+"""The comparison grid: one photo pooled several ways, a row each, passes in columns.
+
+Rows are modes (``--modes max,avg``) or window sizes (``--sizes 2,3,4``); ``diff`` adds a
+row with the absolute difference of the first two rows at each pass, stretched so the largest
+difference is white. Drawing is :mod:`poolcli.pictures.sheet`'s; this module decides what to draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from poolcli.core.geometry import PassGeometry, PlanError, plan_for
+from poolcli.core.kernels.winners import kept_label, picture_of_winners
+from poolcli.core.passes import run_passes, run_passes_indexed
+from poolcli.errors import ParameterError
+from poolcli.io.reading import Picture, load
+from poolcli.pictures.sheet import Cell, SheetRow, describe, display, fit_pass, grid
+from poolcli.spec.limits import DEFAULT_MAX_PIXELS
+from poolcli.spec.pool_spec import PoolSpec
+from poolcli.spec.style import SheetStyle
+
+
+def _passes_that_fit(shape: tuple[int, int], spec: PoolSpec, wanted: int) -> list[PassGeometry]:
+    try:
+        return plan_for(replace(spec, passes=wanted), shape)
+    except PlanError as stop:
+        return stop.fits
+
+
+def comparison(
+    source: str | Picture,
+    rows: list[tuple[str, PoolSpec]],
+    passes: int,
+    *,
+    style: SheetStyle | None = None,
+    diff: bool = False,
+    linear: bool = False,
+    unpool: str | None = None,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    threads: int | None = None,
+    title: str | None = None,
+) -> Any:
+    """Draw the grid for the image at path ``source`` (or a picture already read); returns a
+    Pillow image, titled with the path (or ``title``) and the rows' settings.
+
+    ``unpool`` ("dark", "dim" or "winners") adds, under each max, min or stochastic row, the
+    input-sized pictures of the pixels each pass kept
+    (:func:`poolcli.core.kernels.winners.picture_of_winners`).
+
+    Raises
+    ------
+    PoolError
+        If the image cannot be read, no row can run a single pass, or ``diff`` is asked of
+        rows whose passes differ in size.
+    """
+    style = style or SheetStyle()
+    picture = source if isinstance(source, Picture) else load(source, max_pixels=max_pixels)
+    if title is not None:
+        path = title
+    else:
+        path = picture.name if isinstance(source, Picture) else str(source)
+    frame, mode = picture.frames[0], picture.mode
+    shape = frame.shape[1:]
+    grid_rows: list[list[Cell]] = []
+    labels: list[str] = []
+    full_size: list[list[np.ndarray]] = []  # display pixels of each pass, for the diff
+    for label, spec in rows:
+        plan = _passes_that_fit(shape, spec, passes)
+        row = SheetRow(frame, mode, style, [g.output_shape for g in plan], sizes_only=True)
+        kept = None
+        pixels = []
+        results: Iterator[tuple[np.ndarray, np.ndarray | None]]
+        alpha = picture.has_alpha
+        if unpool is not None and spec.indexed:
+            kept = SheetRow(frame, mode, style, [g.output_shape for g in plan], sizes_only=True)
+            results = run_passes_indexed(frame, spec, plan, threads=threads)
+        else:
+            results = (
+                (values, None)
+                for values in run_passes(
+                    frame, spec, plan, alpha=alpha, linear=linear, threads=threads
+                )
+            )
+        for geom, (current, index) in zip(plan, results, strict=True):
+            row.add(current, geom.index)
+            if kept is not None and index is not None and unpool is not None:
+                won = picture_of_winners(current, index, frame, unpool)
+                kept.add(won, geom.index, kept_label(unpool, index, frame.shape[1:]))
+            if diff:
+                pixels.append(np.asarray(display(current, mode, style.background)))
+        for cells in (row.cells, *([kept.cells] if kept else [])):
+            cells.extend(Cell(None, "does not fit") for _ in range(passes + 1 - len(cells)))
+        grid_rows.append(row.cells)
+        labels.append(label)
+        full_size.append(pixels)
+        if kept is not None:
+            kept.cells[0] = Cell(None, "")
+            grid_rows.append(kept.cells)
+            labels.append(f"{label}, {'won' if unpool == 'winners' else 'kept'}")
+    if all(len(cells) == 1 or cells[1].image is None for cells in grid_rows):
+        raise ParameterError(f"{path}: not one pass fits any row of the comparison")
+    if diff:
+        first, second = (label for label, _ in rows[:2])
+        grid_rows.append(
+            _diff_row(full_size[0], full_size[1], [first, second], grid_rows[0][0], style)
+        )
+        labels.append("difference")
+    columns = ["original"] + [f"pass {i}" for i in range(1, passes + 1)]
+    by_size = len({spec.size for _, spec in rows}) > 1
+    title = f"{path}   {describe(rows[0][1], mode=by_size, geometry=not by_size)}"
+    return grid(grid_rows, style, title=title, row_labels=labels, column_labels=columns)
+
+
+def _diff_row(
+    first: list[np.ndarray],
+    second: list[np.ndarray],
+    labels: list[str],
+    original: Cell,
+    style: SheetStyle,
+) -> list[Cell]:
+    cells = [Cell(None, f"|{labels[0]} - {labels[1]}|")]
+    height = original.image.height if original.image else style.cell
+    scale = 1.0
+    for index, (a, b) in enumerate(zip(first, second, strict=False), start=1):
+        if a.shape != b.shape:
+            raise ParameterError(
+                f"--diff needs the first two rows to have the same size at each pass, but pass "
+                f"{index} is {a.shape[1]}x{a.shape[0]} and {b.shape[1]}x{b.shape[0]}"
+            )
+        difference = np.abs(a.astype(np.int16) - b.astype(np.int16))
+        peak = int(difference.max())
+        if peak == 0:
+            stretched, label = difference.astype(np.uint8), "identical"
+        else:
+            stretched = (difference * (255.0 / peak) + 0.5).astype(np.uint8)
+            label = f"max {peak}, x{255 / peak:.1f}"
+        image = Cell.from_array(stretched, label).image
+        assert image is not None
+        cells.append(Cell(fit_pass(image, height, style, scale), label))
+    return cells

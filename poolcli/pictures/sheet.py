@@ -1,0 +1,325 @@
+"""Contact sheets and comparison grids: the photo and its passes side by side, labelled.
+
+Pillow drawing only; pixels arrive as planar numpy arrays in a pooling mode. A pass smaller
+than its cell is enlarged by a whole factor with nearest-neighbour, so each pooled pixel is a
+crisp square block; a pass larger than its cell is shrunk to fit with a box filter, like the
+original. Text uses Pillow's built-in scalable font, so no system font is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from poolcli.io.deep_encoders import is_deep
+from poolcli.io.pixels import sixteen_to_eight, to_image
+from poolcli.spec.style import SheetStyle
+
+
+def display(
+    planar: np.ndarray, mode: str, background: tuple[int, int, int], *, keep_alpha: bool = False
+) -> Image.Image:
+    """An 8-bit RGB picture of planar pixels: alpha over ``background`` (``keep_alpha``: an
+    RGBA picture, to be put on a checkerboard once sized), deep values scaled."""
+    if is_deep(planar, mode):  # sums and Lp norms: stretched so the largest value is white
+        values = np.nan_to_num(planar.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        top = float(values.max()) if values.size else 0.0
+        scaled = np.floor(values * (255.0 / top) + 0.5) if top > 0 else values * 0
+        eight = np.clip(scaled, 0, 255).astype(np.uint8)
+        if mode in ("I;16", "I", "F"):
+            mode = "L"
+        if mode in ("LA", "RGBA"):  # alpha is summed too: show the colour opaque
+            eight, mode = eight[:-1], "RGB" if mode == "RGBA" else "L"
+        return to_image(eight, mode).convert("RGB")
+    if mode == "I;16":
+        return Image.fromarray(sixteen_to_eight(planar[0])).convert("RGB")
+    if mode in ("I", "F"):  # no fixed range: stretch what is there (NaN and infinities black)
+        values = planar[0].astype(np.float64)
+        finite = np.isfinite(values)
+        low = float(values[finite].min()) if finite.any() else 0.0
+        high = float(values[finite].max()) if finite.any() else 0.0
+        values = np.where(finite, values, low)
+        values = (values - low) * (255.0 / (high - low)) if high > low else values * 0
+        grey = np.clip(np.floor(values + 0.5), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    image = to_image(planar, mode)
+    if mode in ("LA", "RGBA") and keep_alpha:
+        return image.convert("RGBA")
+    if mode in ("LA", "RGBA"):
+        flat = Image.new("RGB", image.size, background)
+        flat.paste(image.convert("RGBA"), mask=image.getchannel("A"))
+        return flat
+    return image.convert("RGB")
+
+
+# The squares transparent pixels are shown over, as image editors show them: screen pixels a
+# side, and their two greys.
+CHECK = 8
+CHECK_GREYS = ((102, 102, 102), (153, 153, 153))
+
+
+def on_checks(image: Image.Image) -> Image.Image:
+    """An RGBA picture over a checkerboard of :data:`CHECK`-pixel squares (in screen pixels,
+    whatever the picture's enlargement), so transparency never looks like the background;
+    any other picture as it is."""
+    if image.mode != "RGBA":
+        return image
+    rows, cols = np.indices((image.height, image.width))
+    dark = ((rows // CHECK + cols // CHECK) % 2).astype(bool)
+    checks = np.where(dark[..., None], CHECK_GREYS[0], CHECK_GREYS[1]).astype(np.uint8)
+    board = Image.fromarray(checks, "RGB")
+    board.paste(image, mask=image.getchannel("A"))
+    return board
+
+
+def reduced(planar: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``planar`` averaged over whole blocks (poolcli's own average pooling) down to about
+    twice ``size`` (width, height), what a box filter would do first: a cell of a 100-MP
+    photo is drawn from a few megabytes, never from a full-size Pillow copy (two of them,
+    RGBX then RGB, cost a gigabyte). Rows and columns past the last whole block are left out:
+    less than a block, below a screen pixel of the cell.
+
+    >>> reduced(np.arange(16, dtype=np.uint8).reshape(1, 4, 4), (1, 1))
+    array([[[ 3,  5],
+            [11, 13]]], dtype=uint8)
+    """
+    from poolcli.core.pooling import pool
+
+    height, width = planar.shape[1:]
+    down = max(1, height // (2 * max(1, size[1])))
+    across = max(1, width // (2 * max(1, size[0])))
+    if down == across == 1:
+        return planar
+    shrunk: np.ndarray = pool(planar, "avg", (down, across), channel_axis=0)
+    return shrunk
+
+
+def fit_original(image: Image.Image, cell: int) -> Image.Image:
+    """The original shrunk (box filter) until its longer side is ``cell``; as is if smaller."""
+    scale = cell / max(image.size)
+    if scale >= 1:
+        return image
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.BOX)
+
+
+def fit_pass(image: Image.Image, height: int, style: SheetStyle, scale: float) -> Image.Image:
+    """A pass sized for a cell ``height`` pixels high (the original cell's height).
+
+    ``fit``: a pass no higher than the cell is enlarged by the largest whole factor that
+    keeps it within, with nearest-neighbour, so every pooled pixel is a crisp square block; a
+    higher one is shrunk to the cell's height with a box filter (its blocks are smaller than
+    a screen pixel then). ``true``: resized by ``scale``, the original's own display scale.
+    """
+    width_px, height_px = image.size
+    if style.scale == "true":
+        size = (max(1, round(width_px * scale)), max(1, round(height_px * scale)))
+        method = Image.Resampling.NEAREST if scale >= 1 else Image.Resampling.BOX
+        return image.resize(size, method) if size != image.size else image
+    if height_px <= height:
+        factor = max(1, height // height_px)
+        size = (width_px * factor, height_px * factor)
+        return image.resize(size, Image.Resampling.NEAREST) if factor > 1 else image
+    size = (max(1, round(width_px * height / height_px)), height)
+    return image.resize(size, Image.Resampling.BOX)
+
+
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Pillow's built-in font at ``size`` px (scalable when Pillow has FreeType)."""
+    return ImageFont.load_default(size=size)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One picture of a grid, with the label drawn under it."""
+
+    image: Image.Image | None
+    label: str
+
+    @classmethod
+    def from_array(cls, pixels: np.ndarray, label: str) -> Cell:
+        """A cell from an (H, W, 3) uint8 array, as worker processes hand cells back."""
+        return cls(Image.fromarray(pixels), label)
+
+
+def text_width(text: str, size: int) -> int:
+    """Width in pixels of ``text`` in the built-in font at ``size`` px."""
+    left, _, right, _ = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox(
+        (0, 0), text, font=font(size)
+    )
+    return int(right - left)
+
+
+def _fit_text(text: str, size: int, width: int) -> str:
+    """``text``, shortened with "..." until it fits ``width`` pixels."""
+    if text_width(text, size) <= width:
+        return text
+    while text and text_width(text + "...", size) > width:
+        text = text[:-1]
+    return text + "..." if text else ""
+
+
+def grid(
+    rows: list[list[Cell]],
+    style: SheetStyle,
+    *,
+    title: str = "",
+    row_labels: list[str] | None = None,
+    column_labels: list[str] | None = None,
+) -> Image.Image:
+    """Lay out rows of cells on one canvas.
+
+    The geometry follows from the pictures alone, so it can be checked: every column is as
+    wide as its widest picture and every row as high as its highest, with ``style.gap``
+    between and around them; under each row runs a ``style.line`` high band for the cell
+    labels (shortened to the column's width); a title line on top (when there is a title),
+    a line of column labels under it (when given), and a column of row labels at the left as
+    wide as the widest of them plus a gap (when given). Pictures sit at the bottom left of
+    their cell.
+    """
+    face, small = font(style.font_size), font(style.label_size)
+    gap, line = style.gap, style.line
+    columns = max(len(r) for r in rows)
+    widths = [0] * columns
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], cell.image.width if cell.image else 0)
+    widths = [w or 8 * style.label_size for w in widths]  # an empty column still shows labels
+    heights = [max((c.image.height for c in row if c.image), default=line) for row in rows]
+    left = gap + (
+        max(text_width(t, style.font_size) for t in row_labels) + gap if row_labels else 0
+    )
+    top = gap + (line + gap if title else 0) + (line if column_labels else 0)
+    width = left + sum(widths) + gap * columns
+    height = top + sum(h + line + gap for h in heights)
+    canvas = Image.new("RGB", (width, height), style.background)
+    draw = ImageDraw.Draw(canvas)
+    ink = style.foreground
+    if title:
+        draw.text(
+            (gap, gap), _fit_text(title, style.font_size, width - 2 * gap), fill=ink, font=face
+        )
+    xs = [left + sum(widths[:i]) + gap * i for i in range(columns)]
+    if column_labels:
+        for x, w, text in zip(xs, widths, column_labels, strict=False):
+            draw.text((x, top - line), _fit_text(text, style.font_size, w), fill=ink, font=face)
+    y = top
+    for r, row in enumerate(rows):
+        if row_labels:
+            draw.text((gap, y + (heights[r] - line) // 2), row_labels[r], fill=ink, font=face)
+        for x, w, cell in zip(xs, widths, row, strict=False):
+            if cell.image is not None:
+                canvas.paste(cell.image, (x, y + heights[r] - cell.image.height))
+            label = _fit_text(cell.label, style.label_size, w)
+            draw.text((x, y + heights[r] + gap // 4), label, fill=ink, font=small)
+        y += heights[r] + line + gap
+    return canvas
+
+
+def describe(spec: object, *, mode: bool = True, geometry: bool = True) -> str:
+    """``max  size 2x2  stride 2x2  padding valid`` for a PoolSpec (W x H, as on the CLI);
+    ``mode`` and ``geometry`` leave out what all rows of a comparison do not share."""
+    from poolcli.spec.pool_spec import PoolSpec, options_text, size_text
+
+    assert isinstance(spec, PoolSpec)
+    stride = spec.size if spec.stride is None else spec.stride
+    parts: list[str] = [spec.mode] if mode else []
+    if geometry:
+        parts += [f"size {size_text(spec.size)}"]
+        if spec.mode != "fractional":
+            parts += [f"stride {size_text(stride)}"]
+    if spec.mode != "fractional":
+        parts.append(f"padding {spec.padding}")
+    options = options_text(spec).lstrip("_").replace("_", "  ")
+    return "  ".join(parts + ([options] if options else []))
+
+
+def _cell_box(original: tuple[int, int], passes: Sequence[tuple[int, int]], cell: int) -> int:
+    """The longer side to show the original at: that of the largest image of the row, the
+    original or a pass, that fits in ``cell``.
+
+    Passes smaller than that image then enlarge to its height by whole factors, so the row
+    is even: 512 px with cell 200 shows every cell 128 px high (512 and 256 shrunk, 128 as it
+    is, 64 twice, ...), where shrinking only the original to 200 would leave 128 at 1x and
+    64 at 3x.
+    """
+    sides = [max(shape) for shape in (original, *passes)]
+    fitting = [side for side in sides if side <= cell]
+    return max(fitting) if fitting else cell
+
+
+class SheetRow:
+    """Collects the cells of one input's row as its passes are computed.
+
+    Each pass is turned into its small display cell at once, so a sheet never holds the
+    full-size passes. ``passes`` are the (rows, cols) the passes will have (from the plan),
+    to choose an even cell height.
+    """
+
+    def __init__(
+        self,
+        planar: np.ndarray,
+        mode: str,
+        style: SheetStyle,
+        passes: Sequence[tuple[int, int]] = (),
+        *,
+        sizes_only: bool = False,
+    ) -> None:
+        self.mode, self.style, self.sizes_only = mode, style, sizes_only
+        height, width = planar.shape[1:]
+        box = _cell_box((height, width), passes, style.cell)
+        ratio = min(1.0, box / max(height, width))
+        small = reduced(planar, (round(width * ratio), round(height * ratio)))
+        original = fit_original(display(small, mode, style.background, keep_alpha=True), box)
+        side = max(original.size)
+        if side * 2 <= style.cell:  # a small image (an icon, a 4x4 example): crisp blocks
+            factor = style.cell // side
+            size = (original.width * factor, original.height * factor)
+            original = original.resize(size, Image.Resampling.NEAREST)
+        self.height = original.height
+        self.scale = original.width / width
+        label = f"{width}x{height}" if sizes_only else f"original {width}x{height}"
+        self.cells = [Cell(on_checks(original), label)]
+
+    def add(self, planar: np.ndarray, index: int, what: str = "") -> None:
+        """Add the cell of pass ``index``, whose pixels are ``planar``; ``what`` labels a
+        picture of the pass that is not the pass itself ("kept", "won")."""
+        height, width = planar.shape[1:]
+        mode = "L" if planar.shape[0] == 1 and self.mode not in ("I;16", "I", "F") else self.mode
+        ratio = self.scale if self.style.scale == "true" else self.height / height
+        if ratio < 1:  # shrunk to its cell: drawn from a reduced copy
+            planar = reduced(planar, (round(width * ratio), round(height * ratio)))
+        shown = display(planar, mode, self.style.background, keep_alpha=True)
+        picture = fit_pass(shown, self.height, self.style, self.scale)
+        if ratio < 1:  # the reduced copy is not the pass's own size: fit it exactly
+            size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+            picture = shown.resize(size, Image.Resampling.BOX)
+        picture = on_checks(picture)
+        label = f"{width}x{height}" if self.sizes_only else f"pass {index}  {width}x{height}"
+        if what:
+            label = f"pass {index}  {what}"
+        self.cells.append(Cell(picture, label))
+
+
+def contact_canvas(
+    name: str,
+    spec: object,
+    style: SheetStyle,
+    row: SheetRow,
+    unpool_row: SheetRow | None = None,
+) -> Image.Image:
+    """The contact sheet of one input: its row of passes (and the row of what each pass
+    kept, under it), titled with its name and the run's settings. A row longer than
+    ``style.per_row`` cells wraps onto the next lines (the kept row's lines each under the
+    line of passes they belong to), so ``-n all`` on a large photo stays a sheet a person
+    can open."""
+    rows = [row.cells]
+    if unpool_row is not None:  # its first cell would repeat the original: leave it empty
+        unpool_row.cells[0] = Cell(None, "")
+        rows.append(unpool_row.cells)
+    step = max(1, style.per_row)
+    lines = [r[start : start + step] for start in range(0, len(rows[0]), step) for r in rows]
+    return grid(lines, style, title=f"{name}   {describe(spec)}")

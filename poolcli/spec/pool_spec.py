@@ -1,0 +1,376 @@
+"""What a pooling pass is: its mode, window, stride, padding and number of passes.
+
+Stdlib only, so the command line can check what a user asked for before numpy is imported.
+A :class:`PoolSpec` is checked once, when it is made; everything below it takes it as valid.
+Sizes in messages are written ``WxH`` (width first), as image tools write them; sizes in the API
+are ``(rows, cols)``, as numpy writes them.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+from poolcli.errors import ParameterError
+from poolcli.spec.sizes import Target, check_output_size
+
+Mode: TypeAlias = Literal[
+    "max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional", "median", "mode"
+]
+
+
+Padding: TypeAlias = Literal["valid", "same", "ceil"] | int
+
+
+Size: TypeAlias = int | tuple[int, int] | Literal["global"]
+
+
+MODES: tuple[str, ...] = (
+    "max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional", "median", "mode"
+)  # fmt: skip
+
+# Modes whose every output is one input pixel, so it has an index (--unpool, return_indices);
+# stochastic only in training (not ``evaluate``).
+INDEXED_MODES = frozenset({"max", "min", "stochastic", "fractional"})
+# The options of a pass that only some modes take, those modes, and what each option is: the
+# one table the library's checks, the command line's options and the comparison rows read.
+OPTION_MODES: dict[str, tuple[str, ...]] = {
+    "power": ("lp",),
+    "seed": ("stochastic", "fractional"),
+    "ratio": ("fractional",),
+    "evaluate": ("stochastic",),
+}
+OPTION_MEANING = {
+    "power": "Lp pooling's p",
+    "seed": "the seed of stochastic and fractional pooling's draws",
+    "ratio": "fractional max pooling's output size over its input's",
+    "evaluate": "stochastic pooling's test phase",
+}
+# What power (Lp's p) and ratio (fractional pooling's) are when not given.
+DEFAULT_POWER = 2.0
+DEFAULT_RATIO = 0.7
+# Modes that pool to an output size (adaptive pooling, PyTorch's and Keras's adaptive layers).
+ADAPTIVE_MODES = ("max", "min", "avg", "sum")
+
+Compat: TypeAlias = Literal["caffe", "torch", "keras"]
+
+COMPATS: tuple[str, ...] = ("caffe", "torch", "keras")
+
+
+PADDINGS: tuple[str, ...] = ("valid", "same", "ceil")
+
+
+# No image has a side this long (the pixel limit stops far sooner); a larger size or stride is
+# a typo, refused at once rather than carried into arithmetic that would need to be wider.
+LARGEST = 2**31 - 1
+
+
+# More passes than this is a typo too (a 2-pixel window halves an image in at most 31 passes;
+# windows that do not shrink it repeat a filter, where a few dozen passes are a lot).
+MAX_PASSES = 10_000
+
+
+def size_text(value: object, *, short: bool = False) -> str:
+    """A size or stride as the command line writes it, width first.
+
+    >>> size_text(3), size_text(3, short=True), size_text((2, 3)), size_text((2, 2), short=True)
+    ('3x3', '3', '3x2', '2')
+    """
+    if isinstance(value, int):
+        value = (value, value)
+    if isinstance(value, tuple):
+        rows, cols = value
+        return str(rows) if short and rows == cols else wxh(rows, cols)
+    return str(value)
+
+
+def wxh(rows: int, cols: int) -> str:
+    return f"{cols}x{rows}"
+
+
+def _whole(value: object) -> int | None:
+    """``value`` as an int if it is an int or a numpy integer (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        return None
+    return operator.index(value)
+
+
+def pair(value: object, name: str) -> tuple[int, int]:
+    """A size or stride as ``(rows, cols)``, checked."""
+    whole = _whole(value)
+    items = (
+        [_whole(v) for v in value]
+        if isinstance(value, Sequence) and not isinstance(value, str)
+        else []
+    )
+    if whole is not None:
+        pair = (whole, whole)
+    elif len(items) == 2 and items[0] is not None and items[1] is not None:
+        pair = (items[0], items[1])
+    else:
+        raise ParameterError(f"{name} must be an int or a (rows, cols) pair of ints, not {value!r}")
+    if min(pair) < 1:
+        raise ParameterError(f"{name} must be at least 1, not {value!r}")
+    if max(pair) > LARGEST:
+        raise ParameterError(f"{name} must be at most {LARGEST}, not {value!r}")
+    return pair
+
+
+def check_padding(padding: object, size: tuple[int, int]) -> Padding:
+    if isinstance(padding, str):
+        if padding not in PADDINGS:
+            raise ParameterError(
+                f"padding must be one of {', '.join(PADDINGS)} or an int, not {padding!r}"
+            )
+        return padding  # type: ignore[return-value]
+    value = _whole(padding)
+    if value is not None:
+        # PyTorch's rule: at most half the window, so no window is all padding and a pass
+        # never makes an image larger than it was.
+        limit = min(size) // 2
+        if not 0 <= value <= limit:
+            raise ParameterError(
+                f"padding {padding} must be between 0 and half the window "
+                f"({limit} for size {wxh(*size)}), as in PyTorch"
+            )
+        return value
+    raise ParameterError(f"padding must be 'valid', 'same', 'ceil' or an int, not {padding!r}")
+
+
+def check_power(power: object) -> float:
+    """The ``p`` of Lp pooling: a finite number above 0."""
+    if isinstance(power, bool) or not isinstance(power, numbers.Real):
+        raise ParameterError(f"power must be a number above 0, not {power!r}")
+    value = float(power)
+    if not (0 < value < float("inf")):
+        raise ParameterError(f"power must be a finite number above 0, not {power!r}")
+    return value
+
+
+def check_ratio(ratio: object) -> tuple[float, float]:
+    """Fractional pooling's ratio as ``(rows, cols)``, each from 0.5 up to (not with) 1, as in
+    Graham's fractional max pooling (a pass shrinks by more than 1x, less than 2x)."""
+    items = ratio if isinstance(ratio, Sequence) and not isinstance(ratio, str) else (ratio, ratio)
+    if len(items) != 2 or any(
+        isinstance(r, bool) or not isinstance(r, numbers.Real) or not 0.5 <= float(r) < 1
+        for r in items
+    ):
+        raise ParameterError(
+            f"ratio must be from 0.5 up to (not with) 1, or a pair of such, not {ratio!r}"
+        )
+    return (float(items[0]), float(items[1]))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """What one pooling run does: mode, window, stride, padding and number of passes.
+
+    ``size`` and ``stride`` are ``(rows, cols)``; ``stride=None`` means equal to ``size``;
+    ``size="global"`` is one window over the whole image. ``passes`` is a count or ``"all"``
+    (as many as fit, stopping when a pass would no longer shrink the image).
+
+    The rest are keyword options, each checked here: ``dilation`` puts window cells that far
+    apart (PyTorch's ``dilation``); ``count_pad`` makes averages divide by padded cells too
+    (None: the ``compat`` framework's default, else False); ``compat`` applies a framework's
+    size and divisor rules (see :mod:`poolcli.core.geometry`); ``power`` is Lp's ``p``; ``seed``
+    and ``evaluate`` are stochastic pooling's random seed and test-phase switch (``seed`` is
+    fractional max pooling's too); ``ratio`` is fractional max pooling's output size over its
+    input's, ``(rows, cols)`` or one for both. ``output_size`` makes the pass adaptive, to that
+    size (PyTorch's ``output_size``: an int, or ``(rows, cols)`` with None keeping a side; or a
+    :class:`~poolcli.spec.sizes.Target`), in place of ``size``, ``stride`` and ``padding``.
+    ``fit`` (with ``passes="all"``) stops the passes once the longest side is at most ``fit``.
+    """
+
+    mode: Mode = "max"
+    size: Size = 2
+    stride: int | tuple[int, int] | None = None
+    padding: Padding = "valid"
+    passes: int | Literal["all"] = 1
+    dilation: int | tuple[int, int] = 1
+    count_pad: bool | None = None
+    compat: Compat | None = None
+    power: float | None = None
+    seed: int | None = None
+    evaluate: bool = False
+    ratio: float | tuple[float, float] | None = None
+    output_size: int | tuple[int | None, int | None] | Target | None = None
+    fit: int | None = None
+
+    @functools.cached_property
+    def window(self) -> tuple[int, int]:
+        """``size`` as ``(rows, cols)`` (for ``"global"``: (1, 1), the least it covers)."""
+        return (1, 1) if self.size == "global" else pair(self.size, "size")
+
+    @functools.cached_property
+    def step(self) -> tuple[int, int]:
+        """``stride`` as ``(rows, cols)``, the window's when None."""
+        return self.window if self.stride is None else pair(self.stride, "stride")
+
+    @functools.cached_property
+    def spacing(self) -> tuple[int, int]:
+        """``dilation`` as ``(rows, cols)``."""
+        return pair(self.dilation, "dilation")
+
+    @functools.cached_property
+    def extent(self) -> tuple[int, int]:
+        """The span of a dilated window, ``d * (k - 1) + 1`` per axis."""
+        return (
+            self.spacing[0] * (self.window[0] - 1) + 1,
+            self.spacing[1] * (self.window[1] - 1) + 1,
+        )
+
+    @functools.cached_property
+    def ratios(self) -> tuple[float, float]:
+        """``ratio`` as ``(rows, cols)``; :data:`DEFAULT_RATIO` when not given."""
+        return check_ratio(DEFAULT_RATIO if self.ratio is None else self.ratio)
+
+    @property
+    def indexed(self) -> bool:
+        """Whether a pass keeps one input pixel a window, so each output has an index: max,
+        min, fractional, and stochastic pooling unless in its test phase."""
+        return self.mode in INDEXED_MODES and not self.evaluate
+
+    @property
+    def exponent(self) -> float:
+        """Lp's ``p``: ``power``, or :data:`DEFAULT_POWER` when not given."""
+        return DEFAULT_POWER if self.power is None else float(self.power)
+
+    @property
+    def counts_padding(self) -> bool:
+        """Whether averages divide by padded cells too: ``count_pad``, or the framework's rule
+        (Caffe and PyTorch count them, Keras does not)."""
+        if self.count_pad is not None:
+            return self.count_pad
+        return self.compat in ("caffe", "torch")
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ParameterError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if self.compat is not None and self.compat not in COMPATS:
+            raise ParameterError(
+                f"compat must be one of {', '.join(COMPATS)} or None, not {self.compat!r}"
+            )
+        pair(self.dilation, "dilation")
+        if self.size != "global":
+            size = pair(self.size, "size")
+            if self.stride is not None:
+                pair(self.stride, "stride")
+            check_padding(self.padding, size)
+            self._check_compat()
+        if self.passes != "all" and (not 1 <= (_whole(self.passes) or 0) <= MAX_PASSES):
+            raise ParameterError(
+                f"passes must be a whole number from 1 to {MAX_PASSES} or 'all', "
+                f"not {self.passes!r}"
+            )
+        if self.count_pad not in (None, True, False):
+            raise ParameterError(f"count_pad must be True, False or None, not {self.count_pad!r}")
+        if self.power is not None:  # None: not given (each mode's check sees what was)
+            check_power(self.power)
+        for option, modes in OPTION_MODES.items():
+            if getattr(self, option) not in (None, False) and self.mode not in modes:
+                raise ParameterError(
+                    f"{option} is {OPTION_MEANING[option]}; mode {self.mode!r} has none"
+                )
+        if self.seed is not None and (_whole(self.seed) is None or not 0 <= self.seed < 2**63):
+            raise ParameterError(
+                f"seed must be a whole number from 0 to 2**63-1, not {self.seed!r}"
+            )
+        if self.ratio is not None:
+            check_ratio(self.ratio)
+        if self.mode == "fractional" and (
+            self.size == "global"
+            or self.stride is not None
+            or self.padding != "valid"
+            or self.spacing != (1, 1)
+            or self.compat is not None
+        ):
+            raise ParameterError(
+                "fractional max pooling places its windows itself: give size and ratio, "
+                "not global, stride, padding, dilation or compat"
+            )
+        if self.evaluate not in (True, False):
+            raise ParameterError(f"evaluate must be True or False, not {self.evaluate!r}")
+        if self.output_size is not None:
+            self._check_adaptive()
+        if self.fit is not None and (
+            _whole(self.fit) is None or self.fit < 1 or self.passes != "all"
+        ):
+            raise ParameterError(
+                f"fit must be a whole number of at least 1, with passes='all', not {self.fit!r}"
+            )
+
+    def _check_adaptive(self) -> None:
+        check_output_size(self.output_size)
+        if self.mode not in ADAPTIVE_MODES:
+            raise ParameterError(
+                f"output_size pools to a size in modes {', '.join(ADAPTIVE_MODES)}, not {self.mode}"
+            )
+        if (
+            self.size != 2
+            or self.stride is not None
+            or self.padding != "valid"
+            or self.spacing != (1, 1)
+            or self.compat is not None
+            or self.count_pad is not None
+            or self.passes != 1
+        ):
+            raise ParameterError(
+                "output_size places the windows itself: give no size, stride, padding, "
+                "dilation, compat, count_pad or passes with it"
+            )
+
+    def _check_compat(self) -> None:
+        """Options a framework has no way to express are refused, so a reproduction never
+        silently differs from the layer it reproduces."""
+        if self.compat == "caffe":
+            if isinstance(self.padding, str) and self.padding != "valid":
+                raise ParameterError(
+                    f"Caffe pads by a number of pixels (0 is valid), not {self.padding!r}"
+                )
+            if self.spacing != (1, 1):
+                raise ParameterError("Caffe's pooling layer has no dilation")
+        elif self.compat == "torch" and self.padding == "same":
+            raise ParameterError("PyTorch's pooling has no 'same' padding; give a number of pixels")
+        elif self.compat == "keras":
+            if self.padding not in ("valid", "same"):
+                raise ParameterError("Keras pools with padding 'valid' or 'same' only")
+            if self.counts_padding:
+                raise ParameterError("Keras averages never count padding (count_pad)")
+            if self.spacing != (1, 1):
+                raise ParameterError("Keras's pooling layers have no dilation")
+
+
+def options_text(spec: PoolSpec) -> str:
+    """The ``{options}`` field: each option that is not its default, for names.
+
+    >>> options_text(PoolSpec("stochastic", 2, dilation=(2, 1), seed=7, evaluate=True))
+    '_d1x2_seed7_eval'
+    >>> options_text(PoolSpec("avg", 3, padding=1, compat="caffe"))
+    '_caffe'
+    >>> options_text(PoolSpec("avg", 3, padding=1, count_pad=True))
+    '_countpad'
+    >>> options_text(PoolSpec("lp", power=0.5))
+    '_pow0.5'
+    """
+    parts = []
+    if spec.spacing != (1, 1):
+        parts.append("d" + size_text(spec.dilation, short=True))
+    if spec.compat is not None:
+        parts.append(spec.compat)
+    framework = PoolSpec(compat=spec.compat).counts_padding
+    if spec.mode == "avg" and spec.counts_padding != framework:
+        parts.append("countpad" if spec.counts_padding else "nocountpad")
+    if spec.mode == "lp" and spec.exponent != DEFAULT_POWER:
+        parts.append(f"pow{spec.exponent:g}")
+    if spec.mode == "fractional":
+        rows, cols = spec.ratios
+        parts.append(f"r{rows:g}" if rows == cols else f"r{cols:g}x{rows:g}")
+    if spec.seed is not None:
+        parts.append(f"seed{spec.seed}")
+    if spec.evaluate:
+        parts.append("eval")
+    return "".join("_" + part for part in parts)
