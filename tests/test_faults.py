@@ -328,9 +328,10 @@ def big_photos(tmp_path: Path, samples: Path) -> Path:
     return tmp_path
 
 
-def _running_with_workers(cwd: Path, stderr: int) -> tuple[subprocess.Popen, list[int]]:
+def _running_with_workers(cwd: Path, stderr: int, *more: str) -> tuple[subprocess.Popen, list[int]]:
     """A batch of two workers started in ``cwd``, once both are at work on their inputs."""
     command = [sys.executable, "-m", "poolcli", "max", "big", "-n", "2", "-j", "2", "-o", "out"]
+    command += more
     run = subprocess.Popen(command, cwd=cwd, stderr=stderr)
     deadline = time.monotonic() + 30
     while len(_workers_of(run.pid)) < 2 and time.monotonic() < deadline:
@@ -360,6 +361,24 @@ def test_a_hang_up_stops_the_run_as_sigterm_does(big_photos: Path) -> None:
     assert run.returncode == 130
     assert stderr.decode().splitlines()[-1].startswith("poolimg: error: interrupted after ")
     assert not any(_alive(w) for w in workers)
+    assert _left_over(big_photos / "out") == []
+
+
+def test_sigterm_stops_the_workers_mid_input_rather_than_waiting_for_them(
+    big_photos: Path,
+) -> None:
+    # Each input takes seconds to encode (zlib at level 9), so a worker left to finish its
+    # input would write it well after the signal; stopped, it writes nothing more.
+    run, workers = _running_with_workers(
+        big_photos, subprocess.PIPE, "--compress-level", "9", "-n", "1"
+    )
+    signalled = time.time()
+    run.send_signal(signal.SIGTERM)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130, stderr
+    assert not any(_alive(w) for w in workers)
+    late = [p.name for p in (big_photos / "out").rglob("*") if p.stat().st_mtime > signalled + 0.3]
+    assert late == []
     assert _left_over(big_photos / "out") == []
 
 

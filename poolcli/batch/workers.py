@@ -300,6 +300,10 @@ def _run_in_workers(
 
     method = "fork" if sys.platform == "linux" else "spawn"
     context = multiprocessing.get_context(method)
+    # The pool's workers are the processes this run starts: multiprocessing's public list of
+    # children, less those alive before (ProcessPoolExecutor has no public way to stop its own
+    # workers before Python 3.14's terminate_workers).
+    elders = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(jobs, context, initializer=worker_init)
     pending: dict[Future[Result], Source] = {}
     broken: list[Source] = []  # inputs whose worker died, or that died with it
@@ -335,7 +339,7 @@ def _run_in_workers(
         # Stop every worker: SIGTERM interrupts a run inside the atomic writer, which removes
         # its temporary file, and the worker hands back what it had written. Wait for them, so
         # nothing is left behind and the report lists every complete file.
-        processes = list(getattr(pool, "_processes", {}).values())
+        processes = [p for p in multiprocessing.active_children() if p not in elders]
         pool.shutdown(wait=False, cancel_futures=True)
         for process_ in processes:
             with contextlib.suppress(OSError):
