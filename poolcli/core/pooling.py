@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack, overload
 
 import numpy as np
 
@@ -70,6 +70,61 @@ def _prepare(
     return planar, restore
 
 
+class PoolOptions(TypedDict, total=False):
+    """The keyword options of :func:`pool` other than ``return_indices``, for its overloads."""
+
+    dilation: int | tuple[int, int]
+    count_pad: bool | None
+    compat: Compat | None
+    power: float | None
+    seed: int | None
+    evaluate: bool
+    ratio: float | tuple[float, float] | None
+    samples: Any
+    output_size: int | tuple[int | None, int | None] | None
+    channel_axis: int
+    threads: int | None
+
+
+@overload
+def pool(
+    image: np.ndarray,
+    mode: Mode,
+    size: Size = ...,
+    stride: int | tuple[int, int] | None = ...,
+    padding: Padding = ...,
+    *,
+    return_indices: Literal[False] = ...,
+    **options: Unpack[PoolOptions],
+) -> np.ndarray: ...
+
+
+@overload
+def pool(
+    image: np.ndarray,
+    mode: Mode,
+    size: Size = ...,
+    stride: int | tuple[int, int] | None = ...,
+    padding: Padding = ...,
+    *,
+    return_indices: Literal[True],
+    **options: Unpack[PoolOptions],
+) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@overload
+def pool(
+    image: np.ndarray,
+    mode: Mode,
+    size: Size = ...,
+    stride: int | tuple[int, int] | None = ...,
+    padding: Padding = ...,
+    *,
+    return_indices: bool,
+    **options: Unpack[PoolOptions],
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]: ...
+
+
 def pool(
     image: np.ndarray,
     mode: Mode,
@@ -89,7 +144,7 @@ def pool(
     return_indices: bool = False,
     channel_axis: int = -1,
     threads: int | None = None,
-) -> Any:
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Pool an image once: the max, average, min, sum, Lp norm, a random draw or the first
     pixel of each window, per channel.
 
