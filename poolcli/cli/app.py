@@ -9,7 +9,6 @@ imported inside the commands that need them, so ``poolimg --version`` and ``--he
 
 import contextlib
 import copy
-import inspect
 import os
 import sys
 from typing import Annotated, Any
@@ -18,71 +17,18 @@ import typer
 
 from poolcli import __version__
 from poolcli.batch.report import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED
-from poolcli.cli.batch_params import (
-    DaskOpt,
-    DryRunOpt,
-    FilesFromOpt,
-    JobsOpt,
-    NoClobberOpt,
-    NullOpt,
-    RecursiveOpt,
-    StorageOpt,
-)
-from poolcli.cli.help_layout import PanelledCommand, complete_paths, enable_completion
+from poolcli.cli.help_layout import PanelledCommand, enable_completion
 from poolcli.cli.help_texts import EXAMPLES, SUMMARIES
-from poolcli.cli.params import (
-    MODE_OPTIONS,
-    AllowTruncatedOpt,
-    BackgroundOpt,
-    CellOpt,
-    CompatOpt,
-    CompressLevelOpt,
-    CountPadOpt,
-    DilationOpt,
-    EvalOpt,
-    FinalOnlyOpt,
-    FlattenOpt,
-    FormatOpt,
-    GlobalOpt,
-    JsonOpt,
-    KeepMetadataOpt,
-    LinearOpt,
-    MaxPixelsOpt,
-    NameOpt,
-    OutputOpt,
-    PaddingOpt,
-    PassesOpt,
-    PowerOpt,
-    QualityOpt,
-    QuietOpt,
-    RatioOpt,
-    SeedOpt,
-    SheetOnlyOpt,
-    SheetOpt,
-    SheetScaleOpt,
-    ShowOpt,
-    SizeOpt,
-    StretchOpt,
-    StrideOpt,
-    StripOpt,
-    ToOpt,
-    UnpoolBackgroundOpt,
-    UnpoolOpt,
-    VerboseOpt,
-    WinnersOpt,
-)
 from poolcli.cli.parsing import (
     fill_optional_values,
     read_files_from,
     run_options_for,
 )
+from poolcli.cli.pooling_args import PoolingArgs, signature_for
 from poolcli.cli.terminal import Terminal, fail_usage, run_inputs
 from poolcli.cli.tools import compare, completion, plan, show
 from poolcli.errors import PoolError, StdoutClosed
-from poolcli.spec.formats import DEFAULT_SAVE
-from poolcli.spec.limits import DEFAULT_MAX_PIXELS
-from poolcli.spec.pool_spec import DEFAULT_RATIO, MODES
-from poolcli.spec.style import DEFAULT_BACKGROUND_TEXT, DEFAULT_CELL
+from poolcli.spec.pool_spec import MODES
 
 app = typer.Typer(
     name="poolimg",
@@ -97,86 +43,29 @@ app = typer.Typer(
 
 
 def _pool_command(mode: str) -> Any:
-    def command(
-        inputs: Annotated[
-            list[str] | None,
-            typer.Argument(
-                help="Image files, folders, or - for standard input.",
-                show_default=False,
-                metavar="INPUTS...",
-                autocompletion=complete_paths,
-            ),
-        ] = None,
-        to: ToOpt = None,
-        size: SizeOpt = "2",
-        stride: StrideOpt = None,
-        passes: PassesOpt = "1",
-        padding: PaddingOpt = "valid",
-        final_only: FinalOnlyOpt = False,
-        output: OutputOpt = None,
-        name: NameOpt = None,
-        global_: GlobalOpt = False,
-        format_: FormatOpt = None,
-        quality: QualityOpt = DEFAULT_SAVE.quality,
-        compress_level: CompressLevelOpt = DEFAULT_SAVE.compress_level,
-        flatten: FlattenOpt = "white",
-        strip: StripOpt = False,
-        keep_metadata: KeepMetadataOpt = None,
-        sheet: SheetOpt = None,
-        sheet_only: SheetOnlyOpt = False,
-        show: ShowOpt = None,
-        sheet_scale: SheetScaleOpt = "fit",
-        cell: CellOpt = DEFAULT_CELL,
-        background: BackgroundOpt = DEFAULT_BACKGROUND_TEXT,
-        linear: LinearOpt = False,
-        stretch: StretchOpt = False,
-        dilation: DilationOpt = "1",
-        count_pad: CountPadOpt = None,
-        compat: CompatOpt = None,
-        power: PowerOpt = None,
-        seed: SeedOpt = None,
-        ratio: RatioOpt = DEFAULT_RATIO,
-        evaluate: EvalOpt = False,
-        unpool: UnpoolOpt = False,
-        unpool_background: UnpoolBackgroundOpt = "dark",
-        winners: WinnersOpt = False,
-        no_clobber: NoClobberOpt = False,
-        max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
-        allow_truncated: AllowTruncatedOpt = False,
-        recursive: RecursiveOpt = False,
-        dry_run: DryRunOpt = False,
-        jobs: JobsOpt = None,
-        dask: DaskOpt = None,
-        storage_option: StorageOpt = None,
-        files_from: FilesFromOpt = None,
-        null: NullOpt = False,
-        json_: JsonOpt = False,
-        quiet: QuietOpt = False,
-        verbose: VerboseOpt = False,
-    ) -> None:
-        given = dict(locals())  # every parameter, by name
-        term = Terminal(quiet, verbose, json_)
+    def command(**given: Any) -> None:
+        args = PoolingArgs(**given)
+        term = Terminal(args.quiet, args.verbose, args.json_)
         try:
-            run = run_options_for(mode, given)
-            paths = list(inputs or [])
-            listed = [] if files_from is None else read_files_from(files_from, null)
+            run = run_options_for(mode, args)
+            paths = list(args.inputs or [])
+            listed = [] if args.files_from is None else read_files_from(args.files_from, args.null)
         except (PoolError, ValueError, OSError) as exc:
             fail_usage(term, str(exc))
         if not paths and not listed:
             fail_usage(term, f"no input: give image files or folders (poolimg {mode} --help)")
-        if output == "-" and json_:
+        if args.output == "-" and args.json_:
             fail_usage(term, "-o - and --json both want standard output; choose one")
-        if output == "-" and run.sheet == "auto":
+        if args.output == "-" and run.sheet == "auto":
             fail_usage(term, "--sheet with -o - needs a PATH for the sheet")
-        code = run_inputs(term, paths, listed, run, recursive=recursive, jobs=jobs, dask=dask)
+        code = run_inputs(
+            term, paths, listed, run, recursive=args.recursive, jobs=args.jobs, dask=args.dask
+        )
         raise typer.Exit(code)
 
     command.__doc__ = f"{SUMMARIES[mode]}\n\n{EXAMPLES[mode]}"
-    # Each command shows only the options its mode has: Typer reads the signature. (This
-    # module's annotations are objects, not strings: evaluating strings cost 20 ms a start.)
-    signature = inspect.signature(command)
-    keep = [p for p in signature.parameters.values() if mode in MODE_OPTIONS.get(p.name, {mode})]
-    command.__signature__ = signature.replace(parameters=keep)  # type: ignore[attr-defined]
+    # Each command shows only the options its mode has: Typer reads the signature.
+    command.__signature__ = signature_for(mode)  # type: ignore[attr-defined]
     return command
 
 

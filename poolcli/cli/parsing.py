@@ -9,13 +9,14 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 from poolcli.spec.pool_spec import DEFAULT_RATIO, OPTION_MEANING, OPTION_MODES
 from poolcli.spec.style import SheetStyle
 
 if TYPE_CHECKING:
     from poolcli.batch.run_options import RunOptions
+    from poolcli.cli.pooling_args import PoolingArgs
     from poolcli.spec.pool_spec import Compat, Mode, Padding, PoolSpec
 
 
@@ -67,9 +68,9 @@ def parse_colour(text: str, option: str) -> tuple[int, int, int]:
     return (rgb[0], rgb[1], rgb[2])
 
 
-def run_options_for(mode: str, given: dict[str, Any]) -> RunOptions:
-    """The :class:`~poolcli.batch.run_options.RunOptions` of ``poolimg MODE``, from its parameters
-    by name (``given``; the options a mode lacks are absent and take their defaults).
+def run_options_for(mode: str, given: PoolingArgs) -> RunOptions:
+    """The :class:`~poolcli.batch.run_options.RunOptions` of ``poolimg MODE``, from what the user
+    gave it (the options a mode lacks keep their defaults).
 
     Raises
     ------
@@ -80,27 +81,22 @@ def run_options_for(mode: str, given: dict[str, Any]) -> RunOptions:
     from poolcli.batch.run_options import RunOptions
     from poolcli.spec.formats import SaveOptions, format_for
 
-    def get(name: str, default: Any = None) -> Any:
-        return given.get(name, default)
-
-    evaluate = get("evaluate", False)
+    evaluate = given.evaluate
     more = ModeOptions(
-        get("dilation", "1"),
-        get("count_pad"),
-        get("compat"),
-        get("power"),
-        get("seed"),
+        given.dilation,
+        given.count_pad,
+        given.compat,
+        given.power,
+        given.seed,
         evaluate,
-        get("ratio", DEFAULT_RATIO),
-        get("to"),
+        given.ratio,
+        given.to,
     )
-    spec = build_spec(
-        mode, given["size"], get("stride"), given["passes"], get("padding", "valid"), more
-    )
-    unpool, winners = get("unpool", False), get("winners", False)
-    shown = check_unpool(spec, unpool, get("unpool_background", "dark"), winners)
-    name, format_, output = given["name"], given["format_"], given["output"]
-    sheet, sheet_only = given["sheet"], given["sheet_only"]
+    spec = build_spec(mode, given.size, given.stride, given.passes, given.padding, more)
+    unpool, winners = given.unpool, given.winners
+    shown = check_unpool(spec, unpool, given.unpool_background, winners)
+    name, format_, output = given.name, given.format_, given.output
+    sheet, sheet_only = given.sheet, given.sheet_only
     if name is not None:
         check_template(name)
     if format_:
@@ -109,38 +105,38 @@ def run_options_for(mode: str, given: dict[str, Any]) -> RunOptions:
         spec,
         output=output,
         name=name,
-        final_only=given["final_only"],
+        final_only=given.final_only,
         save=SaveOptions(
             format_,
-            given["quality"],
-            given["compress_level"],
-            parse_colour(given["flatten"], "--flatten"),
-            metadata_kept(given["strip"], given["keep_metadata"]),
+            given.quality,
+            given.compress_level,
+            parse_colour(given.flatten, "--flatten"),
+            metadata_kept(given.strip, given.keep_metadata),
         ),
-        linear=get("linear", False),
-        stretch=get("stretch", False),
-        no_clobber=given["no_clobber"],
-        max_pixels=given["max_pixels"] or None,
-        allow_truncated=given["allow_truncated"],
-        write_images=not given["global_"],
+        linear=given.linear,
+        stretch=given.stretch,
+        no_clobber=given.no_clobber,
+        max_pixels=given.max_pixels or None,
+        allow_truncated=given.allow_truncated,
+        write_images=not given.global_,
         sheet="auto" if sheet_only and sheet is None else sheet,
         sheet_only=sheet_only,
-        sheet_style=sheet_style(given["cell"], given["background"], given["sheet_scale"]),
+        sheet_style=sheet_style(given.cell, given.background, given.sheet_scale),
         unpool=shown if unpool or winners else None,
         winners=winners,
-        dry_run=given["dry_run"],
-        show=shown_how(given["show"]),
-        storage_options=storage_options(given.get("storage_option") or []),
+        dry_run=given.dry_run,
+        show=shown_how(given.show),
+        storage_options=storage_options(given.storage_option or []),
     )
     if run.output_kind == "file":
         format_for(output or "", format_)
-    if given["global_"] and (output is not None or sheet is not None or sheet_only):
+    if given.global_ and (output is not None or sheet is not None or sheet_only):
         raise ValueError("--global prints values and writes no image: drop -o and --sheet")
-    if run.show and (given["json_"] or output == "-"):
+    if run.show and (given.json_ or output == "-"):
         raise ValueError("--show draws on standard output, where --json and -o - write too")
     if run.show:
-        run = replace(run, show_style=show_style(run.show, given["background"], given["passes"]))
-    if run.show and sheet_only and given["sheet"] is None:
+        run = replace(run, show_style=show_style(run.show, given.background, given.passes))
+    if run.show and sheet_only and given.sheet is None:
         run = replace(run, sheet=None)  # --sheet-only --show: shown, not written
     return run
 
