@@ -310,18 +310,18 @@ def test_a_worker_that_dies_fails_its_input_and_the_run_goes_on(
 def test_a_stop_between_rename_and_listing_still_lists_the_file(tmp_path: Path) -> None:
     # Ctrl-C can land after os.replace put a pass in place and before the result listed it
     # (seen once in CI): the interrupted result must list what is on disk, and only that.
-    from poolcli.batch.pipeline import _inode, _settle_writing
     from poolcli.batch.report import Output, Result
+    from poolcli.batch.writes import inode_at, settle_writing
 
     path = tmp_path / "a.png"
     path.write_bytes(b"old")
     renamed, untouched = Result("x", "interrupted"), Result("y", "interrupted")
-    renamed.writing = (Output(str(path), 2, 2, 1, 0), _inode(str(path)))
-    untouched.writing = (Output(str(path), 2, 2, 1, 0), _inode(str(path)))
+    renamed.writing = (Output(str(path), 2, 2, 1, 0), inode_at(str(path)))
+    untouched.writing = (Output(str(path), 2, 2, 1, 0), inode_at(str(path)))
     (tmp_path / "new").write_bytes(b"12345")
     os.replace(tmp_path / "new", path)  # what save() does last
-    _settle_writing(renamed)
+    settle_writing(renamed)
     assert [(o.path, o.bytes) for o in renamed.outputs] == [(str(path), 5)]
-    untouched.writing = (Output(str(path), 2, 2, 1, 0), _inode(str(path)))  # no rename after
-    _settle_writing(untouched)
+    untouched.writing = (Output(str(path), 2, 2, 1, 0), inode_at(str(path)))  # no rename after
+    settle_writing(untouched)
     assert untouched.outputs == [] and untouched.writing is None

@@ -21,7 +21,7 @@ from .test_images import pool_image
 
 
 def test_no_clobber_never_rewrites_a_pass_it_finds(tmp_path: Path, samples: Path) -> None:
-    # mutant: pipeline._write_pass treats an existing output as absent
+    # mutant: writes.write_pass treats an existing output as absent
     shutil.copy(samples / "camera.png", tmp_path / "c.png")
     assert poolimg("max", "c.png", "-n", "1", "-o", "out/", cwd=tmp_path).returncode == 0
     first = tmp_path / "out" / "c_max_k2_s2_p1.png"
