@@ -12,7 +12,7 @@ from poolcli.batch.inputs import Source, remote_rel
 from poolcli.batch.naming import output_name
 from poolcli.batch.run_options import RunOptions
 from poolcli.errors import ParameterError
-from poolcli.remote import storage
+from poolcli.remote import faults, storage
 from poolcli.spec.pool_spec import PoolSpec
 
 
@@ -81,33 +81,33 @@ def test_credentials_are_refused_as_storage_options() -> None:
 def test_transient_failures_are_retried_a_bounded_number_of_times(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(storage, "BACKOFF", 0.001)
+    monkeypatch.setattr(faults, "BACKOFF", 0.001)
     tries = []
 
     def flaky() -> str:
         tries.append(1)
         if len(tries) < 3:
-            raise storage.classify("s3://b/k", OSError(errno.EBUSY, "Service Unavailable"))
+            raise faults.classify("s3://b/k", OSError(errno.EBUSY, "Service Unavailable"))
         return "stored"
 
-    assert storage.retrying("s3://b/k", flaky) == "stored" and len(tries) == 3
+    assert faults.retrying("s3://b/k", flaky) == "stored" and len(tries) == 3
 
     def down() -> None:
         tries.append(1)
-        raise storage.classify("s3://b/k", TimeoutError("read timed out"))
+        raise faults.classify("s3://b/k", TimeoutError("read timed out"))
 
     tries.clear()
     with pytest.raises(
-        storage.StorageError, match=r"^s3://b/k: read timed out \(gave up after 4 tries\)$"
+        faults.StorageError, match=r"^s3://b/k: read timed out \(gave up after 4 tries\)$"
     ):
-        storage.retrying("s3://b/k", down)
-    assert len(tries) == storage.ATTEMPTS
+        faults.retrying("s3://b/k", down)
+    assert len(tries) == faults.ATTEMPTS
 
     def missing() -> None:
         tries.append(1)
-        raise storage.classify("s3://b/k", FileNotFoundError("b/k"))
+        raise faults.classify("s3://b/k", FileNotFoundError("b/k"))
 
     tries.clear()
-    with pytest.raises(storage.StorageError, match=r"^s3://b/k: no such object$"):
-        storage.retrying("s3://b/k", missing)
+    with pytest.raises(faults.StorageError, match=r"^s3://b/k: no such object$"):
+        faults.retrying("s3://b/k", missing)
     assert len(tries) == 1  # never retried

@@ -169,85 +169,98 @@ def run_on_dask(
     every chunk not finished.
     """
     from distributed import as_completed
-    from distributed.scheduler import KilledWorker
 
     client, cluster = connect(address)
-    pending: list[Any] = []
+    tasks: _Tasks | None = None
     stopping = logging.getLogger("tornado.application")
     level = stopping.level
     try:
         workers = check_versions(client, address)
-        sharing = _sharing(client)
         # One object (in a list: Dask would scatter a set's members one by one), sent to each
         # worker once rather than inside every chunk.
         shared = client.scatter([known], broadcast=True)[0] if known is not None else None
+        tasks = _Tasks(client, run, _sharing(client), shared)
         # Sixteen chunks a worker at least: the last chunks finish close together.
         size = max(1, min(CHUNK, math.ceil(len(sources) / (workers * 16))))
         queue = _chunks(sources, size)
-        chunks: dict[Any, list[Source]] = {}
-        # Inputs whose own task was killed (KilledWorker) get a second try, one at a time, so
-        # an innocent queued behind a killer on its worker is not killed with it again.
-        suspects: set[Source] = set()
-        quarantine: deque[Source] = deque()
-        held: list[Any] = []  # the one quarantined task in flight
-
-        def submit(chunk: list[Source]) -> Any:
-            future = client.submit(run_chunk, chunk, run, sharing, shared, pure=False)
-            chunks[future] = chunk
-            return future
-
-        first = [submit(c) for _, c in zip(range(workers * IN_FLIGHT), queue, strict=False)]
+        first = [tasks.submit(c) for _, c in zip(range(workers * IN_FLIGHT), queue, strict=False)]
         # with_results: results are fetched as they complete, in the background, rather
         # than by a round trip for each (measured: 19 ms a chunk, 2.7 s per 10,000 inputs)
         running = as_completed(first, with_results=True, raise_errors=False)
         del first
-        pending = list(chunks)
         for future, outcome in running:
-            chunk = chunks.pop(future)
-            # the chunk failed: Dask hands back its error's type; the future has the error
-            error = None if isinstance(outcome, list) else future.exception()
-            # Let the cluster forget it: a result kept on a worker is recomputed when that
-            # worker dies (behind an input that kills workers, again and again), and a
-            # million kept results would fill the workers.
-            future.release()
-            if held and future is held[0]:
-                held.clear()
-            results = outcome
-            if error is not None:
-                if not isinstance(error, KilledWorker):
-                    raise error
-                results = []
-                if len(chunk) == 1 and chunk[0] not in suspects:
-                    suspects.add(chunk[0])
-                    quarantine.append(chunk[0])
-                elif len(chunk) == 1:
-                    source = chunk[0]
-                    message = (
-                        f"{source.shown}: killed every worker that ran it (out of the "
-                        "worker's memory, or a crash in a decoder?)"
-                    )
-                    results = [Result(source.path, "failed", error=message)]
-                else:  # one of them kills workers: an input a task finds which
-                    for source in chunk:
-                        running.add(submit([source]))
-            for result in results:
+            for result in tasks.settle(future, outcome, running):
                 record(result)
-            if quarantine and not held:
-                held.append(submit([quarantine.popleft()]))
-                running.add(held[0])
             following = next(queue, None)
             if following is not None:
-                running.add(submit(following))
-            pending = list(chunks)
+                running.add(tasks.submit(following))
     except BaseException:  # Ctrl-C, a closed stdout, a storage service down: stop the rest
         # Results still in flight when the client closes end in CommClosedError, which
         # tornado logs with a traceback (seen under load): expected while stopping, unsaid.
         stopping.setLevel(logging.CRITICAL)
-        if pending:
-            client.cancel(pending, force=True)
+        if tasks is not None and tasks.chunks:
+            client.cancel(list(tasks.chunks), force=True)
         raise
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
         stopping.setLevel(level)
+
+
+class _Tasks:
+    """The chunks a Dask run has in flight, and what a finished one means.
+
+    A chunk that kills workers again and again (Dask's ``KilledWorker``) is split into one
+    input a task; an input whose own task is killed gets a second try, one suspect at a time
+    (an innocent queued behind a killer on its worker is not killed with it again), and
+    fails alone if that kills its worker too.
+    """
+
+    def __init__(self, client: Any, run: RunOptions, sharing: Any, shared: Any) -> None:
+        self.client, self.run, self.sharing, self.shared = client, run, sharing, shared
+        self.chunks: dict[Any, list[Source]] = {}  # the futures not finished, and their inputs
+        self.suspects: set[Source] = set()
+        self.quarantine: deque[Source] = deque()
+        self.held: Any = None  # the one quarantined task in flight
+
+    def submit(self, chunk: list[Source]) -> Any:
+        future = self.client.submit(
+            run_chunk, chunk, self.run, self.sharing, self.shared, pure=False
+        )
+        self.chunks[future] = chunk
+        return future
+
+    def settle(self, future: Any, outcome: Any, running: Any) -> list[Result]:
+        """The results of a finished chunk (none if it is to run again), after adding to
+        ``running`` whatever it leaves to do."""
+        from distributed.scheduler import KilledWorker
+
+        chunk = self.chunks.pop(future)
+        # the chunk failed: Dask hands back its error's type; the future has the error
+        error = None if isinstance(outcome, list) else future.exception()
+        # Let the cluster forget it: a result kept on a worker is recomputed when that
+        # worker dies (behind an input that kills workers, again and again), and a
+        # million kept results would fill the workers.
+        future.release()
+        if future is self.held:
+            self.held = None
+        if error is not None and not isinstance(error, KilledWorker):
+            raise error
+        results: list[Result] = outcome if error is None else []
+        if error is not None and len(chunk) > 1:  # one of them kills workers: find which
+            for source in chunk:
+                running.add(self.submit([source]))
+        elif error is not None and chunk[0] not in self.suspects:
+            self.suspects.add(chunk[0])
+            self.quarantine.append(chunk[0])
+        elif error is not None:
+            message = (
+                f"{chunk[0].shown}: killed every worker that ran it (out of the "
+                "worker's memory, or a crash in a decoder?)"
+            )
+            results = [Result(chunk[0].path, "failed", error=message)]
+        if self.quarantine and self.held is None:
+            self.held = self.submit([self.quarantine.popleft()])
+            running.add(self.held)
+        return results

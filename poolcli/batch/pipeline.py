@@ -34,7 +34,7 @@ from poolcli.batch.writes import (
 from poolcli.core.geometry import PassGeometry, plan_for
 from poolcli.core.passes import run_passes, run_passes_indexed
 from poolcli.errors import ParameterError, PoolError, StdoutClosed
-from poolcli.remote import storage
+from poolcli.remote import faults, storage
 from poolcli.spec.sizes import Target
 
 if TYPE_CHECKING:  # Pillow: imported when an input is read, not with this module
@@ -61,7 +61,7 @@ def run_one(source: Source, run: RunOptions, threads: int | None = None) -> Resu
         result = Result(source.path, "failed", error=f"{source.shown}: {exc}", usage_error=True)
     except PoolError as exc:
         result = Result(source.path, "failed", error=str(exc), outputs=result.outputs)
-        result.unreachable = isinstance(exc, storage.StorageError) and exc.exhausted
+        result.unreachable = isinstance(exc, faults.StorageError) and exc.exhausted
     except MemoryError:
         error = f"{source.shown}: not enough memory"
         result = Result(source.path, "failed", error=error, outputs=result.outputs)

@@ -34,7 +34,7 @@ from poolcli.io.guard import (
     truncated_allowed,
 )
 from poolcli.io.pixels import CHANNELS, one_block_images, to_planar
-from poolcli.remote import storage
+from poolcli.remote import faults, storage
 from poolcli.spec.limits import DEFAULT_MAX_PIXELS
 
 # Every other Pillow mode, and what it becomes before pooling.
@@ -171,13 +171,13 @@ def load(
     # A dropped connection is read again; a local file raises no StorageError, so no retry.
     url = os.fspath(source)
     try:
-        return storage.retrying(url, lambda: _load(source, max_pixels, size, before_decode))
+        return faults.retrying(url, lambda: _load(source, max_pixels, size, before_decode))
     except InputError as exc:
         if not allow_truncated or f": {CORRUPT} (" not in str(exc) or str(source) == "-":
             raise
         first = exc
     try:
-        picture = storage.retrying(
+        picture = faults.retrying(
             url, lambda: _load(source, max_pixels, size, before_decode, truncated=True)
         )
     except InputError:
@@ -269,7 +269,7 @@ class Header:
 def header(source: str | os.PathLike[str], size: int | None = None) -> Header:
     """The :class:`Header` of an image file; no pixel is decoded (see :func:`probe`).
     ``size``: the file's bytes when a listing said, which saves a URL a request."""
-    return storage.retrying(os.fspath(source), lambda: _header(source, size))
+    return faults.retrying(os.fspath(source), lambda: _header(source, size))
 
 
 def _header(source: str | os.PathLike[str], size: int | None) -> Header:

@@ -24,7 +24,7 @@ from poolcli.io.deep_encoders import fit_deep, is_deep, png16, target_of, tiff32
 from poolcli.io.guard import one_line, raised_by_pillow
 from poolcli.io.pixels import sixteen_to_eight, to_image
 from poolcli.io.reading import Picture
-from poolcli.remote import storage
+from poolcli.remote import faults, storage
 from poolcli.spec.formats import DEFAULT_SAVE, WRITABLE, SaveOptions, check_side, format_for
 
 
@@ -279,7 +279,7 @@ def _store_bytes(
             raise OutputError(f"{url}: is an input of this run; refusing to overwrite it")
         try:
             storage.put(url, data, create_only=create_only)
-        except storage.StorageError as exc:
+        except faults.StorageError as exc:
             if exc.exhausted:  # kept as it is: the run counts these to tell a service down
                 raise
             raise OutputError(f"{exc}") from None

@@ -10,7 +10,8 @@ import posixpath
 from collections.abc import Iterator
 from typing import Any
 
-from poolcli.remote.storage import SCHEME, StorageError, ask, classify, filesystem
+from poolcli.remote.faults import StorageError, classify
+from poolcli.remote.storage import SCHEME, ask, filesystem
 
 
 def is_file(url: str) -> bool:

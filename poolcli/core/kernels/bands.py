@@ -9,19 +9,21 @@ cores. ``benchmarks/bench_core.py`` measures every choice made here.
 
 from __future__ import annotations
 
-import math
-import sys
-import threading
 from collections.abc import Callable
-from typing import TypeAlias
 
 import numpy as np
 
-from poolcli.core.axes import Axis
 from poolcli.core.geometry import PassGeometry
 from poolcli.core.kernels.integer_means import accumulator, divide_edges, divide_rounded
 from poolcli.core.kernels.per_window import few_windows, pool_by_window, settle_zero_signs
 from poolcli.core.kernels.runs import reduce_runs
+from poolcli.core.kernels.separable import (
+    Sources,
+    column_sources,
+    reduce_sources,
+    split_dtype,
+    thread_scratch,
+)
 from poolcli.core.kernels.stride2 import inner, pairs_apply, pool_pairs
 from poolcli.core.reducers import REDUCERS, Reducer, sum_dtype
 from poolcli.core.threads import split_rows
@@ -30,132 +32,6 @@ from poolcli.core.threads import split_rows
 # numpy calls, and with two threads more GIL hand-offs; on a 24-MP photo 2 MiB was fastest
 # for one thread and for two (`python benchmarks/bench_core.py --sweep-bands`).
 BAND_BYTES = 1 << 21
-
-# (which outputs along the axis, the input cells they read) for each offset of the window
-Sources: TypeAlias = list[tuple[slice, np.ndarray]]
-
-
-class _Scratch:
-    """Buffers reused from band to band and call to call, one set per thread."""
-
-    def __init__(self) -> None:
-        self._buffers: dict[str, np.ndarray] = {}
-
-    def get(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        need = math.prod(shape) * dtype.itemsize
-        buf = self._buffers.get(name)
-        if buf is None or buf.size < need:
-            buf = self._buffers[name] = np.empty(need, np.uint8)
-        return buf[:need].view(dtype).reshape(shape)
-
-
-_local = threading.local()
-
-
-def _scratch() -> _Scratch:
-    scratch: _Scratch | None = getattr(_local, "scratch", None)
-    if scratch is None:
-        scratch = _local.scratch = _Scratch()
-    return scratch
-
-
-def _along(a: np.ndarray, axis: int, sl: slice) -> np.ndarray:
-    return a[(slice(None),) * axis + (sl,)]
-
-
-def _reduce(
-    sources: Sources,
-    dst: np.ndarray,
-    axis: int,
-    ufunc: np.ufunc,
-    fill: float,
-    wide: np.ndarray | None = None,
-) -> None:
-    """Reduce ``sources`` into ``dst`` along ``axis`` with ``ufunc``.
-
-    The loop runs in the wider of the two dtypes (sums of uint8 in uint16, maxima of the
-    widened column planes in uint16); ``wide`` is a buffer of ``dst``'s shape in that dtype for
-    when more than one step needs it.
-    """
-    n = dst.shape[axis]
-    full = all(d.start == 0 and d.stop == n for d, _ in sources)
-    loop = np.promote_types(sources[0][1].dtype, dst.dtype)
-    if not full:
-        # Some windows overhang the image: start from the identity and let each offset reduce
-        # into the outputs it really reaches.
-        work = dst if loop == dst.dtype else wide
-        assert work is not None and work.dtype == loop
-        work.fill(fill)
-        for d, src in sources:
-            view = _along(work, axis, d)
-            ufunc(view, src, out=view, dtype=loop, casting="unsafe")
-        if work is not dst:
-            np.copyto(dst, work, casting="unsafe")
-        return
-    if len(sources) == 1:
-        np.copyto(dst, sources[0][1], casting="unsafe")
-        return
-    # Every step but the last into `wide` when dst is narrower; the last casts into dst.
-    work = dst if loop == dst.dtype or len(sources) == 2 else wide
-    assert work is not None
-    first, *middle, last = (src for _, src in sources)
-    if not middle:
-        ufunc(first, last, out=dst, dtype=loop, casting="unsafe")
-        return
-    ufunc(first, middle[0], out=work, dtype=loop, casting="unsafe")
-    for src in middle[1:]:
-        ufunc(work, src, out=work, dtype=loop, casting="unsafe")
-    ufunc(work, last, out=dst, dtype=loop, casting="unsafe")
-
-
-def _column_sources(
-    band: np.ndarray, cols: Axis, scratch: _Scratch
-) -> tuple[Callable[[], None] | None, Sources]:
-    """Pair each column offset of the windows with the band columns it reads.
-
-    Returns ``(split, sources)``: call ``split()`` whenever the band has new data, before
-    reading ``sources``. With stride 2 (the common case) ``band[..., j::2]`` would run numpy's
-    strided scalar loop. Instead, each pair of neighbouring columns of an unsigned band is
-    viewed as one integer twice as wide and split with a mask and a shift into an even and an
-    odd plane, contiguous and twice as wide; every offset then reads a contiguous slice of one
-    of them (faster for 2x2 and 3x3 max of uint8: ``benchmarks/bench_core.py``).
-    """
-    taps = cols.taps(0, cols.out)
-    itemsize = band.dtype.itemsize
-    split_dtype = _split_dtype(band, cols)
-    if split_dtype is None:
-        return None, [(d, band[:, :, s]) for d, s in taps]
-    wide = band.view(split_dtype)
-    low = scratch.get("low", wide.shape, wide.dtype)
-    high = scratch.get("high", wide.shape, wide.dtype)
-    mask, shift = (1 << (8 * itemsize)) - 1, 8 * itemsize
-
-    def split() -> None:
-        np.bitwise_and(wide, mask, out=low)
-        np.right_shift(wide, shift, out=high)
-
-    even, odd = (low, high) if sys.byteorder == "little" else (high, low)
-    sources = []
-    for d, s in taps:
-        first = s.start // 2
-        plane = even if s.start % 2 == 0 else odd
-        sources.append((d, plane[:, :, first : first + d.stop - d.start]))
-    return split, sources
-
-
-def _split_dtype(band: np.ndarray, cols: Axis) -> np.dtype | None:
-    """The dtype of the even and odd column planes :func:`_column_sources` splits ``band``
-    into, or None where it reads the band's columns as they are."""
-    itemsize = band.dtype.itemsize
-    if (
-        cols.s == 2
-        and band.dtype.kind == "u"
-        and itemsize <= 4
-        and band.strides[-1] == itemsize
-        and band.shape[-1] % 2 == 0
-    ):
-        return np.dtype(f"u{2 * itemsize}")
-    return None
 
 
 class _Bands:
@@ -171,7 +47,7 @@ class _Bands:
         self.float_mean = self.mean and x.dtype.kind == "f"
         assert reducer.ufunc is not None  # "first" never reaches the bands
         self.ufunc, self.fill = reducer.ufunc, reducer.identity(x.dtype)
-        scratch = _scratch()
+        scratch = thread_scratch()
         channels, width = x.shape[0], x.shape[2]
         # The cells each window counts, per axis; a band's outer product is made per band, so
         # no pass holds an int64 array the size of its output (48 MB for 24 MP, per thread).
@@ -194,11 +70,11 @@ class _Bands:
         if not self.in_place:
             band = scratch.get("rows", (channels, n, width + width % 2), acc)
             self.band = band[:, :, :width]
-            self.split, self.col_sources = _column_sources(band, self.cols, scratch)
+            self.split, self.col_sources = column_sources(band, self.cols, scratch)
         if not self.in_place:
             plane = self.col_sources[0][1].dtype
         else:  # the column pass reads x's rows, split into planes or as they are
-            plane = _split_dtype(x, self.cols) or x.dtype
+            plane = split_dtype(x, self.cols) or x.dtype
         self.sums = scratch.get("sums", (channels, n, self.cols.out), plane)
         self.wide = scratch.get("wide", (channels, n, self.cols.out), plane)
         # Wide stride-1 windows of max and min: runs of doubling length (poolcli.core.kernels.runs).
@@ -230,20 +106,20 @@ class _Bands:
             reduce_runs(base, self.cols.k, 2, ufunc, dst, self._runs_scratch(base.shape))
             return
         if not self.mean:
-            _reduce(col_sources, dst, 2, ufunc, fill, self.wide[:, :n])
+            reduce_sources(col_sources, dst, 2, ufunc, fill, self.wide[:, :n])
             return
         if not self.divide:  # dst is already a type that holds the sums
-            _reduce(col_sources, dst, 2, np.add, 0, self.wide[:, :n])
+            reduce_sources(col_sources, dst, 2, np.add, 0, self.wide[:, :n])
             return
         sums = self.sums[:, :n]
-        _reduce(col_sources, sums, 2, np.add, 0)
+        reduce_sources(col_sources, sums, 2, np.add, 0)
         if self.counts is None:
             divide_rounded(sums, self.rows.k * self.cols.k, dst)
         else:
             divide_edges(sums, self.counts[0][lo:hi], self.counts[1], self.rows.k, self.cols.k, dst)
 
     def _runs_scratch(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-        scratch, dtype = _scratch(), self.x.dtype
+        scratch, dtype = thread_scratch(), self.x.dtype
         return scratch.get("runs_a", shape, dtype), scratch.get("runs_b", shape, dtype)
 
     def _columns(
@@ -251,14 +127,14 @@ class _Bands:
     ) -> Sources:
         """Reduce the window rows into the band; return what the column pass reads."""
         if self.in_place:
-            split, sources = _column_sources(row_sources[0][1], self.cols, _scratch())
+            split, sources = column_sources(row_sources[0][1], self.cols, thread_scratch())
         else:
             if self.runs_rows:
                 base = self.x[:, lo : lo + n + self.rows.k - 1]
                 scratch = self._runs_scratch(base.shape)
                 reduce_runs(base, self.rows.k, 1, ufunc, self.band[:, :n], scratch)
             else:
-                _reduce(row_sources, self.band[:, :n], 1, ufunc, fill)
+                reduce_sources(row_sources, self.band[:, :n], 1, ufunc, fill)
             split, sources = self.split, self.col_sources
             if n != self.band.shape[1]:
                 sources = [(d, src[:, :n]) for d, src in sources]
