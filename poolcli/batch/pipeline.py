@@ -142,8 +142,9 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
             values, index = next(first)
             # Rebinding `picture` lets the decoded image go as soon as the first pass is done.
             picture = picture.with_frames([values, *(next(o) for o in others)])
-        with clock("sheet"):
-            rows.add(picture, geom)
+        if rows.drawn:
+            with clock("sheet"):
+                rows.add(picture, geom)
         target = targets.get(f"pass {geom.index}")
         if target is not None:
             with clock("encode"):
@@ -268,6 +269,10 @@ class _Rows:
         if run.show_style is not None:  # --show: a sheet at the terminal's size, drawn there
             rows.shown = row(run.show_style)
         return rows
+
+    @property
+    def drawn(self) -> bool:
+        return self.sheet is not None or self.shown is not None
 
     def add(self, picture: Picture, geom: PassGeometry) -> None:
         for each in (self.sheet, self.shown):
