@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from poolcli import ParameterError, pool, unpool
-from poolcli.core.kernels.adaptive import bounds
+from poolcli.core.axes import adaptive_bounds
 from poolcli.spec.sizes import Target
 
 from .helpers import assert_clean_stderr, poolimg
@@ -54,7 +54,7 @@ def loop(x: np.ndarray, out: tuple[int, int], reduce) -> np.ndarray:
 
 def test_the_reference_vectors_of_the_issue() -> None:
     assert [(w.start, w.stop) for w in windows(14, 4)] == [(0, 4), (3, 7), (7, 11), (10, 14)]
-    assert [list(b) for b in bounds(14, 4)] == [[0, 3, 7, 10], [4, 7, 11, 14]]
+    assert [list(b) for b in adaptive_bounds(14, 4)] == [[0, 3, 7, 10], [4, 7, 11, 14]]
     x = np.arange(14, dtype=np.float32)[None]
     assert pool(x, "avg", output_size=(1, 4)).tolist() == [[1.5, 4.5, 8.5, 11.5]]
     grid = np.arange(40, dtype=np.int32).reshape(4, 10)
@@ -63,7 +63,7 @@ def test_the_reference_vectors_of_the_issue() -> None:
 
 def test_bounds_are_exact_past_two_to_the_24() -> None:
     n, out = 2**25 + 3, 2**24 + 1  # floats round these: ATen's own formula would misplace them
-    starts, ends = bounds(n, out)
+    starts, ends = adaptive_bounds(n, out)
     for i in (0, 1, out // 2, out - 2, out - 1):
         assert starts[i] == i * n // out and ends[i] == -(-(i + 1) * n // out)
 
@@ -129,8 +129,8 @@ def test_integers_min_and_sum_equal_a_plain_loop(dtype, shape) -> None:
     # the first of equal cells, row by row, as for floats
     flat = np.zeros((1, rows, cols), dtype)
     _, index = pool(flat, "max", output_size=size, channel_axis=0, return_indices=True)
-    starts_r, _ = bounds(rows, out_r)
-    starts_c, _ = bounds(cols, out_c)
+    starts_r, _ = adaptive_bounds(rows, out_r)
+    starts_c, _ = adaptive_bounds(cols, out_c)
     np.testing.assert_array_equal(index[0], starts_r[:, None] * cols + starts_c[None, :])
 
 
@@ -340,3 +340,58 @@ def test_a_sheet_of_a_pass_to_a_size_is_named_for_every_spelling_of_the_size() -
         "photo_avg_tox3_sheet.png",
         "photo_avg_to25pc_sheet.png",
     ]
+
+
+ADAPTIVE_RANK_SHAPES = [(14, 13, 4, 5), (7, 9, 7, 9), (5, 6, 8, 3), (23, 7, 7, 2), (9, 9, 1, 1)]
+
+
+def _windows(shape: tuple[int, int], out: tuple[int, int]):
+    (r0, r1), (c0, c1) = adaptive_bounds(shape[0], out[0]), adaptive_bounds(shape[1], out[1])
+    for i in range(out[0]):
+        for j in range(out[1]):
+            yield i, j, (slice(r0[i], r1[i]), slice(c0[j], c1[j]))
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "int32", "float32", "float64"])
+@pytest.mark.parametrize(("h", "w", "oh", "ow"), ADAPTIVE_RANK_SHAPES)
+def test_adaptive_median_and_mode_equal_numpy_and_scipy_over_torchs_windows(
+    dtype: str, h: int, w: int, oh: int, ow: int
+) -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(h * w + oh)
+    x = rng.integers(0, 6, (h, w)).astype(dtype)
+    median = pool(x, "median", output_size=(oh, ow))
+    mode = pool(x, "mode", output_size=(oh, ow))
+    assert median.dtype == mode.dtype == x.dtype
+    for i, j, window in _windows((h, w), (oh, ow)):
+        cells = x[window].ravel()
+        expected = np.median(cells)
+        if x.dtype.kind != "f":  # poolimg's integer rule: the middle pair's mean, halves up
+            ranked = np.sort(cells.astype(np.int64))
+            expected = (ranked[(len(ranked) - 1) // 2] + ranked[len(ranked) // 2] + 1) // 2
+        assert median[i, j] == expected, (i, j)
+        assert mode[i, j] == stats.mode(cells, keepdims=False).mode, (i, j)
+
+
+def test_adaptive_mode_of_a_colour_label_map_gives_only_colours_of_its_window() -> None:
+    rng = np.random.default_rng(3)
+    palette = np.array([[255, 0, 0], [0, 128, 0], [0, 0, 255], [0, 0, 0]], np.uint8)
+    labels = palette[rng.integers(0, 4, (37, 29))]
+    out = pool(labels, "mode", output_size=(10, 7))
+    for i, j, window in _windows((37, 29), (10, 7)):
+        pixels = [tuple(p) for p in labels[window].reshape(-1, 3).tolist()]
+        counts = {p: pixels.count(p) for p in pixels}
+        best = max(counts.values())
+        assert tuple(out[i, j].tolist()) == min(p for p, n in counts.items() if n == best)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "float32", "float64"])
+@pytest.mark.parametrize("power", [1.0, 2.0, 3.0, 1.5])
+def test_adaptive_lp_is_the_p_norm_of_each_window(dtype: str, power: float) -> None:
+    rng = np.random.default_rng(int(power * 10))
+    x = rng.integers(0, 200, (23, 17)).astype(dtype)
+    out = pool(x, "lp", output_size=(6, 5), power=power)
+    for i, j, window in _windows((23, 17), (6, 5)):
+        expected = np.sum(x[window].astype(np.float64) ** power) ** (1 / power)
+        assert out[i, j] == pytest.approx(expected, rel=2e-6), (i, j)

@@ -33,6 +33,15 @@ def test_the_option_reference_is_the_commands_own() -> None:
     assert page == with_options(page), "run: python -m poolcli.cli.reference"
     for flag in ("--dry-run", "--strip", "--keep-metadata all\\|icc\\|none", "--power P"):
         assert flag in page
+    # the command the message names finds the page (it is up to date: nothing changes)
+    import subprocess
+    import sys
+
+    made = subprocess.run(
+        [sys.executable, "-m", "poolcli.cli.reference"], check=False, capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    assert (ROOT / PAGE).read_text() == page
 
 
 def test_the_readme_is_a_first_screen_and_links_every_page() -> None:

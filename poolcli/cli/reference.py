@@ -69,5 +69,5 @@ def with_options(page: str) -> str:
 if __name__ == "__main__":
     from pathlib import Path
 
-    path = Path(__file__).resolve().parent.parent / PAGE
+    path = Path(__file__).resolve().parents[2] / PAGE  # poolcli/cli/ -> the checkout
     path.write_text(with_options(path.read_text()))

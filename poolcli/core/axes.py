@@ -155,3 +155,16 @@ def place_axis(n: int, k: int, s: int, d: int, padding: Padding, caffe: bool) ->
         # -FLT_MAX there, which no image holds; refused instead.
         return None
     return axis
+
+
+def adaptive_bounds(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``out`` windows of an adaptive pass over ``n`` cells starts and ends
+    (exclusive): ATen's ``[floor(i * n / out), ceil((i + 1) * n / out))``, in integers.
+
+    >>> [b.tolist() for b in adaptive_bounds(14, 4)]
+    [[0, 3, 7, 10], [4, 7, 11, 14]]
+    >>> [b.tolist() for b in adaptive_bounds(2, 3)]  # more outputs than cells: cells repeat
+    [[0, 0, 1], [1, 2, 2]]
+    """
+    i = np.arange(out, dtype=np.int64)
+    return (i * n) // out, -((-(i + 1) * n) // out)

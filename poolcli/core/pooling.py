@@ -196,8 +196,9 @@ def pool(
     output_size : int, (int or None, int or None) or None
         Adaptive pooling to this size, ``(rows, cols)`` (None keeps a side), as PyTorch's
         ``adaptive_{max,avg}_pool2d``: output ``i`` of ``out`` reads input cells
-        ``floor(i*n/out)`` up to ``ceil((i+1)*n/out)``; max, min, avg and sum, in place of
-        ``size``, ``stride`` and ``padding``.
+        ``floor(i*n/out)`` up to ``ceil((i+1)*n/out)``; max, min, avg, sum, lp, median and
+        mode (the last three have no framework equivalent: each window's own rule), in place
+        of ``size``, ``stride`` and ``padding``.
     return_indices : bool
         Also return, for max, min and stochastic training, the flat index ``row * W + col``
         in the input plane of the pixel each output took (PyTorch's ``return_indices``).

@@ -54,7 +54,7 @@ OPTION_MEANING = {
 DEFAULT_POWER = 2.0
 DEFAULT_RATIO = 0.7
 # Modes that pool to an output size (adaptive pooling, PyTorch's and Keras's adaptive layers).
-ADAPTIVE_MODES = ("max", "min", "avg", "sum")
+ADAPTIVE_MODES = ("max", "min", "avg", "sum", "lp", "median", "mode")
 
 Compat: TypeAlias = Literal["caffe", "torch", "keras"]
 

@@ -16,20 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from poolcli.core.axes import adaptive_bounds
 from poolcli.core.geometry import PassGeometry
 from poolcli.core.reducers import Reducer, sum_dtype
-
-
-def bounds(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
-    """Where each of ``out`` windows over ``n`` cells starts and ends (exclusive).
-
-    >>> [b.tolist() for b in bounds(14, 4)]
-    [[0, 3, 7, 10], [4, 7, 11, 14]]
-    >>> [b.tolist() for b in bounds(2, 3)]  # more outputs than cells: cells repeat
-    [[0, 0, 1], [1, 2, 2]]
-    """
-    i = np.arange(out, dtype=np.int64)
-    return (i * n) // out, -((-(i + 1) * n) // out)
 
 
 def adaptive_pool(
@@ -42,12 +31,17 @@ def adaptive_pool(
     """One adaptive pass over planar ``x`` (C, H, W) to ``geom.output_shape``: the values and,
     for max and min with ``indexed``, each value's flat index in its input plane (``dtype``:
     the type of sums)."""
-    rows, cols = bounds(geom.rows.n, geom.rows.out), bounds(geom.cols.n, geom.cols.out)
+    rows, cols = (
+        adaptive_bounds(geom.rows.n, geom.rows.out),
+        adaptive_bounds(geom.cols.n, geom.cols.out),
+    )
     if reducer.kind == "extreme":
         index = _first_extreme(x, rows, cols, reducer.name == "min")
         flat = x.reshape(len(x), -1)
         values = np.take_along_axis(flat, index.reshape(len(x), -1), 1).reshape(index.shape)
         return values, index if indexed else None
+    if reducer.kind == "power":
+        return _lp(x, reducer.power, rows, cols), None
     if x.dtype.kind == "f":
         return _float_mean(x, rows, cols, reducer.kind == "mean"), None
     if dtype is None and reducer.kind == "sum":
@@ -108,12 +102,18 @@ def _beats(cells: np.ndarray, best: np.ndarray, low: bool) -> np.ndarray:
 
 
 def _integer_mean(
-    x: np.ndarray, rows: Bounds, cols: Bounds, mean: bool, sum_type: np.dtype | None
+    x: np.ndarray,
+    rows: Bounds,
+    cols: Bounds,
+    mean: bool,
+    sum_type: np.dtype | None,
+    acc: np.dtype | None = None,
 ) -> np.ndarray:
-    """Exact window sums, an axis at a time; means rounded half up."""
+    """Exact window sums, an axis at a time (in ``acc``, else a type no window overflows);
+    means rounded half up."""
     (r0, r1), (c0, c1) = rows, cols
     cells = int((r1 - r0).max()) * int((c1 - c0).max())
-    acc = sum_dtype(x.dtype, cells)
+    acc = acc or sum_dtype(x.dtype, cells)
     channels, height, width = x.shape
     across = np.empty((channels, height, len(c0)), acc)
     band = max(1, _BAND_BYTES // (channels * width * acc.itemsize))  # sliding sums held
@@ -179,3 +179,29 @@ def _float_mean(
     kw = (c1 - c0).astype(x.dtype)[None, :]
     result: np.ndarray = total / kh / kw
     return result
+
+
+def _lp(x: np.ndarray, p: float, rows: Bounds, cols: Bounds) -> np.ndarray:
+    """Lp over adaptive windows, ``(sum x**p) ** (1/p)``: floats summed in their own type, as
+    the fixed-window path does; integers raised and summed exactly, the root taken in
+    float64 (float32 results for 8- and 16-bit images)."""
+    from poolcli.core.kernels.lp import raised_float, raised_plane
+
+    if x.dtype.kind == "f":
+        with np.errstate(all="ignore"):
+            sums = _float_mean(raised_float(x, p), rows, cols, mean=False)
+            return sums if p == 1.0 else np.power(sums, x.dtype.type(1.0 / p))
+    cells = int((rows[1] - rows[0]).max() * (cols[1] - cols[0]).max())
+    out = np.empty(
+        (x.shape[0], len(rows[0]), len(cols[0])),
+        np.float32 if x.dtype.itemsize <= 2 else np.float64,
+    )
+    for c in range(x.shape[0]):  # one channel at a time: raised planes are wider than x
+        plane = raised_plane(x[c : c + 1], p, cells)
+        if plane.dtype.kind == "f":
+            sums = _float_mean(plane, rows, cols, mean=False)[0]
+        else:
+            # raised_plane keeps integers only where a window's sum stays below 2**63
+            sums = _integer_mean(plane, rows, cols, False, None, np.dtype(np.int64))[0]
+        out[c] = np.power(sums, 1.0 / p, dtype=np.float64)
+    return out

@@ -28,7 +28,7 @@ def pool_planar(
     dtype: np.dtype | None = None,
 ) -> np.ndarray:
     """One pass over planar ``x`` (C, H, W); a new planar array (``dtype``: sums' type)."""
-    if geom.adaptive:
+    if geom.adaptive and reducer.kind != "rank":
         from poolcli.core.kernels.adaptive import adaptive_pool
 
         return adaptive_pool(x, reducer, geom, dtype=dtype)[0]

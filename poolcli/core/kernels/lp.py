@@ -41,7 +41,7 @@ def lp_pool(x: np.ndarray, reducer: Reducer, geom: PassGeometry, threads: int | 
     ftype = x.dtype.type
     mean = replace(REDUCERS["avg"], count_pad=False)
     with np.errstate(all="ignore"):  # inf and NaN propagate as in PyTorch, silently
-        out = pool_planar(_raised(x, p), mean, geom, threads)
+        out = pool_planar(raised_float(x, p), mean, geom, threads)
         rows, cols = geom.rows, geom.cols
         if reducer.compat == "torch" or not (rows.padded or cols.padded):
             out *= ftype(rows.k * cols.k)
@@ -52,7 +52,7 @@ def lp_pool(x: np.ndarray, reducer: Reducer, geom: PassGeometry, threads: int | 
     return out
 
 
-def _raised(x: np.ndarray, p: float) -> np.ndarray:
+def raised_float(x: np.ndarray, p: float) -> np.ndarray:
     if p == 1.0:
         return x
     raised: np.ndarray = np.square(x) if p == 2.0 else np.power(x, x.dtype.type(p))
@@ -101,7 +101,7 @@ def raised_plane(plane: np.ndarray, p: float, cells: int) -> np.ndarray:
         if plane.dtype.itemsize <= 2:  # a lookup is several times faster than np.power
             table = np.arange(info.min, info.max + 1, dtype=np.float64) ** p
             return np.take(table, plane.astype(np.int64) - info.min if info.min else plane)
-        return _raised(plane.astype(np.float64), p)
+        return raised_float(plane.astype(np.float64), p)
     signed = info.min < 0
     wide = narrowest_integer(
         top, signed=signed, at_least=max(4 if signed else 2, plane.dtype.itemsize)

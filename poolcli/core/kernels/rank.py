@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from poolcli.core.axes import adaptive_bounds
 from poolcli.core.geometry import PassGeometry
 from poolcli.core.reducers import Reducer
 
@@ -30,7 +31,7 @@ def rank_pool(x: np.ndarray, reducer: Reducer, geom: PassGeometry) -> np.ndarray
     rows, cols = geom.output_shape
     out = np.empty((channels, rows, cols), x.dtype)
     keys, unpack = (x, None) if reducer.name == "median" else _keys(x)
-    quads = _four_cells(keys, geom)
+    quads = None if geom.adaptive else _four_cells(keys, geom)
     if quads is not None and (reducer.name == "mode" or x.dtype.kind != "f"):
         a, b, c, d = _sorted4(*quads)
         if reducer.name == "median":  # the two middle values' mean, half up
@@ -41,11 +42,13 @@ def rank_pool(x: np.ndarray, reducer: Reducer, geom: PassGeometry) -> np.ndarray
         chosen = np.where(a == b, a, np.where(b == c, b, np.where(c == d, c, a)))
         out[...] = chosen if unpack is None else unpack(chosen[0])
         return out
-    taps = max(1, geom.window_cells)
+    taps = max(1, geom.window_cells)  # an adaptive pass's longest window
     band = max(1, _BAND_CELLS // max(1, keys.shape[0] * cols * taps))
     for lo in range(0, rows, band):
         hi = min(rows, lo + band)
-        cells, count = _gather(keys, geom, lo, hi)
+        cells, count = (
+            _gather_adaptive(keys, geom, lo, hi) if geom.adaptive else _gather(keys, geom, lo, hi)
+        )
         if reducer.name == "median":
             out[:, lo:hi] = _median(cells, count, x.dtype)
         else:
@@ -92,6 +95,29 @@ def _gather(x: np.ndarray, geom: PassGeometry, lo: int, hi: int) -> tuple[np.nda
         gathered[:, dst_rows, dst_cols, t] = x[:, src_rows, src_cols]
         real[dst_rows, dst_cols, t] = True
     # the real cells of every window first, so its padding slots trail them after a sort
+    order = np.argsort(~real, axis=-1, kind="stable")
+    gathered = np.take_along_axis(gathered, order[None], axis=-1)
+    return gathered, real.sum(axis=-1)
+
+
+def _gather_adaptive(
+    x: np.ndarray, geom: PassGeometry, lo: int, hi: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_gather` for an adaptive pass, whose windows differ in length by a cell: each
+    window's cells in window order, the slots past its end last, and how many it holds."""
+    r0, r1 = adaptive_bounds(geom.rows.n, geom.rows.out)
+    c0, c1 = adaptive_bounds(geom.cols.n, geom.cols.out)
+    r0, r1 = r0[lo:hi], r1[lo:hi]
+    kr, kc = int((r1 - r0).max()), int((c1 - c0).max())
+    shape = (x.shape[0], hi - lo, len(c0), kr * kc)
+    gathered = np.empty(shape, x.dtype)
+    real = np.empty(shape[1:], bool)
+    for dr in range(kr):
+        rows = np.minimum(r0 + dr, r1 - 1)
+        for dc in range(kc):
+            cols = np.minimum(c0 + dc, c1 - 1)
+            gathered[..., dr * kc + dc] = x[:, rows[:, None], cols[None, :]]
+            real[..., dr * kc + dc] = (r0 + dr < r1)[:, None] & (c0 + dc < c1)[None, :]
     order = np.argsort(~real, axis=-1, kind="stable")
     gathered = np.take_along_axis(gathered, order[None], axis=-1)
     return gathered, real.sum(axis=-1)
