@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import struct
@@ -49,6 +50,11 @@ def poolimg(
 _OWN_LINE = re.compile(
     r"poolimg: (error|warning): |wrote |would write |dry run: |\d+ done|pass |  "
 )
+
+
+def json_lines(stdout: bytes) -> list[dict]:
+    """The JSON lines of a run's standard output, one dict an input."""
+    return [json.loads(line) for line in stdout.decode().splitlines()]
 
 
 def assert_clean_stderr(stderr: bytes | str) -> None:

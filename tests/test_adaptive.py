@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 from pathlib import Path
@@ -17,7 +16,7 @@ from poolcli import ParameterError, pool, unpool
 from poolcli.core.axes import adaptive_bounds
 from poolcli.spec.sizes import Target
 
-from .helpers import assert_clean_stderr, poolimg
+from .helpers import assert_clean_stderr, json_lines, poolimg
 
 # (rows in, cols in, rows out, cols out): divisible, not, windows sharing a cell, out > in, 1
 SHAPES = [
@@ -163,10 +162,6 @@ def test_output_size_refuses_what_it_cannot_do() -> None:
 )
 def test_geometry_words(words: str, shape, expected) -> None:
     assert Target.parse(words).resolve(shape) == expected
-
-
-def json_lines(stdout: bytes) -> list[dict]:
-    return [json.loads(line) for line in stdout.decode().splitlines()]
 
 
 def test_to_makes_a_photo_that_size_named_for_it(tmp_path: Path, samples: Path) -> None:

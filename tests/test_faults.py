@@ -25,13 +25,9 @@ from poolcli import OutputError
 from poolcli.io.reading import Picture, load
 from poolcli.io.writing import save
 
-from .helpers import assert_clean_stderr, peak_memory_mib, poolimg
+from .helpers import assert_clean_stderr, json_lines, peak_memory_mib, poolimg
 
 FORMATS = ("jpg", "png", "tif", "bmp", "gif", "webp")
-
-
-def json_lines(stdout: bytes) -> list[dict]:
-    return [json.loads(line) for line in stdout.decode().splitlines()]
 
 
 # --- a full disk ----------------------------------------------------------------------------

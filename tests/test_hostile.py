@@ -19,7 +19,7 @@ from poolcli import InputError, pool
 from poolcli.io.reading import load
 
 from . import reference
-from .helpers import assert_clean_stderr, bomb_png, peak_memory_mib, pixels, poolimg
+from .helpers import assert_clean_stderr, bomb_png, json_lines, peak_memory_mib, pixels, poolimg
 
 
 @pytest.fixture
@@ -35,10 +35,6 @@ def cut_tiff(folder: Path) -> Path:
     (folder / "cut.tif").write_bytes((folder / "two.tif").read_bytes()[:16000])
     (folder / "two.tif").unlink()
     return folder / "cut.tif"
-
-
-def json_lines(stdout: bytes) -> list[dict]:
-    return [json.loads(line) for line in stdout.decode().splitlines()]
 
 
 class TestDamagedFiles:

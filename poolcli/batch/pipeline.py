@@ -35,6 +35,7 @@ from poolcli.core.geometry import PassGeometry, plan_for
 from poolcli.core.passes import run_passes, run_passes_indexed
 from poolcli.errors import ParameterError, PoolError, StdoutClosed
 from poolcli.remote import faults, storage
+from poolcli.spec.pool_spec import PALETTE_MODES
 from poolcli.spec.sizes import Target
 
 if TYPE_CHECKING:  # Pillow: imported when an input is read, not with this module
@@ -192,6 +193,7 @@ def _load(
             size=source.size,
             before_decode=before_decode if run.write_images else None,
             allow_truncated=run.allow_truncated,
+            palette=run.spec.mode in PALETTE_MODES,
         )
     result.warnings.extend(picture.notes)
     if run.save.metadata != "all":  # --strip, --keep-metadata: EXIF goes; "none" takes the rest
@@ -259,8 +261,10 @@ class _Rows:
             return cls()
         from poolcli.pictures.sheet import SheetRow
 
+        frame, mode = picture.viewable()
+
         def row(style: SheetStyle) -> SheetRow:
-            return SheetRow(picture.frames[0], picture.mode, style, shapes)
+            return SheetRow(frame, mode, style, shapes)
 
         rows = cls()
         if run.sheet is not None:
@@ -275,9 +279,10 @@ class _Rows:
         return self.sheet is not None or self.shown is not None
 
     def add(self, picture: Picture, geom: PassGeometry) -> None:
+        frame = picture.viewable()[0]
         for each in (self.sheet, self.shown):
             if each is not None:
-                each.add(picture.frames[0], geom.index)
+                each.add(frame, geom.index)
 
     def add_unpooled(
         self,

@@ -75,6 +75,7 @@ EXAMPLES = {
 \b
   poolimg mode mask.png -k 2 -n 2               a label map 4 times smaller, no class invented
   poolimg mode landcover.tif -k 4 -s 4          the majority class of each 4x4 block (GDAL's mode)
+  poolimg mode mask.png --to 512x               a mask 512 wide; a palette PNG keeps its palette
 """,
 }
 
@@ -92,7 +93,8 @@ SUMMARIES = {
     "median": "The median of each window, per channel (an even count: the two middle "
     "values' mean, rounded half up).",
     "mode": "The most frequent pixel of each window, channels together, for label maps and "
-    "masks (ties: the smallest); each pass pools the last one's output.",
+    "masks (ties: the smallest); each pass pools the last one's output. A palette image is "
+    "pooled on its indices and keeps its palette.",
 }
 
 # The panels of each command's help, in order, and the parameters in each (by Python name);

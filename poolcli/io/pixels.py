@@ -23,10 +23,11 @@ CHANNELS: dict[str, list[int] | None] = {
     "I;16": None,
     "I": None,
     "F": None,
+    "P": None,  # palette indices, kept by the modes that keep whole pixels (PALETTE_MODES)
 }
 
 
-_SINGLE_DTYPES = {"L": np.uint8, "I;16": np.uint16, "I": np.int32, "F": np.float32}
+_SINGLE_DTYPES = {"L": np.uint8, "I;16": np.uint16, "I": np.int32, "F": np.float32, "P": np.uint8}
 
 
 def bytes_per_pixel(mode: str) -> int:
@@ -96,7 +97,7 @@ def to_image(planar: np.ndarray, mode: str, threads: int | None = None) -> Image
     layout = CHANNELS[mode]
     if layout is None:
         plane = np.ascontiguousarray(planar[0], dtype=_SINGLE_DTYPES[mode])
-        if mode in ("L", "I;16"):
+        if mode in ("L", "I;16", "P"):
             return Image.frombuffer(mode, (width, height), plane, "raw", mode, 0, 1)
         return Image.fromarray(plane, mode)
     if mode == "LA":

@@ -55,6 +55,37 @@ _CONVERT = {
 
 
 @dataclass(frozen=True)
+class Palette:
+    """The colours of a palette image whose indices are pooled (a label map in mode ``P``).
+
+    ``mode`` is the palette's entries (``RGB`` or ``RGBA``), ``colours`` their bytes, and
+    ``transparency`` Pillow's: the index drawn clear, or a byte of alpha for each index.
+    """
+
+    mode: str
+    colours: bytes
+    transparency: int | bytes | None = None
+
+    def lookup(self, indices: np.ndarray) -> tuple[np.ndarray, str]:
+        """Planar ``(C, H, W)`` colours of a ``(1, H, W)`` plane of indices, and their mode
+        (RGBA when any index is drawn clear)."""
+        width = len(self.mode)
+        table = np.zeros((256, 4), np.uint8)
+        entries = np.frombuffer(self.colours, np.uint8)[: 256 * width].reshape(-1, width)
+        table[: len(entries), :width] = entries
+        if width == 3:
+            table[:, 3] = 255
+        if isinstance(self.transparency, int) and 0 <= self.transparency < 256:
+            table[self.transparency, 3] = 0
+        elif isinstance(self.transparency, bytes):
+            alpha = np.frombuffer(self.transparency, np.uint8)[:256]
+            table[: len(alpha), 3] = alpha
+        clear = width == 4 or self.transparency is not None
+        colours = np.moveaxis(table[indices[0]], -1, 0)
+        return (colours, "RGBA") if clear else (colours[:3], "RGB")
+
+
+@dataclass(frozen=True)
 class Picture:
     """A decoded image ready for pooling.
 
@@ -73,6 +104,9 @@ class Picture:
         Display time of each frame in ms, for animations.
     notes : tuple of str
         What the decoder warned of, one line each, naming the file.
+    palette : Palette or None
+        For mode ``P`` (a still palette image read with ``palette=True``): the colours of
+        the indices in ``frames``.
     """
 
     frames: list[np.ndarray]
@@ -85,6 +119,7 @@ class Picture:
     exif: bytes | None = None
     dpi: tuple[float, float] | None = None
     notes: tuple[str, ...] = ()
+    palette: Palette | None = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -94,6 +129,13 @@ class Picture:
     @property
     def has_alpha(self) -> bool:
         return self.mode in ("LA", "RGBA")
+
+    def viewable(self) -> tuple[np.ndarray, str]:
+        """The first frame as colours a sheet can draw, and their mode: a palette image's
+        indices looked up, any other frame as it is."""
+        if self.palette is None:
+            return self.frames[0], self.mode
+        return self.palette.lookup(self.frames[0])
 
     def with_frames(self, frames: list[np.ndarray]) -> Picture:
         """The same picture with new (pooled) frames; DPI scaled by how much they shrank."""
@@ -145,6 +187,7 @@ def load(
     size: int | None = None,
     before_decode: Callable[[Header], object] | None = None,
     allow_truncated: bool = False,
+    palette: bool = False,
 ) -> Picture:
     """Decode an image file, or standard input for ``"-"``, into a :class:`Picture`.
 
@@ -159,7 +202,9 @@ def load(
     is read and may raise to refuse the file before a pixel is decoded (what a run can decide
     from the size alone: whether its passes fit, whether the output format holds them).
     ``allow_truncated``: a file that fails to decode to its end is decoded again as far as it
-    goes, the rest black, with a note (``--allow-truncated``).
+    goes, the rest black, with a note (``--allow-truncated``). ``palette``: a still palette
+    image keeps its indices (mode ``P``, :class:`Palette` in ``Picture.palette``), for the
+    modes that only ever pick one of a window's pixels, so a label map stays one.
 
     Raises
     ------
@@ -171,14 +216,17 @@ def load(
     # A dropped connection is read again; a local file raises no StorageError, so no retry.
     url = os.fspath(source)
     try:
-        return faults.retrying(url, lambda: _load(source, max_pixels, size, before_decode))
+        return faults.retrying(
+            url, lambda: _load(source, max_pixels, size, before_decode, palette=palette)
+        )
     except InputError as exc:
         if not allow_truncated or f": {CORRUPT} (" not in str(exc) or str(source) == "-":
             raise
         first = exc
     try:
         picture = faults.retrying(
-            url, lambda: _load(source, max_pixels, size, before_decode, truncated=True)
+            url,
+            lambda: _load(source, max_pixels, size, before_decode, True, palette=palette),
         )
     except InputError:
         raise first from None
@@ -194,6 +242,8 @@ def _load(
     size: int | None,
     before_decode: Callable[[Header], object] | None,
     truncated: bool = False,
+    *,
+    palette: bool = False,
 ) -> Picture:
     name, handle = _open_source(source, size)
     notes: list[str] = []
@@ -213,7 +263,13 @@ def _load(
             before_decode(_header_of(image, frames))
         with pillow_limit(max_pixels):
             picture = _decode(
-                name, image, max_pixels, animated=frames > 1, notes=notes, handle=handle
+                name,
+                image,
+                max_pixels,
+                animated=frames > 1,
+                notes=notes,
+                handle=handle,
+                palette=palette and frames == 1 and image.mode == "P",
             )
     return replace(picture, notes=tuple(notes))
 
@@ -314,11 +370,12 @@ def _decode(
     animated: bool,
     notes: list[str],
     handle: IO[bytes] | None = None,
+    palette: bool = False,
 ) -> Picture:
     frames, durations = [], []
     seen = 0
     info = dict(image.info)
-    target = _pool_mode(image)
+    target = "P" if palette else _pool_mode(image)
     # Only real EXIF blocks are carried over: a TIFF's getexif() holds its own layout tags.
     exif = Image.Exif()
     if info.get("exif"):
@@ -349,7 +406,17 @@ def _decode(
         icc_profile=info.get("icc_profile"),
         exif=exif.tobytes() if len(exif) else None,
         dpi=(float(dpi[0]), float(dpi[1])) if dpi else None,
+        palette=_palette_of(image) if palette else None,
     )
+
+
+def _palette_of(image: Image.Image) -> Palette:
+    mode = image.palette.mode if image.palette is not None else "RGB"
+    mode = mode if mode in ("RGB", "RGBA") else "RGB"
+    transparency = image.info.get("transparency")
+    if not isinstance(transparency, int | bytes):
+        transparency = None
+    return Palette(mode, bytes(image.getpalette(mode) or b""), transparency)
 
 
 def _fast_jpeg(image: Image.Image, handle: IO[bytes] | None, orientation: int) -> np.ndarray | None:
@@ -372,10 +439,10 @@ def _upright(image: Image.Image, notes: list[str]) -> Image.Image:
 def _pool_mode(image: Image.Image) -> str:
     """The pooling mode an image's pixels are converted to."""
     mode = image.mode
+    if mode == "P":  # its colours (its indices only when asked: Picture.palette)
+        return "RGBA" if image.has_transparency_data else "RGB"
     if mode in CHANNELS:
         return mode
-    if mode == "P":
-        return "RGBA" if image.has_transparency_data else "RGB"
     if mode in _CONVERT:
         return _CONVERT[mode]
     return "RGBA" if "A" in mode else "RGB"

@@ -36,6 +36,10 @@ def _fit(image: Image.Image, fmt: str, options: SaveOptions) -> tuple[Image.Imag
         image, mode = image.convert("RGB"), "RGB"  # RGBX is how poolcli hands Pillow RGB
     if writable is None or mode in writable:
         return image, None
+    if mode == "P":  # a label map, for a format without palettes: its colours
+        clear = "transparency" in image.info or getattr(image.palette, "mode", "") == "RGBA"
+        fitted, note = _fit(image.convert("RGBA" if clear else "RGB"), fmt, options)
+        return fitted, note or f"palette converted to {fitted.mode} for {fmt}"
     if mode in ("LA", "RGBA"):
         colour = "RGB" if mode == "RGBA" or "L" not in writable else "L"
         flat = Image.new("RGB", image.size, options.background)
@@ -107,7 +111,12 @@ def encode(
     notes: list[str] = []
     frames = []
     for planar in picture.frames:
-        image, note = _fit(to_image(planar, picture.mode, threads), fmt, options)
+        image = to_image(planar, picture.mode, threads)
+        if picture.palette is not None:
+            image.putpalette(picture.palette.colours, picture.palette.mode)
+            if picture.palette.transparency is not None:
+                image.info["transparency"] = picture.palette.transparency
+        image, note = _fit(image, fmt, options)
         frames.append(image)
         if note and note not in notes:
             notes.append(note)

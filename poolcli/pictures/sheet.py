@@ -220,20 +220,31 @@ def grid(
 
 
 def describe(spec: object, *, mode: bool = True, geometry: bool = True) -> str:
-    """``max  size 2x2  stride 2x2  padding valid`` for a PoolSpec (W x H, as on the CLI);
-    ``mode`` and ``geometry`` leave out what all rows of a comparison do not share."""
+    """``max  size 2x2  stride 2x2  padding valid`` for a PoolSpec (W x H, as on the CLI), or
+    ``max  to 512x`` for a pass to a size; ``mode`` and ``geometry`` leave out what all rows
+    of a comparison do not share."""
     from poolcli.spec.pool_spec import PoolSpec, options_text, size_text
+    from poolcli.spec.sizes import Target
 
     assert isinstance(spec, PoolSpec)
     stride = spec.size if spec.stride is None else spec.stride
     parts: list[str] = [spec.mode] if mode else []
+    options = options_text(spec).lstrip("_").replace("_", "  ")
+    if spec.output_size is not None:
+        target = spec.output_size
+        if isinstance(target, Target):
+            words = target.text()
+        elif isinstance(target, int):
+            words = f"{target}x{target}!"
+        else:
+            words = f"{target[1] or ''}x{target[0] or ''}!"
+        return "  ".join(parts + [f"to {words}"] + ([options] if options else []))
     if geometry:
         parts += [f"size {size_text(spec.size)}"]
         if spec.mode != "fractional":
             parts += [f"stride {size_text(stride)}"]
     if spec.mode != "fractional":
         parts.append(f"padding {spec.padding}")
-    options = options_text(spec).lstrip("_").replace("_", "  ")
     return "  ".join(parts + ([options] if options else []))
 
 

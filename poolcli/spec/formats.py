@@ -24,11 +24,11 @@ IMAGE_SUFFIXES = frozenset(
 # Modes each format writes as they are (after RGBX, which stands for RGB, is named RGB).
 WRITABLE: dict[str, set[str]] = {
     "JPEG": {"L", "RGB", "RGBX", "CMYK"},
-    "PNG": {"L", "LA", "RGB", "RGBA", "I;16"},
+    "PNG": {"L", "LA", "RGB", "RGBA", "I;16", "P"},
     "WEBP": {"RGB", "RGBA"},
-    "GIF": {"L", "RGB", "RGBA"},
-    "BMP": {"L", "RGB", "RGBA"},
-    "TIFF": {"L", "LA", "RGB", "RGBA", "CMYK", "I;16", "I", "F"},
+    "GIF": {"L", "RGB", "RGBA", "P"},
+    "BMP": {"L", "RGB", "RGBA", "P"},
+    "TIFF": {"L", "LA", "RGB", "RGBA", "CMYK", "I;16", "I", "F", "P"},
 }
 
 

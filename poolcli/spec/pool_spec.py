@@ -36,6 +36,10 @@ MODES: tuple[str, ...] = (
 # Modes whose every output is one input pixel, so it has an index (--unpool, return_indices);
 # stochastic only in training (not ``evaluate``).
 INDEXED_MODES = frozenset({"max", "min", "stochastic", "fractional"})
+# Modes whose every output pixel is a whole pixel of its window: a palette image (a label map)
+# is pooled on its indices and keeps its palette. Max and min are not among them: a palette's
+# order is not brightness (a GIF photo's median-cut palette), so they pool its colours.
+PALETTE_MODES = frozenset({"mode", "stride"})
 # The options of a pass that only some modes take, those modes, and what each option is: the
 # one table the library's checks, the command line's options and the comparison rows read.
 OPTION_MODES: dict[str, tuple[str, ...]] = {
