@@ -21,14 +21,14 @@ GDALWARP = shutil.which("gdalwarp")
 pytestmark = pytest.mark.skipif(GDALWARP is None, reason="GDAL is not installed (gdal-bin)")
 
 
-def gdal(path: Path, method: str, k: int) -> np.ndarray:
+def gdal(path: Path, method: str, k: int, *more: str) -> np.ndarray:
     """``path`` resampled by GDAL to a ``k``-th of each side with ``method``."""
     with Image.open(path) as image:
         width, height = image.size
     out = path.with_name(f"{path.stem}_{method}{k}.tif")
     size = ("-ts", str(width // k), str(height // k))
     no_geography = ("-to", "SRC_METHOD=NO_GEOTRANSFORM", "-to", "DST_METHOD=NO_GEOTRANSFORM")
-    command = [GDALWARP, "-q", "-overwrite", "-r", method, *size, *no_geography, str(path)]
+    command = [GDALWARP, "-q", "-overwrite", "-r", method, *size, *no_geography, *more, str(path)]
     subprocess.run([*command, str(out)], check=True, capture_output=True)
     with Image.open(out) as resampled:
         return np.asarray(resampled)
@@ -81,3 +81,19 @@ def test_mode_agrees_with_gdal_wherever_one_value_is_the_most_frequent(images, k
 def pixels(path: Path) -> np.ndarray:
     with Image.open(path) as image:
         return np.asarray(image)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+@pytest.mark.parametrize(("method", "mode"), [("average", "avg"), ("max", "max"), ("min", "min")])
+def test_nodata_is_left_out_as_gdal_leaves_it_out(
+    tmp_path: Path, k: int, method: str, mode: str
+) -> None:
+    # GDAL's -srcnodata: "all non-NODATA contributing pixels"; a window of nodata alone is
+    # nodata (-dstnodata the same value)
+    rng = np.random.default_rng(k)
+    x = rng.integers(0, 256, (48, 60)).astype(np.uint8)
+    x[rng.random(x.shape) < 0.3] = 0
+    x[:6, :6] = 0
+    Image.fromarray(x).save(tmp_path / "dem.png")
+    theirs = gdal(tmp_path / "dem.png", method, k, "-srcnodata", "0", "-dstnodata", "0")
+    np.testing.assert_array_equal(theirs, pool(x, mode, k, ignore=0))

@@ -112,6 +112,7 @@ PANELS = {
         "seed",
         "ratio",
         "evaluate",
+        "ignore",
         "global_",
     ),
     "Passes": ("passes", "final_only", "linear"),

@@ -95,6 +95,20 @@ SeedOpt = Annotated[
 ]
 
 
+IgnoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ignore",
+        help="Nodata: cells equal to VALUE (or NaN, with nan) are left out of every window; "
+        "averages divide by the cells left, a window of them alone gives VALUE. Alpha is "
+        "then pooled as a channel: without --ignore, averages already leave out transparent "
+        "pixels by weighting colour with alpha.",
+        metavar="VALUE",
+        show_default=False,
+    ),
+]
+
+
 ToOpt = Annotated[
     str | None,
     typer.Option(

@@ -6,6 +6,7 @@ prints, so it can be tested, and reused, without a command line.
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -91,8 +92,11 @@ def run_options_for(mode: str, given: PoolingArgs) -> RunOptions:
         evaluate,
         given.ratio,
         given.to,
+        given.ignore,
     )
     spec = build_spec(mode, given.size, given.stride, given.passes, given.padding, more)
+    if given.linear and spec.ignore is not None:
+        raise ValueError("--linear averages light and --ignore leaves nodata out: choose one")
     unpool, winners = given.unpool, given.winners
     shown = check_unpool(spec, unpool, given.unpool_background, winners)
     name, format_, output = given.name, given.format_, given.output
@@ -206,13 +210,16 @@ def build_spec(
     more = more or ModeOptions()
     for option, flag in (("power", "--power"), ("seed", "--seed"), ("evaluate", "--eval")):
         modes = OPTION_MODES[option]
-        if getattr(more, option) not in (None, False) and mode not in modes:
+        given = getattr(more, option)
+        if given is not None and given is not False and mode not in modes:
             raise ValueError(
                 f"{flag} is {OPTION_MEANING[option]}: use it with poolimg "
                 f"{' or '.join(modes)}, not {mode}"
             )
     if more.compat is not None and more.compat not in ("caffe", "torch", "keras"):
         raise ValueError(f"--compat {more.compat!r}: use caffe, torch or keras")
+    if more.ignore is not None and mode == "stride":
+        raise ValueError("--ignore leaves a value out of each window; a stride keeps one cell")
     if more.to is not None:
         return _spec_to(mode, size, stride, passes, padding, more)
     count, fit = parse_passes(passes)
@@ -230,7 +237,27 @@ def build_spec(
         evaluate=more.evaluate,
         ratio=more.ratio if mode == "fractional" else None,
         fit=fit,
+        ignore=parse_nodata(more.ignore),
     )
+
+
+def parse_nodata(text: str | None) -> float | None:
+    """``--ignore``'s value: a number, or ``nan``.
+
+    >>> parse_nodata("0"), parse_nodata("-9999"), parse_nodata("NaN")
+    (0, -9999, nan)
+    """
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"--ignore {text!r}: give a number (0, -9999, 65535) or nan") from None
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"--ignore {text!r}: give a finite number or nan")
+    if math.isnan(value):
+        return value
+    return int(value) if value == int(value) else value
 
 
 def _spec_to(
@@ -248,7 +275,9 @@ def _spec_to(
         raise ValueError(
             "--to places the windows itself: drop -k, -s, -n, -p, -d, --compat and --count-pad"
         )
-    return PoolSpec(cast("Mode", mode), output_size=Target.parse(more.to))
+    return PoolSpec(
+        cast("Mode", mode), output_size=Target.parse(more.to), ignore=parse_nodata(more.ignore)
+    )
 
 
 def check_unpool(
@@ -260,6 +289,12 @@ def check_unpool(
         raise ValueError(
             f"{option} shows the pixel each window kept: max, min and stochastic (without "
             f"--eval) keep one; {spec.mode}{' --eval' if spec.evaluate else ''} blends them"
+        )
+    if (unpool or winners) and spec.ignore is not None:
+        option = "--winners" if winners else "--unpool"
+        raise ValueError(
+            f"{option} shows the pixel each window kept; with --ignore a window "
+            "of nodata alone keeps none: give one of them"
         )
     if background not in ("dark", "dim"):
         raise ValueError(f"--unpool-background {background!r}: use dark or dim")
@@ -280,6 +315,7 @@ class ModeOptions:
     evaluate: bool = False
     ratio: float = DEFAULT_RATIO
     to: str | None = None  # --to: a target size, in place of the window
+    ignore: str | None = None  # --ignore: a nodata value, or nan
 
 
 def comparison_rows(

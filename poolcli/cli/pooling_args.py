@@ -40,6 +40,7 @@ from poolcli.cli.params import (
     FlattenOpt,
     FormatOpt,
     GlobalOpt,
+    IgnoreOpt,
     JsonOpt,
     KeepMetadataOpt,
     LinearOpt,
@@ -115,6 +116,7 @@ class PoolingArgs:
     power: PowerOpt = None
     seed: SeedOpt = None
     ratio: RatioOpt = DEFAULT_RATIO
+    ignore: IgnoreOpt = None
     evaluate: EvalOpt = False
     unpool: UnpoolOpt = False
     unpool_background: UnpoolBackgroundOpt = "dark"

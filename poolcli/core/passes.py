@@ -127,7 +127,8 @@ def pool_frame(
     >>> pool_frame(rgba, REDUCERS["avg"], geom, alpha=True)[:, 0, 0]
     array([255,   0,   0, 128], dtype=uint8)
     """
-    if reducer.kind != "mean" or not (alpha or linear) or planar.dtype.kind != "u":
+    plain = reducer.kind != "mean" or not (alpha or linear) or planar.dtype.kind != "u"
+    if plain or reducer.ignore is not None:  # with ignore, alpha is a channel like the others
         return pool_planar(planar, reducer, geom, threads, dtype)
     out = np.empty((planar.shape[0], *geom.output_shape), planar.dtype)
     if geom.whole or geom.adaptive:  # one window, or windows of varied lengths: no bands

@@ -82,6 +82,7 @@ class PoolOptions(TypedDict, total=False):
     ratio: float | tuple[float, float] | None
     samples: Any
     output_size: int | tuple[int | None, int | None] | None
+    ignore: float | None
     channel_axis: int
     threads: int | None
 
@@ -141,6 +142,7 @@ def pool(
     ratio: float | tuple[float, float] | None = None,
     samples: Any = None,
     output_size: int | tuple[int | None, int | None] | None = None,
+    ignore: float | None = None,
     return_indices: bool = False,
     channel_axis: int = -1,
     threads: int | None = None,
@@ -199,6 +201,10 @@ def pool(
         ``floor(i*n/out)`` up to ``ceil((i+1)*n/out)``; max, min, avg, sum, lp, median and
         mode (the last three have no framework equivalent: each window's own rule), in place
         of ``size``, ``stride`` and ``padding``.
+    ignore : float or None
+        A nodata value (``float("nan")``: NaN cells) left out of every window, in every mode
+        but stride: averages divide by the cells left, a window of it alone gives it (GDAL's
+        nodata rule). Not with ``compat``, ``count_pad=True`` or ``return_indices``.
     return_indices : bool
         Also return, for max, min and stochastic training, the flat index ``row * W + col``
         in the input plane of the pixel each output took (PyTorch's ``return_indices``).
@@ -248,6 +254,9 @@ def pool(
            [13, 10]])
     >>> pool(x, "min", size="global")
     array([[0]], dtype=uint8)
+    >>> pool(x, "min", ignore=0)  # 0 is nodata: the least of the other cells
+    array([[2, 1],
+           [2, 2]], dtype=uint8)
     """
     spec = PoolSpec(
         mode,
@@ -263,6 +272,7 @@ def pool(
         evaluate=evaluate,
         ratio=ratio,
         output_size=output_size,
+        ignore=ignore,
     )  # every pooling parameter, checked once
     planar, restore = _prepare(image, channel_axis, threads)
     geom = first_pass(spec, planar.shape[1:])
@@ -290,6 +300,7 @@ def pool_passes(
     seed: int | None = None,
     evaluate: bool = False,
     ratio: float | tuple[float, float] | None = None,
+    ignore: float | None = None,
     channel_axis: int = -1,
     threads: int | None = None,
 ) -> Iterator[np.ndarray]:
@@ -318,6 +329,7 @@ def pool_passes(
         seed=seed,
         evaluate=evaluate,
         ratio=ratio,
+        ignore=ignore,
     )  # every pooling parameter, checked once
     planar, restore = _prepare(image, channel_axis, threads)
     plan = plan_for(spec, planar.shape[1:])

@@ -48,6 +48,8 @@ class Reducer:
     samples : tuple of (float, float) or None
         Fractional pooling's samples, (width, height) per channel, as PyTorch's
         ``_random_samples``; None draws them from ``seed``.
+    ignore : float or None
+        The nodata value left out of every window (NaN: NaN cells); None leaves none out.
     """
 
     name: str
@@ -59,6 +61,7 @@ class Reducer:
     count_pad: bool = False
     compat: str | None = None
     samples: tuple[tuple[float, float], ...] | None = None
+    ignore: float | None = None
 
     def identity(self, dtype: np.dtype) -> float:
         """The value that changes nothing: the lowest of ``dtype`` for max, the highest for
@@ -100,6 +103,7 @@ def reducer_for(spec: PoolSpec) -> Reducer:
         evaluate=spec.evaluate,
         count_pad=spec.counts_padding,
         compat=spec.compat,
+        ignore=spec.ignore,
     )
 
 

@@ -47,12 +47,14 @@ OPTION_MODES: dict[str, tuple[str, ...]] = {
     "seed": ("stochastic", "fractional"),
     "ratio": ("fractional",),
     "evaluate": ("stochastic",),
+    "ignore": tuple(m for m in MODES if m != "stride"),  # a stride keeps a cell, whatever it is
 }
 OPTION_MEANING = {
     "power": "Lp pooling's p",
     "seed": "the seed of stochastic and fractional pooling's draws",
     "ratio": "fractional max pooling's output size over its input's",
     "evaluate": "stochastic pooling's test phase",
+    "ignore": "a nodata value left out of every window",
 }
 # What power (Lp's p) and ratio (fractional pooling's) are when not given.
 DEFAULT_POWER = 2.0
@@ -187,6 +189,8 @@ class PoolSpec:
     size (PyTorch's ``output_size``: an int, or ``(rows, cols)`` with None keeping a side; or a
     :class:`~poolcli.spec.sizes.Target`), in place of ``size``, ``stride`` and ``padding``.
     ``fit`` (with ``passes="all"``) stops the passes once the longest side is at most ``fit``.
+    ``ignore`` is a nodata value (NaN: NaN cells) left out of every window, in every mode but
+    stride; a window of it alone gives it.
     """
 
     mode: Mode = "max"
@@ -203,6 +207,7 @@ class PoolSpec:
     ratio: float | tuple[float, float] | None = None
     output_size: int | tuple[int | None, int | None] | Target | None = None
     fit: int | None = None
+    ignore: float | None = None
 
     @functools.cached_property
     def window(self) -> tuple[int, int]:
@@ -275,7 +280,8 @@ class PoolSpec:
         if self.power is not None:  # None: not given (each mode's check sees what was)
             check_power(self.power)
         for option, modes in OPTION_MODES.items():
-            if getattr(self, option) not in (None, False) and self.mode not in modes:
+            given = getattr(self, option)
+            if given is not None and given is not False and self.mode not in modes:
                 raise ParameterError(
                     f"{option} is {OPTION_MEANING[option]}; mode {self.mode!r} has none"
                 )
@@ -296,6 +302,8 @@ class PoolSpec:
                 "fractional max pooling places its windows itself: give size and ratio, "
                 "not global, stride, padding, dilation or compat"
             )
+        if self.ignore is not None:
+            self._check_ignore()
         if self.evaluate not in (True, False):
             raise ParameterError(f"evaluate must be True or False, not {self.evaluate!r}")
         if self.output_size is not None:
@@ -305,6 +313,19 @@ class PoolSpec:
         ):
             raise ParameterError(
                 f"fit must be a whole number of at least 1, with passes='all', not {self.fit!r}"
+            )
+
+    def _check_ignore(self) -> None:
+        value: object = self.ignore  # typed as a float; checked as anything a caller passes
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ParameterError(f"ignore must be a number or nan, not {value!r}")
+        if self.compat is not None:
+            raise ParameterError(
+                f"ignore has no {self.compat} equivalent: no framework leaves a value out"
+            )
+        if self.count_pad:
+            raise ParameterError(
+                "count_pad counts padding, and ignore averages the cells left: choose one"
             )
 
     def _check_adaptive(self) -> None:
@@ -359,6 +380,8 @@ def options_text(spec: PoolSpec) -> str:
     '_countpad'
     >>> options_text(PoolSpec("lp", power=0.5))
     '_pow0.5'
+    >>> options_text(PoolSpec("avg", ignore=0)), options_text(PoolSpec("max", ignore=float("nan")))
+    ('_ign0', '_ignnan')
     """
     parts = []
     if spec.spacing != (1, 1):
@@ -377,4 +400,6 @@ def options_text(spec: PoolSpec) -> str:
         parts.append(f"seed{spec.seed}")
     if spec.evaluate:
         parts.append("eval")
+    if spec.ignore is not None:
+        parts.append(f"ign{spec.ignore:g}")
     return "".join("_" + part for part in parts)

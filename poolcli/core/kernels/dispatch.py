@@ -28,6 +28,10 @@ def pool_planar(
     dtype: np.dtype | None = None,
 ) -> np.ndarray:
     """One pass over planar ``x`` (C, H, W); a new planar array (``dtype``: sums' type)."""
+    if reducer.ignore is not None and reducer.kind != "rank":  # rank leaves them out itself
+        from poolcli.core.kernels.nodata import pool_ignoring
+
+        return pool_ignoring(x, reducer, geom, threads, dtype, pool_planar)
     if geom.adaptive and reducer.kind != "rank":
         from poolcli.core.kernels.adaptive import adaptive_pool
 
@@ -56,6 +60,11 @@ def pool_indexed(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One pass and the flat input index of the cell each output took (max, min, stochastic
     training)."""
+    if reducer.ignore is not None:
+        raise ParameterError(
+            "indices (return_indices, --unpool, --winners) do not go with ignore: a window "
+            "of ignored cells alone has no cell to point at"
+        )
     if reducer.name not in INDEXED_MODES or reducer.evaluate:
         raise ParameterError(
             "only max, min, fractional and stochastic (training) pooling take one cell per "

@@ -26,12 +26,23 @@ _BAND_CELLS = 1 << 22
 
 
 def rank_pool(x: np.ndarray, reducer: Reducer, geom: PassGeometry) -> np.ndarray:
-    """One median or mode pass over planar ``x`` (C, H, W)."""
+    """One median or mode pass over planar ``x`` (C, H, W), leaving out ``reducer.ignore``
+    (a cell, for the median of each channel; a pixel whose every channel holds it, for mode):
+    a window of such cells alone gives the value itself."""
     channels = x.shape[0]
     rows, cols = geom.output_shape
     out = np.empty((channels, rows, cols), x.dtype)
     keys, unpack = (x, None) if reducer.name == "median" else _keys(x)
-    quads = None if geom.adaptive else _four_cells(keys, geom)
+    ignored: np.ndarray | None = None
+    if reducer.ignore is not None:
+        from poolcli.core.kernels.nodata import ignored_cells
+
+        ignored = ignored_cells(x, reducer.ignore)
+        if reducer.name == "mode":
+            ignored = np.all(ignored, axis=0, keepdims=True)
+        if not ignored.any():
+            ignored = None
+    quads = None if geom.adaptive or ignored is not None else _four_cells(keys, geom)
     if quads is not None and (reducer.name == "mode" or x.dtype.kind != "f"):
         a, b, c, d = _sorted4(*quads)
         if reducer.name == "median":  # the two middle values' mean, half up
@@ -44,16 +55,25 @@ def rank_pool(x: np.ndarray, reducer: Reducer, geom: PassGeometry) -> np.ndarray
         return out
     taps = max(1, geom.window_cells)  # an adaptive pass's longest window
     band = max(1, _BAND_CELLS // max(1, keys.shape[0] * cols * taps))
+    gather = _gather_adaptive if geom.adaptive else _gather
+    # with cells left out, each channel of a median has windows of its own
+    planes = range(channels) if ignored is not None and reducer.name == "median" else [None]
     for lo in range(0, rows, band):
         hi = min(rows, lo + band)
-        cells, count = (
-            _gather_adaptive(keys, geom, lo, hi) if geom.adaptive else _gather(keys, geom, lo, hi)
-        )
-        if reducer.name == "median":
-            out[:, lo:hi] = _median(cells, count, x.dtype)
-        else:
-            chosen = _mode(cells[0], count)
-            out[:, lo:hi] = chosen[None] if unpack is None else unpack(chosen)
+        for channel in planes:
+            part = keys if channel is None else keys[channel : channel + 1]
+            left_out = None if ignored is None else ignored[channel or 0]
+            cells, count = gather(part, geom, lo, hi, left_out)
+            if reducer.name == "median":
+                values = _median(cells, count, x.dtype)
+                target = out[:, lo:hi] if channel is None else out[channel : channel + 1, lo:hi]
+                target[...] = values
+            else:
+                chosen = _mode(cells[0], count)
+                out[:, lo:hi] = chosen[None] if unpack is None else unpack(chosen)
+            if left_out is not None and (count == 0).any():
+                target = out[:, lo:hi] if channel is None else out[channel : channel + 1, lo:hi]
+                target[:, count == 0] = reducer.ignore
     return out
 
 
@@ -84,16 +104,19 @@ def _sorted4(
     return a, b, c, d
 
 
-def _gather(x: np.ndarray, geom: PassGeometry, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+def _gather(
+    x: np.ndarray, geom: PassGeometry, lo: int, hi: int, ignored: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The real cells of the windows of output rows ``lo:hi``, ``(C, rows, cols, K)`` in
-    window order, padding slots last, and how many each window holds."""
+    window order, padding slots (and cells ``ignored``, ``(H, W)``) last, and how many real
+    cells each window holds."""
     cells = geom.cells(lo, hi)
     shape = (x.shape[0], hi - lo, geom.cols.out, max(1, len(cells)))
     gathered = np.empty(shape, x.dtype)
     real = np.zeros(shape[1:], bool)
     for t, (dst_rows, dst_cols, src_rows, src_cols, _, _) in enumerate(cells):
         gathered[:, dst_rows, dst_cols, t] = x[:, src_rows, src_cols]
-        real[dst_rows, dst_cols, t] = True
+        real[dst_rows, dst_cols, t] = True if ignored is None else ~ignored[src_rows, src_cols]
     # the real cells of every window first, so its padding slots trail them after a sort
     order = np.argsort(~real, axis=-1, kind="stable")
     gathered = np.take_along_axis(gathered, order[None], axis=-1)
@@ -101,7 +124,7 @@ def _gather(x: np.ndarray, geom: PassGeometry, lo: int, hi: int) -> tuple[np.nda
 
 
 def _gather_adaptive(
-    x: np.ndarray, geom: PassGeometry, lo: int, hi: int
+    x: np.ndarray, geom: PassGeometry, lo: int, hi: int, ignored: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_gather` for an adaptive pass, whose windows differ in length by a cell: each
     window's cells in window order, the slots past its end last, and how many it holds."""
@@ -117,7 +140,10 @@ def _gather_adaptive(
         for dc in range(kc):
             cols = np.minimum(c0 + dc, c1 - 1)
             gathered[..., dr * kc + dc] = x[:, rows[:, None], cols[None, :]]
-            real[..., dr * kc + dc] = (r0 + dr < r1)[:, None] & (c0 + dc < c1)[None, :]
+            inside = (r0 + dr < r1)[:, None] & (c0 + dc < c1)[None, :]
+            if ignored is not None:
+                inside = inside & ~ignored[rows[:, None], cols[None, :]]
+            real[..., dr * kc + dc] = inside
     order = np.argsort(~real, axis=-1, kind="stable")
     gathered = np.take_along_axis(gathered, order[None], axis=-1)
     return gathered, real.sum(axis=-1)
