@@ -209,3 +209,15 @@ def test_comparing_sizes_and_a_diff_that_cannot_be(work: Path) -> None:
     assert not Path("d.png").exists()
     result = run("compare", "rocket.jpg", "--modes", "max", "--diff")
     assert result.exit_code == 2 and "at least two modes or sizes" in result.stderr
+
+
+def test_compare_sizes_takes_target_sizes_as_rows_of_one_pass(work: Path) -> None:
+    one = run("compare", "rocket.jpg", "--sizes", "2", "-m", "mode", "-n", "2", "-o", "one.png")
+    three = run(
+        "compare", "rocket.jpg", "--sizes", "2,50%,x20", "-m", "mode", "-n", "2", "-o", "three.png"
+    )
+    assert one.exit_code == three.exit_code == 0, three.stderr
+    assert read("three.png").shape[0] > 2 * read("one.png").shape[0]  # three rows, not one
+    # -s and -p are the window rows'; a row to a size places its own windows
+    mixed = run("compare", "rocket.jpg", "--sizes", "3,50%", "-s", "2", "-p", "same", "-o", "m.png")
+    assert mixed.exit_code == 0, mixed.stderr

@@ -327,12 +327,16 @@ def comparison_rows(
     more: ModeOptions | None = None,
 ) -> list[tuple[str, PoolSpec]]:
     """The rows of ``poolimg compare``: a label and a spec of one pass each, one row per mode of
-    ``--modes``, or per window of ``--sizes`` (with the first mode).
+    ``--modes``, or per window of ``--sizes`` (with the first mode). A ``--sizes`` entry in the
+    words of ``--to`` (``512x``, ``x300``, ``25%``, ``64x48!``, a trailing ``>``) is a pass to
+    that size; ``WxH`` alone stays a window.
 
     >>> [label for label, _ in comparison_rows("max, avg", None, "2", None, "valid")]
     ['max', 'avg']
     >>> [spec.size for _, spec in comparison_rows("min", "2,3x2", "2", None, "same")]
     [2, (2, 3)]
+    >>> [label for label, _ in comparison_rows("mode", "2,50%,64x", "2", None, "valid")]
+    ['size 2', 'to 50%', 'to 64x']
     """
     names = [m.strip() for m in modes.split(",") if m.strip()]
     if not names:
@@ -347,6 +351,8 @@ def comparison_rows(
             seed=more.seed if mode in ("stochastic", "fractional") else None,
             evaluate=more.evaluate and mode == "stochastic",
         )
+        if is_target(window):  # one pass to a size: the window, stride and padding are its own
+            return build_spec(mode, "2", None, "1", "valid", replace(own, to=window))
         return build_spec(mode, window, stride, "1", padding, own)
 
     if sizes is None:
@@ -354,7 +360,16 @@ def comparison_rows(
     windows = [k.strip() for k in sizes.split(",") if k.strip()]
     if not windows:
         raise ValueError(f"--sizes {sizes!r}: give one or more windows, such as 2,3,4")
-    return [(f"size {k}", spec(names[0], k)) for k in windows]
+    return [(f"to {k}" if is_target(k) else f"size {k}", spec(names[0], k)) for k in windows]
+
+
+def is_target(word: str) -> bool:
+    """Whether a ``--sizes`` entry is a size to pool to (``--to``'s words) rather than a window.
+
+    >>> [is_target(w) for w in ("3", "3x2", "512x", "x300", "25%", "64x48!", "800x600>")]
+    [False, False, True, True, True, True, True]
+    """
+    return word.endswith(("%", "!", ">", "x")) or word.startswith("x")
 
 
 def storage_options(given: list[str]) -> tuple[tuple[str, str], ...]:

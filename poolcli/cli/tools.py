@@ -67,7 +67,10 @@ CompareModesOpt = Annotated[
 CompareSizesOpt = Annotated[
     str | None,
     typer.Option(
-        "--sizes", help="Rows: window sizes instead of modes (first mode).", metavar="LIST"
+        "--sizes",
+        help="Rows: window sizes instead of modes (first mode); entries in --to's words "
+        "(512x, x300, 25%, 64x48!) are one pass to that size, which places its own windows.",
+        metavar="LIST",
     ),
 ]
 
@@ -149,6 +152,7 @@ def compare(
     \b
       poolimg compare photo.jpg --modes max,avg,stride --passes 4 -o grid.png
       poolimg compare photo.jpg --sizes 2,3,4 --modes max -n 3
+      poolimg compare mask.png --sizes 50%,25%,64x --modes mode -n 1
       poolimg compare photo.jpg --modes max,avg --diff
       poolimg compare photo.jpg --modes max,sum,lp,stochastic --seed 1 --unpool dim
     """

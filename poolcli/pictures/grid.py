@@ -25,6 +25,8 @@ from poolcli.spec.style import SheetStyle
 
 
 def _passes_that_fit(shape: tuple[int, int], spec: PoolSpec, wanted: int) -> list[PassGeometry]:
+    if spec.output_size is not None:  # a pass to a size is one pass
+        return plan_for(spec, shape)
     try:
         return plan_for(replace(spec, passes=wanted), shape)
     except PlanError as stop:
@@ -93,7 +95,8 @@ def comparison(
             if diff:
                 pixels.append(np.asarray(display(current, mode, style.background)))
         for cells in (row.cells, *([kept.cells] if kept else [])):
-            cells.extend(Cell(None, "does not fit") for _ in range(passes + 1 - len(cells)))
+            empty = "one pass to a size" if spec.output_size is not None else "does not fit"
+            cells.extend(Cell(None, empty) for _ in range(passes + 1 - len(cells)))
         grid_rows.append(row.cells)
         labels.append(label)
         full_size.append(pixels)
@@ -110,7 +113,7 @@ def comparison(
         )
         labels.append("difference")
     columns = ["original"] + [f"pass {i}" for i in range(1, passes + 1)]
-    by_size = len({spec.size for _, spec in rows}) > 1
+    by_size = len({(spec.size, str(spec.output_size)) for _, spec in rows}) > 1
     title = f"{path}   {describe(rows[0][1], mode=by_size, geometry=not by_size)}"
     return grid(grid_rows, style, title=title, row_labels=labels, column_labels=columns)
 

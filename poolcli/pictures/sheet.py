@@ -259,7 +259,9 @@ def _cell_box(original: tuple[int, int], passes: Sequence[tuple[int, int]], cell
     """
     sides = [max(shape) for shape in (original, *passes)]
     fitting = [side for side in sides if side <= cell]
-    return max(fitting) if fitting else cell
+    # but never the original at less than half the cell (a pass to a tenth of the size would
+    # show the original as coarse as that pass): then the cell, the passes enlarged to it
+    return max(fitting) if fitting and max(fitting) * 2 > cell else cell
 
 
 class SheetRow:
