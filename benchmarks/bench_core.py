@@ -96,6 +96,19 @@ def more_modes(planar: np.ascontiguousarray, rep: int) -> None:
         ("median 3x3 s2", call("median", 3, 2), avg3, 5.0),
         ("avg to 1024x683 (adaptive)", call("avg", output_size=(683, 1024)), avg, 0.0),
     ]
+    # a label map: one 8-bit channel of classes (issue 21's bar: mode 2x2 within 5x average)
+    labels = np.ascontiguousarray(planar[:1] // 32)
+
+    def on_labels(mode: str, size: int = 2, stride: int = 2):  # type: ignore[no-untyped-def]
+        return lambda: poolcli.pool(labels, mode, size, stride, channel_axis=0, threads=1)
+
+    label_avg = on_labels("avg")
+    label_avg3 = on_labels("avg", 3, 2)
+    cases += [
+        ("label map: mode 2x2 s2", on_labels("mode"), label_avg, 5.0),
+        ("label map: median 2x2 s2", on_labels("median"), label_avg, 5.0),
+        ("label map: median 3x3 s2", on_labels("median", 3, 2), label_avg3, 5.0),
+    ]
     for mode, size, stride in [("max", 3, 1), ("max", 2, 2), ("avg", 3, 2)]:
         plain = call(mode, size, stride)
         cases.append(
@@ -108,9 +121,13 @@ def more_modes(planar: np.ascontiguousarray, rep: int) -> None:
         )
     for name, run, base, limit in cases:
         ratio = paired_speedup(run, base, rep)
-        against = {id(top): "max", id(avg): "avg", id(avg3): "avg 3x3 s2"}.get(
-            id(base), "undilated"
-        )
+        against = {
+            id(top): "max",
+            id(avg): "avg",
+            id(avg3): "avg 3x3 s2",
+            id(label_avg): "its avg",
+            id(label_avg3): "its avg 3x3 s2",
+        }.get(id(base), "undilated")
         target = f"<= {limit}x {against} ({ratio:.2f}x)" if limit else f"({ratio:.2f}x {against})"
         table.row(name, median_ms(run, rep), target, ratio <= limit if limit else None)
 

@@ -44,15 +44,14 @@ def rank_pool(x: np.ndarray, reducer: Reducer, geom: PassGeometry) -> np.ndarray
             ignored = None
     quads = None if geom.adaptive or ignored is not None else _four_cells(keys, geom)
     if quads is not None and (reducer.name == "mode" or x.dtype.kind != "f"):
-        a, b, c, d = _sorted4(*quads)
-        if reducer.name == "median":  # the two middle values' mean, half up
-            out[...] = ((b.astype(np.int64) + c.astype(np.int64) + 1) // 2).astype(x.dtype)
-            return out
-        # of four sorted keys: the first of a pair (the smaller where two pairs tie), else
-        # the smallest (all four differ)
-        chosen = np.where(a == b, a, np.where(b == c, b, np.where(c == d, c, a)))
+        chosen = _by_bands(quads, _median4 if reducer.name == "median" else _mode4)
         out[...] = chosen if unpack is None else unpack(chosen[0])
         return out
+    if reducer.name == "median" and ignored is None and x.dtype.kind != "f" and not geom.adaptive:
+        nine = _cells_of(x, geom, 3)
+        if nine is not None:  # a 3x3 median of whole windows: 19 exchanges, no sort
+            out[...] = _median9(nine)
+            return out
     taps = max(1, geom.window_cells)  # an adaptive pass's longest window
     band = max(1, _BAND_CELLS // max(1, keys.shape[0] * cols * taps))
     gather = _gather_adaptive if geom.adaptive else _gather
@@ -80,28 +79,114 @@ def rank_pool(x: np.ndarray, reducer: Reducer, geom: PassGeometry) -> np.ndarray
 def _four_cells(x: np.ndarray, geom: PassGeometry) -> list[np.ndarray] | None:
     """The four cells of every window of a 2x2 pass with no padding and no dilation, as four
     strided views (no copy); None for any other pass."""
+    return _cells_of(x, geom, 2)
+
+
+def _cells_of(x: np.ndarray, geom: PassGeometry, k: int) -> list[np.ndarray] | None:
+    """The ``k * k`` cells of every window of a ``k``x``k`` pass with no padding and no
+    dilation, as strided views (no copy), row by row; None for any other pass."""
     rows, cols = geom.rows, geom.cols
-    if (rows.k, cols.k, rows.d, cols.d) != (2, 2, 1, 1) or rows.padded or cols.padded:
+    if (rows.k, cols.k, rows.d, cols.d) != (k, k, 1, 1) or rows.padded or cols.padded:
         return None
     row_end = (rows.out - 1) * rows.s + 1
     col_end = (cols.out - 1) * cols.s + 1
     return [
         x[:, dr : dr + row_end : rows.s, dc : dc + col_end : cols.s]
-        for dr in (0, 1)
-        for dc in (0, 1)
+        for dr in range(k)
+        for dc in range(k)
     ]
 
 
-def _sorted4(
-    a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Four arrays sorted cell by cell: a sorting network of five compare-and-swaps."""
-    a, b = np.minimum(a, b), np.maximum(a, b)
-    c, d = np.minimum(c, d), np.maximum(c, d)
-    a, c = np.minimum(a, c), np.maximum(a, c)
-    b, d = np.minimum(b, d), np.maximum(b, d)
-    b, c = np.minimum(b, c), np.maximum(b, c)
-    return a, b, c, d
+# The median of nine by 19 compare-and-exchanges (Paeth's network, as in Devillard's opt_med9):
+# after them, cell 4 holds the middle value. Pairs (i, j) leave the smaller in i.
+_MEDIAN9 = (
+    (1, 2), (4, 5), (7, 8), (0, 1), (3, 4), (6, 7), (1, 2), (4, 5), (7, 8), (0, 3),
+    (5, 8), (4, 7), (3, 6), (1, 4), (2, 5), (4, 7), (4, 2), (6, 4), (4, 2),
+)  # fmt: skip
+
+
+def _median_steps() -> list[tuple[int, int, bool, bool]]:
+    """The exchanges of :data:`_MEDIAN9` that reach cell 4, and which of their two results
+    (the smaller, the larger) a later step reads: the last few need only one."""
+    needed, steps = {4}, []
+    for i, j in reversed(_MEDIAN9):
+        if i in needed or j in needed:
+            steps.append((i, j, i in needed, j in needed))
+            needed |= {i, j}
+    return steps[::-1]
+
+
+_STEPS = _median_steps()
+# Output cells a band: nine planes of it (and one spare) stay in a core's L2 cache.
+_MEDIAN_BAND = 1 << 15
+
+
+def _median9(cells: list[np.ndarray]) -> np.ndarray:
+    """The middle of nine arrays, cell by cell (integers: no NaN to order)."""
+    return _by_bands(cells, _middle_of_nine)
+
+
+def _middle_of_nine(v: list[np.ndarray], out: np.ndarray) -> None:
+    spare = v[9]
+    for i, j, low, high in _STEPS:
+        if low and high:  # both kept: the smaller into the spare, which becomes cell i
+            np.minimum(v[i], v[j], out=spare)
+            np.maximum(v[i], v[j], out=v[j])
+            v[i], spare = spare, v[i]
+        elif low:
+            np.minimum(v[i], v[j], out=v[i])
+        else:
+            np.maximum(v[i], v[j], out=v[j])
+    out[...] = v[4]
+
+
+def _by_bands(
+    cells: list[np.ndarray], reduce: Callable[[list[np.ndarray], np.ndarray], None]
+) -> np.ndarray:
+    """``reduce`` of the cells of every window, a band of output rows at a time: each band's
+    strided views copied into contiguous buffers reused from band to band (with one spare),
+    which ``reduce`` may overwrite, so every operation runs on whole rows in cache."""
+    channels, rows, cols = cells[0].shape
+    out = np.empty((channels, rows, cols), cells[0].dtype)
+    step = max(1, _MEDIAN_BAND // max(1, channels * cols))
+    buffers = [np.empty((channels, min(step, rows), cols), out.dtype) for _ in cells]
+    spare = np.empty_like(buffers[0])
+    for lo in range(0, rows, step):
+        hi = min(rows, lo + step)
+        v = [buf[:, : hi - lo] for buf in buffers]
+        for buf, cell in zip(v, cells, strict=True):
+            np.copyto(buf, cell[:, lo:hi])
+        reduce([*v, spare[:, : hi - lo]], out[:, lo:hi])
+    return out
+
+
+def _sort4(v: list[np.ndarray]) -> None:
+    """Sort the first four arrays of ``v`` cell by cell, in place (five exchanges; ``v[4]``
+    is a spare)."""
+    for i, j in ((0, 1), (2, 3), (0, 2), (1, 3), (1, 2)):
+        np.minimum(v[i], v[j], out=v[4])
+        np.maximum(v[i], v[j], out=v[j])
+        v[i], v[4] = v[4], v[i]
+
+
+def _median4(v: list[np.ndarray], out: np.ndarray) -> None:
+    """The mean of the two middle values of four integers, halves up."""
+    _sort4(v)
+    wide = v[1].astype(np.int64)
+    wide += v[2]
+    wide += 1
+    wide //= 2
+    out[...] = wide
+
+
+def _mode4(v: list[np.ndarray], out: np.ndarray) -> None:
+    """Of four keys, the first of a pair once sorted (the smaller where two pairs tie), else
+    the smallest (all four differ)."""
+    _sort4(v)
+    a, b, c, d = v[:4]
+    # b when it has a twin (a pair that ties with c and d is the smaller); else c and d's
+    # pair; else (all four differ) the smallest
+    out[...] = np.where((a == b) | (b == c), b, np.where(c == d, c, a))
 
 
 def _gather(
