@@ -51,8 +51,9 @@ def stage_split(path: Path, repeat: int) -> None:
     """Where one pass of 2x2 max with JPEG out spends its time, stage by stage."""
     from poolcli import pool
     from poolcli.io import fast_jpeg
+    from poolcli.io.picture import Picture
     from poolcli.io.pixels import one_block_images, to_image, to_planar
-    from poolcli.io.reading import Picture, load
+    from poolcli.io.reading import load
     from poolcli.io.writing import encode
 
     data = path.read_bytes()

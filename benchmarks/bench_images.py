@@ -17,8 +17,8 @@ from PIL import Image
 
 from poolcli import pool
 from poolcli.core.layout import deinterleave
+from poolcli.io.picture import Picture
 from poolcli.io.pixels import one_block_images, to_image, to_planar
-from poolcli.io.reading import Picture
 from poolcli.io.writing import encode
 
 

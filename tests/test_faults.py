@@ -22,7 +22,8 @@ import pytest
 from PIL import Image
 
 from poolcli import OutputError
-from poolcli.io.reading import Picture, load
+from poolcli.io.picture import Picture
+from poolcli.io.reading import load
 from poolcli.io.writing import save
 
 from .helpers import assert_clean_stderr, json_lines, peak_memory_mib, poolimg

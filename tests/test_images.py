@@ -14,7 +14,8 @@ from poolcli import InputError, OutputError, pool
 from poolcli.core.geometry import checked_geometry
 from poolcli.core.passes import pool_frame
 from poolcli.core.reducers import REDUCERS
-from poolcli.io.reading import Picture, _decode, load
+from poolcli.io.picture import Picture
+from poolcli.io.reading import _decode, load
 from poolcli.io.writing import save
 from poolcli.spec.formats import SaveOptions, format_for
 

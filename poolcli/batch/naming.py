@@ -19,8 +19,9 @@ from poolcli.batch.run_options import RunOptions
 from poolcli.errors import OutputError, ParameterError
 from poolcli.remote import storage
 from poolcli.spec.formats import COMMON_FORMATS, extension_for
-from poolcli.spec.pool_spec import PoolSpec, options_text, size_text
+from poolcli.spec.pool_spec import PoolSpec, options_text
 from poolcli.spec.sizes import Target
+from poolcli.spec.values import size_text
 
 TEMPLATE_FIELDS = (
     "stem",

@@ -41,7 +41,7 @@ from poolcli.spec.sizes import Target
 if TYPE_CHECKING:  # Pillow: imported when an input is read, not with this module
     import numpy as np
 
-    from poolcli.io.reading import Picture
+    from poolcli.io.picture import Picture
     from poolcli.pictures.sheet import SheetRow
     from poolcli.spec.style import SheetStyle
 

@@ -20,7 +20,7 @@ from poolcli.core.sum_growth import DEEP_MODES, deep_format
 from poolcli.errors import ParameterError, PoolError
 from poolcli.remote import storage
 from poolcli.spec.formats import check_side, extension_for, format_for
-from poolcli.spec.pool_spec import wxh
+from poolcli.spec.values import wxh
 
 if TYPE_CHECKING:
     import numpy as np

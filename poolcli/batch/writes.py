@@ -22,7 +22,7 @@ from poolcli.remote import storage
 if TYPE_CHECKING:
     import numpy as np
 
-    from poolcli.io.reading import Picture
+    from poolcli.io.picture import Picture
     from poolcli.pictures.sheet import SheetRow
 
 

@@ -33,14 +33,8 @@ from poolcli.cli.params import (
     StrideOpt,
     ToOpt,
 )
-from poolcli.cli.parsing import (
-    ModeOptions,
-    build_spec,
-    comparison_rows,
-    sheet_style,
-    show_style,
-    shown_how,
-)
+from poolcli.cli.parsing import sheet_style, show_style, shown_how
+from poolcli.cli.pass_words import ModeOptions, build_spec, comparison_rows
 from poolcli.cli.terminal import Terminal, draw, fail_usage, show_plan
 from poolcli.errors import PoolError
 from poolcli.spec.limits import DEFAULT_MAX_PIXELS

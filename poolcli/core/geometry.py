@@ -16,13 +16,9 @@ from typing import Literal
 
 from poolcli.core.axes import Axis, part, place_axis
 from poolcli.errors import ParameterError
-from poolcli.spec.pool_spec import (
-    Padding,
-    PoolSpec,
-    Size,
-    wxh,
-)
+from poolcli.spec.pool_spec import Padding, PoolSpec, Size
 from poolcli.spec.sizes import output_size
+from poolcli.spec.values import wxh
 
 
 class PlanError(ParameterError):

@@ -20,7 +20,8 @@ from poolcli.core.layout import deinterleave, interleave
 from poolcli.core.passes import run_passes
 from poolcli.core.reducers import reducer_for
 from poolcli.errors import ParameterError
-from poolcli.spec.pool_spec import Compat, Mode, Padding, PoolSpec, Size, wxh
+from poolcli.spec.pool_spec import Compat, Mode, Padding, PoolSpec, Size
+from poolcli.spec.values import wxh
 
 DTYPES: tuple[np.dtype, ...] = tuple(
     np.dtype(t) for t in ("uint8", "uint16", "uint32", "int32", "int64", "float32", "float64")

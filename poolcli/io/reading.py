@@ -33,6 +33,7 @@ from poolcli.io.guard import (
     pillow_limit,
     truncated_allowed,
 )
+from poolcli.io.picture import Palette, Picture
 from poolcli.io.pixels import CHANNELS, one_block_images, to_planar
 from poolcli.remote import faults, storage
 from poolcli.spec.limits import DEFAULT_MAX_PIXELS
@@ -52,98 +53,6 @@ _CONVERT = {
     "I;16B": "I;16",
     "I;16N": "I;16",
 }
-
-
-@dataclass(frozen=True)
-class Palette:
-    """The colours of a palette image whose indices are pooled (a label map in mode ``P``).
-
-    ``mode`` is the palette's entries (``RGB`` or ``RGBA``), ``colours`` their bytes, and
-    ``transparency`` Pillow's: the index drawn clear, or a byte of alpha for each index.
-    """
-
-    mode: str
-    colours: bytes
-    transparency: int | bytes | None = None
-
-    def lookup(self, indices: np.ndarray) -> tuple[np.ndarray, str]:
-        """Planar ``(C, H, W)`` colours of a ``(1, H, W)`` plane of indices, and their mode
-        (RGBA when any index is drawn clear)."""
-        width = len(self.mode)
-        table = np.zeros((256, 4), np.uint8)
-        entries = np.frombuffer(self.colours, np.uint8)[: 256 * width].reshape(-1, width)
-        table[: len(entries), :width] = entries
-        if width == 3:
-            table[:, 3] = 255
-        if isinstance(self.transparency, int) and 0 <= self.transparency < 256:
-            table[self.transparency, 3] = 0
-        elif isinstance(self.transparency, bytes):
-            alpha = np.frombuffer(self.transparency, np.uint8)[:256]
-            table[: len(alpha), 3] = alpha
-        clear = width == 4 or self.transparency is not None
-        colours = np.moveaxis(table[indices[0]], -1, 0)
-        return (colours, "RGBA") if clear else (colours[:3], "RGB")
-
-
-@dataclass(frozen=True)
-class Picture:
-    """A decoded image ready for pooling.
-
-    Attributes
-    ----------
-    frames : list of ndarray
-        Planar ``(C, H, W)`` pixels, one array per frame (one for a still image).
-    mode : str
-        Pillow mode of the pixels: L, LA, RGB, RGBA, CMYK (uint8), I;16 (uint16), I (int32)
-        or F (float32).
-    name : str
-        The file as the user named it, for messages ("-" for standard input: "<stdin>").
-    format : str or None
-        Pillow's name of the source format (JPEG, PNG, ...).
-    durations : list of int or None
-        Display time of each frame in ms, for animations.
-    notes : tuple of str
-        What the decoder warned of, one line each, naming the file.
-    palette : Palette or None
-        For mode ``P`` (a still palette image read with ``palette=True``): the colours of
-        the indices in ``frames``.
-    """
-
-    frames: list[np.ndarray]
-    mode: str
-    name: str = "<image>"
-    format: str | None = None
-    durations: list[int] | None = None
-    loop: int | None = None
-    icc_profile: bytes | None = None
-    exif: bytes | None = None
-    dpi: tuple[float, float] | None = None
-    notes: tuple[str, ...] = ()
-    palette: Palette | None = None
-
-    @property
-    def size(self) -> tuple[int, int]:
-        """(width, height) of the frames."""
-        return (self.frames[0].shape[2], self.frames[0].shape[1])
-
-    @property
-    def has_alpha(self) -> bool:
-        return self.mode in ("LA", "RGBA")
-
-    def viewable(self) -> tuple[np.ndarray, str]:
-        """The first frame as colours a sheet can draw, and their mode: a palette image's
-        indices looked up, any other frame as it is."""
-        if self.palette is None:
-            return self.frames[0], self.mode
-        return self.palette.lookup(self.frames[0])
-
-    def with_frames(self, frames: list[np.ndarray]) -> Picture:
-        """The same picture with new (pooled) frames; DPI scaled by how much they shrank."""
-        dpi = self.dpi
-        if dpi is not None:
-            width, height = self.size
-            dpi = (dpi[0] * frames[0].shape[2] / width, dpi[1] * frames[0].shape[1] / height)
-        return replace(self, frames=frames, dpi=dpi)
 
 
 def _open_source(source: str | os.PathLike[str], size: int | None = None) -> tuple[str, IO[bytes]]:

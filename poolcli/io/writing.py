@@ -22,8 +22,8 @@ from poolcli.errors import OutputError, StdoutClosed
 from poolcli.io.atomic import reason, refuse_inputs, write_atomically
 from poolcli.io.deep_encoders import fit_deep, is_deep, png16, target_of, tiff32
 from poolcli.io.guard import one_line, raised_by_pillow
+from poolcli.io.picture import Picture
 from poolcli.io.pixels import sixteen_to_eight, to_image
-from poolcli.io.reading import Picture
 from poolcli.remote import faults, storage
 from poolcli.spec.formats import DEFAULT_SAVE, WRITABLE, SaveOptions, check_side, format_for
 

@@ -22,7 +22,8 @@ import numpy as np
 from PIL import Image
 
 from poolcli.errors import ParameterError
-from poolcli.io.reading import Picture, from_pillow, load
+from poolcli.io.picture import Picture
+from poolcli.io.reading import from_pillow, load
 from poolcli.spec.limits import DEFAULT_MAX_PIXELS
 from poolcli.spec.pool_spec import OPTION_MODES, PoolSpec
 from poolcli.spec.style import DEFAULT_BACKGROUND, SheetStyle

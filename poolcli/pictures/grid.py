@@ -17,7 +17,8 @@ from poolcli.core.geometry import PassGeometry, PlanError, plan_for
 from poolcli.core.kernels.winners import kept_label, picture_of_winners
 from poolcli.core.passes import run_passes, run_passes_indexed
 from poolcli.errors import ParameterError
-from poolcli.io.reading import Picture, load
+from poolcli.io.picture import Picture
+from poolcli.io.reading import load
 from poolcli.pictures.sheet import Cell, SheetRow, describe, display, fit_pass, grid
 from poolcli.spec.limits import DEFAULT_MAX_PIXELS
 from poolcli.spec.pool_spec import PoolSpec

@@ -223,8 +223,9 @@ def describe(spec: object, *, mode: bool = True, geometry: bool = True) -> str:
     """``max  size 2x2  stride 2x2  padding valid`` for a PoolSpec (W x H, as on the CLI), or
     ``max  to 512x`` for a pass to a size; ``mode`` and ``geometry`` leave out what all rows
     of a comparison do not share."""
-    from poolcli.spec.pool_spec import PoolSpec, options_text, size_text
+    from poolcli.spec.pool_spec import PoolSpec, options_text
     from poolcli.spec.sizes import Target
+    from poolcli.spec.values import size_text
 
     assert isinstance(spec, PoolSpec)
     stride = spec.size if spec.stride is None else spec.stride

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import functools
 import numbers
-import operator
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from poolcli.errors import ParameterError
 from poolcli.spec.sizes import Target, check_output_size
+from poolcli.spec.values import check_power, check_ratio, pair, size_text, whole, wxh
 
 Mode: TypeAlias = Literal[
     "max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional", "median", "mode"
@@ -70,60 +69,9 @@ COMPATS: tuple[str, ...] = ("caffe", "torch", "keras")
 PADDINGS: tuple[str, ...] = ("valid", "same", "ceil")
 
 
-# No image has a side this long (the pixel limit stops far sooner); a larger size or stride is
-# a typo, refused at once rather than carried into arithmetic that would need to be wider.
-LARGEST = 2**31 - 1
-
-
 # More passes than this is a typo too (a 2-pixel window halves an image in at most 31 passes;
 # windows that do not shrink it repeat a filter, where a few dozen passes are a lot).
 MAX_PASSES = 10_000
-
-
-def size_text(value: object, *, short: bool = False) -> str:
-    """A size or stride as the command line writes it, width first.
-
-    >>> size_text(3), size_text(3, short=True), size_text((2, 3)), size_text((2, 2), short=True)
-    ('3x3', '3', '3x2', '2')
-    """
-    if isinstance(value, int):
-        value = (value, value)
-    if isinstance(value, tuple):
-        rows, cols = value
-        return str(rows) if short and rows == cols else wxh(rows, cols)
-    return str(value)
-
-
-def wxh(rows: int, cols: int) -> str:
-    return f"{cols}x{rows}"
-
-
-def _whole(value: object) -> int | None:
-    """``value`` as an int if it is an int or a numpy integer (not a bool), else None."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        return None
-    return operator.index(value)
-
-
-def pair(value: object, name: str) -> tuple[int, int]:
-    """A size or stride as ``(rows, cols)``, checked."""
-    whole = _whole(value)
-    items = (
-        [_whole(v) for v in value]
-        if isinstance(value, Sequence) and not isinstance(value, str)
-        else []
-    )
-    if whole is not None:
-        pair = (whole, whole)
-    elif len(items) == 2 and items[0] is not None and items[1] is not None:
-        pair = (items[0], items[1])
-    else:
-        raise ParameterError(f"{name} must be an int or a (rows, cols) pair of ints, not {value!r}")
-    if min(pair) < 1:
-        raise ParameterError(f"{name} must be at least 1, not {value!r}")
-    if max(pair) > LARGEST:
-        raise ParameterError(f"{name} must be at most {LARGEST}, not {value!r}")
-    return pair
 
 
 def check_padding(padding: object, size: tuple[int, int]) -> Padding:
@@ -133,7 +81,7 @@ def check_padding(padding: object, size: tuple[int, int]) -> Padding:
                 f"padding must be one of {', '.join(PADDINGS)} or an int, not {padding!r}"
             )
         return padding  # type: ignore[return-value]
-    value = _whole(padding)
+    value = whole(padding)
     if value is not None:
         # PyTorch's rule: at most half the window, so no window is all padding and a pass
         # never makes an image larger than it was.
@@ -145,30 +93,6 @@ def check_padding(padding: object, size: tuple[int, int]) -> Padding:
             )
         return value
     raise ParameterError(f"padding must be 'valid', 'same', 'ceil' or an int, not {padding!r}")
-
-
-def check_power(power: object) -> float:
-    """The ``p`` of Lp pooling: a finite number above 0."""
-    if isinstance(power, bool) or not isinstance(power, numbers.Real):
-        raise ParameterError(f"power must be a number above 0, not {power!r}")
-    value = float(power)
-    if not (0 < value < float("inf")):
-        raise ParameterError(f"power must be a finite number above 0, not {power!r}")
-    return value
-
-
-def check_ratio(ratio: object) -> tuple[float, float]:
-    """Fractional pooling's ratio as ``(rows, cols)``, each from 0.5 up to (not with) 1, as in
-    Graham's fractional max pooling (a pass shrinks by more than 1x, less than 2x)."""
-    items = ratio if isinstance(ratio, Sequence) and not isinstance(ratio, str) else (ratio, ratio)
-    if len(items) != 2 or any(
-        isinstance(r, bool) or not isinstance(r, numbers.Real) or not 0.5 <= float(r) < 1
-        for r in items
-    ):
-        raise ParameterError(
-            f"ratio must be from 0.5 up to (not with) 1, or a pair of such, not {ratio!r}"
-        )
-    return (float(items[0]), float(items[1]))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -270,7 +194,7 @@ class PoolSpec:
                 pair(self.stride, "stride")
             check_padding(self.padding, size)
             self._check_compat()
-        if self.passes != "all" and (not 1 <= (_whole(self.passes) or 0) <= MAX_PASSES):
+        if self.passes != "all" and (not 1 <= (whole(self.passes) or 0) <= MAX_PASSES):
             raise ParameterError(
                 f"passes must be a whole number from 1 to {MAX_PASSES} or 'all', "
                 f"not {self.passes!r}"
@@ -285,7 +209,7 @@ class PoolSpec:
                 raise ParameterError(
                     f"{option} is {OPTION_MEANING[option]}; mode {self.mode!r} has none"
                 )
-        if self.seed is not None and (_whole(self.seed) is None or not 0 <= self.seed < 2**63):
+        if self.seed is not None and (whole(self.seed) is None or not 0 <= self.seed < 2**63):
             raise ParameterError(
                 f"seed must be a whole number from 0 to 2**63-1, not {self.seed!r}"
             )
@@ -309,7 +233,7 @@ class PoolSpec:
         if self.output_size is not None:
             self._check_adaptive()
         if self.fit is not None and (
-            _whole(self.fit) is None or self.fit < 1 or self.passes != "all"
+            whole(self.fit) is None or self.fit < 1 or self.passes != "all"
         ):
             raise ParameterError(
                 f"fit must be a whole number of at least 1, with passes='all', not {self.fit!r}"
