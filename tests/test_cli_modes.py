@@ -205,6 +205,8 @@ def test_compare_knows_every_mode_and_draws_unpooled_rows(chelsea: Path) -> None
         grid,
         "--cell",
         "128",
+        "--crop",
+        "none",
     )
     assert done.exit_code == 0, done.output
     plain = chelsea.parent / "plain.png"
@@ -220,6 +222,8 @@ def test_compare_knows_every_mode_and_draws_unpooled_rows(chelsea: Path) -> None
             plain,
             "--cell",
             "128",
+            "--crop",
+            "none",
         ).exit_code
         == 0
     )

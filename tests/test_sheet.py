@@ -58,7 +58,9 @@ def test_sheet_size_and_every_cell_is_the_crisp_enlargement_of_its_pass(work: Pa
 
 
 def test_sheet_only_writes_just_the_sheet_with_the_cell_cap(work: Path) -> None:
-    result = run("avg", "rocket.jpg", "-n", "2", "--sheet-only", "--cell", "320", "--json")
+    result = run(
+        "avg", "rocket.jpg", "-n", "2", "--sheet-only", "--cell", "320", "--json", "--crop", "none"
+    )
     assert result.exit_code == 0
     assert result.stderr.startswith("wrote contact sheet poolimg-out/rocket_avg_k2_s2_sheet.png")
     written = sorted(p.name for p in Path("poolimg-out").iterdir())
@@ -76,7 +78,19 @@ def test_sheet_only_writes_just_the_sheet_with_the_cell_cap(work: Path) -> None:
 
 
 def test_true_scale_shows_real_relative_sizes(work: Path) -> None:
-    run("max", "astronaut.png", "-n", "2", "--sheet", "--sheet-scale", "true", "--cell", "256")
+    run(
+        "max",
+        "astronaut.png",
+        "-n",
+        "2",
+        "--sheet",
+        "--sheet-scale",
+        "true",
+        "--cell",
+        "256",
+        "--crop",
+        "none",
+    )
     sheet = read("poolimg-out/astronaut_max_k2_s2_sheet.png")
     style = SheetStyle(cell=256)
     # original 512 shown at 256 (scale 0.5): pass 1 at 128, pass 2 at 64, on one baseline
@@ -100,6 +114,8 @@ def test_one_sheet_for_several_inputs_has_a_row_each(work: Path) -> None:
         "128",
         "-j",
         "2",
+        "--crop",
+        "none",
     )
     assert result.exit_code == 0, result.stderr
     sheet = read("all.png")
@@ -173,6 +189,8 @@ def test_comparison_grid_rows_columns_and_diff(work: Path) -> None:
         "grid.png",
         "--cell",
         "128",
+        "--crop",
+        "none",
     )
     assert result.exit_code == 0, result.stderr
     grid = read("grid.png")
@@ -212,10 +230,9 @@ def test_comparing_sizes_and_a_diff_that_cannot_be(work: Path) -> None:
 
 
 def test_compare_sizes_takes_target_sizes_as_rows_of_one_pass(work: Path) -> None:
-    one = run("compare", "rocket.jpg", "--sizes", "2", "-m", "mode", "-n", "2", "-o", "one.png")
-    three = run(
-        "compare", "rocket.jpg", "--sizes", "2,50%,x20", "-m", "mode", "-n", "2", "-o", "three.png"
-    )
+    words = ["compare", "rocket.jpg", "-m", "mode", "-n", "2", "--crop", "none", "--sizes"]
+    one = run(*words, "2", "-o", "one.png")
+    three = run(*words, "2,50%,x20", "-o", "three.png")
     assert one.exit_code == three.exit_code == 0, three.stderr
     assert read("three.png").shape[0] > 2 * read("one.png").shape[0]  # three rows, not one
     # -s and -p are the window rows'; a row to a size places its own windows

@@ -50,6 +50,7 @@ class Result:
     dry_run: bool = False  # outputs are what it would write (--dry-run)
     timings: dict[str, float] = field(default_factory=dict)  # seconds by stage: decode, pool, ...
     sheet_row: list[tuple[Any, str]] | None = None  # (RGB array, label) cells, shared sheets
+    sheet_detail: list[tuple[Any, str]] | None = None  # ... and the row of its detail
     preview: Any = None  # --show: the sheet to draw in the terminal (a Pillow image)
 
     def as_json(self) -> dict[str, Any]:

@@ -54,6 +54,9 @@ def _shared_sheet(sources: Sequence[Source], run: RunOptions, report: Report) ->
             continue
         rows.append([sheet.Cell.from_array(a, label) for a, label in result.sheet_row])
         labels.append(storage.name_of(source.path) if source.path != "-" else "<stdin>")
+        if result.sheet_detail:
+            rows.append([sheet.Cell.from_array(a, label) for a, label in result.sheet_detail])
+            labels.append("")
     if not rows:
         return
     path = run.sheet or ""

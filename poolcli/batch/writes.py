@@ -149,6 +149,8 @@ def finish_sheet(
 
     if run.shared_sheet:
         result.sheet_row = [(np.asarray(c.image), c.label) for c in row.cells]
+        if row.detail:
+            result.sheet_detail = [(np.asarray(c.image), c.label) for c in row.detail]
         return
     path = sheet_path(source, run)
     if run.no_clobber and storage.exists(path):  # a sheet is kept as the passes are

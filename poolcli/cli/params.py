@@ -214,6 +214,18 @@ CellOpt = Annotated[
 ]
 
 
+CropOpt = Annotated[
+    str,
+    typer.Option(
+        "--crop",
+        help="The detail shown at 1:1 under sheets, grids and --show: auto (for an image "
+        "shown at half its size or less, the region with the most fine detail), X,Y,W,H "
+        "(a region in the original's pixels) or none.",
+        metavar="auto|none|X,Y,W,H",
+    ),
+]
+
+
 BackgroundOpt = Annotated[
     str, typer.Option("--background", help="Sheet and grid background colour.", metavar="COLOUR")
 ]

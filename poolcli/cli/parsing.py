@@ -18,6 +18,7 @@ from poolcli.spec.style import SheetStyle
 if TYPE_CHECKING:
     from poolcli.batch.run_options import RunOptions
     from poolcli.cli.pooling_args import PoolingArgs
+    from poolcli.spec.style import Crop
 
 
 def parse_colour(text: str, option: str) -> tuple[int, int, int]:
@@ -87,7 +88,7 @@ def run_options_for(mode: str, given: PoolingArgs) -> RunOptions:
         write_images=not given.global_,
         sheet="auto" if sheet_only and sheet is None else sheet,
         sheet_only=sheet_only,
-        sheet_style=sheet_style(given.cell, given.background, given.sheet_scale),
+        sheet_style=sheet_style(given.cell, given.background, given.sheet_scale, given.crop),
         unpool=shown if unpool or winners else None,
         winners=winners,
         dry_run=given.dry_run,
@@ -101,7 +102,9 @@ def run_options_for(mode: str, given: PoolingArgs) -> RunOptions:
     if run.show and (given.json_ or output == "-"):
         raise ValueError("--show draws on standard output, where --json and -o - write too")
     if run.show:
-        run = replace(run, show_style=show_style(run.show, given.background, given.passes))
+        run = replace(
+            run, show_style=show_style(run.show, given.background, given.passes, given.crop)
+        )
     if run.show and sheet_only and given.sheet is None:
         run = replace(run, sheet=None)  # --sheet-only --show: shown, not written
     return run
@@ -120,7 +123,7 @@ def shown_how(how: str | None) -> str | None:
     return how
 
 
-def show_style(how: str, background: str, passes: str) -> SheetStyle:
+def show_style(how: str, background: str, passes: str, crop: str = "auto") -> SheetStyle:
     """The style of the sheet ``--show`` draws: cells as wide as the terminal allows for a
     row of the original and its passes (from 4 passes' worth when ``all``), so each pass is
     enlarged by whole factors there rather than shrunk after."""
@@ -133,7 +136,7 @@ def show_style(how: str, background: str, passes: str) -> SheetStyle:
     pixels = columns if how in ("blocks", "ansi256") else 10 * columns  # ~10 px a column
     gap = 8
     cell = max(32, min(DEFAULT_CELL, (pixels - gap * (cells + 1)) // cells))
-    return SheetStyle(cell, parse_colour(background, "--background"), "fit")
+    return SheetStyle(cell, parse_colour(background, "--background"), "fit", crop=parse_crop(crop))
 
 
 def metadata_kept(strip: bool, keep: str | None) -> Literal["all", "icc", "none"]:
@@ -152,11 +155,29 @@ def metadata_kept(strip: bool, keep: str | None) -> Literal["all", "icc", "none"
     return cast(Literal["all", "icc", "none"], chosen)
 
 
-def sheet_style(cell: int, background: str, scale: str) -> SheetStyle:
+def sheet_style(cell: int, background: str, scale: str, crop: str = "auto") -> SheetStyle:
     if scale not in ("fit", "true"):
         raise ValueError(f"--sheet-scale {scale!r}: use fit (blocks enlarged) or true (real sizes)")
     fit = cast(Literal["fit", "true"], scale)
-    return SheetStyle(cell, parse_colour(background, "--background"), fit)
+    return SheetStyle(cell, parse_colour(background, "--background"), fit, crop=parse_crop(crop))
+
+
+def parse_crop(text: str) -> Crop:
+    """``--crop``'s word: ``auto``, ``none`` or ``X,Y,W,H`` (a region of the original).
+
+    >>> parse_crop("auto"), parse_crop(" 10, 20,300,200")
+    ('auto', (10, 20, 300, 200))
+    """
+    if text in ("auto", "none"):
+        return cast(Literal["auto", "none"], text)
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) == 4 and all(part.isdigit() for part in parts):
+        x, y, width, height = (int(part) for part in parts)
+        if width >= 1 and height >= 1:
+            return (x, y, width, height)
+    raise ValueError(
+        f"--crop {text!r}: use auto, none or X,Y,W,H (pixels of the original; W and H at least 1)"
+    )
 
 
 def storage_options(given: list[str]) -> tuple[tuple[str, str], ...]:

@@ -34,6 +34,7 @@ from poolcli.cli.params import (
     CompatOpt,
     CompressLevelOpt,
     CountPadOpt,
+    CropOpt,
     DilationOpt,
     EvalOpt,
     FinalOnlyOpt,
@@ -107,6 +108,7 @@ class PoolingArgs:
     show: ShowOpt = None
     sheet_scale: SheetScaleOpt = "fit"
     cell: CellOpt = DEFAULT_CELL
+    crop: CropOpt = "auto"
     background: BackgroundOpt = DEFAULT_BACKGROUND_TEXT
     linear: LinearOpt = False
     stretch: StretchOpt = False

@@ -19,6 +19,7 @@ from poolcli.cli.params import (
     CellOpt,
     CompatOpt,
     CountPadOpt,
+    CropOpt,
     DilationOpt,
     FormatOpt,
     LinearOpt,
@@ -132,6 +133,7 @@ def compare(
     unpool: CompareUnpoolOpt = None,
     output: CompareOutputOpt = None,
     cell: CellOpt = 256,
+    crop: CropOpt = "auto",
     background: BackgroundOpt = DEFAULT_BACKGROUND_TEXT,
     linear: LinearOpt = False,
     format_: FormatOpt = None,
@@ -164,11 +166,11 @@ def compare(
             raise ValueError("--diff compares the first two rows: give at least two modes or sizes")
         target = output or str(Path(DEFAULT_OUTPUT) / f"{Path(input_).stem}_compare.png")
         format_for(target, format_)
-        style = sheet_style(cell, background, "fit")
+        style = sheet_style(cell, background, "fit", crop)
         how = shown_how(show)
         if how is not None and output is None:  # shown, not written: cells for the terminal
             target = ""
-            style = show_style(how, background, str(passes + 1))
+            style = show_style(how, background, str(passes + 1), crop)
         if how is not None and output == "-":
             raise ValueError("--show draws on standard output, where -o - writes too")
     except (PoolError, ValueError) as exc:

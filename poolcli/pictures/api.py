@@ -26,7 +26,7 @@ from poolcli.io.picture import Picture
 from poolcli.io.reading import from_pillow, load
 from poolcli.spec.limits import DEFAULT_MAX_PIXELS
 from poolcli.spec.pool_spec import OPTION_MODES, PoolSpec
-from poolcli.spec.style import DEFAULT_BACKGROUND, SheetStyle
+from poolcli.spec.style import DEFAULT_BACKGROUND, Crop, SheetStyle
 
 ImageLike = str | os.PathLike[str] | Image.Image | np.ndarray
 
@@ -79,6 +79,7 @@ def contact_sheet(
     cell: int = 512,
     background: tuple[int, int, int] = DEFAULT_BACKGROUND,
     scale: Literal["fit", "true"] = "fit",
+    crop: Crop = "auto",
     title: str | None = None,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     threads: int | None = None,
@@ -92,6 +93,9 @@ def contact_sheet(
     ``unpool`` adds the row ``--unpool`` draws under the passes (max, min, stochastic, fractional):
     the input-sized picture of the pixels each pass kept, on black (``"dark"``), over the
     faded photo (``"dim"``), or how many windows each pixel won (``"winners"``).
+    ``crop`` is the detail shown at 1:1 under the row: ``"auto"`` (for an image shown at half
+    its size or less, its region with the most fine detail), ``(x, y, width, height)`` or
+    ``"none"``.
 
     Raises
     ------
@@ -107,7 +111,7 @@ def contact_sheet(
     spec = PoolSpec(mode, size, stride, padding, passes, **options)  # type: ignore[arg-type]
     frame = picture.frames[0]
     plan = plan_for(spec, frame.shape[1:])
-    style = SheetStyle(cell, background, scale)
+    style = SheetStyle(cell, background, scale, crop=crop)
     shapes = [g.output_shape for g in plan]
     row = SheetRow(frame, picture.mode, style, shapes)
     kept = None
@@ -145,6 +149,7 @@ def comparison(
     linear: bool = False,
     cell: int = 256,
     background: tuple[int, int, int] = DEFAULT_BACKGROUND,
+    crop: Crop = "auto",
     title: str | None = None,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     threads: int | None = None,
@@ -152,7 +157,8 @@ def comparison(
 ) -> Image.Image:
     """The comparison grid of ``poolimg compare``: a row per mode (or, with ``sizes``, per
     window size of the first mode), passes in columns; ``diff`` adds the stretched absolute
-    difference of the first two rows.
+    difference of the first two rows. ``crop`` as for :func:`contact_sheet`: with a detail,
+    the rows show it, under the first row's whole pictures.
 
     ``options`` are :class:`~poolcli.PoolSpec`'s; ``power`` goes to the ``lp`` row and
     ``seed`` to the stochastic and fractional ones, as on the command line.
@@ -174,7 +180,7 @@ def comparison(
     else:
         rows = [(f"size {_size_text(k)}", spec(names[0], k)) for k in sizes]
     picture = as_picture(image, max_pixels)
-    style = SheetStyle(cell, background, "fit")
+    style = SheetStyle(cell, background, "fit", crop=crop)
     canvas: Image.Image = draw(
         picture,
         rows,

@@ -19,7 +19,8 @@ from poolcli.core.passes import run_passes, run_passes_indexed
 from poolcli.errors import ParameterError
 from poolcli.io.picture import Picture
 from poolcli.io.reading import load
-from poolcli.pictures.sheet import Cell, SheetRow, describe, display, fit_pass, grid
+from poolcli.pictures.detail import Region
+from poolcli.pictures.sheet import FROM_STYLE, Cell, SheetRow, describe, display, fit_pass, grid
 from poolcli.spec.limits import DEFAULT_MAX_PIXELS
 from poolcli.spec.pool_spec import PoolSpec
 from poolcli.spec.style import SheetStyle
@@ -71,15 +72,19 @@ def comparison(
     grid_rows: list[list[Cell]] = []
     labels: list[str] = []
     full_size: list[list[np.ndarray]] = []  # display pixels of each pass, for the diff
+    whole: list[Cell] | None = None  # with a detail: the first row's whole pictures, on top
+    region: Region | object | None = FROM_STYLE  # every row's detail is of the same region
     for label, spec in rows:
         plan = _passes_that_fit(shape, spec, passes)
-        row = SheetRow(frame, mode, style, [g.output_shape for g in plan], sizes_only=True)
+        shapes = [g.output_shape for g in plan]
+        row = SheetRow(frame, mode, style, shapes, sizes_only=True, region=region)
+        region = row.region
         kept = None
         pixels = []
         results: Iterator[tuple[np.ndarray, np.ndarray | None]]
         alpha = picture.has_alpha
         if unpool is not None and spec.indexed:
-            kept = SheetRow(frame, mode, style, [g.output_shape for g in plan], sizes_only=True)
+            kept = SheetRow(frame, mode, style, shapes, sizes_only=True, region=region)
             results = run_passes_indexed(frame, spec, plan, threads=threads)
         else:
             results = (
@@ -95,24 +100,30 @@ def comparison(
                 kept.add(won, geom.index, kept_label(unpool, index, frame.shape[1:]))
             if diff:
                 pixels.append(np.asarray(display(current, mode, style.background)))
-        for cells in (row.cells, *([kept.cells] if kept else [])):
-            empty = "one pass to a size" if spec.output_size is not None else "does not fit"
-            cells.extend(Cell(None, empty) for _ in range(passes + 1 - len(cells)))
-        grid_rows.append(row.cells)
+        empty = "one pass to a size" if spec.output_size is not None else "does not fit"
+        for each in (row, *([kept] if kept else [])):
+            for cells in (each.cells, each.detail) if each.region else (each.cells,):
+                cells.extend(Cell(None, empty) for _ in range(passes + 1 - len(cells)))
+        if row.region is not None and whole is None:
+            whole = row.cells
+        grid_rows.append(row.detail or row.cells)
         labels.append(label)
         full_size.append(pixels)
         if kept is not None:
-            kept.cells[0] = Cell(None, "")
-            grid_rows.append(kept.cells)
+            kept_cells = kept.detail or kept.cells
+            kept_cells[0] = Cell(None, "")
+            grid_rows.append(kept_cells)
             labels.append(f"{label}, {'won' if unpool == 'winners' else 'kept'}")
     if all(len(cells) == 1 or cells[1].image is None for cells in grid_rows):
         raise ParameterError(f"{path}: not one pass fits any row of the comparison")
     if diff:
         first, second = (label for label, _ in rows[:2])
-        grid_rows.append(
-            _diff_row(full_size[0], full_size[1], [first, second], grid_rows[0][0], style)
-        )
-        labels.append("difference")
+        height_of = (whole or grid_rows[0])[0]
+        grid_rows.append(_diff_row(full_size[0], full_size[1], [first, second], height_of, style))
+        labels.append("difference, whole" if whole is not None else "difference")
+    if whole is not None:  # the detail's rows under the first row's whole pictures
+        grid_rows.insert(0, whole)
+        labels.insert(0, f"{rows[0][0]}, whole")
     columns = ["original"] + [f"pass {i}" for i in range(1, passes + 1)]
     by_size = len({(spec.size, str(spec.output_size)) for _, spec in rows}) > 1
     title = f"{path}   {describe(rows[0][1], mode=by_size, geometry=not by_size)}"

@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from poolcli.io.deep_encoders import is_deep
 from poolcli.io.pixels import sixteen_to_eight, to_image
+from poolcli.pictures.detail import Region, frame, region_for, scaled
 from poolcli.spec.style import SheetStyle
 
 
@@ -265,12 +266,17 @@ def _cell_box(original: tuple[int, int], passes: Sequence[tuple[int, int]], cell
     return max(fitting) if fitting and max(fitting) * 2 > cell else cell
 
 
+FROM_STYLE = object()  # SheetRow's region when not given: chosen as the style's crop says
+
+
 class SheetRow:
     """Collects the cells of one input's row as its passes are computed.
 
     Each pass is turned into its small display cell at once, so a sheet never holds the
     full-size passes. ``passes`` are the (rows, cols) the passes will have (from the plan),
-    to choose an even cell height.
+    to choose an even cell height. ``detail`` collects the cells of the region of
+    :mod:`~poolcli.pictures.detail` (``region``: the one another row of the same picture
+    showed; by default as ``style.crop`` says), framed on the original.
     """
 
     def __init__(
@@ -281,6 +287,7 @@ class SheetRow:
         passes: Sequence[tuple[int, int]] = (),
         *,
         sizes_only: bool = False,
+        region: Region | object | None = FROM_STYLE,
     ) -> None:
         self.mode, self.style, self.sizes_only = mode, style, sizes_only
         height, width = planar.shape[1:]
@@ -295,14 +302,48 @@ class SheetRow:
             original = original.resize(size, Image.Resampling.NEAREST)
         self.height = original.height
         self.scale = original.width / width
+        self.shape = (height, width)
+        if region is FROM_STYLE:
+            region = region_for(planar, style, original.size)
+        self.region: Region | None = region if isinstance(region, Region) else None
+        self.detail: list[Cell] = []
+        shown = on_checks(original)
+        if self.region is not None:
+            self._add_original_detail(planar, max(original.size))
+            shown = frame(shown, self.region, self.scale)
         label = f"{width}x{height}" if sizes_only else f"original {width}x{height}"
-        self.cells = [Cell(on_checks(original), label)]
+        self.cells = [Cell(shown, label)]
+
+    def _add_original_detail(self, planar: np.ndarray, side: int) -> None:
+        """The detail's first cell: the region of the original, its longer side ``side``
+        pixels (1:1 for the region ``auto`` picks, whole factors for a smaller one)."""
+        assert self.region is not None
+        region = self.region
+        crop = planar[:, region.y : region.y + region.height, region.x : region.x + region.width]
+        shown = display(crop, self.mode, self.style.background, keep_alpha=True)
+        longest = max(shown.size)
+        self.detail_scale = float(side // longest) if longest <= side else side / longest
+        picture, scale = scaled(shown, self.detail_scale)
+        self.detail_side = max(picture.size)
+        self.detail.append(Cell(on_checks(picture), f"detail {region.text()}  {scale}"))
 
     def add(self, planar: np.ndarray, index: int, what: str = "") -> None:
         """Add the cell of pass ``index``, whose pixels are ``planar``; ``what`` labels a
         picture of the pass that is not the pass itself ("kept", "won")."""
         height, width = planar.shape[1:]
         mode = "L" if planar.shape[0] == 1 and self.mode not in ("I;16", "I", "F") else self.mode
+        label = f"{width}x{height}" if self.sizes_only else f"pass {index}  {width}x{height}"
+        if what:
+            label = f"pass {index}  {what}"
+        if self.region is not None:
+            rows, cols = self.region.within((height, width), self.shape)
+            crop = display(planar[:, rows, cols], mode, self.style.background, keep_alpha=True)
+            # the pass's pixels as large as the original's: its crisp squares are its windows
+            # (no larger than the original's detail, when a few pixels are all that is left)
+            scale = self.detail_scale * self.shape[0] / height
+            scale = min(scale, max(1, round(self.detail_side / max(crop.size))))
+            picture, scale_text = scaled(crop, scale)
+            self.detail.append(Cell(on_checks(picture), f"pass {index}  {what or scale_text}"))
         ratio = self.scale if self.style.scale == "true" else self.height / height
         if ratio < 1:  # shrunk to its cell: drawn from a reduced copy
             planar = reduced(planar, (round(width * ratio), round(height * ratio)))
@@ -311,11 +352,7 @@ class SheetRow:
         if ratio < 1:  # the reduced copy is not the pass's own size: fit it exactly
             size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
             picture = shown.resize(size, Image.Resampling.BOX)
-        picture = on_checks(picture)
-        label = f"{width}x{height}" if self.sizes_only else f"pass {index}  {width}x{height}"
-        if what:
-            label = f"pass {index}  {what}"
-        self.cells.append(Cell(picture, label))
+        self.cells.append(Cell(on_checks(picture), label))
 
 
 def contact_canvas(
@@ -326,14 +363,17 @@ def contact_canvas(
     unpool_row: SheetRow | None = None,
 ) -> Image.Image:
     """The contact sheet of one input: its row of passes (and the row of what each pass
-    kept, under it), titled with its name and the run's settings. A row longer than
-    ``style.per_row`` cells wraps onto the next lines (the kept row's lines each under the
-    line of passes they belong to), so ``-n all`` on a large photo stays a sheet a person
-    can open."""
-    rows = [row.cells]
-    if unpool_row is not None:  # its first cell would repeat the original: leave it empty
+    kept, under it), each followed by its row of detail when it has one, titled with its
+    name and the run's settings. A row longer than ``style.per_row`` cells wraps onto the
+    next lines (the other rows' lines each under the line of passes they belong to), so
+    ``-n all`` on a large photo stays a sheet a person can open."""
+    rows = [row.cells] + ([row.detail] if row.detail else [])
+    if unpool_row is not None:  # its first cells would repeat the original: leave them empty
         unpool_row.cells[0] = Cell(None, "")
         rows.append(unpool_row.cells)
+        if unpool_row.detail:
+            unpool_row.detail[0] = Cell(None, "")
+            rows.append(unpool_row.detail)
     step = max(1, style.per_row)
     lines = [r[start : start + step] for start in range(0, len(rows[0]), step) for r in rows]
     return grid(lines, style, title=f"{name}   {describe(spec)}")

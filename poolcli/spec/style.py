@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from poolcli.errors import ParameterError
+
 DEFAULT_CELL = 512
+
+# The detail of a sheet: a region (x, y, width, height) of the original, "auto" (the region
+# with the most fine detail, when the original is shown at half its size or less) or "none".
+Crop = tuple[int, int, int, int] | Literal["auto", "none"]
 
 
 DEFAULT_BACKGROUND = (38, 38, 38)
@@ -19,13 +25,30 @@ class SheetStyle:
     ``cell`` caps the original's longer side; ``scale`` is ``"fit"`` (every pass enlarged by
     a whole factor towards the original's height) or ``"true"`` (every pass at the original's
     scale, so relative sizes are real); ``per_row`` cells fill a line of a contact sheet
-    before it wraps.
+    before it wraps; ``crop`` chooses the detail shown at 1:1 under the whole pictures.
     """
 
     cell: int = DEFAULT_CELL
     background: tuple[int, int, int] = DEFAULT_BACKGROUND
     scale: Literal["fit", "true"] = "fit"
     per_row: int = 4  # cells on a line of a contact sheet before it wraps
+    crop: Crop = "auto"
+
+    def __post_init__(self) -> None:
+        crop = self.crop
+        if isinstance(crop, str):
+            if crop not in ("auto", "none"):
+                raise ParameterError(f"crop {crop!r}: use auto, none or (x, y, width, height)")
+            return
+        if (
+            len(crop) != 4
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in crop)
+            or min(crop[:2]) < 0
+            or min(crop[2:]) < 1
+        ):
+            raise ParameterError(
+                f"crop {crop!r}: give x, y at least 0 and width, height at least 1, in pixels"
+            )
 
     @property
     def foreground(self) -> tuple[int, int, int]:
