@@ -27,6 +27,7 @@ from poolcli.batch.targets import (
 )
 from poolcli.batch.writes import (
     finish_sheet,
+    page_sheet,
     settle_writing,
     unpooled_picture,
     write_pass,
@@ -134,6 +135,11 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     linear = run.linear and picture.mode in LINEAR_MODES
     if run.linear and not linear:
         result.warnings.append(f"--linear does not apply to {picture.mode} images; ignored")
+    if run.html is not None and not run.html_gallery:  # one input: its explorer page
+        from poolcli.pictures.explorer import explore
+
+        with clock("page"):
+            result.page = explore(picture, run.spec, title=source.shown, threads=threads)
     rows = _Rows.for_run(picture, run, [g.output_shape for g in plan])
     protect = [] if source.path == "-" else [source.path]
     original = picture.frames[0] if run.indexed else None  # kept: unpooled pictures are its size
@@ -165,6 +171,9 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
         from poolcli.pictures.sheet import contact_canvas
 
         result.preview = contact_canvas(source.shown, run.spec, run.show_style, rows.shown)
+    if rows.page is not None:  # several inputs: its sheet, for the gallery page
+        with clock("page"):
+            result.page_sheet = page_sheet(source.shown, run, rows.page)
     if not result.outputs and run.no_clobber:
         result.status, result.reason = "skipped", ALL_EXIST
     return result
@@ -254,10 +263,12 @@ class _Rows:
     sheet: SheetRow | None = None
     unpooled: SheetRow | None = None
     shown: SheetRow | None = None
+    page: SheetRow | None = None
 
     @classmethod
     def for_run(cls, picture: Picture, run: RunOptions, shapes: list[tuple[int, int]]) -> _Rows:
-        if run.sheet is None and run.show_style is None:
+        gallery = run.html is not None and run.html_gallery
+        if run.sheet is None and run.show_style is None and not gallery:
             return cls()
         from poolcli.pictures.sheet import SheetRow
 
@@ -272,15 +283,17 @@ class _Rows:
             rows.unpooled = row(run.sheet_style) if run.indexed else None
         if run.show_style is not None:  # --show: a sheet at the terminal's size, drawn there
             rows.shown = row(run.show_style)
+        if gallery:  # --html of several inputs: a sheet of each, for the gallery
+            rows.page = row(run.sheet_style)
         return rows
 
     @property
     def drawn(self) -> bool:
-        return self.sheet is not None or self.shown is not None
+        return self.sheet is not None or self.shown is not None or self.page is not None
 
     def add(self, picture: Picture, geom: PassGeometry) -> None:
         frame = picture.viewable()[0]
-        for each in (self.sheet, self.shown):
+        for each in (self.sheet, self.shown, self.page):
             if each is not None:
                 each.add(frame, geom.index)
 

@@ -18,7 +18,7 @@ class Output:
     height: int
     pass_: int  # 0 for a contact sheet
     bytes: int
-    kind: Literal["pass", "sheet", "unpool", "winners"] = "pass"
+    kind: Literal["pass", "sheet", "unpool", "winners", "page"] = "pass"
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -52,6 +52,8 @@ class Result:
     sheet_row: list[tuple[Any, str]] | None = None  # (RGB array, label) cells, shared sheets
     sheet_detail: list[tuple[Any, str]] | None = None  # ... and the row of its detail
     preview: Any = None  # --show: the sheet to draw in the terminal (a Pillow image)
+    page: str | None = None  # --html of one input: its explorer page
+    page_sheet: bytes | None = None  # --html of several: its sheet (JPEG) for the gallery
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -101,14 +103,20 @@ class Report:
     results: list[Result] = field(default_factory=list)
     sheet: Output | None = None  # the one sheet of several inputs
     sheet_error: str | None = None
+    page: Output | None = None  # --html: the page written
+    page_gallery: bool = False  # ... a gallery of sheets, not one input's explorer
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (input, error), in order
+    page_error: str | None = None
     keep_results: bool = True
 
     def add(self, result: Result) -> None:
         self.count += 1
-        if self.keep_results or self.count == 1 or result.sheet_row is not None:
+        kept = result.sheet_row is not None or result.page is not None
+        if self.keep_results or self.count == 1 or kept or result.page_sheet is not None:
             self.results.append(result)
         if result.status == "failed":
             self.failed += 1
+            self.failures.append((result.input, result.error or "failed"))
             self.usage_errors += result.usage_error
         elif result.status == "skipped":
             self.skipped += 1
@@ -133,4 +141,4 @@ class Report:
             return EXIT_FAILED
         if self.failed and self.failed == self.usage_errors == self.count:
             return EXIT_USAGE  # nothing could run: the plan, not the files, is wrong
-        return EXIT_FAILED if self.failed or self.sheet_error else EXIT_OK
+        return EXIT_FAILED if self.failed or self.sheet_error or self.page_error else EXIT_OK

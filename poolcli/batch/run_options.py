@@ -47,6 +47,8 @@ class RunOptions:
     dry_run: bool = False  # list what each input would write; write nothing
     show: str | None = None  # draw each input's sheet in the terminal: how (auto, blocks, ...)
     show_style: SheetStyle | None = None  # ... at a size for the terminal
+    html: str | None = None  # --html: a page of the run (the explorer, or a gallery of sheets)
+    html_gallery: bool = False  # ... a gallery: several inputs, or a mode the explorer cannot show
     # fsspec options of URLs (--storage-option; never credentials), and the token this run
     # tags the objects it writes with (poolcli.remote.storage)
     storage_options: tuple[tuple[str, str], ...] = ()

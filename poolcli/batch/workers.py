@@ -41,6 +41,38 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
 
+def _page(sources: Sequence[Source], run: RunOptions, report: Report) -> None:
+    """Write ``--html``: the explorer page of the one input, or the gallery of every input's
+    sheet (in input order) and of the failures."""
+    from poolcli.io import writing
+    from poolcli.pictures.gallery import gallery
+    from poolcli.pictures.sheet import describe
+
+    path = run.html or ""
+    if run.html_gallery:
+        by_input = {r.input: r for r in report.results if r.page_sheet is not None}
+        sheets = [
+            (source.shown, result.page_sheet)
+            for source in sources
+            if (result := by_input.get(source.path)) is not None and result.page_sheet is not None
+        ]
+        text = gallery(f"{len(sources)} inputs", describe(run.spec), sheets, report.failures)
+    else:
+        pages = [r.page for r in report.results if r.page is not None]
+        if not pages:
+            return  # the input failed: its error is said, there is no page to write
+        text = pages[0]
+    try:
+        writing.save_text(text, path, protect=[s.path for s in sources if s.path != "-"])
+    except PoolError as exc:
+        report.page_error = str(exc)
+        return
+    written = storage.size(path) if path != "-" else len(text.encode())
+    report.page = Output(path, 0, 0, 0, written, "page")
+    report.page_gallery = run.html_gallery
+    report.written += 1
+
+
 def _shared_sheet(sources: Sequence[Source], run: RunOptions, report: Report) -> None:
     """Draw the one sheet of several inputs, a row each in input order, from their rows."""
     from poolcli.io import writing
@@ -115,6 +147,11 @@ def run_batch(
     storage.configure(run.storage_options, run.run_id)
     if run.sheet not in (None, "auto") and len(sources) > 1:
         run = replace(run, shared_sheet=True)
+    if run.html is not None:
+        from poolcli.pictures.explorer import SHOWN_MODES
+
+        explorable = run.spec.mode in SHOWN_MODES and run.spec.ignore is None
+        run = replace(run, html_gallery=len(sources) > 1 or not explorable)
     cpus = cpu_count()
     jobs = max(1, min(jobs or cpus, len(sources) or 1))
     check_pass_names(run)
@@ -162,6 +199,8 @@ def run_batch(
                 _run_local(sources, run, jobs, threads, cpus, record)
         if run.shared_sheet:
             _shared_sheet(sources, run, report)
+        if run.html is not None and not run.dry_run:
+            _page(sources, run, report)
     except KeyboardInterrupt as stop:
         if isinstance(stop, Interrupted):
             record(stop.result)

@@ -163,3 +163,16 @@ def finish_sheet(
     output.bytes = storage.size(path)
     result.outputs.append(output)
     result.writing = None
+
+
+def page_sheet(name: str, run: RunOptions, row: SheetRow) -> bytes:
+    """An input's sheet for the gallery of ``--html``: JPEG, small enough that a page of a
+    hundred inputs stays a page."""
+    import io
+
+    from poolcli.pictures import sheet
+
+    canvas = sheet.contact_canvas(name, run.spec, run.sheet_style, row)
+    buffer = io.BytesIO()
+    canvas.convert("RGB").save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()

@@ -17,6 +17,7 @@ import typer
 
 from poolcli import __version__
 from poolcli.batch.report import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED
+from poolcli.cli.explore import explore
 from poolcli.cli.help_layout import PanelledCommand, enable_completion
 from poolcli.cli.help_texts import EXAMPLES, SUMMARIES
 from poolcli.cli.parsing import (
@@ -74,7 +75,7 @@ for _mode in MODES:
 
 
 # The commands beside the pooling ones, declared in cli_tools.py.
-for _tool in (compare, plan, show, completion):
+for _tool in (compare, explore, plan, show, completion):
     app.command(no_args_is_help=True, cls=PanelledCommand)(_tool)
 
 

@@ -214,6 +214,18 @@ CellOpt = Annotated[
 ]
 
 
+HtmlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--html",
+        help="Also write one HTML page (opens offline): the explorer of the input's passes "
+        "(point at a pixel, see its window), or with several inputs a gallery of their sheets "
+        "and failures.",
+        metavar="PATH",
+    ),
+]
+
+
 CropOpt = Annotated[
     str,
     typer.Option(

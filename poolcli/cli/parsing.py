@@ -105,6 +105,11 @@ def run_options_for(mode: str, given: PoolingArgs) -> RunOptions:
         run = replace(
             run, show_style=show_style(run.show, given.background, given.passes, given.crop)
         )
+    if given.html is not None:
+        check_page_path(given.html)
+        if given.html == "-" and (output == "-" or given.json_ or run.show):
+            raise ValueError("--html - writes to standard output, where -o -, --json or --show do")
+        run = replace(run, html=given.html)
     if run.show and sheet_only and given.sheet is None:
         run = replace(run, sheet=None)  # --sheet-only --show: shown, not written
     return run
@@ -160,6 +165,12 @@ def sheet_style(cell: int, background: str, scale: str, crop: str = "auto") -> S
         raise ValueError(f"--sheet-scale {scale!r}: use fit (blocks enlarged) or true (real sizes)")
     fit = cast(Literal["fit", "true"], scale)
     return SheetStyle(cell, parse_colour(background, "--background"), fit, crop=parse_crop(crop))
+
+
+def check_page_path(path: str | None) -> None:
+    """``--html``'s PATH: a file ending in .html or .htm (a URL too), or - for stdout."""
+    if path is not None and path != "-" and not path.lower().endswith((".html", ".htm")):
+        raise ValueError(f"--html {path!r}: give a file ending in .html, or - for standard output")
 
 
 def parse_crop(text: str) -> Crop:

@@ -41,6 +41,7 @@ from poolcli.cli.params import (
     FlattenOpt,
     FormatOpt,
     GlobalOpt,
+    HtmlOpt,
     IgnoreOpt,
     JsonOpt,
     KeepMetadataOpt,
@@ -109,6 +110,7 @@ class PoolingArgs:
     sheet_scale: SheetScaleOpt = "fit"
     cell: CellOpt = DEFAULT_CELL
     crop: CropOpt = "auto"
+    html: HtmlOpt = None
     background: BackgroundOpt = DEFAULT_BACKGROUND_TEXT
     linear: LinearOpt = False
     stretch: StretchOpt = False

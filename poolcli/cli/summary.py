@@ -27,6 +27,15 @@ def summarise(term: Terminal, run: RunOptions, report: Report, skipped_files: in
                 }
             )
         _said_sheet(term, report.sheet)
+    if report.page_error:
+        term.error(report.page_error)
+    if report.page is not None:
+        if term.json_lines:
+            outputs = [report.page.as_json()]
+            term.data({"input": None, "status": "done", "outputs": outputs, "error": None})
+        if report.page.path != "-":
+            what = "gallery" if report.page_gallery else "explorer page"
+            term.info(f"wrote {what} {report.page.path} ({report.page.bytes / 1e6:.1f} MB)")
     if report.stopped:
         term.error(report.stopped)
     if report.dark is not None and not run.dry_run:

@@ -22,6 +22,7 @@ from poolcli.cli.params import (
     CropOpt,
     DilationOpt,
     FormatOpt,
+    HtmlOpt,
     LinearOpt,
     MaxPixelsOpt,
     PaddingOpt,
@@ -34,7 +35,7 @@ from poolcli.cli.params import (
     StrideOpt,
     ToOpt,
 )
-from poolcli.cli.parsing import sheet_style, show_style, shown_how
+from poolcli.cli.parsing import check_page_path, sheet_style, show_style, shown_how
 from poolcli.cli.pass_words import ModeOptions, build_spec, comparison_rows
 from poolcli.cli.terminal import Terminal, draw, fail_usage, show_plan
 from poolcli.errors import PoolError
@@ -139,6 +140,7 @@ def compare(
     format_: FormatOpt = None,
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
     show: CompareShowOpt = None,
+    html: HtmlOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Compare modes (or window sizes) side by side: rows are modes, columns are passes.
@@ -173,11 +175,17 @@ def compare(
             style = show_style(how, background, str(passes + 1), crop)
         if how is not None and output == "-":
             raise ValueError("--show draws on standard output, where -o - writes too")
+        check_page_path(html)
+        if html == "-" and (output == "-" or how is not None):
+            raise ValueError("--html - writes to standard output, where -o - and --show write too")
     except (PoolError, ValueError) as exc:
         fail_usage(term, str(exc))
     try:
+        from poolcli.io.reading import load
+
+        picture = load(input_, max_pixels=max_pixels or None)
         canvas = comparison(
-            input_,
+            picture,
             rows,
             passes,
             style=style,
@@ -185,9 +193,18 @@ def compare(
             linear=linear,
             unpool=unpool,
             max_pixels=max_pixels or None,
+            title=input_,
         )
         if target:
             save_image(canvas, target, SaveOptions(format=format_), protect=[input_])
+        if html is not None:
+            from poolcli.io.writing import save_text
+            from poolcli.pictures.explorer import SHOWN_MODES, explore_rows
+
+            save_text(explore_rows(picture, rows, passes, title=input_), html, protect=[input_])
+            for label, spec in rows:
+                if spec.mode not in SHOWN_MODES:
+                    term.warn(f"--html: {label} left out of the page (its windows are random)")
     except ValueError as exc:  # ParameterError: --diff of rows with different sizes
         fail_usage(term, str(exc))
     except PoolError as exc:
@@ -195,6 +212,8 @@ def compare(
         raise typer.Exit(1) from None
     if target and target != "-":
         term.info(f"wrote {target} ({canvas.width}x{canvas.height})")
+    if html is not None and html != "-":
+        term.info(f"wrote page {html}")
     if how is not None:
         draw(canvas, how)
 

@@ -236,6 +236,14 @@ def save_image(
     return [note] if note else []
 
 
+def save_text(
+    text: str, path: str | os.PathLike[str], *, protect: Iterable[str | os.PathLike[str]] = ()
+) -> None:
+    """Write a text file (an explorer page) as pictures are written: atomically, to a URL
+    whole, or to standard output for ``-``; never over an input in ``protect``."""
+    _store_bytes(text.encode("utf-8"), path, protect)
+
+
 def _store(
     image: Image.Image,
     path: str | os.PathLike[str],

@@ -236,6 +236,7 @@ def fuzz_cli_batch(mutants: list[Path], summary: Summary, jobs: int = 2) -> None
         ["avg", "-k", "3", "--ignore", "nan", "--sheet", "--crop", "1,1,4,3"],
         ["median", "-k", "3", "-s", "2", "-p", "same"],
         ["stochastic", "--seed", "1", "--winners", "--sheet"],
+        ["explore", "-m", "avg", "-k", "3", "-p", "same", "-n", "2"],  # the HTML explorer
         # headers only; metadata dropped; a sheet drawn in the terminal, nothing written
         ["avg", "-n", "2", "--dry-run", "--strip", "--json"],
         ["max", "-n", "2", "--sheet-only", "--show", "sixel", "--keep-metadata", "none"],
