@@ -72,17 +72,16 @@ def cells(lines: list[str]) -> list[list[tuple[Colour, Colour]]]:
     return rows
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (apt-get install tmux)")
-def test_half_blocks_in_a_real_terminal_are_the_sheets_pixels(tmp_path: Path) -> None:
-    quad(tmp_path / "quad.png")
+def in_tmux(command: str, columns: int, lines: int) -> list[str]:
+    """The lines a real terminal (tmux) shows after ``command``, with their colour escapes,
+    up to the line ``EXIT=<code>`` it ends with."""
     socket = f"poolimg-test-{uuid.uuid4().hex[:8]}"
     tmux = ["tmux", "-L", socket, "-f", "/dev/null"]
-    command = (
-        # the pane's own size, not the COLUMNS a test runner may have exported
-        f"unset COLUMNS LINES; cd {tmp_path} && {sys.executable} -m poolcli max quad.png -n 1 --sheet-only "
-        "--show blocks --background black; echo EXIT=$?; sleep 60"
+    # the pane's own size, not the COLUMNS a test runner may have exported
+    script = f"unset COLUMNS LINES; {command}; echo EXIT=$?; sleep 60"
+    subprocess.run(
+        [*tmux, "new-session", "-d", "-x", str(columns), "-y", str(lines), script], check=True
     )
-    subprocess.run([*tmux, "new-session", "-d", "-x", "120", "-y", "80", command], check=True)
     try:
         deadline = time.monotonic() + 30
         captured = ""
@@ -93,26 +92,69 @@ def test_half_blocks_in_a_real_terminal_are_the_sheets_pixels(tmp_path: Path) ->
             ).stdout
     finally:
         subprocess.run([*tmux, "kill-server"], check=False)
-    lines = captured.splitlines()
-    end = next(i for i, line in enumerate(lines) if "EXIT=" in line)
-    assert "EXIT=0" in lines[end]
-    assert not (tmp_path / "poolimg-out").exists()  # shown, not written
-    # The sheet the terminal should show: cells for 120 columns (2 of 48 px), black.
-    sheet = poolcli.contact_sheet(
-        tmp_path / "quad.png", "max", passes=1, cell=48, background=(0, 0, 0), title="quad.png"
+    shown = captured.splitlines()
+    end = next(i for i, line in enumerate(shown) if "EXIT=" in line)
+    assert "EXIT=0" in shown[end], shown[end]
+    return shown[:end]
+
+
+def plain(line: str) -> str:
+    return SGR.sub("", line)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (apt-get install tmux)")
+def test_half_blocks_in_a_real_terminal_show_the_passes_and_text_labels(tmp_path: Path) -> None:
+    quad(tmp_path / "quad.png")
+    shown = in_tmux(
+        f"cd {tmp_path} && {sys.executable} -m poolcli max quad.png -n 1 --sheet-only "
+        "--show blocks --background black",
+        120,
+        40,
     )
-    expected = np.asarray(sheet)
-    assert end == (expected.shape[0] + 1) // 2
-    for row, got in enumerate(cells(lines[:end])):
-        assert len(got) == expected.shape[1], row
-        for x, (fg, bg) in enumerate(got):
-            assert fg == tuple(expected[2 * row, x]), (row, x)
-            if 2 * row + 1 < expected.shape[0]:
-                assert bg == tuple(expected[2 * row + 1, x]), (row, x)
-    pooled = poolcli.pool(np.asarray(Image.open(tmp_path / "quad.png")), "max")
-    assert {(255, 0, 0), (0, 255, 0), (0, 0, 255), (250, 250, 250)} <= {
-        tuple(c) for c in pooled.reshape(-1, 3)
-    }
+    assert not (tmp_path / "poolimg-out").exists()  # shown, not written
+    assert plain(shown[0]) == "quad.png   max  size 2x2  stride 2x2  padding valid"
+    labels = next(i for i, line in enumerate(shown) if "original 8x8" in plain(line))
+    pictures = cells(shown[1:labels])
+    # the original's picture: from column 0, as wide as the label line says
+    width = plain(shown[labels]).index("pass 1")
+    width -= 2  # the gap between pictures
+    factor = width // 8
+    assert factor >= 2 and width == 8 * factor and len(pictures) == 8 * factor // 2
+    original = np.asarray(Image.open(tmp_path / "quad.png"))
+    pooled = poolcli.pool(original, "max")
+    for row, got in enumerate(pictures):
+        for x in range(width):  # crisp blocks: every terminal cell is one pixel's colour
+            assert got[x] == (
+                tuple(original[2 * row // factor, x // factor]),
+                tuple(original[(2 * row + 1) // factor, x // factor]),
+            ), (row, x)
+            # pass 1 (4x4) enlarged to the same height: 2 x factor a pixel
+            at = width + 2 + x
+            assert got[at][0] == tuple(pooled[2 * row // (2 * factor), x // (2 * factor)])
+    assert plain(shown[labels]).rstrip() == "original 8x8" + " " * (width + 2 - 12) + "pass 1  4x4"
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (apt-get install tmux)")
+def test_a_large_photo_in_a_small_terminal_keeps_its_labels_and_shows_its_detail(
+    tmp_path: Path, samples: Path
+) -> None:
+    shutil.copy(samples / "retina.jpg", tmp_path / "eye.jpg")  # 1411x1411
+    shown = [
+        plain(line)
+        for line in in_tmux(
+            f"cd {tmp_path} && {sys.executable} -m poolcli avg eye.jpg -n 3 --sheet-only "
+            "--show ansi256",
+            80,
+            40,
+        )
+    ]
+    text = "\n".join(shown)
+    # every label whole, as text; four pictures do not fit 80 columns at a readable size
+    for label in ("original 1411x1411", "pass 1  705x705", "pass 2  352x352", "pass 3  176x176"):
+        assert label in text, text
+    assert "detail" in text and "pass 1  x2" in text and "pass 3  x8" in text
+    assert len(shown) <= 40  # the passes and their detail on one screen
+    assert max(len(line) for line in shown) <= 80
 
 
 def test_choice_of_method_from_the_environment() -> None:

@@ -168,9 +168,12 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
         with clock("sheet"):
             finish_sheet(source, run, rows.sheet, protect, result, rows.unpooled)
     if rows.shown is not None and run.show_style is not None:
-        from poolcli.pictures.sheet import contact_canvas
+        from poolcli.pictures.sheet import describe
+        from poolcli.pictures.terminal_sheet import Board
 
-        result.preview = contact_canvas(source.shown, run.spec, run.show_style, rows.shown)
+        lines = [("", rows.shown.cells), ("detail", rows.shown.detail)]
+        title = f"{source.shown}   {describe(run.spec)}"
+        result.preview = Board.of(title, lines, run.show_style.background)
     if rows.page is not None:  # several inputs: its sheet, for the gallery page
         with clock("page"):
             result.page_sheet = page_sheet(source.shown, run, rows.page)
@@ -282,7 +285,9 @@ class _Rows:
             rows.sheet = row(run.sheet_style)
             rows.unpooled = row(run.sheet_style) if run.indexed else None
         if run.show_style is not None:  # --show: a sheet at the terminal's size, drawn there
-            rows.shown = row(run.show_style)
+            from poolcli.pictures.terminal_sheet import fit_screen
+
+            rows.shown = row(fit_screen(run.show_style, frame.shape[1:], len(shapes) + 1, 1))
         if gallery:  # --html of several inputs: a sheet of each, for the gallery
             rows.page = row(run.sheet_style)
         return rows

@@ -383,7 +383,8 @@ ShowOpt = Annotated[
     str | None,
     typer.Option(
         "--show",
-        help="Draw each input's contact sheet in the terminal (fitted to its width): "
+        help="Draw each input's contact sheet in the terminal (sized to its width and height, "
+        "labels as text): "
         "auto picks Kitty, iTerm2 or Sixel graphics, else half-blocks; blocks forces "
         "truecolor half-blocks, ansi256 their 256-colour form. With --sheet-only and no "
         "--sheet PATH: shown, not written.",

@@ -102,9 +102,7 @@ def run_options_for(mode: str, given: PoolingArgs) -> RunOptions:
     if run.show and (given.json_ or output == "-"):
         raise ValueError("--show draws on standard output, where --json and -o - write too")
     if run.show:
-        run = replace(
-            run, show_style=show_style(run.show, given.background, given.passes, given.crop)
-        )
+        run = replace(run, show_style=show_style(run.show, given.background, given.crop))
     if given.html is not None:
         check_page_path(given.html)
         if given.html == "-" and (output == "-" or given.json_ or run.show):
@@ -128,20 +126,22 @@ def shown_how(how: str | None) -> str | None:
     return how
 
 
-def show_style(how: str, background: str, passes: str, crop: str = "auto") -> SheetStyle:
-    """The style of the sheet ``--show`` draws: cells as wide as the terminal allows for a
-    row of the original and its passes (from 4 passes' worth when ``all``), so each pass is
-    enlarged by whole factors there rather than shrunk after."""
+def show_style(how: str, background: str, crop: str = "auto") -> SheetStyle:
+    """The style of the sheet ``--show`` draws: its cells are sized for this terminal's
+    width and height once the image's shape is known
+    (:func:`poolcli.pictures.terminal_sheet.fit_screen`)."""
     import shutil
 
-    from poolcli.spec.style import DEFAULT_CELL
+    from poolcli.pictures.terminal_graphics import pixel_height, pixel_width
 
-    cells = 1 + (int(passes) if passes.isdigit() else 4)
-    columns = shutil.get_terminal_size().columns
-    pixels = columns if how in ("blocks", "ansi256") else 10 * columns  # ~10 px a column
-    gap = 8
-    cell = max(32, min(DEFAULT_CELL, (pixels - gap * (cells + 1)) // cells))
-    return SheetStyle(cell, parse_colour(background, "--background"), "fit", crop=parse_crop(crop))
+    columns, lines = shutil.get_terminal_size()
+    if how in ("blocks", "ansi256"):  # a pixel a column, two a line
+        per_column, per_line = 1.0, 2.0
+    else:
+        per_column, per_line = pixel_width(columns) / columns, pixel_height(lines) / lines
+    colour = parse_colour(background, "--background")
+    screen = (columns, lines, per_column, per_line)
+    return SheetStyle(32, colour, "fit", crop=parse_crop(crop), screen=screen)
 
 
 def metadata_kept(strip: bool, keep: str | None) -> Literal["all", "icc", "none"]:

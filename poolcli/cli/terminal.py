@@ -100,14 +100,19 @@ def _show(term: Terminal, run: RunOptions, result: Result, progress: _Progress) 
 
 
 def draw(image: Any, how: str) -> None:
-    """Draw a Pillow image on stdout with ``how`` (a
-    :data:`poolcli.pictures.terminal_graphics.Method`: auto already resolved by
-    :func:`poolcli.cli.parsing.shown_how`), fitted to the terminal's width."""
+    """Draw a Pillow image (or a sheet's :class:`~poolcli.pictures.terminal_sheet.Board`) on
+    stdout with ``how`` (a :data:`poolcli.pictures.terminal_graphics.Method`: auto already
+    resolved by :func:`poolcli.cli.parsing.shown_how`), fitted to the terminal's width."""
     import shutil
 
-    from poolcli.pictures.terminal_graphics import encode
+    from poolcli.pictures.terminal_graphics import encode, pixel_width
+    from poolcli.pictures.terminal_sheet import Board, render
 
     columns = shutil.get_terminal_size().columns
+    if isinstance(image, Board):  # a sheet: pictures in lines, labels as text
+        per_column = 1.0 if how in ("blocks", "ansi256") else pixel_width(columns) / columns
+        stdout.write(render(image, how, columns, per_column))  # type: ignore[arg-type]
+        return
     stdout.write(encode(image, how, columns))  # type: ignore[arg-type]
 
 

@@ -7,7 +7,7 @@ annotations``): Typer reads them at every start.
 """
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -41,7 +41,7 @@ from poolcli.cli.terminal import Terminal, draw, fail_usage, show_plan
 from poolcli.errors import PoolError
 from poolcli.spec.limits import DEFAULT_MAX_PIXELS
 from poolcli.spec.pool_spec import MODES
-from poolcli.spec.style import DEFAULT_BACKGROUND_TEXT
+from poolcli.spec.style import DEFAULT_BACKGROUND_TEXT, SheetStyle
 
 # The options of compare alone.
 CompareModesOpt = Annotated[
@@ -170,9 +170,8 @@ def compare(
         format_for(target, format_)
         style = sheet_style(cell, background, "fit", crop)
         how = shown_how(show)
-        if how is not None and output is None:  # shown, not written: cells for the terminal
+        if how is not None and output is None:  # shown, not written
             target = ""
-            style = show_style(how, background, str(passes + 1), crop)
         if how is not None and output == "-":
             raise ValueError("--show draws on standard output, where -o - writes too")
         check_page_path(html)
@@ -184,18 +183,30 @@ def compare(
         from poolcli.io.reading import load
 
         picture = load(input_, max_pixels=max_pixels or None)
-        canvas = comparison(
-            picture,
-            rows,
-            passes,
-            style=style,
-            diff=diff,
-            linear=linear,
-            unpool=unpool,
-            max_pixels=max_pixels or None,
-            title=input_,
-        )
-        if target:
+
+        def drawn(style: SheetStyle, board: bool = False) -> Any:
+            return comparison(
+                picture,
+                rows,
+                passes,
+                style=style,
+                diff=diff,
+                linear=linear,
+                unpool=unpool,
+                max_pixels=max_pixels or None,
+                title=input_,
+                board=board,
+            )
+
+        canvas = drawn(style) if target else None
+        board = None
+        if how is not None:  # cells for the terminal, a row a line, labels as text
+            from poolcli.pictures.terminal_sheet import fit_screen
+
+            shape = picture.frames[0].shape[1:]
+            shown = fit_screen(show_style(how, background, crop), shape, passes + 1, len(rows))
+            board = drawn(shown, board=True)
+        if canvas is not None:
             save_image(canvas, target, SaveOptions(format=format_), protect=[input_])
         if html is not None:
             from poolcli.io.writing import save_text
@@ -210,12 +221,12 @@ def compare(
     except PoolError as exc:
         term.error(str(exc))
         raise typer.Exit(1) from None
-    if target and target != "-":
+    if canvas is not None and target != "-":
         term.info(f"wrote {target} ({canvas.width}x{canvas.height})")
     if html is not None and html != "-":
         term.info(f"wrote page {html}")
-    if how is not None:
-        draw(canvas, how)
+    if how is not None and board is not None:
+        draw(board, how)
 
 
 def plan(

@@ -47,9 +47,11 @@ def comparison(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     threads: int | None = None,
     title: str | None = None,
+    board: bool = False,
 ) -> Any:
     """Draw the grid for the image at path ``source`` (or a picture already read); returns a
-    Pillow image, titled with the path (or ``title``) and the rows' settings.
+    Pillow image, titled with the path (or ``title``) and the rows' settings (``board``: a
+    :class:`~poolcli.pictures.terminal_sheet.Board` of the same cells, for ``--show``).
 
     ``unpool`` ("dark", "dim" or "winners") adds, under each max, min or stochastic row, the
     input-sized pictures of the pixels each pass kept
@@ -127,7 +129,21 @@ def comparison(
     columns = ["original"] + [f"pass {i}" for i in range(1, passes + 1)]
     by_size = len({(spec.size, str(spec.output_size)) for _, spec in rows}) > 1
     title = f"{path}   {describe(rows[0][1], mode=by_size, geometry=not by_size)}"
+    if board:
+        from poolcli.pictures.terminal_sheet import Board
+
+        named = [
+            (label, [_named(cell, column) for column, cell in zip(columns, cells, strict=False)])
+            for label, cells in zip(labels, grid_rows, strict=True)
+        ]
+        return Board.of(title, named, style.background)
     return grid(grid_rows, style, title=title, row_labels=labels, column_labels=columns)
+
+
+def _named(cell: Cell, column: str) -> Cell:
+    """A cell labelled with its column too, as a terminal's lines have no column labels."""
+    named = cell.image is None or cell.label.startswith(("pass", "detail"))
+    return Cell(cell.image, cell.label if named else f"{column}  {cell.label}")
 
 
 def _diff_row(

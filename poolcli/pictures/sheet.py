@@ -324,8 +324,28 @@ class SheetRow:
         longest = max(shown.size)
         self.detail_scale = float(side // longest) if longest <= side else side / longest
         picture, scale = scaled(shown, self.detail_scale)
-        self.detail_side = max(picture.size)
+        self.detail_size = picture.size
         self.detail.append(Cell(on_checks(picture), f"detail {region.text()}  {scale}"))
+
+    def _pass_detail(self, planar: np.ndarray, mode: str) -> tuple[Image.Image, str]:
+        """The region in a pass: its pixels as large as the original's (a whole factor), so
+        its crisp squares are its windows, cut to the original's detail where the region
+        ends inside a pass's pixel; and the factor's text."""
+        assert self.region is not None
+        height, width = planar.shape[1:]
+        rows, cols = self.region.within((height, width), self.shape)
+        crop = display(planar[:, rows, cols], mode, self.style.background, keep_alpha=True)
+        scale = self.detail_scale * self.shape[0] / height
+        picture, text = scaled(crop, scale)
+        if scale < 1:
+            return picture, text
+        factor = picture.width // crop.width
+        left = round((self.region.x * width / self.shape[1] - cols.start) * factor)
+        top = round((self.region.y * height / self.shape[0] - rows.start) * factor)
+        (wide, high), (most_wide, most_high) = picture.size, self.detail_size
+        left, top = max(0, min(left, wide - most_wide)), max(0, min(top, high - most_high))
+        box = (left, top, min(wide, left + most_wide), min(high, top + most_high))
+        return picture.crop(box), text
 
     def add(self, planar: np.ndarray, index: int, what: str = "") -> None:
         """Add the cell of pass ``index``, whose pixels are ``planar``; ``what`` labels a
@@ -336,13 +356,7 @@ class SheetRow:
         if what:
             label = f"pass {index}  {what}"
         if self.region is not None:
-            rows, cols = self.region.within((height, width), self.shape)
-            crop = display(planar[:, rows, cols], mode, self.style.background, keep_alpha=True)
-            # the pass's pixels as large as the original's: its crisp squares are its windows
-            # (no larger than the original's detail, when a few pixels are all that is left)
-            scale = self.detail_scale * self.shape[0] / height
-            scale = min(scale, max(1, round(self.detail_side / max(crop.size))))
-            picture, scale_text = scaled(crop, scale)
+            picture, scale_text = self._pass_detail(planar, mode)
             self.detail.append(Cell(on_checks(picture), f"pass {index}  {what or scale_text}"))
         ratio = self.scale if self.style.scale == "true" else self.height / height
         if ratio < 1:  # shrunk to its cell: drawn from a reduced copy

@@ -115,6 +115,21 @@ def pixel_width(columns: int) -> int:
     return width or 8 * columns
 
 
+def pixel_height(lines: int) -> int:
+    """The terminal's height in pixels where it says (``TIOCGWINSZ``), else
+    :data:`CELL_PIXELS` a line."""
+    try:
+        import fcntl
+        import struct
+        import termios
+
+        packed = fcntl.ioctl(sys.stdout.fileno(), termios.TIOCGWINSZ, b"\0" * 8)
+        height = struct.unpack("HHHH", packed)[3]
+    except (ImportError, OSError, ValueError):
+        height = 0
+    return height or CELL_PIXELS * lines
+
+
 def encode(image: Image.Image, method: Method, columns: int) -> str:
     """The text that draws ``image`` with ``method``, ``columns`` cells wide at most."""
     if method in ("kitty", "iterm", "sixel"):

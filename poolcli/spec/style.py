@@ -33,6 +33,9 @@ class SheetStyle:
     scale: Literal["fit", "true"] = "fit"
     per_row: int = 4  # cells on a line of a contact sheet before it wraps
     crop: Crop = "auto"
+    # --show: the terminal (columns, lines, pixels a column, pixels a line) cells are sized
+    # for once the image's shape is known (poolcli.pictures.terminal_sheet.fit_screen)
+    screen: tuple[int, int, float, float] | None = None
 
     def __post_init__(self) -> None:
         crop = self.crop
