@@ -296,8 +296,8 @@ def test_the_page_asks_nothing_of_any_server(tmp_path: Path) -> None:
 
 def test_explore_refuses_what_it_cannot_show(tmp_path: Path, samples: Path) -> None:
     shutil.copy(samples / "camera.png", tmp_path / "c.png")
-    done = run("explore", tmp_path / "c.png", "-m", "stochastic")
-    assert done.exit_code == 2 and "draws its windows at random" in done.stderr
+    done = run("explore", tmp_path / "c.png", "-m", "fractional")
+    assert done.exit_code == 2 and "places its windows at random" in done.stderr
     done = run("explore", tmp_path / "c.png", "--example")
     assert done.exit_code == 2 and "give an image, or --example (not both)" in done.stderr
     done = run("explore", tmp_path / "gone.png", "-o", tmp_path / "g.html")
@@ -386,11 +386,11 @@ def test_compare_html_offers_each_mode_of_the_grid(browser, tmp_path: Path, samp
 
     shutil.copy(samples / "camera.png", tmp_path / "c.png")
     done = run(
-        "compare", tmp_path / "c.png", "--modes", "max,avg,stochastic", "-n", "2", "--seed", "1",
+        "compare", tmp_path / "c.png", "--modes", "max,avg,fractional", "-n", "2", "--seed", "1",
         "-o", tmp_path / "grid.png", "--html", tmp_path / "c.html",
     )  # fmt: skip
     assert done.exit_code == 0, done.stderr
-    assert "stochastic left out of the page" in done.stderr
+    assert "fractional left out of the page" in done.stderr
     open_page(browser, tmp_path / "c.html")
     menu = Select(browser.find_element("id", "row"))
     assert [o.text for o in menu.options] == ["max", "avg"]
@@ -404,3 +404,132 @@ def test_compare_html_offers_each_mode_of_the_grid(browser, tmp_path: Path, samp
     found = inspect_all(browser, [(2, 40, 70), (2, 127, 0)])
     assert [f["result"] for f in found] == [[int(two[70, 40])], [int(two[0, 127])]]
     assert browser.execute_script("return window.poolimg.passes[0].mode") == "avg"
+
+
+def test_stochastic_shows_the_cell_it_drew(browser, tmp_path: Path, samples: Path) -> None:
+    shutil.copy(samples / "camera.png", tmp_path / "c.png")
+    words = ["stochastic", "c.png", "--seed", "3", "-n", "2"]
+    assert poolimg(*words, "-o", "out/", "--format", "png", cwd=tmp_path).returncode == 0
+    assert poolimg("explore", "-m", *words, "-o", "s.html", cwd=tmp_path).returncode == 0
+    open_page(browser, tmp_path / "s.html")
+    for number in (1, 2):
+        (path,) = (tmp_path / "out").glob(f"c_stochastic*_p{number}.png")
+        written = np.asarray(Image.open(path))
+        points = [
+            (number, x, y)
+            for y in range(0, written.shape[0], 9)
+            for x in range(0, written.shape[1], 7)
+        ]
+        for (_, x, y), found in zip(points, inspect_all(browser, points), strict=True):
+            assert found["result"] == [int(written[y, x])]
+            assert found["result"][0] in found["values"][0]  # a cell of its window, drawn
+    browser.execute_script("window.poolimg.setView(100, 100, 8)")
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    panel = browser.find_elements("css selector", "#panels canvas")[1]
+    ActionChains(browser).move_to_element_with_offset(panel, 4, 4).perform()
+    body = browser.find_element("id", "info-body").text
+    assert "each with probability value /" in body and "drawn (" in body
+
+
+def test_wheel_zooms_drag_pans_and_the_swipe_divides(
+    browser, tmp_path: Path, samples: Path
+) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    shutil.copy(samples / "camera.png", tmp_path / "c.png")
+    assert run("explore", tmp_path / "c.png", "-n", "1", "-o", tmp_path / "c.html").exit_code == 0
+    open_page(browser, tmp_path / "c.html")
+    before = browser.execute_script("return window.poolimg.view")
+    panel = browser.find_elements("css selector", "#panels canvas")[0]
+    ActionChains(browser).scroll_from_origin(ScrollOrigin.from_element(panel), 0, -200).perform()
+    zoomed = browser.execute_script("return window.poolimg.view")
+    assert zoomed["zoom"] > before["zoom"]
+    ActionChains(browser).move_to_element(panel).click_and_hold().move_by_offset(
+        60, 0
+    ).move_by_offset(40, 0).release().perform()
+    panned = browser.execute_script("return window.poolimg.view")
+    # dragged right by 100 screen pixels: the centre moved left by 100 / zoom original pixels
+    assert abs((zoomed["cx"] - panned["cx"]) * panned["zoom"] - 100) < 2
+    # the swipe: pass 1 on the left of the divide, the original on the right
+    browser.execute_script("window.poolimg.setView(256, 256, 4)")
+    browser.find_element("css selector", "input[value=swipe]").click()
+    swipe = browser.find_element("id", "swipe-canvas")
+    width, height = int(swipe.get_attribute("width")), int(swipe.get_attribute("height"))
+    assert swipe.size == {"width": width, "height": height}  # drawn at its own size
+    shot = np.array(
+        browser.execute_script(
+            "const c = document.getElementById('swipe-canvas');"
+            "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
+        ),
+        np.uint8,
+    ).reshape(height, width, 4)[..., 0]
+    camera = np.asarray(Image.open(tmp_path / "c.png"))
+    one = poolcli.pool(camera, "max")
+    middle_y, middle_x = height // 2, width // 2
+    # a screen pixel left of the divide shows the original, right of it pass 1
+    assert shot[middle_y + 1, middle_x - 30] == camera[256, 256 - 8]
+    assert shot[middle_y + 1, middle_x + 30] == one[128, int((256 + 30 / 4) // 2)]
+
+
+# Keras runs in a process of its own (tests/test_adaptive.py says why).
+_KERAS = """
+import json, os, sys
+os.environ.setdefault("KERAS_BACKEND", "jax")
+import numpy as np
+try:
+    import keras
+except ImportError:
+    sys.exit(3)
+arrays = np.load(sys.argv[1])
+out = {}
+for i, code in enumerate(json.loads(sys.argv[2])):
+    x = arrays[str(i)][None, :, :, None]
+    made = eval(code, {"keras": keras, "x": x})
+    out[str(i)] = np.asarray(made(x) if callable(made) else made)[0, :, :, 0]
+np.savez(sys.argv[3], **out)
+"""
+
+
+def test_the_keras_code_shown_computes_the_same_pass(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cases = [
+        (PoolSpec("max", 2), (9, 10)),
+        (PoolSpec("max", 3, 2, "same"), (11, 9)),
+        (PoolSpec("avg", 3, 2, "same"), (10, 13)),
+        (PoolSpec("min", 2, 1), (7, 8)),
+        (PoolSpec("avg", output_size=(3, 4)), (12, 16)),
+        (PoolSpec("max", "global"), (6, 7)),
+    ]
+    rng = np.random.default_rng(2)
+    arrays = {str(i): rng.random(shape).astype(np.float32) for i, (_, shape) in enumerate(cases)}
+    codes = [keras_code(spec, first_pass(spec, shape)) for spec, shape in cases]
+    assert not any(code.startswith("no equivalent") for code in codes), codes
+    np.savez(tmp_path / "x.npz", **arrays)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _KERAS,
+            str(tmp_path / "x.npz"),
+            json.dumps(codes),
+            str(tmp_path / "k.npz"),
+        ],
+        capture_output=True,
+        check=False,
+        timeout=300,
+    )
+    if done.returncode == 3:
+        pytest.skip("Keras 3 is not installed (pip install keras jax[cpu]): its code is not run")
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    theirs = np.load(tmp_path / "k.npz")
+    for i, (spec, _) in enumerate(cases):
+        x = arrays[str(i)]
+        if spec.output_size is not None:
+            ours = poolcli.pool(x, spec.mode, output_size=spec.output_size)
+        else:
+            ours = poolcli.pool(x, spec.mode, spec.size, spec.stride, spec.padding)
+        np.testing.assert_allclose(theirs[str(i)], ours, rtol=2e-6, atol=1e-6, err_msg=codes[i])

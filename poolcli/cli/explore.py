@@ -15,10 +15,12 @@ from poolcli.cli.params import (
     CompatOpt,
     CountPadOpt,
     DilationOpt,
+    EvalOpt,
     MaxPixelsOpt,
     PaddingOpt,
     PowerOpt,
     QuietOpt,
+    SeedOpt,
     SizeOpt,
     StrideOpt,
     ToOpt,
@@ -33,7 +35,7 @@ ExploreModeOpt = Annotated[
     typer.Option(
         "--mode",
         "-m",
-        help="max, min, avg, sum, lp, median, mode or stride.",
+        help="max, min, avg, sum, lp, median, mode, stride or stochastic.",
         metavar="MODE",
     ),
 ]
@@ -72,6 +74,8 @@ def explore(
     compat: CompatOpt = None,
     count_pad: CountPadOpt = None,
     power: PowerOpt = None,
+    seed: SeedOpt = None,
+    evaluate: EvalOpt = False,
     example: ExampleOpt = False,
     output: ExploreOutputOpt = None,
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS,
@@ -97,7 +101,7 @@ def explore(
         from poolcli.io.writing import save_text
         from poolcli.pictures import explorer
 
-        more = ModeOptions(dilation, count_pad, compat, power, to=to)
+        more = ModeOptions(dilation, count_pad, compat, power, seed, evaluate, to=to)
         spec = build_spec(mode, size, stride, "1" if example else passes, padding, more)
         if example == (input_ is not None):
             raise ValueError("give an image, or --example (not both)")

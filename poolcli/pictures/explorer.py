@@ -46,8 +46,9 @@ WHOLE_PIXELS = 1_500_000  # a level this small is embedded whole: values of ever
 PREVIEW_SIDE = 1600  # the longer side of a larger level's display picture
 DETAIL_SIDE = 512  # the detail region of a large original, at 1:1
 
-# The modes whose windows the page can show: one fixed window an output (no random draw)
-SHOWN_MODES = ("max", "min", "avg", "sum", "lp", "median", "mode", "stride")
+# The modes whose windows the page can show: one fixed window an output (stochastic draws a
+# cell of a fixed window; fractional places its windows at random, which the page cannot show)
+SHOWN_MODES = ("max", "min", "avg", "sum", "lp", "median", "mode", "stride", "stochastic")
 
 # The tutorials' 4x4 example (CS231n's max pooling figure): 2x2 max gives [[6, 8], [3, 4]]
 EXAMPLE = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], np.uint8)
@@ -156,6 +157,7 @@ def _pass_info(spec: PoolSpec, geom: PassGeometry) -> dict[str, Any]:
         "rows": _axis_windows(geom.rows, adaptive, spec.counts_padding),
         "cols": _axis_windows(geom.cols, adaptive, spec.counts_padding),
         "power": spec.power if spec.mode == "lp" else None,
+        "evaluate": spec.evaluate,
     }
 
 
@@ -178,7 +180,7 @@ def document(
     """
     if spec.mode not in SHOWN_MODES:
         raise ParameterError(
-            f"explore shows {', '.join(SHOWN_MODES)}; {spec.mode} draws its windows at random"
+            f"explore shows {', '.join(SHOWN_MODES)}; {spec.mode} places its windows at random"
         )
     if spec.ignore is not None:
         raise ParameterError("explore does not show --ignore yet: its divisors vary per window")

@@ -143,14 +143,23 @@
       case "median": return `median(${listed([...vs].sort((a, b) => a - b))}) = ${r}`;
       case "mode": return `most frequent of (${listed(vs)}) = ${r}`;
       case "stride": return `first real cell of (${listed(vs)}) = ${r}`;
+      case "stochastic": {
+        if (p.evaluate) {
+          const squares = vs.reduce((a, b) => a + b * b, 0);
+          return `sum of squares / sum = ${number(squares)} / ${number(sum)} -> ${r}`;
+        }
+        return `drawn from (${listed(vs)}), each with probability value / ${number(sum)} = ${r}`;
+      }
       default: return `${p.mode}(${listed(vs)}) = ${r}`;
     }
   }
 
-  // The cell that won a max or min window (the first equal one, row by row, as PyTorch).
+  // The cell that won a max or min window (the first equal one, row by row, as PyTorch), or
+  // that stochastic pooling drew (the first cell of the drawn value).
   function winner(found) {
     const p = doc.passes[found.pass - 1];
-    if (!found.available || (p.mode !== "max" && p.mode !== "min") || found.values.length !== 1) {
+    const kept = p.mode === "max" || p.mode === "min" || (p.mode === "stochastic" && !p.evaluate);
+    if (!found.available || !kept || found.values.length !== 1) {
       return null;
     }
     const at = found.values[0].findIndex((v) => v === found.result[0]);
@@ -187,7 +196,8 @@
           parts.push(`<p class="formula"><span class="key">${names[c] || "channel " + c}</span> ${escapeText(formula(found, c))}</p>`);
         }
         const won = winner(found);
-        if (won) parts.push(`<p><span class="key">won by</span> (${won[0]}, ${won[1]}) of ${before}</p>`);
+        const verb = doc.passes[hover.level - 1].mode === "stochastic" ? "drawn" : "won by";
+        if (won) parts.push(`<p><span class="key">${verb}</span> (${won[0]}, ${won[1]}) of ${before}</p>`);
       }
       const p = doc.passes[hover.level - 1];
       parts.push(`<p><span class="key">PyTorch</span> <code>${escapeText(p.torch)}</code><br><span class="key">Keras</span> <code>${escapeText(p.keras)}</code></p>`);
@@ -386,7 +396,7 @@
     const height = Math.max(60, Math.round(width * ratio));
     $("panels").style.gridTemplateColumns = `repeat(${columns}, ${width}px)`;
     $("swipe-canvas").width = Math.min(room, 900);
-    $("swipe-canvas").height = Math.round(Math.min(room, 900) * Math.min(ratio, 1.2));
+    $("swipe-canvas").height = Math.max(120, Math.min(Math.round(Math.min(room, 900) * ratio), tall - 60));
     const panels = $("panels");
     panels.textContent = "";
     canvases = levels.map((level, k) => {
