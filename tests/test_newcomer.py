@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from poolcli.pictures.sheet import CHECK, CHECK_GREYS
+from poolcli.pictures.cell_pixels import CHECK, CHECK_GREYS
 
 from .helpers import assert_clean_stderr, pixels, poolimg
 

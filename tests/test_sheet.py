@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from poolcli import pool
-from poolcli.pictures.sheet import CHECK, CHECK_GREYS, text_width
+from poolcli.pictures.cell_pixels import CHECK, CHECK_GREYS
+from poolcli.pictures.sheet import text_width
 from poolcli.spec.style import SheetStyle
 
 from .helpers import run

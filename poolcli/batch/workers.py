@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from poolcli.batch.inputs import Source, expand_inputs
 from poolcli.batch.naming import check_pass_names, check_template, find_collisions
 from poolcli.batch.pipeline import Interrupted, run_one
-from poolcli.batch.report import Output, Report, Result
+from poolcli.batch.report import Report, Result
 from poolcli.batch.run_options import RunOptions
+from poolcli.batch.shared_outputs import page, shared_sheet
 from poolcli.batch.targets import plan_one
 from poolcli.batch.worker_process import worker_init, worker_run
 from poolcli.core.threads import cpu_count
@@ -39,73 +40,6 @@ from poolcli.spec.pool_spec import PoolSpec
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
-
-
-def _page(sources: Sequence[Source], run: RunOptions, report: Report) -> None:
-    """Write ``--html``: the explorer page of the one input, or the gallery of every input's
-    sheet (in input order) and of the failures."""
-    from poolcli.io import writing
-    from poolcli.pictures.gallery import gallery
-    from poolcli.pictures.sheet import describe
-
-    path = run.html or ""
-    if run.html_gallery:
-        by_input = {r.input: r for r in report.results if r.page_sheet is not None}
-        sheets = [
-            (source.shown, result.page_sheet)
-            for source in sources
-            if (result := by_input.get(source.path)) is not None and result.page_sheet is not None
-        ]
-        text = gallery(f"{len(sources)} inputs", describe(run.spec), sheets, report.failures)
-    else:
-        pages = [r.page for r in report.results if r.page is not None]
-        if not pages:
-            return  # the input failed: its error is said, there is no page to write
-        text = pages[0]
-    try:
-        writing.save_text(text, path, protect=[s.path for s in sources if s.path != "-"])
-    except PoolError as exc:
-        report.page_error = str(exc)
-        return
-    written = storage.size(path) if path != "-" else len(text.encode())
-    report.page = Output(path, 0, 0, 0, written, "page")
-    report.page_gallery = run.html_gallery
-    report.written += 1
-
-
-def _shared_sheet(sources: Sequence[Source], run: RunOptions, report: Report) -> None:
-    """Draw the one sheet of several inputs, a row each in input order, from their rows."""
-    from poolcli.io import writing
-    from poolcli.pictures import sheet
-
-    by_input = {r.input: r for r in report.results if r.sheet_row}
-    rows, labels = [], []
-    for source in sources:
-        result = by_input.get(source.path)
-        if result is None or result.sheet_row is None:
-            continue
-        rows.append([sheet.Cell.from_array(a, label) for a, label in result.sheet_row])
-        labels.append(storage.name_of(source.path) if source.path != "-" else "<stdin>")
-        if result.sheet_detail:
-            rows.append([sheet.Cell.from_array(a, label) for a, label in result.sheet_detail])
-            labels.append("")
-    if not rows:
-        return
-    path = run.sheet or ""
-    if run.no_clobber and storage.exists(path):  # kept, as the passes are
-        report.existing += 1
-        return
-    canvas = sheet.grid(rows, run.sheet_style, title=sheet.describe(run.spec), row_labels=labels)
-    try:
-        writing.save_image(
-            canvas, path, run.save, protect=[s.path for s in sources if s.path != "-"]
-        )
-        written = storage.size(path)
-    except PoolError as exc:
-        report.sheet_error = str(exc)
-        return
-    report.sheet = Output(path, canvas.width, canvas.height, 0, written, "sheet")
-    report.written += 1
 
 
 def run_batch(
@@ -198,9 +132,9 @@ def run_batch(
             with storage.listed_outputs(known):  # forked workers inherit it
                 _run_local(sources, run, jobs, threads, cpus, record)
         if run.shared_sheet:
-            _shared_sheet(sources, run, report)
+            shared_sheet(sources, run, report)
         if run.html is not None and not run.dry_run:
-            _page(sources, run, report)
+            page(sources, run, report)
     except KeyboardInterrupt as stop:
         if isinstance(stop, Interrupted):
             record(stop.result)

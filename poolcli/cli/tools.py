@@ -15,14 +15,10 @@ from poolcli.batch.report import EXIT_USAGE
 from poolcli.batch.run_options import DEFAULT_OUTPUT
 from poolcli.cli.help_layout import complete_words, completion_script
 from poolcli.cli.params import (
-    BackgroundOpt,
-    CellOpt,
     CompatOpt,
     CountPadOpt,
-    CropOpt,
     DilationOpt,
     FormatOpt,
-    HtmlOpt,
     LinearOpt,
     MaxPixelsOpt,
     PaddingOpt,
@@ -37,6 +33,12 @@ from poolcli.cli.params import (
 )
 from poolcli.cli.parsing import check_page_path, sheet_style, show_style, shown_how
 from poolcli.cli.pass_words import ModeOptions, build_spec, comparison_rows
+from poolcli.cli.picture_params import (
+    BackgroundOpt,
+    CellOpt,
+    CropOpt,
+    HtmlOpt,
+)
 from poolcli.cli.terminal import Terminal, draw, fail_usage, show_plan
 from poolcli.errors import PoolError
 from poolcli.spec.limits import DEFAULT_MAX_PIXELS

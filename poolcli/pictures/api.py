@@ -209,7 +209,7 @@ def terminal_picture(image: ImageLike, how: str, max_pixels: int | None) -> Imag
     within the terminal's width, so small pooled images show crisp blocks."""
     import shutil
 
-    from poolcli.pictures.sheet import display
+    from poolcli.pictures.cell_pixels import display
     from poolcli.pictures.terminal_graphics import CELL_PIXELS, pixel_width, screen_height
     from poolcli.spec.style import DEFAULT_BACKGROUND
 

@@ -36,9 +36,10 @@ from poolcli.core.geometry import PassGeometry, PlanError, plan_for
 from poolcli.core.passes import run_passes
 from poolcli.errors import ParameterError
 from poolcli.io.picture import Picture
+from poolcli.pictures.cell_pixels import display
 from poolcli.pictures.detail import Region, busiest
 from poolcli.pictures.equivalents import keras_code, torch_code
-from poolcli.pictures.sheet import describe, display
+from poolcli.pictures.sheet import describe
 from poolcli.spec.pool_spec import PoolSpec
 from poolcli.spec.style import DEFAULT_BACKGROUND
 
@@ -118,7 +119,7 @@ def _level(
             shown = np.floor(51 + planar.astype(np.float64) * (204 / top) + 0.5).astype(np.uint8)
         level["picture"] = _png(display(shown, pixel_mode, DEFAULT_BACKGROUND, keep_alpha=True))
         return level
-    from poolcli.pictures.sheet import reduced
+    from poolcli.pictures.cell_pixels import reduced
 
     ys, xs = keep
     part = np.ascontiguousarray(planar[:, ys, xs])

@@ -19,8 +19,9 @@ from poolcli.core.passes import run_passes, run_passes_indexed
 from poolcli.errors import ParameterError
 from poolcli.io.picture import Picture
 from poolcli.io.reading import load
+from poolcli.pictures.cell_pixels import display, fit_pass
 from poolcli.pictures.detail import Region
-from poolcli.pictures.sheet import FROM_STYLE, Cell, SheetRow, describe, display, fit_pass, grid
+from poolcli.pictures.sheet import FROM_STYLE, Cell, SheetRow, describe, grid
 from poolcli.spec.limits import DEFAULT_MAX_PIXELS
 from poolcli.spec.pool_spec import PoolSpec
 from poolcli.spec.style import SheetStyle
