@@ -162,6 +162,26 @@ def test_caffe_rules_from_the_command_line(chelsea: Path) -> None:
     np.testing.assert_array_equal(written, pool(pixels(chelsea), "avg", 3, 2, 1, compat="caffe"))
 
 
+def test_caffe_padding_below_the_window_grows_the_image_within_the_pixel_limit(
+    tmp_path: Path,
+) -> None:
+    Image.fromarray(np.arange(400, dtype=np.uint8).reshape(20, 20)).save(tmp_path / "g.png")
+    words = ["max", "g.png", "-k", "3", "-s", "1", "-p", "2", "--compat", "caffe", "-o", "out/"]
+    done = poolimg(*words, cwd=tmp_path)  # Caffe accepts pad < kernel; PyTorch refuses 2 > 3/2
+    assert done.returncode == 0, done.stderr
+    (written,) = (tmp_path / "out").iterdir()
+    grown = pixels(written)
+    assert grown.shape == (22, 22)  # ceil((20 + 4 - 3) / 1) + 1
+    np.testing.assert_array_equal(
+        grown, pool(pixels(tmp_path / "g.png"), "max", 3, 1, 2, compat="caffe")
+    )
+    refused = poolimg(*words, "-n", "2", "--max-pixels", "500", "-o", "more/", cwd=tmp_path)
+    assert refused.returncode != 0
+    assert b"pass 2 would be 24x24, more than --max-pixels 500 allows" in refused.stderr
+    assert not (tmp_path / "more").exists() or not any((tmp_path / "more").iterdir())
+    assert poolimg("max", "g.png", "-k", "3", "-p", "2", cwd=tmp_path).returncode == 2
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -49,7 +49,7 @@ def test_every_mode_and_option_equals_the_reference(
                 pool(image, mode, k, s, padding, compat="caffe", channel_axis=0, **options)
             return
         options["compat"] = "caffe"
-    if isinstance(padding, int) and padding > min(k) // 2:
+    if isinstance(padding, int) and padding > (min(k) - 1 if caffe else min(k) // 2):
         with pytest.raises(ParameterError, match="padding"):
             pool(image, mode, k, s, padding, channel_axis=0, **options)
         return
@@ -87,11 +87,12 @@ def test_every_mode_and_option_equals_the_reference(
 
 @pytest.mark.parametrize("n", range(1, 9))
 def test_caffe_sizes_and_divisors_on_every_small_shape(n: int) -> None:
-    """Caffe's rules (README, "Framework rules") against their transcription, for every
-    window, stride and padding Caffe accepts on an n x n image."""
+    """Caffe's rules (docs/frameworks.md) against their transcription, for every window,
+    stride and padding Caffe accepts on an n x n image: any padding below the window
+    (``CHECK_LT(pad, kernel)``), where the output may be larger than the input."""
     x = np.arange(1, n * n + 1, dtype=np.float64).reshape(1, n, n) ** 1.5
     for k, s in itertools.product(range(1, 5), range(1, 4)):
-        for pad in range(0, k // 2 + 1):
+        for pad in range(0, k):
             expected = reference.pool(x, "avg", (k, k), (s, s), pad, 0, count_pad=True, caffe=True)
             if expected is None:
                 with pytest.raises(ParameterError):
@@ -99,6 +100,12 @@ def test_caffe_sizes_and_divisors_on_every_small_shape(n: int) -> None:
                 continue
             got = pool(x, "avg", k, s, pad, compat="caffe", channel_axis=0)
             reference.assert_identical(got, expected)
+            for mode in ("max", "min"):  # no window of padding alone: Caffe's -FLT_MAX never
+                got = pool(x, mode, k, s, pad, compat="caffe", channel_axis=0)
+                want = reference.pool(x, mode, (k, k), (s, s), pad, 0, caffe=True)
+                reference.assert_identical(got, want)
+    with pytest.raises(ParameterError, match=r"window less one .* as in Caffe"):
+        pool(x, "avg", 3, 1, 3, compat="caffe", channel_axis=0)
 
 
 def test_sums_are_exact_and_never_overflow() -> None:

@@ -88,6 +88,13 @@ def from_header(
         If an output's format cannot hold the pass written to it (WebP's 16383 pixels).
     """
     plan, wanted = written_passes(run, (found.height, found.width))
+    for geom in plan:  # Caffe's padding may make a pass larger than its input
+        height, width = geom.output_shape
+        if run.max_pixels is not None and height * width > run.max_pixels:
+            raise ParameterError(
+                f"pass {geom.index} would be {width}x{height}, more than --max-pixels "
+                f"{run.max_pixels} allows"
+            )
     exts = extensions(source, run, plan, found.mode, found.format)
     chosen = file_targets(source, run, plan, wanted, exts)
     for geom in plan:

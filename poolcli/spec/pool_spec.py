@@ -74,7 +74,7 @@ PADDINGS: tuple[str, ...] = ("valid", "same", "ceil")
 MAX_PASSES = 10_000
 
 
-def check_padding(padding: object, size: tuple[int, int]) -> Padding:
+def check_padding(padding: object, size: tuple[int, int], caffe: bool = False) -> Padding:
     if isinstance(padding, str):
         if padding not in PADDINGS:
             raise ParameterError(
@@ -83,6 +83,14 @@ def check_padding(padding: object, size: tuple[int, int]) -> Padding:
         return padding  # type: ignore[return-value]
     value = whole(padding)
     if value is not None:
+        if caffe:  # Caffe's CHECK_LT(pad, kernel): an output may then be larger than its input
+            limit = min(size) - 1
+            if not 0 <= value <= limit:
+                raise ParameterError(
+                    f"padding {padding} must be between 0 and the window less one "
+                    f"({limit} for size {wxh(*size)}), as in Caffe"
+                )
+            return value
         # PyTorch's rule: at most half the window, so no window is all padding and a pass
         # never makes an image larger than it was.
         limit = min(size) // 2
@@ -192,7 +200,7 @@ class PoolSpec:
             size = pair(self.size, "size")
             if self.stride is not None:
                 pair(self.stride, "stride")
-            check_padding(self.padding, size)
+            check_padding(self.padding, size, self.compat == "caffe")
             self._check_compat()
         if self.passes != "all" and (not 1 <= (whole(self.passes) or 0) <= MAX_PASSES):
             raise ParameterError(
