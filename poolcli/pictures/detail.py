@@ -64,29 +64,41 @@ _BLOCKS = 4
 def busiest(planar: np.ndarray, width: int, height: int) -> Region:
     """The ``width`` x ``height`` region (cut to the image) with the most fine detail: the
     largest sum of absolute differences between neighbouring pixels, measured on the green
-    channel (the grey one, or the first), a band of rows at a time so a large photo costs a
-    few megabytes.
+    channel (the grey one, or the first). Each 2x2 cell gives its top-left pixel's difference
+    from its right and lower neighbours, so a quarter of the pixels are read, a band of rows at
+    a time: a 24-MP photo costs a few megabytes and a few tens of milliseconds.
 
     >>> flat = np.zeros((1, 40, 60), np.uint8)
     >>> flat[0, 24:32, 40:48] = np.indices((8, 8)).sum(axis=0) % 2 * 255  # a checkerboard
     >>> busiest(flat, 16, 12)
-    Region(x=36, y=21, width=16, height=12)
+    Region(x=36, y=22, width=16, height=12)
     """
     rows, cols = planar.shape[1:]
     width, height = max(1, min(width, cols)), max(1, min(height, rows))
     channel = planar[1] if planar.shape[0] >= 3 else planar[0]
-    across, down = max(1, width // _BLOCKS), max(1, height // _BLOCKS)
-    blocks_x, blocks_y = cols // across, rows // down
+    # blocks of a quarter of the region's side, in 2x2 cells
+    # (at most about 500 of them down a picture: a tiny region is placed more coarsely)
+    across = max(1, width // (2 * _BLOCKS), cols // 1000)
+    down = max(1, height // (2 * _BLOCKS), rows // 1000)
+    cells_y, cells_x = max(1, (rows - 1) // 2), max(1, (cols - 1) // 2)
+    blocks_x, blocks_y = max(1, cells_x // across), max(1, cells_y // down)
+    exact = channel.dtype.kind in "ub" and channel.dtype.itemsize <= 2
     energy = np.zeros((blocks_y, blocks_x), np.float64)
+    wide = blocks_x * across
     for band in range(blocks_y):
-        top = band * down
-        # one row more than the band, for the differences down across its last row
-        values = channel[top : min(rows, top + down + 1), : blocks_x * across]
-        values = np.nan_to_num(values.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-        sideways = np.abs(np.diff(values[:down], axis=1)).sum(axis=0)
-        downward = np.abs(np.diff(values, axis=0)).sum(axis=0)
-        per_column = np.concatenate([sideways, [0.0]]) + downward
+        top = 2 * band * down
+        values = channel[top : top + 2 * down + 1, : 2 * wide + 1]
+        values = values.astype(np.int32) if exact else np.nan_to_num(values.astype(np.float32))
+        corner = values[0 : 2 * down : 2, 0 : 2 * wide : 2]
+        right, below = values[0 : 2 * down : 2, 1::2], values[1::2, 0 : 2 * wide : 2]
+        high = min(corner.shape[0], below.shape[0])
+        cells = min(corner.shape[1], right.shape[1])
+        part = corner[:high, :cells]
+        change = np.abs(part - right[:high, :cells]) + np.abs(part - below[:high, :cells])
+        per_column = np.zeros(wide)
+        per_column[:cells] = change.sum(axis=0)
         energy[band] = per_column.reshape(blocks_x, across).sum(axis=1)
+    down, across = 2 * down, 2 * across  # blocks in pixels, from here on
     span_y, span_x = min(blocks_y, -(-height // down)), min(blocks_x, -(-width // across))
     summed = np.zeros((blocks_y + 1, blocks_x + 1))
     summed[1:, 1:] = energy.cumsum(0).cumsum(1)
