@@ -14,15 +14,13 @@ from typing import IO, Any
 
 import numpy as np
 
+from poolcli.io.pixels import UPRIGHT, turned_upright
+
 decoder: Any
 try:
     import simplejpeg as decoder  # type: ignore[import-untyped, no-redef]
 except ImportError:  # the extra is not installed: Pillow decodes every JPEG
     decoder = None
-
-# EXIF orientation -> the array operations that make the image upright, on (H, W, C):
-# "t" swaps rows and columns, "r" reverses the rows, "c" reverses the columns.
-_UPRIGHT = {1: "", 2: "c", 3: "rc", 4: "r", 5: "t", 6: "tc", 7: "rct", 8: "tr"}
 
 
 def decode_planar(
@@ -32,10 +30,10 @@ def decode_planar(
     ``size`` (its header's), or None where Pillow should decode it.
 
     RGB comes back as a view of 4-bytes-a-pixel memory, the layout of Pillow's own storage
-    that the first pooling pass reads in place; a turned photo is copied upright, as Pillow's
-    ``exif_transpose`` copies it.
+    that the first pooling pass reads in place; a turned photo is copied upright
+    (:func:`~poolcli.io.pixels.turned_upright`), as Pillow's ``exif_transpose`` copies it.
     """
-    if decoder is None or mode not in ("RGB", "L") or orientation not in _UPRIGHT:
+    if decoder is None or mode not in ("RGB", "L") or orientation not in UPRIGHT:
         return None
     handle.seek(0)
     data = handle.read()
@@ -48,14 +46,7 @@ def decode_planar(
         return None
     if pixels.shape[1::-1] != size:
         return None
-    for step in _UPRIGHT[orientation]:
-        if step == "t":
-            pixels = pixels.transpose(1, 0, 2)
-        elif step == "r":
-            pixels = pixels[::-1]
-        else:
-            pixels = pixels[:, ::-1]
     if orientation != 1:
-        pixels = np.ascontiguousarray(pixels)
+        pixels = turned_upright(pixels, orientation)
     planes = pixels.transpose(2, 0, 1)
     return planes[:3] if mode == "RGB" else planes
