@@ -153,3 +153,16 @@ def test_a_region_outside_one_input_fails_that_input_alone(big: np.ndarray) -> N
         assert result.exit_code == 2 and f"--crop {word!r}: use auto, none or X,Y,W,H" in (
             result.stderr
         )
+
+
+def test_the_kept_pixels_row_shows_the_same_detail(big: np.ndarray) -> None:
+    words = ["max", "big.png", "-n", "1", "--unpool", "--cell", "256", "-o", "out/"]
+    result = run(*words, "--sheet", "--crop", "1500,300,128,96")
+    assert result.exit_code == 0, result.stderr
+    sheet = read("out/big_max_k2_s2_sheet.png")
+    style = SheetStyle(cell=256)
+    # the passes, their detail, the kept pixels, their detail: four rows 192 high
+    assert sheet.shape[0] == style.gap + style.line + style.gap + 4 * (192 + style.line + style.gap)
+    (kept,) = Path("out").glob("big_max_k2_s2*unpool*.png")
+    region = read(str(kept))[300:396, 1500:1628]
+    assert contains(sheet, enlarge(region, 2))  # the kept picture's region, x2 as the passes'

@@ -273,12 +273,19 @@ class _Rows:
         gallery = run.html is not None and run.html_gallery
         if run.sheet is None and run.show_style is None and not gallery:
             return cls()
-        from poolcli.pictures.sheet import SheetRow
+        from poolcli.pictures.sheet import FROM_STYLE, SheetRow
 
         frame, mode = picture.viewable()
+        # the rows drawn in the sheet's style show one detail region: it is looked for once
+        region: object = FROM_STYLE
 
         def row(style: SheetStyle) -> SheetRow:
-            return SheetRow(frame, mode, style, shapes)
+            nonlocal region
+            if style != run.sheet_style:
+                return SheetRow(frame, mode, style, shapes)
+            drawn = SheetRow(frame, mode, style, shapes, region=region)
+            region = drawn.region
+            return drawn
 
         rows = cls()
         if run.sheet is not None:

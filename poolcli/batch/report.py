@@ -111,8 +111,9 @@ class Report:
 
     def add(self, result: Result) -> None:
         self.count += 1
-        kept = result.sheet_row is not None or result.page is not None
-        if self.keep_results or self.count == 1 or kept or result.page_sheet is not None:
+        # what the run draws from every input at the end: its sheet row, page, gallery sheet
+        drawn = (result.sheet_row, result.page, result.page_sheet)
+        if self.keep_results or self.count == 1 or any(d is not None for d in drawn):
             self.results.append(result)
         if result.status == "failed":
             self.failed += 1

@@ -149,8 +149,7 @@ def finish_sheet(
 
     if run.shared_sheet:
         result.sheet_row = [(np.asarray(c.image), c.label) for c in row.cells]
-        if row.detail:
-            result.sheet_detail = [(np.asarray(c.image), c.label) for c in row.detail]
+        result.sheet_detail = [(np.asarray(c.image), c.label) for c in row.detail] or None
         return
     path = sheet_path(source, run)
     if run.no_clobber and storage.exists(path):  # a sheet is kept as the passes are

@@ -105,9 +105,7 @@ def explore(
         spec = build_spec(mode, size, stride, "1" if example else passes, padding, more)
         if example == (input_ is not None):
             raise ValueError("give an image, or --example (not both)")
-    except PoolError as exc:
-        fail_usage(term, str(exc))
-    except ValueError as exc:
+    except (PoolError, ValueError) as exc:
         fail_usage(term, str(exc))
     if input_ is None:
         target = output or str(Path(DEFAULT_OUTPUT) / "example_explore.html")

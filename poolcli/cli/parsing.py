@@ -132,15 +132,11 @@ def show_style(how: str, background: str, crop: str = "auto") -> SheetStyle:
     (:func:`poolcli.pictures.terminal_sheet.fit_screen`)."""
     import shutil
 
-    from poolcli.pictures.terminal_graphics import pixel_height, pixel_width
+    from poolcli.pictures.terminal_graphics import cell_pixels
 
     columns, lines = shutil.get_terminal_size()
-    if how in ("blocks", "ansi256"):  # a pixel a column, two a line
-        per_column, per_line = 1.0, 2.0
-    else:
-        per_column, per_line = pixel_width(columns) / columns, pixel_height(lines) / lines
     colour = parse_colour(background, "--background")
-    screen = (columns, lines, per_column, per_line)
+    screen = (columns, lines, *cell_pixels(how, columns, lines))
     return SheetStyle(32, colour, "fit", crop=parse_crop(crop), screen=screen)
 
 

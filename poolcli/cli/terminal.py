@@ -105,12 +105,12 @@ def draw(image: Any, how: str) -> None:
     resolved by :func:`poolcli.cli.parsing.shown_how`), fitted to the terminal's width."""
     import shutil
 
-    from poolcli.pictures.terminal_graphics import encode, pixel_width
+    from poolcli.pictures.terminal_graphics import cell_pixels, encode
     from poolcli.pictures.terminal_sheet import Board, render
 
-    columns = shutil.get_terminal_size().columns
+    columns, lines = shutil.get_terminal_size()
     if isinstance(image, Board):  # a sheet: pictures in lines, labels as text
-        per_column = 1.0 if how in ("blocks", "ansi256") else pixel_width(columns) / columns
+        per_column = cell_pixels(how, columns, lines)[0]
         stdout.write(render(image, how, columns, per_column))  # type: ignore[arg-type]
         return
     stdout.write(encode(image, how, columns))  # type: ignore[arg-type]

@@ -195,7 +195,6 @@ def compare(
                 diff=diff,
                 linear=linear,
                 unpool=unpool,
-                max_pixels=max_pixels or None,
                 title=input_,
                 board=board,
             )

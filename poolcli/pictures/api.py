@@ -27,6 +27,7 @@ from poolcli.io.reading import from_pillow, load
 from poolcli.spec.limits import DEFAULT_MAX_PIXELS
 from poolcli.spec.pool_spec import OPTION_MODES, PoolSpec
 from poolcli.spec.style import DEFAULT_BACKGROUND, Crop, SheetStyle
+from poolcli.spec.values import size_text
 
 ImageLike = str | os.PathLike[str] | Image.Image | np.ndarray
 
@@ -178,7 +179,7 @@ def comparison(
     if sizes is None:
         rows = [(m, spec(m, size)) for m in names]
     else:
-        rows = [(f"size {_size_text(k)}", spec(names[0], k)) for k in sizes]
+        rows = [(f"size {size_text(k, short=True)}", spec(names[0], k)) for k in sizes]
     picture = as_picture(image, max_pixels)
     style = SheetStyle(cell, background, "fit", crop=crop)
     canvas: Image.Image = draw(
@@ -193,14 +194,6 @@ def comparison(
         title=title,
     )
     return canvas
-
-
-def _size_text(size: int | tuple[int, int]) -> str:
-    """A window as the CLI writes it: ``3``, or ``WxH`` for (rows, cols)."""
-    if isinstance(size, int):
-        return str(size)
-    rows, cols = size
-    return str(rows) if rows == cols else f"{cols}x{rows}"
 
 
 def terminal_picture(image: ImageLike, how: str, max_pixels: int | None) -> Image.Image:

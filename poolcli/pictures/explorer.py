@@ -22,6 +22,7 @@ the page's controls offer computed in advance by poolcli.
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import zlib
@@ -194,6 +195,7 @@ def document(
         side = min(DETAIL_SIDE, *shape)
         region = busiest(planar, min(DETAIL_SIDE, shape[1]), side)
     pages = []
+    top = float(np.max(planar)) if stretch and planar.size else None  # one grey scale for all
     for number, values in enumerate(levels):
         label = "original" if number == 0 else f"pass {number}"
         label += f"  {values.shape[2]}x{values.shape[1]}"
@@ -202,7 +204,6 @@ def document(
             nxt = plan[number] if number < len(plan) else None
             margin = max(nxt.rows.extent, nxt.cols.extent) if nxt is not None else 0
             keep = _kept(region, values.shape[1:], shape, margin)
-        top = float(np.max(planar)) if stretch and planar.size else None
         pages.append(_level(values, mode, label, keep, top))
     return {
         "mode": mode,
@@ -269,16 +270,10 @@ def page(
     # </script> inside the data would end the script element: JSON may escape its slash
     text = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     return (
-        template.replace("{{title}}", _escape(title))
+        template.replace("{{title}}", html.escape(title))
         .replace("/*{{style}}*/", style)
         .replace("/*{{data}}*/", text)
         .replace("/*{{script}}*/", script)
-    )
-
-
-def _escape(text: str) -> str:
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )
 
 

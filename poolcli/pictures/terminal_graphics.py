@@ -101,33 +101,37 @@ def screen_height(rows_per_line: int) -> int:
 SCREENS = 2  # screens of the terminal a picture may fill
 
 
-def pixel_width(columns: int) -> int:
-    """The terminal's width in pixels where it says (``TIOCGWINSZ``), else 8 a column."""
+def _window_pixels() -> tuple[int, int]:
+    """The terminal's (width, height) in pixels where it says (``TIOCGWINSZ``), else zeros."""
     try:
         import fcntl
         import struct
         import termios
 
         packed = fcntl.ioctl(sys.stdout.fileno(), termios.TIOCGWINSZ, b"\0" * 8)
-        width = struct.unpack("HHHH", packed)[2]
+        width, height = struct.unpack("HHHH", packed)[2:]
     except (ImportError, OSError, ValueError):
-        width = 0
-    return width or 8 * columns
+        return 0, 0
+    return width, height
+
+
+def pixel_width(columns: int) -> int:
+    """The terminal's width in pixels where it says (``TIOCGWINSZ``), else 8 a column."""
+    return _window_pixels()[0] or 8 * columns
 
 
 def pixel_height(lines: int) -> int:
     """The terminal's height in pixels where it says (``TIOCGWINSZ``), else
     :data:`CELL_PIXELS` a line."""
-    try:
-        import fcntl
-        import struct
-        import termios
+    return _window_pixels()[1] or CELL_PIXELS * lines
 
-        packed = fcntl.ioctl(sys.stdout.fileno(), termios.TIOCGWINSZ, b"\0" * 8)
-        height = struct.unpack("HHHH", packed)[3]
-    except (ImportError, OSError, ValueError):
-        height = 0
-    return height or CELL_PIXELS * lines
+
+def cell_pixels(method: str, columns: int, lines: int) -> tuple[float, float]:
+    """Pixels a column and a line hold when ``method`` draws: one and two for half-blocks,
+    else what the terminal says of its size."""
+    if method in ("blocks", "ansi256"):
+        return 1.0, 2.0
+    return pixel_width(columns) / columns, pixel_height(lines) / lines
 
 
 def encode(image: Image.Image, method: Method, columns: int) -> str:
@@ -135,9 +139,9 @@ def encode(image: Image.Image, method: Method, columns: int) -> str:
     if method in ("kitty", "iterm", "sixel"):
         image = fit(image, pixel_width(columns), screen_height(CELL_PIXELS))
     if method == "kitty":
-        return kitty(_png(image), min(columns, image.width))
+        return kitty(png_bytes(image), min(columns, image.width))
     if method == "iterm":
-        return iterm(_png(image), min(columns, image.width))
+        return iterm(png_bytes(image), min(columns, image.width))
     if method == "sixel":
         return sixel(image)
     # a pixel a column, two a line
@@ -260,7 +264,8 @@ def _runs(text: str) -> str:
     return re.sub(r"(.)\1{3,}", lambda m: f"!{len(m.group(0))}{m.group(1)}", text)
 
 
-def _png(image: Image.Image) -> bytes:
+def png_bytes(image: Image.Image) -> bytes:
+    """``image`` as a PNG in RGB, fast to write (level 1), as terminals are sent it."""
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, "PNG", compress_level=1)
     return buffer.getvalue()

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from poolcli.pictures.sheet import Cell
-from poolcli.pictures.terminal_graphics import Method, blocks, iterm, kitty, sixel
+from poolcli.pictures.terminal_graphics import Method, blocks, iterm, kitty, png_bytes, sixel
 from poolcli.spec.style import DEFAULT_CELL, SheetStyle
 
 GAP = 2  # columns between pictures
@@ -115,9 +115,9 @@ def _pictures(
             canvas.paste(Image.fromarray(pixels), (i * step, height - pixels.shape[0]))
     columns = len(cells) * (width + GAP) - GAP
     if method == "kitty":
-        return kitty(_png(canvas), columns) + "\n"
+        return kitty(png_bytes(canvas), columns) + "\n"
     if method == "iterm":
-        return iterm(_png(canvas), columns) + "\n"
+        return iterm(png_bytes(canvas), columns) + "\n"
     if method == "sixel":
         return sixel(canvas) + "\n"
     return blocks(canvas, truecolor=method == "blocks")
@@ -135,11 +135,3 @@ def _labels(texts: list[str], width: int) -> str:
         parts = [(w[row] if row < len(w) else "").ljust(width) for w in wrapped]
         lines.append((" " * GAP).join(parts).rstrip())
     return "\n".join(lines) + "\n"
-
-
-def _png(image: Image.Image) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG", compress_level=1)
-    return buffer.getvalue()
