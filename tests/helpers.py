@@ -111,3 +111,45 @@ def peak_memory_mib(*args: object, cwd: Path | None = None) -> tuple[int, float]
     )
     exit_code, kib = done.stdout.split()[-2:]
     return int(exit_code), int(kib) / 1024
+
+
+# Keras runs in a process of its own: JAX starts threads, and a test process that imported it
+# would fork every later batch's workers from a multithreaded process.
+_KERAS_START = """
+import json, os, sys
+os.environ.setdefault("KERAS_BACKEND", "jax")
+import numpy as np
+try:
+    import keras
+except ImportError:
+    sys.exit(3)
+arrays = np.load(sys.argv[1])
+out = {}
+"""
+
+
+def in_keras(body: str, arrays: dict[str, np.ndarray], folder: Path, *args: str) -> dict:
+    """Run ``body`` with Keras 3 on JAX in a process of its own: it finds ``keras``, ``np``,
+    ``arrays`` (these, by name), ``args`` as ``sys.argv[3:]``, and fills the dict ``out``,
+    which comes back. Skips the test where Keras is not installed, and says so."""
+    import pytest
+
+    np.savez(folder / "keras-in.npz", **arrays)
+    script = _KERAS_START + body + "\nnp.savez(sys.argv[2], **out)\n"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script,
+            str(folder / "keras-in.npz"),
+            str(folder / "keras-out.npz"),
+            *args,
+        ],
+        capture_output=True,
+        check=False,
+        timeout=600,
+    )
+    if done.returncode == 3:
+        pytest.skip("Keras 3 is not installed (pip install keras jax[cpu]): its checks skip")
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    return dict(np.load(folder / "keras-out.npz"))

@@ -16,7 +16,7 @@ from poolcli import ParameterError, pool, unpool
 from poolcli.core.axes import adaptive_bounds
 from poolcli.spec.sizes import Target
 
-from .helpers import assert_clean_stderr, json_lines, poolimg
+from .helpers import assert_clean_stderr, in_keras, json_lines, poolimg
 
 # (rows in, cols in, rows out, cols out): divisible, not, windows sharing a cell, out > in, 1
 SHAPES = [
@@ -220,43 +220,13 @@ def test_to_refuses_what_it_cannot_do(tmp_path: Path, samples: Path) -> None:
         assert said in run.stderr.decode(), (args, run.stderr)
 
 
-# Keras runs in a process of its own: JAX starts threads, and a test process that imported it
-# would fork every later batch's workers from a multithreaded process.
 _KERAS = """
-import os, sys
-os.environ.setdefault("KERAS_BACKEND", "jax")
-import numpy as np
-try:
-    import keras
-except ImportError:
-    sys.exit(3)
-cases = np.load(sys.argv[1])
-out = {}
-for name in cases.files:
-    x = cases[name]
+for name in arrays.files:
+    x = arrays[name]
     size = tuple(int(v) for v in name.split("_")[1:3])
     out["max_" + name] = np.asarray(keras.layers.AdaptiveMaxPooling2D(size)(x))
     out["avg_" + name] = np.asarray(keras.layers.AdaptiveAveragePooling2D(size)(x))
-np.savez(sys.argv[2], **out)
 """
-
-
-def keras_pooled(cases: dict[str, np.ndarray], tmp_path: Path) -> dict[str, np.ndarray]:
-    """Keras 3's adaptive max and average of each case (named ``i_ROWS_COLS``), or a skip."""
-    import subprocess
-    import sys
-
-    np.savez(tmp_path / "in.npz", **cases)
-    done = subprocess.run(
-        [sys.executable, "-c", _KERAS, str(tmp_path / "in.npz"), str(tmp_path / "out.npz")],
-        capture_output=True,
-        check=False,
-        timeout=600,
-    )
-    if done.returncode == 3:
-        pytest.skip("Keras 3 is not installed (pip install keras jax[cpu]): its checks skip")
-    assert done.returncode == 0, done.stderr.decode()[-2000:]
-    return dict(np.load(tmp_path / "out.npz"))
 
 
 def test_keras_adaptive_layers_agree_where_they_are_right(torch, tmp_path: Path) -> None:
@@ -273,7 +243,7 @@ def test_keras_adaptive_layers_agree_where_they_are_right(torch, tmp_path: Path)
         f"{i}_{r_out}_{c_out}": rng.standard_normal((1, rows, cols, 3)).astype(np.float32)
         for i, (rows, cols, r_out, c_out) in enumerate(shapes)
     }
-    pooled = keras_pooled(cases, tmp_path)
+    pooled = in_keras(_KERAS, cases, tmp_path)  # each case named i_ROWS_COLS
     agreed = differed = 0
     for name, x in cases.items():
         out = (int(name.split("_")[1]), int(name.split("_")[2]))

@@ -19,7 +19,7 @@ from poolcli.core.geometry import first_pass
 from poolcli.pictures.equivalents import keras_code, torch_code
 from poolcli.spec.pool_spec import PoolSpec
 
-from .helpers import poolimg, run
+from .helpers import in_keras, poolimg, run
 
 FRAME = (255, 214, 0)  # the page's outline of a window (#ffd600)
 
@@ -67,6 +67,14 @@ def open_page(driver, path: Path) -> float:
             return time.perf_counter() - start
         time.sleep(0.05)
     raise AssertionError(f"{path} never became ready: {driver.get_log('browser')}")
+
+
+def explored_camera(browser, tmp_path: Path, samples: Path, *words: str) -> np.ndarray:
+    """The camera sample explored with ``words`` and open in the browser; its pixels."""
+    shutil.copy(samples / "camera.png", tmp_path / "c.png")
+    assert run("explore", tmp_path / "c.png", *words, "-o", tmp_path / "c.html").exit_code == 0
+    open_page(browser, tmp_path / "c.html")
+    return np.asarray(Image.open(tmp_path / "c.png"))
 
 
 def inspect_all(driver, points: list[tuple[int, int, int]]) -> list[dict]:
@@ -177,10 +185,7 @@ def test_hover_outlines_the_window_and_zoom_shows_the_pooled_value(
 ) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
 
-    shutil.copy(samples / "camera.png", tmp_path / "c.png")
-    assert run("explore", tmp_path / "c.png", "-n", "2", "-o", tmp_path / "c.html").exit_code == 0
-    open_page(browser, tmp_path / "c.html")
-    camera = np.asarray(Image.open(tmp_path / "c.png"))
+    camera = explored_camera(browser, tmp_path, samples, "-n", "2")
     one = poolcli.pool(camera, "max")
     # 8 screen pixels an original pixel, centred on original (200, 120): pass 1 cells are 16
     browser.execute_script("window.poolimg.setView(200, 120, 8)")
@@ -438,9 +443,7 @@ def test_wheel_zooms_drag_pans_and_the_swipe_divides(
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
 
-    shutil.copy(samples / "camera.png", tmp_path / "c.png")
-    assert run("explore", tmp_path / "c.png", "-n", "1", "-o", tmp_path / "c.html").exit_code == 0
-    open_page(browser, tmp_path / "c.html")
+    camera = explored_camera(browser, tmp_path, samples, "-n", "1")
     before = browser.execute_script("return window.poolimg.view")
     panel = browser.find_elements("css selector", "#panels canvas")[0]
     ActionChains(browser).scroll_from_origin(ScrollOrigin.from_element(panel), 0, -200).perform()
@@ -465,7 +468,6 @@ def test_wheel_zooms_drag_pans_and_the_swipe_divides(
         ),
         np.uint8,
     ).reshape(height, width, 4)[..., 0]
-    camera = np.asarray(Image.open(tmp_path / "c.png"))
     one = poolcli.pool(camera, "max")
     middle_y, middle_x = height // 2, width // 2
     # a screen pixel left of the divide shows the original, right of it pass 1
@@ -473,29 +475,15 @@ def test_wheel_zooms_drag_pans_and_the_swipe_divides(
     assert shot[middle_y + 1, middle_x + 30] == one[128, int((256 + 30 / 4) // 2)]
 
 
-# Keras runs in a process of its own (tests/test_adaptive.py says why).
 _KERAS = """
-import json, os, sys
-os.environ.setdefault("KERAS_BACKEND", "jax")
-import numpy as np
-try:
-    import keras
-except ImportError:
-    sys.exit(3)
-arrays = np.load(sys.argv[1])
-out = {}
-for i, code in enumerate(json.loads(sys.argv[2])):
+for i, code in enumerate(json.loads(sys.argv[3])):
     x = arrays[str(i)][None, :, :, None]
     made = eval(code, {"keras": keras, "x": x})
     out[str(i)] = np.asarray(made(x) if callable(made) else made)[0, :, :, 0]
-np.savez(sys.argv[3], **out)
 """
 
 
 def test_the_keras_code_shown_computes_the_same_pass(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     cases = [
         (PoolSpec("max", 2), (9, 10)),
         (PoolSpec("max", 3, 2, "same"), (11, 9)),
@@ -508,24 +496,7 @@ def test_the_keras_code_shown_computes_the_same_pass(tmp_path: Path) -> None:
     arrays = {str(i): rng.random(shape).astype(np.float32) for i, (_, shape) in enumerate(cases)}
     codes = [keras_code(spec, first_pass(spec, shape)) for spec, shape in cases]
     assert not any(code.startswith("no equivalent") for code in codes), codes
-    np.savez(tmp_path / "x.npz", **arrays)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _KERAS,
-            str(tmp_path / "x.npz"),
-            json.dumps(codes),
-            str(tmp_path / "k.npz"),
-        ],
-        capture_output=True,
-        check=False,
-        timeout=300,
-    )
-    if done.returncode == 3:
-        pytest.skip("Keras 3 is not installed (pip install keras jax[cpu]): its code is not run")
-    assert done.returncode == 0, done.stderr.decode()[-2000:]
-    theirs = np.load(tmp_path / "k.npz")
+    theirs = in_keras(_KERAS, arrays, tmp_path, json.dumps(codes))
     for i, (spec, _) in enumerate(cases):
         x = arrays[str(i)]
         if spec.output_size is not None:
