@@ -157,14 +157,17 @@ def place_axis(n: int, k: int, s: int, d: int, padding: Padding, caffe: bool) ->
     return axis
 
 
-def adaptive_bounds(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+def adaptive_bounds(
+    n: int, out: int, lo: int = 0, hi: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Where each of ``out`` windows of an adaptive pass over ``n`` cells starts and ends
-    (exclusive): ATen's ``[floor(i * n / out), ceil((i + 1) * n / out))``, in integers.
+    (exclusive): ATen's ``[floor(i * n / out), ceil((i + 1) * n / out))``, in integers; with
+    ``lo`` and ``hi``, those of windows ``lo:hi`` alone.
 
     >>> [b.tolist() for b in adaptive_bounds(14, 4)]
     [[0, 3, 7, 10], [4, 7, 11, 14]]
     >>> [b.tolist() for b in adaptive_bounds(2, 3)]  # more outputs than cells: cells repeat
     [[0, 0, 1], [1, 2, 2]]
     """
-    i = np.arange(out, dtype=np.int64)
+    i = np.arange(lo, out if hi is None else hi, dtype=np.int64)
     return (i * n) // out, -((-(i + 1) * n) // out)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from poolcli.core.axes import Axis, part, place_axis
+import numpy as np
+
+from poolcli.core.axes import Axis, adaptive_bounds, part, place_axis
 from poolcli.errors import ParameterError
 from poolcli.spec.pool_spec import Padding, PoolSpec, Size
 from poolcli.spec.sizes import output_size
@@ -47,6 +49,9 @@ class PassGeometry:
     whole: bool = False
     fractional: bool = False
     adaptive: bool = False
+    # A band of an adaptive pass: (rows of the whole pass's input, its output rows, the band's
+    # first output row), which place the band's windows where the whole pass has them.
+    adaptive_band: tuple[int, int, int] | None = None
 
     @property
     def output_shape(self) -> tuple[int, int]:
@@ -66,8 +71,25 @@ class PassGeometry:
         >>> (r0, r1), band.rows.before, band.output_shape
         ((1, 6), 0, (2, 2))
         """
+        if self.adaptive:
+            n, out, first = self.adaptive_band or (self.rows.n, self.rows.out, 0)
+            starts, ends = adaptive_bounds(n, out, first + lo, first + hi)
+            base = int(starts[0]) - (int(adaptive_bounds(n, out, first, first + 1)[0][0]))
+            r0, r1 = base, base + int(ends[-1] - starts[0])
+            axis = Axis(r1 - r0, self.rows.k, 1, 0, hi - lo)
+            return replace(self, rows=axis, adaptive_band=(n, out, first + lo)), r0, r1
         axis, r0, r1 = part(self.rows, lo, hi)
         return PassGeometry(self.index, axis, self.cols, self.whole, self.fractional), r0, r1
+
+    def window_bounds(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """An adaptive pass's windows: where each starts and ends (exclusive) along the rows,
+        then the columns, relative to its first input row and column."""
+        cols = adaptive_bounds(self.cols.n, self.cols.out)
+        if self.adaptive_band is None:
+            return adaptive_bounds(self.rows.n, self.rows.out), cols
+        n, out, lo = self.adaptive_band
+        starts, ends = adaptive_bounds(n, out, lo, lo + self.rows.out)
+        return (starts - starts[0], ends - starts[0]), cols
 
     def column_band(self, lo: int, hi: int) -> tuple[PassGeometry, int, int]:
         """As :meth:`band`, for output columns ``lo:hi`` on input columns ``c0:c1``."""

@@ -68,7 +68,7 @@ def _passes(
     indexed: bool,
 ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
     reducer = reducer_for(spec)
-    dtype = _sum_type(planar.dtype, plan) if reducer.kind == "sum" else None
+    dtype = sum_type(planar.dtype, plan) if reducer.kind == "sum" else None
     current = planar
     del planar
     origin: np.ndarray | None = None
@@ -89,7 +89,7 @@ def _passes(
         yield current, index
 
 
-def _sum_type(dtype: np.dtype, plan: Sequence[PassGeometry]) -> np.dtype | None:
+def sum_type(dtype: np.dtype, plan: Sequence[PassGeometry]) -> np.dtype | None:
     """One type for every pass of a run of sums, wide enough for the last (None: floats)."""
     if dtype.kind == "f":
         return None

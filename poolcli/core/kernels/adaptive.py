@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from poolcli.core.axes import adaptive_bounds
 from poolcli.core.geometry import PassGeometry
 from poolcli.core.reducers import Reducer, sum_dtype
 
@@ -31,10 +30,7 @@ def adaptive_pool(
     """One adaptive pass over planar ``x`` (C, H, W) to ``geom.output_shape``: the values and,
     for max and min with ``indexed``, each value's flat index in its input plane (``dtype``:
     the type of sums)."""
-    rows, cols = (
-        adaptive_bounds(geom.rows.n, geom.rows.out),
-        adaptive_bounds(geom.cols.n, geom.cols.out),
-    )
+    rows, cols = geom.window_bounds()
     if reducer.kind == "extreme":
         index = _first_extreme(x, rows, cols, reducer.name == "min")
         flat = x.reshape(len(x), -1)

@@ -17,7 +17,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from poolcli.core.axes import adaptive_bounds
 from poolcli.core.geometry import PassGeometry
 from poolcli.core.reducers import Reducer
 
@@ -213,8 +212,7 @@ def _gather_adaptive(
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_gather` for an adaptive pass, whose windows differ in length by a cell: each
     window's cells in window order, the slots past its end last, and how many it holds."""
-    r0, r1 = adaptive_bounds(geom.rows.n, geom.rows.out)
-    c0, c1 = adaptive_bounds(geom.cols.n, geom.cols.out)
+    (r0, r1), (c0, c1) = geom.window_bounds()
     r0, r1 = r0[lo:hi], r1[lo:hi]
     kr, kc = int((r1 - r0).max()), int((c1 - c0).max())
     shape = (x.shape[0], hi - lo, len(c0), kr * kc)
