@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from poolcli.batch.huge import Banded, decide, run_banded
 from poolcli.batch.inputs import Source
 from poolcli.batch.report import Result
 from poolcli.batch.run_options import RunOptions
@@ -122,7 +123,11 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     ):
         return Result(source.path, "skipped", reason=ALL_EXIST)
     clock = _Clock(result.timings)
-    picture, decided = _load(source, run, clock, result)
+    try:
+        picture, decided = _load(source, run, clock, result)
+    except Banded as banded:  # too large to hold: decoded, pooled and written in bands
+        with clock("banded"):
+            return run_banded(source, run, banded, threads, result)
     if not run.write_images:
         return _global_values(source, picture, run, threads, result)
     plan, targets = _plan_and_targets(source, run, picture, decided)
@@ -196,7 +201,9 @@ def _load(
     decided: Decided = {}
 
     def before_decode(header: reading.Header) -> None:
-        decided[(header.height, header.width)] = from_header(source, run, header)
+        plan, targets = from_header(source, run, header)
+        decide(source, run, header, plan, targets)  # or raise Banded, or refuse it
+        decided[(header.height, header.width)] = plan, targets
 
     with clock("decode"):
         picture = reading.load(

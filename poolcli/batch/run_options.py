@@ -10,7 +10,7 @@ from typing import Literal
 
 from poolcli.remote.storage import is_remote
 from poolcli.spec.formats import SaveOptions
-from poolcli.spec.limits import DEFAULT_MAX_PIXELS
+from poolcli.spec.limits import DEFAULT_MAX_PIXELS, default_max_memory
 from poolcli.spec.pool_spec import PoolSpec
 from poolcli.spec.style import SheetStyle
 
@@ -36,6 +36,8 @@ class RunOptions:
     stretch: bool = False  # sums and Lp norms scaled to the output format's range
     no_clobber: bool = False
     max_pixels: int | None = DEFAULT_MAX_PIXELS  # None: no limit
+    # bytes one input's run may hold; past it an image is pooled in bands (poolcli.batch.huge)
+    max_memory: int = field(default_factory=default_max_memory)
     allow_truncated: bool = False  # decode what a truncated file holds, with a warning
     write_images: bool = True
     sheet: str | None = None  # "auto": one sheet per input beside its outputs; else a path

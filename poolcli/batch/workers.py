@@ -88,6 +88,7 @@ def run_batch(
         run = replace(run, html_gallery=len(sources) > 1 or not explorable)
     cpus = cpu_count()
     jobs = max(1, min(jobs or cpus, len(sources) or 1))
+    run = replace(run, max_memory=run.max_memory // jobs)  # the run's memory, shared
     check_pass_names(run)
     collisions = find_collisions(sources, run)
     if collisions:

@@ -144,6 +144,6 @@ PANELS = {
         "quiet",
         "verbose",
     ),
-    "Limits": ("max_pixels",),
+    "Limits": ("max_pixels", "max_memory"),
 }
 PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}

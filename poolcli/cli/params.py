@@ -182,6 +182,20 @@ MaxPixelsOpt = Annotated[
 ]
 
 
+MaxMemoryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--max-memory",
+        help="Memory a run may hold (300M, 2G); an image that needs more is decoded, pooled "
+        "and written in bands of rows (PNG, TIFF, JPEG in; PNG, TIFF out; needs "
+        "poolimg[huge]), or refused saying why. Split between the -j workers. "
+        "[default: a quarter of this machine's memory]",
+        metavar="SIZE",
+        show_default=False,
+    ),
+]
+
+
 StretchOpt = Annotated[
     bool,
     typer.Option(

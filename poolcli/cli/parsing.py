@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
+from poolcli.spec.limits import default_max_memory
 from poolcli.spec.style import SheetStyle
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ def run_options_for(mode: str, given: PoolingArgs) -> RunOptions:
         stretch=given.stretch,
         no_clobber=given.no_clobber,
         max_pixels=given.max_pixels or None,
+        max_memory=memory(given.max_memory) if given.max_memory else default_max_memory(),
         allow_truncated=given.allow_truncated,
         write_images=not given.global_,
         sheet="auto" if sheet_only and sheet is None else sheet,
@@ -185,6 +187,16 @@ def parse_crop(text: str) -> Crop:
     raise ValueError(
         f"--crop {text!r}: use auto, none or X,Y,W,H (pixels of the original; W and H at least 1)"
     )
+
+
+def memory(text: str) -> int:
+    """``--max-memory``'s size, in bytes (ValueError: not a size)."""
+    from poolcli.spec.limits import parse_bytes
+
+    try:
+        return parse_bytes(text)
+    except ValueError as exc:
+        raise ValueError(f"--max-memory {exc}") from None
 
 
 def storage_options(given: list[str]) -> tuple[tuple[str, str], ...]:

@@ -42,6 +42,7 @@ from poolcli.cli.params import (
     JsonOpt,
     KeepMetadataOpt,
     LinearOpt,
+    MaxMemoryOpt,
     MaxPixelsOpt,
     NameOpt,
     OutputOpt,
@@ -129,6 +130,7 @@ class PoolingArgs:
     winners: WinnersOpt = False
     no_clobber: NoClobberOpt = False
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS
+    max_memory: MaxMemoryOpt = None
     allow_truncated: AllowTruncatedOpt = False
     recursive: RecursiveOpt = False
     dry_run: DryRunOpt = False

@@ -13,11 +13,11 @@ import io
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-from poolcli.errors import OutputError
+from poolcli.errors import OutputError, PoolError
 
 
 def _umask() -> int:
@@ -109,17 +109,28 @@ def write_atomically(
     and the file is created and renamed relative to the folder opened, so no link swapped in
     meanwhile can move the write elsewhere.
     """
+    with atomic_file(target, inside) as handle:
+        write(handle)
+
+
+@contextlib.contextmanager
+def atomic_file(target: Path, inside: Path | None = None) -> Iterator[IO[bytes]]:
+    """The file :func:`write_atomically` writes, as a context: written by the block, renamed
+    over ``target`` when the block ends, removed if it raises. Several can be open at once
+    (the passes of an image written as its bands are pooled)."""
     folder = target.parent
     fd = _open_folder(folder, inside)
     try:
         _sweep_stale(folder, fd)
-        _write_in(fd, folder, target, write)
+        with _written_in(fd, folder, target) as handle:
+            yield handle
     finally:
         os.close(fd)
 
 
-def _write_in(fd: int, folder: Path, target: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write ``target`` in the open folder ``fd`` through a temporary file renamed over it."""
+@contextlib.contextmanager
+def _written_in(fd: int, folder: Path, target: Path) -> Iterator[IO[bytes]]:
+    """``target`` in the open folder ``fd``, written through a temporary file renamed over it."""
     # Named before it exists, so that a Ctrl-C landing anywhere after the file is created
     # (inside mkstemp, it could land before the name was known) still finds it to remove.
     temporary = _in(folder, f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.part")
@@ -129,7 +140,7 @@ def _write_in(fd: int, folder: Path, target: Path, write: Callable[[IO[bytes]], 
         opened = True
         # r+ (the file is new and empty): multi-page TIFF reads back what it wrote.
         with _Buffered(io.FileIO(file, "r+b")) as handle:
-            write(handle)
+            yield handle
             os.chmod(file if os.chmod in os.supports_fd else temporary, 0o666 & ~_umask())
         final = _in(folder, target.name)
         os.replace(temporary, final, src_dir_fd=_at(fd), dst_dir_fd=_at(fd))
@@ -137,7 +148,7 @@ def _write_in(fd: int, folder: Path, target: Path, write: Callable[[IO[bytes]], 
         if not isinstance(exc, FileExistsError):  # never another writer's file of that name
             with contextlib.suppress(OSError):
                 os.unlink(temporary, dir_fd=_at(fd))
-        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+        if isinstance(exc, OSError) and not isinstance(exc, PoolError):  # an input's own too
             what = (
                 f"{target}: cannot be written"
                 if opened

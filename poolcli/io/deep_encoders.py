@@ -16,8 +16,8 @@ import zlib
 import numpy as np
 
 # PNG colour type and TIFF photometric interpretation by Pillow mode of the source.
-_PNG_COLOUR = {"L": 0, "LA": 4, "RGB": 2, "RGBA": 6, "I;16": 0, "I": 0, "F": 0}
-_TIFF_PHOTOMETRIC = {"L": 1, "LA": 1, "I;16": 1, "I": 1, "F": 1, "RGB": 2, "RGBA": 2, "CMYK": 5}
+PNG_COLOUR = {"L": 0, "LA": 4, "RGB": 2, "RGBA": 6, "I;16": 0, "I": 0, "F": 0}
+TIFF_PHOTOMETRIC = {"L": 1, "LA": 1, "I;16": 1, "I": 1, "F": 1, "RGB": 2, "RGBA": 2, "CMYK": 5}
 
 # What each target holds: (numpy type, lowest, highest).
 _RANGES: dict[str, tuple[np.dtype, int | None, int | None]] = {
@@ -93,16 +93,16 @@ def png16(planar: np.ndarray, mode: str, level: int = 1, icc: bytes | None = Non
     rows[:, 0] = 0  # filter type None
     pixels = np.ascontiguousarray(planar.transpose(1, 2, 0), dtype=">u2")
     rows[:, 1:] = pixels.view(np.uint8).reshape(height, -1)
-    header = struct.pack(">IIBBBBB", width, height, 16, _PNG_COLOUR[mode], 0, 0, 0)
-    chunks = [_chunk(b"IHDR", header)]
+    header = struct.pack(">IIBBBBB", width, height, 16, PNG_COLOUR[mode], 0, 0, 0)
+    chunks = [png_chunk(b"IHDR", header)]
     if icc:
-        chunks.append(_chunk(b"iCCP", b"ICC profile\0\0" + zlib.compress(icc)))
-    chunks.append(_chunk(b"IDAT", zlib.compress(rows.tobytes(), level)))
-    chunks.append(_chunk(b"IEND", b""))
+        chunks.append(png_chunk(b"iCCP", b"ICC profile\0\0" + zlib.compress(icc)))
+    chunks.append(png_chunk(b"IDAT", zlib.compress(rows.tobytes(), level)))
+    chunks.append(png_chunk(b"IEND", b""))
     return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
+def png_chunk(kind: bytes, data: bytes) -> bytes:
     crc = zlib.crc32(kind + data) & 0xFFFFFFFF
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
@@ -127,7 +127,7 @@ def tiff32(planar: np.ndarray, mode: str) -> bytes:
         (257, 4, [height]),
         (258, 3, [32] * channels),
         (259, 3, [1]),
-        (262, 3, [_TIFF_PHOTOMETRIC.get(mode, 1)]),
+        (262, 3, [TIFF_PHOTOMETRIC.get(mode, 1)]),
         (273, 4, [0]),  # strip offset, set below
         (277, 3, [channels]),
         (278, 4, [height]),

@@ -229,6 +229,13 @@ class Header:
     frames: int
     mode: str
     format: str | None
+    # What decoding in bands needs besides: the file's own mode (Pillow's), its EXIF
+    # orientation, and the metadata written with its passes.
+    source_mode: str = ""
+    orientation: int = 1
+    icc_profile: bytes | None = None
+    dpi: tuple[float, float] | None = None
+    exif: bool = False
 
 
 def header(source: str | os.PathLike[str], size: int | None = None) -> Header:
@@ -246,9 +253,22 @@ def _header(source: str | os.PathLike[str], size: int | None) -> Header:
 
 def _header_of(image: Image.Image, frames: int) -> Header:
     width, height = image.size
-    if _orientation(image) in (5, 6, 7, 8):  # turned a quarter: sides swap
+    orientation = _orientation(image)
+    if orientation in (5, 6, 7, 8):  # turned a quarter: sides swap
         width, height = height, width
-    return Header(width, height, frames, _pool_mode(image), image.format)
+    dpi = image.info.get("dpi")
+    return Header(
+        width,
+        height,
+        frames,
+        _pool_mode(image),
+        image.format,
+        source_mode=image.mode,
+        orientation=orientation,
+        icc_profile=image.info.get("icc_profile"),
+        dpi=(float(dpi[0]), float(dpi[1])) if dpi else None,
+        exif=bool(image.info.get("exif")),
+    )
 
 
 def _orientation(image: Image.Image, notes: list[str] | None = None) -> int:

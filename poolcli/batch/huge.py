@@ -1,0 +1,318 @@
+"""One input too large to hold: decoded, pooled and written a band of rows at a time.
+
+The run decides from the header (:func:`decide`, called before a pixel is decoded): an image
+whose in-memory run would take more than ``--max-memory`` is pooled in bands when it can be,
+and refused in one line saying why when it cannot. :func:`run_banded` then reads it with
+:class:`~poolcli.io.band_reading.BandReader`, runs every pass with
+:func:`~poolcli.core.streaming.stream_passes`, and writes each pass as its rows come: PNG and
+TIFF in bands (:mod:`poolcli.io.band_writing`), any other format whole, once its pass is
+complete, if it fits within the memory. The values are the in-memory run's, bit for bit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from poolcli.batch.inputs import Source
+from poolcli.batch.report import Output, Result
+from poolcli.batch.run_options import RunOptions
+from poolcli.core.geometry import PassGeometry
+from poolcli.errors import InputError, ParameterError
+from poolcli.io.band_writing import TILE
+from poolcli.remote import storage
+from poolcli.spec.formats import format_for
+from poolcli.spec.limits import bytes_text
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from poolcli.io.reading import Header
+
+# Bytes of each band of input rows decoded at a time, at most; a sixteenth of --max-memory
+# when that is less, at least a row (a pass waits for the rows its windows read).
+BAND_BYTES = 4 << 20
+# Pillow modes whose files libvips decodes to the same values, and their channels and bytes.
+_CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "I;16": 1, "I;16B": 1, "I;16L": 1}
+_STREAMED_FORMATS = frozenset({"PNG", "TIFF"})
+
+
+class Banded(Exception):
+    """Raised from the header to take the banded path: this input is pooled in bands."""
+
+    def __init__(self, header: Header, plan: list[PassGeometry], targets: dict[str, str]) -> None:
+        super().__init__(header.width, header.height)
+        self.header, self.plan, self.targets = header, plan, targets
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a run of one input would hold at its peak, in memory and in bands (None: it
+    cannot run in bands, ``why``)."""
+
+    in_memory: int
+    banded: int | None
+    why: str | None
+
+
+def estimate(
+    source: Source,
+    run: RunOptions,
+    header: Header,
+    plan: list[PassGeometry],
+    targets: dict[str, str],
+) -> Estimate:
+    """The peak memory of ``source``'s run both ways, from its header and plan."""
+    channels = _CHANNELS.get(header.source_mode, 4)
+    item = 2 if header.mode == "I;16" else 1
+    pixels = header.width * header.height * max(header.frames, 1)
+    planar = pixels * channels * item
+    pillow = pixels * (4 if channels > 1 else item)  # Pillow holds 4 bytes a colour pixel
+    first = plan[0].output_shape[0] * plan[0].output_shape[1] * channels * 8 if plan else 0
+    in_memory = pillow + planar + min(first, planar * 2)
+    why = why_not_banded(source, run, header, plan, targets)
+    if why is not None:
+        return Estimate(in_memory, None, why)
+    row = header.width * channels * item
+    band = band_bytes(run.max_memory, row)
+    # each pass: the rows its next windows read, in the widest type a pass holds (sums: 4
+    # bytes; averages with alpha or in linear light are weighted in float64 a band at a time)
+    wide = 4 if run.spec.mode in ("sum", "lp") else item
+    held = sum((g.rows.extent + 1) * g.cols.n * channels * wide for g in plan)
+    writers = 0
+    for what, path in targets.items():
+        geom = plan[int(what.split()[1]) - 1]
+        out_row = geom.output_shape[1] * channels * wide
+        if format_for(path, run.save.format) == "TIFF":
+            writers += TILE * out_row  # a row of tiles
+        elif format_for(path, run.save.format) != "PNG":
+            writers += geom.output_shape[0] * out_row  # held whole until written
+    # the band read ahead, the band pooled, numpy's and the PNG filters' temporaries
+    banded = 8 * band + held + writers
+    return Estimate(in_memory, banded, None)
+
+
+def band_bytes(budget: int, row: int) -> int:
+    """The bytes of each band of input rows of ``row`` bytes, within a ``budget``."""
+    return max(row, min(BAND_BYTES, budget // 16) // row * row)
+
+
+def why_not_banded(
+    source: Source,
+    run: RunOptions,
+    header: Header,
+    plan: list[PassGeometry],
+    targets: dict[str, str],
+) -> str | None:
+    """Why ``source`` cannot be pooled in bands, or None when it can."""
+    from poolcli.core.streaming import why_not
+
+    if source.path == "-" or storage.is_remote(source.path):
+        return "only a local file is read in bands"
+    if header.frames > 1:
+        return f"its {header.frames} frames are pooled one by one, each whole"
+    if header.format not in ("PNG", "TIFF", "JPEG"):
+        return f"only PNG, TIFF and JPEG are read in bands, not {header.format}"
+    if header.source_mode not in _CHANNELS:
+        return f"its {header.source_mode} pixels are converted whole"
+    if header.orientation != 1:
+        return f"its EXIF orientation ({header.orientation}) turns the whole image"
+    if run.indexed:
+        return "--unpool and --winners follow each pixel back through the whole image"
+    if run.stretch:
+        return "--stretch scales each pass by its largest value"
+    if run.sheet is not None or run.show_style is not None or run.html is not None:
+        return "sheets and pages are drawn from the whole image"
+    for path in targets.values():
+        if path == "-" or storage.is_remote(path):
+            return "only local files are written in bands"
+    return why_not(run.spec, plan)
+
+
+def decide(
+    source: Source,
+    run: RunOptions,
+    header: Header,
+    plan: list[PassGeometry],
+    targets: dict[str, str],
+) -> None:
+    """Before a pixel is decoded: return to decode ``source`` whole, raise :class:`Banded` to
+    pool it in bands, or refuse it (an :class:`InputError` saying why) when neither fits
+    within ``--max-memory``."""
+    if not plan or not run.write_images:
+        return
+    found = estimate(source, run, header, plan, targets)
+    if found.in_memory <= run.max_memory:
+        return
+    size = f"{header.width}x{header.height}"
+    need = f"needs about {bytes_text(found.in_memory)} in memory"
+    limit = f"--max-memory {bytes_text(run.max_memory)}"
+    if found.banded is None:
+        raise InputError(
+            f"{source.shown}: {size} {need}, over {limit}, and cannot be pooled in bands: "
+            f"{found.why}"
+        )
+    if found.banded > run.max_memory:
+        raise InputError(
+            f"{source.shown}: {size} {need}, over {limit}, and about "
+            f"{bytes_text(found.banded)} in bands; raise {limit.split(maxsplit=1)[0]}"
+        )
+    from poolcli.io.band_reading import require
+
+    try:
+        require(f"{source.shown}: {size} {need}, over {limit}; pooling it in bands needs libvips")
+    except ParameterError as exc:  # this input's failure: the others go on
+        raise InputError(str(exc)) from None
+    raise Banded(header, plan, targets)
+
+
+def run_banded(
+    source: Source, run: RunOptions, banded: Banded, threads: int | None, result: Result
+) -> Result:
+    """Pool ``source`` in bands and write every pass; ``result`` lists what was written."""
+    from poolcli.core.streaming import stream_passes
+    from poolcli.io.band_reading import BandReader
+
+    header, plan = banded.header, banded.plan
+    mode = "I;16" if header.mode == "I;16" else header.mode
+    reader = BandReader(source.path, mode, name=source.shown, allow_truncated=run.allow_truncated)
+    row = reader.width * _CHANNELS[mode] * reader.dtype.itemsize
+    rows = band_bytes(run.max_memory, row) // row
+    if header.exif and run.save.metadata == "all":
+        result.warnings.append(f"{source.shown}: EXIF is not carried into passes pooled in bands")
+    metadata = _metadata(header, run)
+    protect = [source.path]
+    with contextlib.ExitStack() as files:
+        sinks: dict[int, _Sink] = {}
+        for what, path in banded.targets.items():
+            geom = plan[int(what.split()[1]) - 1]
+            if run.no_clobber and storage.exists(path):
+                result.existing.append(path)
+                continue
+            sinks[geom.index] = _Sink.open(files, path, geom, mode, run, metadata, protect)
+        alpha = mode in ("LA", "RGBA")
+        linear = run.linear and mode in ("L", "LA", "RGB", "RGBA", "I;16")
+        passes = stream_passes(
+            reader.bands(rows), run.spec, plan, alpha=alpha, linear=linear, threads=threads
+        )
+        for index, band in passes:
+            sink = sinks.get(index)
+            if sink is not None:
+                sink.write(band)
+        for sink in sinks.values():
+            sink.finish(result)
+    for sink in sinks.values():  # renamed into place: listed
+        result.outputs.append(sink.output)
+        with contextlib.suppress(OSError):
+            sink.output.bytes = os.stat(sink.output.path).st_size
+    result.warnings.extend(sink.note for sink in sinks.values() if sink.note)
+    return result
+
+
+def _metadata(header: Header, run: RunOptions) -> dict[str, Any]:
+    keep = run.save.metadata
+    return {
+        "icc_profile": header.icc_profile if keep != "none" else None,
+        "dpi": header.dpi if keep != "none" else None,
+    }
+
+
+class _Sink:
+    """Where one pass's rows go: an encoder writing them as they come (PNG, TIFF), or the rows
+    held until the pass is complete (any other format)."""
+
+    def __init__(self, path: str, geom: PassGeometry, mode: str, run: RunOptions, fmt: str) -> None:
+        height, width = geom.output_shape
+        self.path, self.geom, self.mode, self.run, self.fmt = path, geom, mode, run, fmt
+        self.output = Output(path, width, height, geom.index, 0, "pass")
+        self.encoder: Any = None
+        self.handle: IO[bytes] | None = None
+        self.held: list[np.ndarray] = []
+        self.clipped = 0
+        self.note: str | None = None
+        self.metadata: dict[str, Any] = {}
+        self.protect: list[str] = []
+
+    @classmethod
+    def open(
+        cls,
+        files: contextlib.ExitStack,
+        path: str,
+        geom: PassGeometry,
+        mode: str,
+        run: RunOptions,
+        metadata: dict[str, Any],
+        protect: list[str],
+    ) -> _Sink:
+        from poolcli.io.atomic import atomic_file, refuse_inputs
+        from poolcli.spec.formats import check_side
+
+        fmt = format_for(path, run.save.format)
+        sink = cls(path, geom, mode, run, fmt)
+        sink.metadata, sink.protect = metadata, protect
+        height, width = geom.output_shape
+        check_side(path, fmt, width, height)
+        if fmt not in _STREAMED_FORMATS:
+            return sink
+        target = Path(storage.local(path))
+        refuse_inputs(target, protect)
+        inside = None if run.inside is None else Path(storage.local(os.fspath(run.inside)))
+        sink.handle = files.enter_context(atomic_file(target, inside))
+        return sink
+
+    def write(self, band: np.ndarray) -> None:
+        from poolcli.io.band_writing import PngRows, TiffTiles
+        from poolcli.io.deep_encoders import fit_deep, is_deep, target_of
+
+        if self.fmt not in _STREAMED_FORMATS:
+            self.held.append(band)
+            return
+        if is_deep(band, self.mode):
+            band, clipped = fit_deep(band, target_of(self.fmt, band.dtype))
+            self.clipped += clipped
+        if self.encoder is None:
+            assert self.handle is not None  # opened for the formats written in bands
+            height, width = self.geom.output_shape
+            if self.fmt == "PNG":
+                self.encoder = PngRows(
+                    self.handle,
+                    width,
+                    height,
+                    self.mode,
+                    band.dtype,
+                    level=self.run.save.compress_level,
+                    **self.metadata,
+                )
+            else:
+                self.encoder = TiffTiles(
+                    self.handle, width, height, self.mode, band.dtype, **self.metadata
+                )
+        self.encoder.write(band)
+
+    def finish(self, result: Result) -> None:
+        if self.encoder is not None:
+            self.encoder.close()
+            if self.clipped:
+                self.note = f"{self.path}: {self.clipped} values clipped to what {self.fmt} holds"
+            return
+        import numpy as np
+
+        from poolcli.io.picture import Picture
+        from poolcli.io.writing import save
+
+        frame = np.concatenate(self.held, axis=1)
+        self.held = []
+        picture = Picture(
+            frames=[frame],
+            mode=self.mode,
+            name=self.path,
+            icc_profile=self.metadata["icc_profile"],
+            dpi=self.metadata["dpi"],
+        )
+        notes = save(
+            picture, self.path, self.run.save, protect=self.protect, inside=self.run.inside
+        )
+        self.note = "; ".join(notes) or None
