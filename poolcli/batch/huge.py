@@ -30,6 +30,7 @@ from poolcli.spec.limits import bytes_text
 if TYPE_CHECKING:
     import numpy as np
 
+    from poolcli.io.band_writing import PngRows, TiffTiles
     from poolcli.io.reading import Header
 
 # Bytes of each band of input rows decoded at a time, at most; a sixteenth of --max-memory
@@ -228,7 +229,7 @@ class _Sink:
         height, width = geom.output_shape
         self.path, self.geom, self.mode, self.run, self.fmt = path, geom, mode, run, fmt
         self.output = Output(path, width, height, geom.index, 0, "pass")
-        self.encoder: Any = None
+        self.encoder: PngRows | TiffTiles | None = None
         self.handle: IO[bytes] | None = None
         self.held: list[np.ndarray] = []
         self.clipped = 0
@@ -276,20 +277,17 @@ class _Sink:
         if self.encoder is None:
             assert self.handle is not None  # opened for the formats written in bands
             height, width = self.geom.output_shape
+            encoder: PngRows | TiffTiles
             if self.fmt == "PNG":
-                self.encoder = PngRows(
-                    self.handle,
-                    width,
-                    height,
-                    self.mode,
-                    band.dtype,
-                    level=self.run.save.compress_level,
-                    **self.metadata,
+                level = self.run.save.compress_level
+                encoder = PngRows(
+                    self.handle, width, height, self.mode, band.dtype, level=level, **self.metadata
                 )
             else:
-                self.encoder = TiffTiles(
+                encoder = TiffTiles(
                     self.handle, width, height, self.mode, band.dtype, **self.metadata
                 )
+            self.encoder = encoder
         self.encoder.write(band)
 
     def finish(self, result: Result) -> None:

@@ -5,8 +5,9 @@ takes planar ``(C, rows, W)`` bands top to bottom and holds at most a band (a ro
 TIFF) before it reaches the file. Pillow cannot do this: it encodes a whole image it holds.
 
 - :class:`PngRows`: each row filtered as libpng's adaptive heuristic chooses (the filter of the
-  least sum of absolute differences), deflated as it comes, in IDAT chunks of at most 1 MiB;
-  8 or 16 bits; the colour profile (iCCP) and resolution (pHYs).
+  least sum of absolute differences), deflated as it comes (the fast levels with zlib's
+  run-length strategy), in IDAT chunks of at most 1 MiB; 8 or 16 bits; the colour profile
+  (iCCP) and resolution (pHYs).
 - :class:`TiffTiles`: 256x256 tiles, uncompressed (as Pillow writes TIFF by default), in rows
   of tiles as bands complete them; classic TIFF while the file stays under 4 GiB, BigTIFF past
   it (decided from the size before the first byte); 8, 16 and 32 bits (integers or floats);
@@ -25,6 +26,8 @@ from poolcli.io.deep_encoders import PNG_COLOUR, TIFF_PHOTOMETRIC, png_chunk
 
 # Uncompressed bytes handed to zlib at a time, and the most an IDAT chunk holds.
 _IDAT_BYTES = 1 << 20
+# --compress-level values (0: stored) up to this one deflate with zlib's run-length strategy.
+FAST_LEVELS = 3
 
 
 class PngRows:
@@ -61,7 +64,11 @@ class PngRows:
         self.bpp = channels * self.depth // 8  # bytes a pixel: the filters' left neighbour
         self.rows = 0
         self.previous = np.zeros(width * self.bpp, np.uint8)  # the row above the first: zeros
-        self.deflate = zlib.compressobj(level)
+        # On filtered rows zlib's run-length strategy is both faster and smaller than its
+        # level 1 (a photo: 0.25 of the raw bytes at 69 MB/s, against 0.31 at 66 MB/s): the
+        # fast levels use it, the others search for matches as they are asked to.
+        strategy = zlib.Z_RLE if level <= FAST_LEVELS else zlib.Z_DEFAULT_STRATEGY
+        self.deflate = zlib.compressobj(level, strategy=strategy)
         self.pending = bytearray()
         header = struct.pack(">IIBBBBB", width, height, self.depth, PNG_COLOUR[mode], 0, 0, 0)
         handle.write(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header))
@@ -106,39 +113,103 @@ def _filter_rows(
     raw: np.ndarray, previous: np.ndarray, bpp: int, only: int | None = None
 ) -> np.ndarray:
     """Each row of ``raw`` (rows x bytes) with its filter-type byte first, the filter chosen
-    per row as libpng's heuristic does: the least sum of the filtered bytes taken as signed
-    (``only``: that filter type on every row, as libpng can be told)."""
+    per row as libpng's heuristic does: the least sum of the filtered bytes taken as signed,
+    judged on every eighth pixel (the whole row is filtered by the one chosen); ``only``:
+    that filter type on every row, as libpng can be told."""
     rows, width = raw.shape
     above = np.empty_like(raw)
     above[0] = previous
     above[1:] = raw[:-1]
-    left = np.zeros_like(raw)
-    left[:, bpp:] = raw[:, :-bpp]
-    upper_left = np.zeros_like(raw)
-    upper_left[:, bpp:] = above[:, :-bpp]
-    wide = (left.astype(np.int16), above.astype(np.int16), upper_left.astype(np.int16))
-    a, b, c = wide
-    p = a + b - c
-    pa, pb, pc = np.abs(p - a), np.abs(p - b), np.abs(p - c)
-    paeth = np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c)).astype(np.uint8)
-    candidates = np.stack(
-        [
-            raw,
-            raw - left,
-            raw - above,
-            raw - ((a + b) >> 1).astype(np.uint8),
-            raw - paeth,
-        ]
-    )
     if only is None:
-        cost = np.abs(candidates.view(np.int8).astype(np.int32)).sum(axis=2)  # (5, rows)
+        step = bpp * _JUDGED_EVERY
+        judged = (np.arange(0, width, step)[:, None] + np.arange(bpp)).ravel()
+        judged = judged[judged < width]
+        cost = np.stack(
+            [_cost(f) for f in _filtered(raw[:, judged], above[:, judged], judged, raw, above, bpp)]
+        )
         choice = cost.argmin(axis=0)
     else:
         choice = np.full(rows, only)
     out = np.empty((rows, width + 1), np.uint8)
     out[:, 0] = choice
-    out[:, 1:] = candidates[choice, np.arange(rows)]
+    for kind in np.unique(choice):
+        chosen = np.flatnonzero(choice == kind)
+        full = slice(None)
+        out[chosen, 1:] = _filtered(
+            raw[chosen], above[chosen], full, raw[chosen], above[chosen], bpp, int(kind)
+        )[0]
     return out
+
+
+# The filter of a row is judged on one pixel in this many (libpng judges them all).
+_JUDGED_EVERY = 8
+
+
+def _cost(filtered: np.ndarray) -> np.ndarray:
+    """libpng's cost of each row: the sum of its bytes read as signed, made positive."""
+    cost: np.ndarray = np.abs(filtered.view(np.int8).astype(np.int16)).sum(axis=1, dtype=np.int64)
+    return cost
+
+
+def _filtered(
+    raw: np.ndarray,
+    above: np.ndarray,
+    at: slice | np.ndarray,
+    whole: np.ndarray,
+    whole_above: np.ndarray,
+    bpp: int,
+    kind: int | None = None,
+) -> list[np.ndarray]:
+    """Rows ``raw`` (the columns ``at`` of ``whole``) filtered by PNG filter ``kind`` (0 None,
+    1 Sub, 2 Up, 3 Average, 4 Paeth), or by every one of them when ``kind`` is None."""
+    left = _left(whole, at, bpp)
+    if kind == 0:
+        return [raw]
+    if kind == 1:
+        return [raw - left]
+    if kind == 2:
+        return [raw - above]
+    if kind == 3:
+        return [raw - _halves(left, above)]
+    upper_left = _left(whole_above, at, bpp)
+    if kind == 4:
+        return [raw - _paeth(left, above, upper_left)]
+    return [
+        raw,
+        raw - left,
+        raw - above,
+        raw - _halves(left, above),
+        raw - _paeth(left, above, upper_left),
+    ]
+
+
+def _left(whole: np.ndarray, at: slice | np.ndarray, bpp: int) -> np.ndarray:
+    """The byte ``bpp`` to the left of each of the columns ``at`` (0 before the first pixel)."""
+    left = np.zeros_like(whole)
+    left[:, bpp:] = whole[:, :-bpp]
+    return left[:, at]
+
+
+def _halves(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """floor((a + b) / 2) of bytes, without widening them."""
+    halves: np.ndarray = (a >> 1) + (b >> 1) + (a & b & 1)
+    return halves
+
+
+def _paeth(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """The Paeth predictor of the PNG specification: whichever of ``a`` (left), ``b`` (above)
+    and ``c`` (upper left) is nearest ``p = a + b - c``, ties in that order."""
+    c16 = c.astype(np.int16)
+    far_a = b.astype(np.int16)
+    far_a -= c16  # p - a = b - c
+    far_b = a.astype(np.int16)
+    far_b -= c16  # p - b = a - c
+    far_c = far_a + far_b  # p - c
+    for far in (far_a, far_b, far_c):
+        np.abs(far, out=far)
+    nearest = np.where(far_b <= far_c, b, c)
+    np.copyto(nearest, a, where=(far_a <= far_b) & (far_a <= far_c))
+    return nearest
 
 
 # TIFF field types: SHORT, LONG, RATIONAL, LONG8 (BigTIFF); and the tile's side.
