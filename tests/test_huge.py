@@ -153,14 +153,23 @@ def test_outputs_held_whole_in_a_format_that_cannot_stream(tmp_path: Path) -> No
     assert all(p.suffix == ".webp" for p in made)
 
 
-def test_the_banded_run_carries_the_colour_profile_and_resolution(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["tiff", "png"])
+def test_the_banded_run_carries_the_metadata_the_in_memory_run_does(
+    tmp_path: Path, fmt: str
+) -> None:
     source = tmp_path / "profiled.png"
     icc = b"\0\0\0\x90not a real profile, carried as it is" * 4  # carried as bytes
-    Image.fromarray(photo((300, 300, 3))).save(source, icc_profile=icc, dpi=(300, 300))
-    for out in both_ways(tmp_path, source, "avg", "-n", "1", "--format", "tiff"):
-        with Image.open(out) as image:
-            assert image.info.get("icc_profile") == icc
-            assert tuple(round(d) for d in image.info["dpi"]) == (300, 300)
+    exif = Image.Exif()
+    exif[0x010F] = "A camera maker"
+    exif[0x0112] = 1  # upright: the orientation goes, as the in-memory run drops it
+    picture = Image.fromarray(photo((300, 300, 3)))
+    picture.save(source, icc_profile=icc, dpi=(300, 300), exif=exif.tobytes())
+    for out in both_ways(tmp_path, source, "avg", "-n", "2", "--format", fmt):
+        with Image.open(out) as banded, Image.open(tmp_path / "whole" / out.name) as whole:
+            assert banded.info.get("icc_profile") == icc
+            assert tuple(round(d) for d in banded.info["dpi"]) == (300, 300)
+            if fmt == "png":  # TIFF's EXIF is an IFD of its own, which bands do not write
+                assert dict(banded.getexif()) == dict(whole.getexif()) == {0x010F: "A camera maker"}
 
 
 @pytest.mark.parametrize(

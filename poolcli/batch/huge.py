@@ -36,9 +36,12 @@ if TYPE_CHECKING:
 # Bytes of each band of input rows decoded at a time, at most; a sixteenth of --max-memory
 # when that is less, at least a row (a pass waits for the rows its windows read).
 BAND_BYTES = 4 << 20
+# Pixels from which an image is pooled in bands even when it fits in memory, if it can be.
+BANDED_PAST = 64_000_000
 # Pillow modes whose files libvips decodes to the same values, and their channels and bytes.
 _CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "I;16": 1, "I;16B": 1, "I;16L": 1}
 _STREAMED_FORMATS = frozenset({"PNG", "TIFF"})
+Targets = dict[str, str]  # what an input writes ("pass 2") -> where
 
 
 class Banded(Exception):
@@ -142,11 +145,16 @@ def decide(
 ) -> None:
     """Before a pixel is decoded: return to decode ``source`` whole, raise :class:`Banded` to
     pool it in bands, or refuse it (an :class:`InputError` saying why) when neither fits
-    within ``--max-memory``."""
+    within ``--max-memory``. An image of :data:`BANDED_PAST` pixels or more is pooled in bands
+    whenever it can be and every output is written in bands (PNG, TIFF): it costs nothing
+    there (faster on PNG, as fast on TIFF: ``benchmarks/bench_huge.py``)."""
     if not plan or not run.write_images:
         return
     found = estimate(source, run, header, plan, targets)
     if found.in_memory <= run.max_memory:
+        large = header.width * header.height >= BANDED_PAST
+        if large and found.banded is not None and _all_in_bands(run, targets) and _has_vips():
+            raise Banded(header, plan, targets)
         return
     size = f"{header.width}x{header.height}"
     need = f"needs about {bytes_text(found.in_memory)} in memory"
@@ -170,6 +178,21 @@ def decide(
     raise Banded(header, plan, targets)
 
 
+def _all_in_bands(run: RunOptions, targets: Targets) -> bool:
+    formats = {format_for(path, run.save.format) for path in targets.values()}
+    return formats <= _STREAMED_FORMATS
+
+
+def _has_vips() -> bool:
+    from poolcli.io.band_reading import require
+
+    try:
+        require("")
+    except ParameterError:
+        return False
+    return True
+
+
 def run_banded(
     source: Source, run: RunOptions, banded: Banded, threads: int | None, result: Result
 ) -> Result:
@@ -182,8 +205,12 @@ def run_banded(
     reader = BandReader(source.path, mode, name=source.shown, allow_truncated=run.allow_truncated)
     row = reader.width * _CHANNELS[mode] * reader.dtype.itemsize
     rows = band_bytes(run.max_memory, row) // row
-    if header.exif and run.save.metadata == "all":
-        result.warnings.append(f"{source.shown}: EXIF is not carried into passes pooled in bands")
+    if (
+        header.exif
+        and run.save.metadata == "all"
+        and any(format_for(path, run.save.format) == "TIFF" for path in banded.targets.values())
+    ):
+        result.warnings.append(f"{source.shown}: EXIF is not carried into TIFF pooled in bands")
     metadata = _metadata(header, run)
     protect = [source.path]
     with contextlib.ExitStack() as files:
@@ -218,6 +245,7 @@ def _metadata(header: Header, run: RunOptions) -> dict[str, Any]:
     return {
         "icc_profile": header.icc_profile if keep != "none" else None,
         "dpi": header.dpi if keep != "none" else None,
+        "exif": header.exif if keep == "all" else None,
     }
 
 
@@ -309,6 +337,7 @@ class _Sink:
             name=self.path,
             icc_profile=self.metadata["icc_profile"],
             dpi=self.metadata["dpi"],
+            exif=self.metadata["exif"],
         )
         notes = save(
             picture, self.path, self.run.save, protect=self.protect, inside=self.run.inside

@@ -57,6 +57,7 @@ class PngRows:
         level: int = 1,
         icc_profile: bytes | None = None,
         dpi: tuple[float, float] | None = None,
+        exif: bytes | None = None,
     ) -> None:
         self.handle, self.width, self.height = handle, width, height
         self.depth = 16 if dtype.itemsize == 2 else 8
@@ -77,6 +78,8 @@ class PngRows:
         if dpi:
             per_metre = [round(d / 0.0254) for d in dpi]
             handle.write(png_chunk(b"pHYs", struct.pack(">IIB", *per_metre, 1)))
+        if exif:  # eXIf holds the TIFF structure alone, without JPEG's "Exif" header
+            handle.write(png_chunk(b"eXIf", exif.removeprefix(b"Exif\0\0")))
 
     def write(self, planar: np.ndarray) -> None:
         """The next rows, planar ``(C, rows, W)``."""
@@ -244,6 +247,7 @@ class TiffTiles:
         *,
         icc_profile: bytes | None = None,
         dpi: tuple[float, float] | None = None,
+        exif: bytes | None = None,  # not carried: a TIFF's EXIF is an IFD of its own
     ) -> None:
         self.handle, self.width, self.height, self.mode = handle, width, height, mode
         self.dtype = dtype.newbyteorder("<")

@@ -11,10 +11,10 @@ import io
 import os
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence
@@ -235,7 +235,7 @@ class Header:
     orientation: int = 1
     icc_profile: bytes | None = None
     dpi: tuple[float, float] | None = None
-    exif: bool = False
+    exif: bytes | None = None  # less its orientation, as the passes carry it
 
 
 def header(source: str | os.PathLike[str], size: int | None = None) -> Header:
@@ -267,8 +267,20 @@ def _header_of(image: Image.Image, frames: int) -> Header:
         orientation=orientation,
         icc_profile=image.info.get("icc_profile"),
         dpi=(float(dpi[0]), float(dpi[1])) if dpi else None,
-        exif=bool(image.info.get("exif")),
+        exif=_exif_kept(image.info),
     )
+
+
+def _exif_kept(info: Mapping[Any, Any]) -> bytes | None:
+    """A file's EXIF block as its passes carry it: without the orientation, applied. Only a
+    real EXIF block: a TIFF's ``getexif()`` holds its own layout tags."""
+    data = info.get("exif")
+    if not isinstance(data, bytes) or not data:
+        return None
+    exif = Image.Exif()
+    exif.load(data)
+    exif.pop(0x0112, None)
+    return exif.tobytes() if len(exif) else None
 
 
 def _orientation(image: Image.Image, notes: list[str] | None = None) -> int:
@@ -305,10 +317,6 @@ def _decode(
     seen = 0
     info = dict(image.info)
     target = "P" if palette else _pool_mode(image)
-    # Only real EXIF blocks are carried over: a TIFF's getexif() holds its own layout tags.
-    exif = Image.Exif()
-    if info.get("exif"):
-        exif.load(info["exif"])
     for frame in ImageSequence.Iterator(image) if animated else [image]:
         check_pixels(name, frame.size, max_pixels, seen=seen)  # TIFF pages differ in size
         seen += frame.size[0] * frame.size[1]
@@ -323,7 +331,6 @@ def _decode(
             planar = to_planar(upright if upright.mode == target else upright.convert(target))
         # A single-band frame is a view of Pillow's memory, which the next seek overwrites.
         frames.append(planar.copy() if animated and planar.base is not None else planar)
-    exif.pop(0x0112, None)  # orientation: applied above
     dpi = info.get("dpi")
     return Picture(
         frames=frames,
@@ -333,7 +340,7 @@ def _decode(
         durations=durations if animated else None,
         loop=info.get("loop"),
         icc_profile=info.get("icc_profile"),
-        exif=exif.tobytes() if len(exif) else None,
+        exif=_exif_kept(info),
         dpi=(float(dpi[0]), float(dpi[1])) if dpi else None,
         palette=_palette_of(image) if palette else None,
     )
