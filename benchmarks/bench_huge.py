@@ -128,9 +128,11 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     poolimg = [sys.executable, "-m", "poolcli"]
     with recorded("huge"):
-        version = subprocess.run([vips, "--version"], capture_output=True, text=True) if vips else None
-        print(f"peer: {version.stdout.strip() if version else 'vips (apt) not found'}; "
-              f"pyvips-binary's libvips {_pyvips_version()}")
+        said = "vips (apt) not found"
+        if vips:
+            version = [vips, "--version"]
+            said = subprocess.run(version, capture_output=True, text=True, check=False).stdout
+        print(f"peer: {said.strip()}; pyvips-binary's libvips {_pyvips_version()}")
         print(f"median of {args.repeat} runs; peak = largest maximum RSS\n")
         header = (
             f"{'image':<22} {'case':<18} {'poolimg s':>9} {'MiB':>6} "
@@ -162,7 +164,8 @@ def _case(args, poolimg, vips, source: Path, fmt: str, size: str, kind: str) -> 
         peer = peer_py = None
         if passes == 1:
             if vips:
-                peer = best([vips, "shrink", str(source), str(out / f"v.{fmt}"), "2", "2"], args.repeat, out)
+                shrink = [vips, "shrink", str(source), str(out / f"v.{fmt}"), "2", "2"]
+                peer = best(shrink, args.repeat, out)
             py = [sys.executable, "-c", PYVIPS_SHRINK, str(source), str(out / f"p.{fmt}")]
             peer_py = best(py, args.repeat, out)
         case = f"avg 2x2 x{passes}"

@@ -363,3 +363,15 @@ def test_libvips_decodes_a_jpeg_to_pillows_pixels(name: str) -> None:
     with Image.open(path) as image:
         expected = np.asarray(image.convert("RGB")).transpose(2, 0, 1)
     np.testing.assert_array_equal(read, expected)
+
+
+def test_plan_says_how_the_pixels_are_held(tmp_path: Path) -> None:
+    source = tmp_path / "photo.png"
+    Image.fromarray(photo((400, 600, 3))).save(source)
+    said = poolimg("plan", source, "-n", "2").stdout.decode()
+    assert "memory: decoded whole, about" in said, said
+    said = poolimg("plan", source, "-n", "2", "--max-memory", "1M").stdout.decode()
+    assert "memory: in bands of rows (libvips), about" in said, said
+    done = poolimg("plan", source, "--max-memory", "10K", "--json")
+    memory = json_lines(done.stdout)[0]["memory"]
+    assert memory["path"] == "refused" and "raise --max-memory" in memory["why"], memory

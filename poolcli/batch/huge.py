@@ -15,13 +15,13 @@ import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from poolcli.batch.inputs import Source
 from poolcli.batch.report import Output, Result
 from poolcli.batch.run_options import RunOptions
 from poolcli.core.geometry import PassGeometry
-from poolcli.errors import InputError, ParameterError
+from poolcli.errors import InputError, ParameterError, missing_extra
 from poolcli.io.band_writing import TILE
 from poolcli.remote import storage
 from poolcli.spec.formats import format_for
@@ -136,46 +136,58 @@ def why_not_banded(
     return why_not(run.spec, plan)
 
 
-def decide(
-    source: Source,
-    run: RunOptions,
-    header: Header,
-    plan: list[PassGeometry],
-    targets: dict[str, str],
-) -> None:
-    """Before a pixel is decoded: return to decode ``source`` whole, raise :class:`Banded` to
-    pool it in bands, or refuse it (an :class:`InputError` saying why) when neither fits
-    within ``--max-memory``. An image of :data:`BANDED_PAST` pixels or more is pooled in bands
-    whenever it can be and every output is written in bands (PNG, TIFF): it costs nothing
-    there (faster on PNG, as fast on TIFF: ``benchmarks/bench_huge.py``)."""
-    if not plan or not run.write_images:
-        return
+@dataclass(frozen=True)
+class Choice:
+    """How one input is run: ``"memory"``, ``"bands"`` or ``"refused"`` (``why``), and the
+    peak bytes of pixels the run holds that way (beside the interpreter and libraries)."""
+
+    path: Literal["memory", "bands", "refused"]
+    peak: int
+    why: str | None = None
+
+
+def choose(
+    source: Source, run: RunOptions, header: Header, plan: list[PassGeometry], targets: Targets
+) -> Choice:
+    """Whether ``source`` is decoded whole or in bands, or refused, before a pixel is decoded.
+
+    In bands when the in-memory run would pass ``--max-memory``, and also, when it can be, for
+    an image of :data:`BANDED_PAST` pixels or more whose outputs are all PNG or TIFF: it costs
+    nothing there (faster on PNG, as fast on TIFF: ``benchmarks/bench_huge.py``). Refused,
+    saying why, when neither way fits."""
     found = estimate(source, run, header, plan, targets)
     if found.in_memory <= run.max_memory:
         large = header.width * header.height >= BANDED_PAST
         if large and found.banded is not None and _all_in_bands(run, targets) and _has_vips():
-            raise Banded(header, plan, targets)
-        return
+            return Choice("bands", found.banded)
+        return Choice("memory", found.in_memory)
     size = f"{header.width}x{header.height}"
     need = f"needs about {bytes_text(found.in_memory)} in memory"
     limit = f"--max-memory {bytes_text(run.max_memory)}"
     if found.banded is None:
-        raise InputError(
-            f"{source.shown}: {size} {need}, over {limit}, and cannot be pooled in bands: "
-            f"{found.why}"
-        )
+        why = f"{size} {need}, over {limit}, and cannot be pooled in bands: {found.why}"
+        return Choice("refused", found.in_memory, why)
     if found.banded > run.max_memory:
-        raise InputError(
-            f"{source.shown}: {size} {need}, over {limit}, and about "
-            f"{bytes_text(found.banded)} in bands; raise {limit.split(maxsplit=1)[0]}"
-        )
-    from poolcli.io.band_reading import require
+        why = f"{size} {need}, over {limit}, and about {bytes_text(found.banded)} in bands"
+        return Choice("refused", found.in_memory, f"{why}; raise --max-memory")
+    if not _has_vips():
+        why = f"{size} {need}, over {limit}; pooling it in bands needs libvips"
+        return Choice("refused", found.in_memory, str(missing_extra(why, "huge")))
+    return Choice("bands", found.banded)
 
-    try:
-        require(f"{source.shown}: {size} {need}, over {limit}; pooling it in bands needs libvips")
-    except ParameterError as exc:  # this input's failure: the others go on
-        raise InputError(str(exc)) from None
-    raise Banded(header, plan, targets)
+
+def decide(
+    source: Source, run: RunOptions, header: Header, plan: list[PassGeometry], targets: Targets
+) -> None:
+    """Before a pixel is decoded (:func:`choose`): return to decode ``source`` whole, raise
+    :class:`Banded` to pool it in bands, or an :class:`InputError` saying why it is refused."""
+    if not plan or not run.write_images:
+        return
+    choice = choose(source, run, header, plan, targets)
+    if choice.path == "bands":
+        raise Banded(header, plan, targets)
+    if choice.path == "refused":
+        raise InputError(f"{source.shown}: {choice.why}")
 
 
 def _all_in_bands(run: RunOptions, targets: Targets) -> bool:

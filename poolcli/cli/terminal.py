@@ -14,6 +14,7 @@ from poolcli.cli.summary import summarise
 from poolcli.errors import PoolError
 
 if TYPE_CHECKING:
+    from poolcli.batch.huge import Choice
     from poolcli.batch.run_options import RunOptions
     from poolcli.core.geometry import PassGeometry
 
@@ -187,9 +188,11 @@ def show_plan(
     size: tuple[int, int],
     geometries: list[PassGeometry],
     error: str | None,
+    memory: Choice | None = None,
 ) -> None:
     """``poolimg plan``'s output: the size after each pass and where padding or a dropped
-    tail applies, as lines or (``--json``) one object with the error, if any."""
+    tail applies, and how its pixels are held (``memory``), as lines or (``--json``) one object
+    with the error, if any."""
     notes = [edge_notes(geom) for geom in geometries]
     rows = [
         {
@@ -200,8 +203,12 @@ def show_plan(
         }
         for geom, note in zip(geometries, notes, strict=True)
     ]
+    held = None
+    if memory is not None:
+        held = {"path": memory.path, "bytes": memory.peak, "why": memory.why}
     if term.json_lines:
-        term.data({"input": name, "size": list(size), "passes": rows, "error": error})
+        data = {"input": name, "size": list(size), "passes": rows, "memory": held, "error": error}
+        term.data(data)
         return
     term.text(f"{name}: {size[0]}x{size[1]}")
     for geom, note in zip(geometries, notes, strict=True):
@@ -210,6 +217,20 @@ def show_plan(
             f"pass {geom.index:>2}: {geom.cols.n}x{geom.rows.n} -> "
             f"{geom.cols.out}x{geom.rows.out}" + (f"   ({said})" if said else "")
         )
+    if memory is not None:
+        term.text(memory_line(memory))
+
+
+def memory_line(memory: Choice) -> str:
+    """How ``plan`` says a run holds its pixels."""
+    from poolcli.spec.limits import bytes_text
+
+    about = bytes_text(memory.peak)
+    if memory.path == "bands":
+        return f"memory: in bands of rows (libvips), about {about} of pixels at a time"
+    if memory.path == "memory":
+        return f"memory: decoded whole, about {about} of pixels"
+    return f"memory: refused: {memory.why}"
 
 
 def edge_notes(geom: PassGeometry) -> list[str]:

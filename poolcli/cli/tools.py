@@ -7,7 +7,7 @@ annotations``): Typer reads them at every start.
 """
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,6 +20,7 @@ from poolcli.cli.params import (
     DilationOpt,
     FormatOpt,
     LinearOpt,
+    MaxMemoryOpt,
     MaxPixelsOpt,
     PaddingOpt,
     PassesOpt,
@@ -31,7 +32,7 @@ from poolcli.cli.params import (
     StrideOpt,
     ToOpt,
 )
-from poolcli.cli.parsing import check_page_path, sheet_style, show_style, shown_how
+from poolcli.cli.parsing import check_page_path, memory, sheet_style, show_style, shown_how
 from poolcli.cli.pass_words import ModeOptions, build_spec, comparison_rows
 from poolcli.cli.picture_params import (
     BackgroundOpt,
@@ -44,6 +45,12 @@ from poolcli.errors import PoolError
 from poolcli.spec.limits import DEFAULT_MAX_PIXELS
 from poolcli.spec.pool_spec import MODES
 from poolcli.spec.style import DEFAULT_BACKGROUND_TEXT, SheetStyle
+
+if TYPE_CHECKING:
+    from poolcli.batch.huge import Choice
+    from poolcli.core.geometry import PassGeometry
+    from poolcli.io.reading import Header
+    from poolcli.spec.pool_spec import PoolSpec
 
 # The options of compare alone.
 CompareModesOpt = Annotated[
@@ -241,9 +248,12 @@ def plan(
     padding: PaddingOpt = "valid",
     dilation: DilationOpt = "1",
     compat: CompatOpt = None,
+    max_memory: MaxMemoryOpt = None,
     json_: PlanJsonOpt = False,
 ) -> None:
-    """Print the size after each pass, and where padding or a dropped tail applies; write nothing.
+    """Print the size after each pass, where padding or a dropped tail applies, and whether the
+    image is pooled in memory or in bands of rows (and about how much memory its pixels take);
+    write nothing.
 
     Exits 2 when a pass cannot run, as the pooling commands would before writing anything.
 
@@ -258,23 +268,47 @@ def plan(
     error = None
     try:
         from poolcli.core.geometry import PlanError, plan_for
-        from poolcli.io.reading import probe
+        from poolcli.io.reading import header
 
         spec = build_spec(
             "max", size, stride, passes, padding, ModeOptions(dilation, compat=compat, to=to)
         )
-        width, height, _ = probe(input_)
+        found = header(input_)
+        width, height = found.width, found.height
         geometries = plan_for(spec, (height, width))
+        memory = memory_choice(input_, spec, found, geometries, max_memory)
     except PlanError as exc:  # show the passes that fit, then say where it stops
-        geometries, error = exc.fits, f"{input_}: {exc}"
+        geometries, error, memory = exc.fits, f"{input_}: {exc}", None
     except PoolError as exc:
         term.error(f"{input_}: {exc}" if not str(exc).startswith(input_) else str(exc))
         raise typer.Exit(EXIT_USAGE if not isinstance(exc, OSError) else 1) from None
     except ValueError as exc:
         fail_usage(term, str(exc))
-    show_plan(term, input_, (width, height), geometries, error)
+    show_plan(term, input_, (width, height), geometries, error, memory)
     if error is not None:
         fail_usage(term, error)
+
+
+def memory_choice(
+    name: str,
+    spec: "PoolSpec",
+    found: "Header",
+    plan: "list[PassGeometry]",
+    given: str | None,
+) -> "Choice":
+    """How a pooling command would run ``name`` with ``plan``: in memory or in bands, writing
+    its passes in the input's own format (the default)."""
+    from poolcli.batch.huge import choose
+    from poolcli.batch.inputs import Source
+    from poolcli.batch.run_options import RunOptions
+    from poolcli.spec.formats import extension_for
+    from poolcli.spec.limits import default_max_memory
+
+    budget = memory(given) if given else default_max_memory()
+    run = RunOptions(spec, max_memory=budget)
+    ext = extension_for(found.format or "PNG")
+    targets = {f"pass {geom.index}": f"pass{geom.index}.{ext}" for geom in plan}
+    return choose(Source(name, Path(name)), run, found, plan, targets)
 
 
 def show(

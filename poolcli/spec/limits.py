@@ -66,11 +66,11 @@ def parse_bytes(text: str) -> int:
 def bytes_text(count: float) -> str:
     """A count of bytes as a person reads it.
 
-    >>> bytes_text(314572800), bytes_text(3 << 30), bytes_text(1000)
-    ('300 MiB', '3.0 GiB', '1000 B')
+    >>> bytes_text(314572800), bytes_text(3 << 30), bytes_text(1300 << 10), bytes_text(1000)
+    ('300 MiB', '3.0 GiB', '1.3 MiB', '1000 B')
     """
     for unit, size in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if count >= size:
             value = count / size
-            return f"{value:.1f} {unit}" if value < 10 and unit != "MiB" else f"{value:.0f} {unit}"
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
     return f"{count:.0f} B"
