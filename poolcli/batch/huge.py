@@ -24,7 +24,7 @@ from poolcli.core.geometry import PassGeometry
 from poolcli.errors import InputError, ParameterError, missing_extra
 from poolcli.io.band_writing import TILE
 from poolcli.remote import storage
-from poolcli.spec.formats import format_for
+from poolcli.spec.formats import LINEAR_MODES, format_for
 from poolcli.spec.limits import bytes_text
 
 if TYPE_CHECKING:
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 BAND_BYTES = 4 << 20
 # Pixels from which an image is pooled in bands even when it fits in memory, if it can be.
 BANDED_PAST = 64_000_000
-# Pillow modes whose files libvips decodes to the same values, and their channels and bytes.
-_CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "I;16": 1, "I;16B": 1, "I;16L": 1}
 _STREAMED_FORMATS = frozenset({"PNG", "TIFF"})
 Targets = dict[str, str]  # what an input writes ("pass 2") -> where
 
@@ -47,7 +45,7 @@ Targets = dict[str, str]  # what an input writes ("pass 2") -> where
 class Banded(Exception):
     """Raised from the header to take the banded path: this input is pooled in bands."""
 
-    def __init__(self, header: Header, plan: list[PassGeometry], targets: dict[str, str]) -> None:
+    def __init__(self, header: Header, plan: list[PassGeometry], targets: Targets) -> None:
         super().__init__(header.width, header.height)
         self.header, self.plan, self.targets = header, plan, targets
 
@@ -67,24 +65,23 @@ def estimate(
     run: RunOptions,
     header: Header,
     plan: list[PassGeometry],
-    targets: dict[str, str],
+    targets: Targets,
 ) -> Estimate:
     """The peak memory of ``source``'s run both ways, from its header and plan."""
-    channels = _CHANNELS.get(header.source_mode, 4)
+    channels = {"L": 1, "LA": 2, "RGB": 3, "I;16": 1}.get(header.mode, 4)
     item = 2 if header.mode == "I;16" else 1
+    wide = 4 if run.spec.mode in ("sum", "lp") else item  # sums and norms widen
     pixels = header.width * header.height * max(header.frames, 1)
     planar = pixels * channels * item
     pillow = pixels * (4 if channels > 1 else item)  # Pillow holds 4 bytes a colour pixel
-    first = plan[0].output_shape[0] * plan[0].output_shape[1] * channels * 8 if plan else 0
-    in_memory = pillow + planar + min(first, planar * 2)
+    first = plan[0].output_shape[0] * plan[0].output_shape[1] * channels * wide if plan else 0
+    in_memory = pillow + planar + first
     why = why_not_banded(source, run, header, plan, targets)
     if why is not None:
         return Estimate(in_memory, None, why)
     row = header.width * channels * item
     band = band_bytes(run.max_memory, row)
-    # each pass: the rows its next windows read, in the widest type a pass holds (sums: 4
-    # bytes; averages with alpha or in linear light are weighted in float64 a band at a time)
-    wide = 4 if run.spec.mode in ("sum", "lp") else item
+    # each pass: the rows its next windows read
     held = sum((g.rows.extent + 1) * g.cols.n * channels * wide for g in plan)
     writers = 0
     for what, path in targets.items():
@@ -109,18 +106,19 @@ def why_not_banded(
     run: RunOptions,
     header: Header,
     plan: list[PassGeometry],
-    targets: dict[str, str],
+    targets: Targets,
 ) -> str | None:
     """Why ``source`` cannot be pooled in bands, or None when it can."""
     from poolcli.core.streaming import why_not
+    from poolcli.io.band_reading import FORMATS, SOURCE_MODES
 
     if source.path == "-" or storage.is_remote(source.path):
         return "only a local file is read in bands"
     if header.frames > 1:
         return f"its {header.frames} frames are pooled one by one, each whole"
-    if header.format not in ("PNG", "TIFF", "JPEG"):
+    if header.format not in FORMATS:
         return f"only PNG, TIFF and JPEG are read in bands, not {header.format}"
-    if header.source_mode not in _CHANNELS:
+    if header.source_mode not in SOURCE_MODES:
         return f"its {header.source_mode} pixels are converted whole"
     if header.orientation != 1:
         return f"its EXIF orientation ({header.orientation}) turns the whole image"
@@ -152,13 +150,13 @@ def choose(
     """Whether ``source`` is decoded whole or in bands, or refused, before a pixel is decoded.
 
     In bands when the in-memory run would pass ``--max-memory``, and also, when it can be, for
-    an image of :data:`BANDED_PAST` pixels or more whose outputs are all PNG or TIFF: it costs
-    nothing there (faster on PNG, as fast on TIFF: ``benchmarks/bench_huge.py``). Refused,
-    saying why, when neither way fits."""
+    an image of :data:`BANDED_PAST` pixels or more whose outputs are all PNG or TIFF (it costs
+    nothing there: faster on PNG, as fast on TIFF, ``benchmarks/bench_huge.py``) and for every
+    image with ``--in-bands``. Refused, saying why, when neither way fits."""
     found = estimate(source, run, header, plan, targets)
     if found.in_memory <= run.max_memory:
-        large = header.width * header.height >= BANDED_PAST
-        if large and found.banded is not None and _all_in_bands(run, targets) and _has_vips():
+        large = header.width * header.height >= BANDED_PAST and _all_in_bands(run, targets)
+        if (large or run.in_bands) and found.banded is not None and _has_vips():
             return Choice("bands", found.banded)
         return Choice("memory", found.in_memory)
     size = f"{header.width}x{header.height}"
@@ -213,9 +211,9 @@ def run_banded(
     from poolcli.io.band_reading import BandReader
 
     header, plan = banded.header, banded.plan
-    mode = "I;16" if header.mode == "I;16" else header.mode
+    mode = header.mode
     reader = BandReader(source.path, mode, name=source.shown, allow_truncated=run.allow_truncated)
-    row = reader.width * _CHANNELS[mode] * reader.dtype.itemsize
+    row = reader.width * reader.channels * reader.dtype.itemsize
     rows = band_bytes(run.max_memory, row) // row
     if (
         header.exif
@@ -234,7 +232,7 @@ def run_banded(
                 continue
             sinks[geom.index] = _Sink.open(files, path, geom, mode, run, metadata, protect)
         alpha = mode in ("LA", "RGBA")
-        linear = run.linear and mode in ("L", "LA", "RGB", "RGBA", "I;16")
+        linear = run.linear and mode in LINEAR_MODES
         passes = stream_passes(
             reader.bands(rows), run.spec, plan, alpha=alpha, linear=linear, threads=threads
         )

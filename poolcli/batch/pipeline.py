@@ -37,6 +37,7 @@ from poolcli.core.geometry import PassGeometry, plan_for
 from poolcli.core.passes import run_passes, run_passes_indexed
 from poolcli.errors import ParameterError, PoolError, StdoutClosed
 from poolcli.remote import faults, storage
+from poolcli.spec.formats import LINEAR_MODES
 from poolcli.spec.pool_spec import PALETTE_MODES
 from poolcli.spec.sizes import Target
 
@@ -336,10 +337,6 @@ class _Rows:
 def _unindexed(passes: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, None]]:
     for values in passes:
         yield values, None
-
-
-# Pillow modes whose values are sRGB-encoded light, which --linear decodes before averaging.
-LINEAR_MODES = frozenset({"L", "LA", "RGB", "RGBA", "I;16"})
 
 
 def _global_values(

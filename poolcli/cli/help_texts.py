@@ -144,6 +144,6 @@ PANELS = {
         "quiet",
         "verbose",
     ),
-    "Limits": ("max_pixels", "max_memory"),
+    "Limits": ("max_pixels", "max_memory", "in_bands"),
 }
 PANEL_OF = {name: panel for panel, names in PANELS.items() for name in names}

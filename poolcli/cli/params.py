@@ -196,6 +196,16 @@ MaxMemoryOpt = Annotated[
 ]
 
 
+InBandsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--in-bands",
+        help="Pool every image that can be in bands of rows, even one that fits in memory: "
+        "flat memory for a batch of large images (needs poolimg[huge]).",
+    ),
+]
+
+
 StretchOpt = Annotated[
     bool,
     typer.Option(

@@ -86,6 +86,7 @@ def run_options_for(mode: str, given: PoolingArgs) -> RunOptions:
         no_clobber=given.no_clobber,
         max_pixels=given.max_pixels or None,
         max_memory=memory(given.max_memory) if given.max_memory else default_max_memory(),
+        in_bands=given.in_bands,
         allow_truncated=given.allow_truncated,
         write_images=not given.global_,
         sheet="auto" if sheet_only and sheet is None else sheet,

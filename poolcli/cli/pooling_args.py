@@ -39,6 +39,7 @@ from poolcli.cli.params import (
     FormatOpt,
     GlobalOpt,
     IgnoreOpt,
+    InBandsOpt,
     JsonOpt,
     KeepMetadataOpt,
     LinearOpt,
@@ -131,6 +132,7 @@ class PoolingArgs:
     no_clobber: NoClobberOpt = False
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS
     max_memory: MaxMemoryOpt = None
+    in_bands: InBandsOpt = False
     allow_truncated: AllowTruncatedOpt = False
     recursive: RecursiveOpt = False
     dry_run: DryRunOpt = False

@@ -27,9 +27,11 @@ import numpy as np
 from poolcli.errors import InputError, missing_extra
 from poolcli.io.guard import CORRUPT, one_line
 
-# The formats this reader takes, by Pillow's name, and the Pillow modes it gives.
+# The formats this reader takes, by Pillow's name; the Pillow modes it gives, and their
+# channels; the modes of the files it reads (Pillow's) whose values Pillow gives the same.
 FORMATS = frozenset({"PNG", "TIFF", "JPEG"})
 MODES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "I;16": 1}
+SOURCE_MODES = frozenset({*MODES, "I;16B", "I;16L"})
 
 
 def require(what: str) -> ModuleType:
@@ -71,8 +73,9 @@ class BandReader:
         except pyvips.Error as exc:
             raise self._failed(exc) from None
         self.width, self.height = self.image.width, self.image.height
+        self.channels = MODES.get(mode, 0)
         bands, fmt = self.image.bands, self.image.format
-        if fmt not in ("uchar", "ushort") or bands != MODES.get(mode):
+        if fmt not in ("uchar", "ushort") or bands != self.channels:
             raise InputError(
                 f"{self.name}: libvips reads {bands} channels of {fmt}, not the {mode} that "
                 "Pillow reads; it cannot be pooled in bands"

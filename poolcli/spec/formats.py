@@ -137,6 +137,9 @@ class SaveOptions:
             raise ValueError(f"--keep-metadata {self.metadata!r}: use all, icc or none")
 
 
+# Pillow modes whose values are sRGB-encoded light, which --linear decodes before averaging.
+LINEAR_MODES = frozenset({"L", "LA", "RGB", "RGBA", "I;16"})
+
 # The longest side each format can store (the rest: more than any image poolimg reads).
 LARGEST_SIDE = {"JPEG": 65535, "WEBP": 16383, "GIF": 65535, "ICO": 256, "BMP": 2**31 - 1}
 

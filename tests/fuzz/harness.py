@@ -200,13 +200,12 @@ def _check_stderr(stderr: bytes, mutant: str, summary: Summary) -> None:
 
 def fuzz_cli_batch(mutants: list[Path], summary: Summary, jobs: int = 2) -> None:
     """The mutants as one folder through ``poolimg max DIR -j 2 --json``, and again pooled in
-    bands (a tiny ``--max-memory`` bands every file libvips reads, the bomb check allowed:
-    what a lying header claims reaches the band reader), then a few through the other
-    commands and standard input."""
+    bands (``--in-bands``, the bomb check allowed: what a lying header claims reaches the band
+    reader), then a few through the other commands and standard input."""
     work = mutants[0].parent
     before = {p: _digest(p) for p in mutants}
     _batch(["max", "-n", "2", "--sheet"], mutants, summary, jobs)
-    _batch(["avg", "-n", "2", "--max-memory", "16K", "--max-pixels", "0"], mutants, summary, jobs)
+    _batch(["avg", "-n", "2", "--in-bands", "--max-pixels", "0"], mutants, summary, jobs)
     for path, digest in before.items():
         if _digest(path) != digest:
             summary.findings.append(Finding("input", str(path), "the input changed"))
