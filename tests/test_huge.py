@@ -72,13 +72,13 @@ def files_equal(a: Path, b: Path) -> None:
     np.testing.assert_array_equal(x, y, err_msg=a.name)
 
 
-def both_ways(tmp_path: Path, source: Path, *args: object, budget: str = "1M") -> list[Path]:
+def both_ways(tmp_path: Path, source: Path, *args: object) -> list[Path]:
     """Run poolimg on ``source`` in memory and in bands; assert the files are the same;
     return the banded run's files."""
     whole = poolimg(*args, source, "-o", tmp_path / "whole", "--json")
     assert whole.returncode == 0, whole.stderr
     assert "banded" not in json_lines(whole.stdout)[0]["ms"]
-    banded = poolimg(*args, source, "-o", tmp_path / "banded", "--json", "--max-memory", budget)
+    banded = poolimg(*args, source, "-o", tmp_path / "banded", "--json", "--in-bands")
     assert banded.returncode == 0, banded.stderr
     assert "banded" in json_lines(banded.stdout)[0]["ms"], banded.stdout  # the path taken
     assert_clean_stderr(banded.stderr)
@@ -120,7 +120,7 @@ def test_a_16_bit_colour_png_is_cut_to_its_high_bytes_as_pillow_cuts_it(tmp_path
     writer = png.Writer(410, 300, greyscale=False, bitdepth=16)
     with open(source, "wb") as handle:
         writer.write(handle, pixels.reshape(300, -1).tolist())
-    both_ways(tmp_path, source, "max", "-n", "2", budget="600K")
+    both_ways(tmp_path, source, "max", "-n", "2")
 
 
 @pytest.mark.parametrize(
@@ -383,3 +383,11 @@ def test_plan_says_how_the_pixels_are_held(tmp_path: Path) -> None:
     done = poolimg("plan", source, "--max-memory", "10K", "--json")
     memory = json_lines(done.stdout)[0]["memory"]
     assert memory["path"] == "refused" and "raise --max-memory" in memory["why"], memory
+
+
+def test_past_max_memory_an_image_is_banded_without_being_asked(tmp_path: Path) -> None:
+    source = tmp_path / "photo.png"
+    Image.fromarray(photo((700, 900, 3))).save(source)
+    done = poolimg("avg", source, "-o", tmp_path / "out", "--json", "--max-memory", "1M")
+    assert done.returncode == 0, done.stderr
+    assert "banded" in json_lines(done.stdout)[0]["ms"]
