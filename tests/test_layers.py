@@ -44,6 +44,7 @@ SPEC = [m for m in MODULES if m.startswith("poolcli.spec.")]
         "poolcli.cli.help_texts",
         "poolcli.io.atomic",
         "poolcli.core.sum_growth",
+        "poolcli.batch.draft",
     ],
 )
 def test_the_planning_modules_are_stdlib_only(module: str) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from poolcli.batch.draft import drafted
 from poolcli.batch.huge import Banded, decide, run_banded
 from poolcli.batch.inputs import Source
 from poolcli.batch.report import Result
@@ -132,6 +133,7 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     if not run.write_images:
         return _global_values(source, picture, run, threads, result)
     plan, targets = _plan_and_targets(source, run, picture, decided)
+    skipped = decided.drafted  # passes the scaled decode stands for (--draft)
     if not plan:  # -n fit:N on an image already within N
         return Result(source.path, "skipped", reason=already_within(run))
     shape = picture.frames[0].shape[1:]
@@ -149,12 +151,16 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     rows = _Rows.for_run(picture, run, [g.output_shape for g in plan])
     protect = [] if source.path == "-" else [source.path]
     original = picture.frames[0] if run.indexed else None  # kept: unpooled pictures are its size
-    first, others = _pass_streams(picture, run, plan, linear, threads)
+    first, others = _pass_streams(picture, run, plan[skipped:], linear, threads)
+    index = None
     for geom in plan:
-        with clock("pool"):
-            values, index = next(first)
-            # Rebinding `picture` lets the decoded image go as soon as the first pass is done.
-            picture = picture.with_frames([values, *(next(o) for o in others)])
+        if geom.index < skipped:
+            continue
+        if geom.index > skipped:
+            with clock("pool"):
+                values, index = next(first)
+                # Rebinding `picture` lets the decoded image go once the first pass is done.
+                picture = picture.with_frames([values, *(next(o) for o in others)])
         if rows.drawn:
             with clock("sheet"):
                 rows.add(picture, geom)
@@ -188,7 +194,12 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     return result
 
 
-Decided = dict[tuple[int, int], tuple[list[PassGeometry], dict[str, str]]]
+class Decided(dict[tuple[int, int], tuple[list[PassGeometry], dict[str, str]]]):
+    """What the header decided, by the size it gave (the passes, the file each writes), and
+    how many passes a scaled JPEG decode stands for (``--draft``)."""
+
+    drafted: int = 0
+    shape: tuple[int, int] | None = None  # the header's (rows, cols)
 
 
 def _load(
@@ -199,12 +210,21 @@ def _load(
     before decoding, so a tiny file claiming a huge canvas is refused before it is decoded."""
     from poolcli.io import reading
 
-    decided: Decided = {}
+    decided = Decided()
 
-    def before_decode(header: reading.Header) -> None:
+    def before_decode(header: reading.Header) -> int | None:
         plan, targets = from_header(source, run, header)
         decide(source, run, header, plan, targets)  # or raise Banded, or refuse it
         decided[(header.height, header.width)] = plan, targets
+        decided.shape = (header.height, header.width)
+        if not run.draft or header.format != "JPEG" or header.frames != 1:
+            return None
+        if header.orientation != 1:  # its blocks are the stored image's, not the upright one's
+            result.warnings.append(f"{source.shown}: --draft skipped: the JPEG is turned (EXIF)")
+            return None
+        first_written = 1 if not run.final_only else len(plan)
+        decided.drafted, scale = drafted(plan, first_written)
+        return scale if decided.drafted else None
 
     with clock("decode"):
         picture = reading.load(
@@ -233,6 +253,8 @@ def _plan_and_targets(
     """The passes and the file each writes: the header's decision if the pixels have the size
     it said, else decided again on the pixels (a PNG whose EXIF, after its pixels, turned it)."""
     shape = picture.frames[0].shape[1:]
+    if decided.drafted and decided.shape is not None:  # decoded at the size of a pass
+        return decided[decided.shape]
     if shape in decided:
         return decided[shape]
     plan, wanted = written_passes(run, shape)

@@ -39,6 +39,7 @@ class RunOptions:
     # bytes one input's run may hold; past it an image is pooled in bands (poolcli.batch.huge)
     max_memory: int = field(default_factory=default_max_memory)
     in_bands: bool = False  # in bands whenever an image can be, even if it fits (--in-bands)
+    draft: bool = False  # JPEGs decoded smaller by libjpeg in place of the first averages
     allow_truncated: bool = False  # decode what a truncated file holds, with a warning
     write_images: bool = True
     sheet: str | None = None  # "auto": one sheet per input beside its outputs; else a path

@@ -115,7 +115,7 @@ PANELS = {
         "ignore",
         "global_",
     ),
-    "Passes": ("passes", "final_only", "linear"),
+    "Passes": ("passes", "final_only", "linear", "draft"),
     "Grid": ("modes", "sizes", "diff"),
     "Output": (
         "output",

@@ -196,6 +196,17 @@ MaxMemoryOpt = Annotated[
 ]
 
 
+DraftOpt = Annotated[
+    bool,
+    typer.Option(
+        "--draft",
+        help="Let libjpeg decode a JPEG at 1/2, 1/4 or 1/8 of its size in place of the first "
+        "2x2 (4x4, 8x8) averages, as vipsthumbnail does: faster, not exact (within a few "
+        "levels of the exact averages; see docs/huge.md). avg only.",
+    ),
+]
+
+
 InBandsOpt = Annotated[
     bool,
     typer.Option(

@@ -87,6 +87,7 @@ def run_options_for(mode: str, given: PoolingArgs) -> RunOptions:
         max_pixels=given.max_pixels or None,
         max_memory=memory(given.max_memory) if given.max_memory else default_max_memory(),
         in_bands=given.in_bands,
+        draft=given.draft,
         allow_truncated=given.allow_truncated,
         write_images=not given.global_,
         sheet="auto" if sheet_only and sheet is None else sheet,
@@ -100,6 +101,8 @@ def run_options_for(mode: str, given: PoolingArgs) -> RunOptions:
     )
     if run.output_kind == "file":
         format_for(output or "", format_)
+    if given.draft:
+        check_draft(run, given.html is not None)
     if given.global_ and (output is not None or sheet is not None or sheet_only):
         raise ValueError("--global prints values and writes no image: drop -o and --sheet")
     if run.show and (given.json_ or output == "-"):
@@ -188,6 +191,17 @@ def parse_crop(text: str) -> Crop:
     raise ValueError(
         f"--crop {text!r}: use auto, none or X,Y,W,H (pixels of the original; W and H at least 1)"
     )
+
+
+def check_draft(run: RunOptions, html: bool) -> None:
+    """Refuse ``--draft`` where the run needs the exact decode (ValueError)."""
+    from poolcli.batch.draft import why_no_draft
+
+    why = why_no_draft(run.spec, run.linear)
+    if why is None and (run.sheet is not None or run.show or html or run.indexed):
+        why = "--draft leaves the original undecoded: it goes without sheets, pages and --unpool"
+    if why is not None:
+        raise ValueError(why)
 
 
 def memory(text: str) -> int:

@@ -33,6 +33,7 @@ from poolcli.cli.params import (
     CompressLevelOpt,
     CountPadOpt,
     DilationOpt,
+    DraftOpt,
     EvalOpt,
     FinalOnlyOpt,
     FlattenOpt,
@@ -133,6 +134,7 @@ class PoolingArgs:
     max_pixels: MaxPixelsOpt = DEFAULT_MAX_PIXELS
     max_memory: MaxMemoryOpt = None
     in_bands: InBandsOpt = False
+    draft: DraftOpt = False
     allow_truncated: AllowTruncatedOpt = False
     recursive: RecursiveOpt = False
     dry_run: DryRunOpt = False

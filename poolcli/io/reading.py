@@ -109,7 +109,9 @@ def load(
     may be a URL (:mod:`poolcli.remote.storage`); ``size``, its bytes when a listing said, saves
     the request that would ask. ``before_decode`` is given the file's :class:`Header` once it
     is read and may raise to refuse the file before a pixel is decoded (what a run can decide
-    from the size alone: whether its passes fit, whether the output format holds them).
+    from the size alone: whether its passes fit, whether the output format holds them); it may
+    return 2, 4 or 8 to have a still JPEG decoded at that fraction of its size by libjpeg
+    (``--draft``), the last block row and column dropped where they are partial.
     ``allow_truncated``: a file that fails to decode to its end is decoded again as far as it
     goes, the rest black, with a note (``--allow-truncated``). ``palette``: a still palette
     image keeps its indices (mode ``P``, :class:`Palette` in ``Picture.palette``), for the
@@ -168,8 +170,16 @@ def _load(
         frames = frame_count(name, image)
         check_pixels(name, image.size, max_pixels, frames=frames)
         check_bytes(name, image.size, frames, _pool_mode(image), max_pixels, image.format)
-        if before_decode is not None:
-            before_decode(_header_of(image, frames))
+        scale = before_decode(_header_of(image, frames)) if before_decode is not None else None
+        drafted = isinstance(scale, int) and scale > 1 and image.format == "JPEG" and frames == 1
+        if drafted:  # libjpeg's scaled decode; the partial last block dropped below
+            assert isinstance(scale, int)
+            width, height = image.size
+            # Pillow picks the largest scale whose size is at least the one asked: the floor
+            # (the whole blocks) gets 1/scale, and decodes the partial last block too.
+            image.draft(image.mode, (max(1, width // scale), max(1, height // scale)))
+            if image.size != (-(-width // scale), -(-height // scale)):
+                raise ValueError(f"libjpeg decoded {image.size}, not 1/{scale} of {width}x{height}")
         with pillow_limit(max_pixels):
             picture = _decode(
                 name,
@@ -177,9 +187,13 @@ def _load(
                 max_pixels,
                 animated=frames > 1,
                 notes=notes,
-                handle=handle,
+                handle=None if drafted else handle,  # the fast decoder does not scale
                 palette=palette and frames == 1 and image.mode == "P",
             )
+    if drafted:
+        assert isinstance(scale, int)
+        frame = picture.frames[0][:, : height // scale, : width // scale]
+        picture = replace(picture, frames=[np.ascontiguousarray(frame)])
     return replace(picture, notes=tuple(notes))
 
 
