@@ -14,9 +14,12 @@ window) is dropped from the decoded image too, so every pass has its exact size.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from poolcli.core.geometry import PassGeometry
 from poolcli.spec.pool_spec import PoolSpec
+
+if TYPE_CHECKING:
+    from poolcli.core.geometry import PassGeometry
 
 SCALES = (2, 4, 8)  # what libjpeg decodes at (1/2, 1/4, 1/8)
 
