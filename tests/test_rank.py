@@ -110,3 +110,39 @@ def test_median_and_mode_commands_refuse_what_they_cannot_do(tmp_path: Path, sam
     assert run.returncode == 2 and "No such option: --unpool" in run.stderr.decode()
     ok = poolimg("median", "c.png", "-k", "3", "-s", "2", "-o", "out/", cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
+
+
+@pytest.mark.parametrize("ignore", [None, 3.0])
+def test_few_large_adaptive_windows_gathered_a_window_at_a_time(ignore) -> None:
+    """Windows larger than they are many (the fuzz campaign's 65535-row image to 4 rows took
+    minutes, a loop over each cell's offset): gathered whole, the same values as numpy's per
+    window."""
+    from poolcli.core.axes import adaptive_bounds
+
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 6, (3, 3001, 211)).astype(np.uint8)
+    median = pool(x, "median", output_size=(2, 3), channel_axis=0, ignore=ignore)
+    mode = pool(x, "mode", output_size=(2, 3), channel_axis=0, ignore=ignore)
+    (r0, r1), (c0, c1) = adaptive_bounds(3001, 2), adaptive_bounds(211, 3)
+    for i in range(2):
+        for j in range(3):
+            window = x[:, r0[i] : r1[i], c0[j] : c1[j]].reshape(3, -1)
+            for c in range(3):
+                cells = np.sort(window[c][window[c] != ignore] if ignore else window[c])
+                n = len(cells)
+                middle = (int(cells[(n - 1) // 2]) + int(cells[n // 2]) + 1) // 2
+                assert median[c, i, j] == middle
+            pixels = window.T
+            if ignore is not None:
+                pixels = pixels[~np.all(pixels == ignore, axis=1)]
+            keys, counts = np.unique(pixels, axis=0, return_counts=True)
+            np.testing.assert_array_equal(mode[:, i, j], keys[np.argmax(counts)])
+
+
+def test_every_cell_of_a_large_window_counts() -> None:
+    """A window whose last cell breaks a tie: 60 ones, then 60 zeros, is a tie that goes to
+    0; without its last cell it would be 1."""
+    x = np.zeros((1, 40, 6), np.uint8)
+    x[0, :20, :] = 1  # rows 0-19 of both windows: the first 60 cells of each are ones
+    out = pool(x, "mode", output_size=(1, 2), channel_axis=0)  # 2 windows of 120 cells
+    assert out.tolist() == [[[0, 0]]]
