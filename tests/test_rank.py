@@ -146,3 +146,17 @@ def test_every_cell_of_a_large_window_counts() -> None:
     x[0, :20, :] = 1  # rows 0-19 of both windows: the first 60 cells of each are ones
     out = pool(x, "mode", output_size=(1, 2), channel_axis=0)  # 2 windows of 120 cells
     assert out.tolist() == [[[0, 0]]]
+
+
+@pytest.mark.parametrize("padding", ["same", "ceil", 4])
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_few_large_padded_and_dilated_windows_hold_only_their_real_cells(padding, dilation) -> None:
+    """Windows larger than they are many (9x9 windows, a 2x2 to 3x3 output) are gathered a
+    window at a time: the same real cells as the plain-Python oracle's."""
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 4, (21, 23)).astype(np.uint8)
+    for name in ("mode", "median"):
+        got = pool(x, name, 9, 8, padding, dilation=dilation)
+        expected = reference.pool_plane(x, name, (9, 9), (8, 8), padding, d=(dilation, dilation))
+        assert got.size < 81  # fewer windows than cells: the window-at-a-time path
+        np.testing.assert_array_equal(got, expected, err_msg=f"{name} {padding} {dilation}")

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from poolcli.core.axes import Axis
 from poolcli.core.geometry import PassGeometry
 from poolcli.core.reducers import Reducer
 
@@ -194,6 +195,12 @@ def _gather(
     """The real cells of the windows of output rows ``lo:hi``, ``(C, rows, cols, K)`` in
     window order, padding slots (and cells ``ignored``, ``(H, W)``) last, and how many real
     cells each window holds."""
+    taps = geom.rows.k * geom.cols.k
+    if (hi - lo) * geom.cols.out < taps:  # few large windows: a window at a time, not a cell
+        shape = (x.shape[0], hi - lo, geom.cols.out, taps)
+        rows = _window_cells(geom.rows, lo, hi)
+        cols = _window_cells(geom.cols, 0, geom.cols.out)
+        return _gather_windows(x, rows, cols, shape, ignored)
     cells = geom.cells(lo, hi)
     shape = (x.shape[0], hi - lo, geom.cols.out, max(1, len(cells)))
     gathered = np.empty(shape, x.dtype)
@@ -217,7 +224,9 @@ def _gather_adaptive(
     kr, kc = int((r1 - r0).max()), int((c1 - c0).max())
     shape = (x.shape[0], hi - lo, len(c0), kr * kc)
     if (hi - lo) * len(c0) < kr * kc:  # few large windows: a window at a time, not a cell
-        return _gather_windows(x, (r0, r1), (c0, c1), shape, ignored)
+        rows = [np.arange(top, bottom) for top, bottom in zip(r0, r1, strict=True)]
+        cols = [np.arange(left, right) for left, right in zip(c0, c1, strict=True)]
+        return _gather_windows(x, rows, cols, shape, ignored)
     gathered = np.empty(shape, x.dtype)
     real = np.empty(shape[1:], bool)
     for dr in range(kr):
@@ -236,24 +245,36 @@ def _gather_adaptive(
 
 def _gather_windows(
     x: np.ndarray,
-    rows: tuple[np.ndarray, np.ndarray],
-    cols: tuple[np.ndarray, np.ndarray],
+    rows: list[np.ndarray],
+    cols: list[np.ndarray],
     shape: tuple[int, int, int, int],
     ignored: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_gather_adaptive` one window at a time, for windows larger than they are many
-    (a 65535-row image to 4 rows: 16,384 x 29 cells each, where the loop over the cells'
-    offsets took minutes): each window's real cells row by row, the same order."""
+    """:func:`_gather` one window at a time, for windows larger than they are many (a
+    65535-row image to 4 rows: 16,384 x 29 cells each, where the loop over the cells'
+    offsets took minutes). ``rows[i]`` and ``cols[j]`` are the real input rows and columns of
+    the windows of output row ``i`` and column ``j``; each window's cells row by row, the
+    order of :func:`_gather`'s real cells."""
     gathered = np.zeros(shape, x.dtype)
     count = np.zeros(shape[1:3], np.int64)
-    for i, (top, bottom) in enumerate(zip(*rows, strict=True)):
-        for j, (left, right) in enumerate(zip(*cols, strict=True)):
-            cells = x[:, top:bottom, left:right].reshape(len(x), -1)
+    for i, at_rows in enumerate(rows):
+        for j, at_cols in enumerate(cols):
+            cells = x[:, at_rows[:, None], at_cols[None, :]].reshape(len(x), -1)
             if ignored is not None:
-                cells = cells[:, ~ignored[top:bottom, left:right].reshape(-1)]
+                cells = cells[:, ~ignored[at_rows[:, None], at_cols[None, :]].reshape(-1)]
             gathered[:, i, j, : cells.shape[1]] = cells
             count[i, j] = cells.shape[1]
     return gathered, count
+
+
+def _window_cells(axis: Axis, lo: int, hi: int) -> list[np.ndarray]:
+    """The real cells (inside the image) of the windows ``lo:hi`` along ``axis``."""
+    offsets = np.arange(axis.k) * axis.d
+    cells = []
+    for i in range(lo, hi):
+        at = i * axis.s - axis.before + offsets
+        cells.append(at[(at >= 0) & (at < axis.n)])
+    return cells
 
 
 def _median(cells: np.ndarray, count: np.ndarray, dtype: np.dtype) -> np.ndarray:
