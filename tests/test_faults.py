@@ -525,3 +525,55 @@ def test_a_storage_service_down_stops_the_run_after_a_few_inputs(photos: Path, m
         "it looks down, so the run stopped"
     )
     assert stderr[-1].startswith("0 done, 3 failed, 17 not tried;")
+
+
+# --- images pooled in bands: every pass's file open at once ------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["png", "tif"])
+def test_a_full_disk_in_a_banded_run_leaves_no_pass_behind(
+    small_disk: Path, tmp_path: Path, fmt: str
+) -> None:
+    pytest.importorskip("pyvips", reason="libvips (poolimg[huge]) is not installed")
+    import numpy as np
+
+    source = tmp_path / "noise.png"
+    rng = np.random.default_rng(3)
+    Image.fromarray(rng.integers(0, 256, (1000, 1000, 3), dtype=np.uint8)).save(source)
+    fill(small_disk, 300_000)  # pass 1 needs about 750 KB
+    out = small_disk / "out"
+    done = poolimg("avg", source, "-n", "3", "--in-bands", "--format", fmt, "-o", out, "--json")
+    assert done.returncode == 1, done.stderr
+    (line,) = json_lines(done.stdout)
+    assert line["status"] == "failed" and line["outputs"] == [], line
+    assert "cannot be written (no space left on device)" in line["error"], line["error"]
+    assert_clean_stderr(done.stderr)
+    assert not out.exists() or list(out.iterdir()) == []  # no pass, no temporary file
+
+
+def test_ctrl_c_in_a_banded_run_leaves_no_partial_file(tmp_path: Path) -> None:
+    pytest.importorskip("pyvips", reason="libvips (poolimg[huge]) is not installed")
+    import numpy as np
+
+    source = tmp_path / "big.png"
+    rng = np.random.default_rng(4)
+    tile = rng.integers(0, 256, (1000, 1000), dtype=np.uint8)
+    Image.fromarray(np.tile(tile, (8, 8))).save(source, compress_level=1)  # 64 MP: banded
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "poolcli", "avg", str(source), "-n", "3", "-o", str(out)]
+    proc = subprocess.Popen(
+        [*command, "--max-pixels", "0", "--compress-level", "9", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (out.exists() and any(out.iterdir())):
+        time.sleep(0.02)  # the passes' temporary files appear as the bands are written
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert b"Traceback" not in stderr
+    assert json.loads(stdout)["status"] == "interrupted"
+    assert list(out.iterdir()) == []  # every pass's file went with the run: none was complete
