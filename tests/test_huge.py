@@ -391,3 +391,16 @@ def test_past_max_memory_an_image_is_banded_without_being_asked(tmp_path: Path) 
     done = poolimg("avg", source, "-o", tmp_path / "out", "--json", "--max-memory", "1M")
     assert done.returncode == 0, done.stderr
     assert "banded" in json_lines(done.stdout)[0]["ms"]
+
+
+def test_a_dry_run_refuses_what_the_run_would_refuse(tmp_path: Path) -> None:
+    source = tmp_path / "photo.png"
+    Image.fromarray(photo((400, 400, 3))).save(source)
+    args = ["avg", source, "-o", tmp_path / "out", "--max-memory", "300K", "--json"]
+    dry = poolimg(*args, "--sheet", "--dry-run")
+    assert dry.returncode == 1
+    (line,) = json_lines(dry.stdout)
+    assert line["status"] == "failed" and "sheets and pages are drawn" in line["error"], line
+    assert not (tmp_path / "out").exists()
+    banded = json_lines(poolimg(*args, "--dry-run").stdout)[0]  # in bands: the same files
+    assert banded["status"] == "done" and len(banded["outputs"]) == 1, banded

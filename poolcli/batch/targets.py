@@ -7,6 +7,7 @@ Stdlib only at import; :mod:`poolcli.batch.pipeline` writes what this decides.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
@@ -32,7 +33,8 @@ def plan_one(source: Source, run: RunOptions) -> Result:
     """What :func:`run_one` would write for ``source`` (``--dry-run``), from its header alone:
     a result whose outputs are the files it would write, with their sizes (0 bytes), and a
     warning for each it would skip; nothing is decoded or written. Failures are as
-    :func:`run_one`'s: a file that cannot be read, a plan that does not fit."""
+    :func:`run_one`'s: a file that cannot be read, a plan that does not fit, an image that
+    fits in memory neither whole nor in bands."""
     from poolcli.io.guard import check_bytes, check_pixels
     from poolcli.io.reading import header
 
@@ -47,6 +49,7 @@ def plan_one(source: Source, run: RunOptions) -> Result:
         plan, chosen = from_header(source, run, found)
         if not plan:
             return Result(source.path, "skipped", reason=already_within(run), dry_run=True)
+        _memory_allows(source, run, found, plan, chosen)
         by_index = {g.index: g for g in plan}
         for what, path in chosen.items():
             if run.no_clobber and path != "-" and storage.exists(path):
@@ -67,6 +70,16 @@ def plan_one(source: Source, run: RunOptions) -> Result:
     except PoolError as exc:
         return Result(source.path, "failed", error=str(exc))
     return result
+
+
+def _memory_allows(
+    source: Source, run: RunOptions, found: Header, plan: list[PassGeometry], chosen: dict[str, str]
+) -> None:
+    """Refuse, as the run would, an input that fits in memory neither whole nor in bands."""
+    from poolcli.batch.huge import Banded, decide
+
+    with contextlib.suppress(Banded):  # pooled in bands, it writes the same files
+        decide(source, run, found, plan, chosen)
 
 
 def already_within(run: RunOptions) -> str:
