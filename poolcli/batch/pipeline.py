@@ -199,7 +199,6 @@ class Decided(dict[tuple[int, int], tuple[list[PassGeometry], dict[str, str]]]):
     how many passes a scaled JPEG decode stands for (``--draft``)."""
 
     drafted: int = 0
-    shape: tuple[int, int] | None = None  # the header's (rows, cols)
 
 
 def _load(
@@ -216,7 +215,6 @@ def _load(
         plan, targets = from_header(source, run, header)
         decide(source, run, header, plan, targets)  # or raise Banded, or refuse it
         decided[(header.height, header.width)] = plan, targets
-        decided.shape = (header.height, header.width)
         if not run.draft or header.format != "JPEG" or header.frames != 1:
             return None
         if header.orientation != 1:  # its blocks are the stored image's, not the upright one's
@@ -253,8 +251,9 @@ def _plan_and_targets(
     """The passes and the file each writes: the header's decision if the pixels have the size
     it said, else decided again on the pixels (a PNG whose EXIF, after its pixels, turned it)."""
     shape = picture.frames[0].shape[1:]
-    if decided.drafted and decided.shape is not None:  # decoded at the size of a pass
-        return decided[decided.shape]
+    if decided.drafted:  # decoded at the size of a pass: the header's one decision
+        (header_said,) = decided.values()
+        return header_said
     if shape in decided:
         return decided[shape]
     plan, wanted = written_passes(run, shape)
