@@ -95,6 +95,16 @@ def more_modes(planar: np.ascontiguousarray, rep: int) -> None:
         ("median 2x2 s2", call("median"), avg, 5.0),
         ("median 3x3 s2", call("median", 3, 2), avg3, 5.0),
         ("avg to 1024x683 (adaptive)", call("avg", output_size=(683, 1024)), avg, 0.0),
+        # issue 22: anti-aliased pooling, its bar within 3x a 2x2 average at the default blur
+        ("blurpool blur 3 s2", call("blurpool"), avg, 3.0),
+        ("maxblurpool 2x2 blur 3 s2", call("maxblurpool"), avg, 3.0),
+        ("blurpool blur 5 s2 (no bar)", call("blurpool", blur=5), avg, 0.0),
+        (
+            "maxblurpool 2x2 blur 3 s2 --reflect (no bar)",
+            call("maxblurpool", reflect=True),
+            avg,
+            0.0,
+        ),
     ]
     # a label map: one 8-bit channel of classes (issue 21's bar: mode 2x2 within 5x average)
     labels = np.ascontiguousarray(planar[:1] // 32)

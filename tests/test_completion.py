@@ -34,7 +34,8 @@ def complete(words: str, shell: str = "bash", cwd: Path | None = None) -> list[s
 
 
 def test_commands_options_and_their_words() -> None:
-    assert complete("poolimg ma") == ["max"]
+    assert complete("poolimg ma") == ["max", "maxblurpool"]
+    assert complete("poolimg bl") == ["blurpool"]
     assert "compare" in complete("poolimg ") and "completion" in complete("poolimg ")
     assert complete("poolimg max --pad") == ["--padding"]
     assert complete("poolimg max --padding ") == ["valid", "same", "ceil"]

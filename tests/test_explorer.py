@@ -302,7 +302,7 @@ def test_the_page_asks_nothing_of_any_server(tmp_path: Path) -> None:
 def test_explore_refuses_what_it_cannot_show(tmp_path: Path, samples: Path) -> None:
     shutil.copy(samples / "camera.png", tmp_path / "c.png")
     done = run("explore", tmp_path / "c.png", "-m", "fractional")
-    assert done.exit_code == 2 and "places its windows at random" in done.stderr
+    assert done.exit_code == 2 and "its windows are placed at random" in done.stderr
     done = run("explore", tmp_path / "c.png", "--example")
     assert done.exit_code == 2 and "give an image, or --example (not both)" in done.stderr
     done = run("explore", tmp_path / "gone.png", "-o", tmp_path / "g.html")

@@ -13,7 +13,18 @@ from poolcli.core.streaming import BandPass, stream_passes, why_not
 from poolcli.errors import ParameterError
 from poolcli.spec.pool_spec import PoolSpec
 
-STREAMING = ["max", "avg", "min", "stride", "sum", "lp", "median", "mode"]
+STREAMING = [
+    "max",
+    "avg",
+    "min",
+    "stride",
+    "sum",
+    "lp",
+    "median",
+    "mode",
+    "blurpool",
+    "maxblurpool",
+]
 
 
 def bands_of(image: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
@@ -45,6 +56,12 @@ def random_spec(rng: np.random.Generator, mode: str) -> PoolSpec:
     padding: object = rng.choice(["valid", "same", "ceil", "int"])
     dilation = int(rng.integers(1, 3)) if rng.random() < 0.3 else 1
     extra: dict[str, object] = {}
+    passes = int(rng.integers(1, 4))
+    if mode in ("blurpool", "maxblurpool"):  # the blur pads itself; blurpool has no window
+        blur = int(rng.integers(1, 7))
+        if mode == "blurpool":
+            return PoolSpec("blurpool", stride, passes=passes, blur=blur)
+        return PoolSpec("maxblurpool", size, stride, passes=passes, blur=blur)
     if padding == "int":
         padding = int(rng.integers(0, min(size) // 2 + 1))
         if rng.random() < 0.3 and mode in ("avg", "max", "min", "sum"):
@@ -61,7 +78,6 @@ def random_spec(rng: np.random.Generator, mode: str) -> PoolSpec:
         extra["ignore"] = 7.0
         extra.pop("compat", None)
         extra.pop("count_pad", None)
-    passes = int(rng.integers(1, 4))
     return PoolSpec(mode, size, stride, padding, passes, dilation=dilation, **extra)  # type: ignore[arg-type]
 
 

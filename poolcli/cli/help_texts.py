@@ -77,6 +77,20 @@ EXAMPLES = {
   poolimg mode landcover.tif -k 4 -s 4          the majority class of each 4x4 block (GDAL's mode)
   poolimg mode mask.png --to 512x               a mask 512 wide; a palette PNG keeps its palette
 """,
+    "blurpool": """Examples:
+
+\b
+  poolimg blurpool photo.jpg -n 3               halve 3 times, blurred first: no moire, no jaggies
+  poolimg blurpool photo.jpg --blur 5 -k 4      a 5-tap blur, every 4th pixel kept
+  poolimg compare photo.jpg --modes stride,blurpool --shift 1   what the blur saves
+""",
+    "maxblurpool": """Examples:
+
+\b
+  poolimg maxblurpool photo.jpg -n 2            max pooling that a 1-pixel shift barely changes
+  poolimg maxblurpool photo.jpg --blur 4 --reflect   antialiased-cnns's filter and border
+  poolimg compare photo.jpg --modes max,maxblurpool --shift 1   max pooling's aliasing, seen
+""",
 }
 
 
@@ -95,6 +109,10 @@ SUMMARIES = {
     "mode": "The most frequent pixel of each window, channels together, for label maps and "
     "masks (ties: the smallest); each pass pools the last one's output. A palette image is "
     "pooled on its indices and keeps its palette.",
+    "blurpool": "Blur with a binomial filter, then keep every stride-th pixel: anti-aliased "
+    "subsampling (Zhang 2019; Kornia blur_pool2d).",
+    "maxblurpool": "The max of each window at stride 1, then blurpool: max pooling that "
+    "aliases far less (Zhang 2019; Kornia max_blur_pool2d).",
 }
 
 # The panels of each command's help, in order, and the parameters in each (by Python name);
@@ -113,6 +131,8 @@ PANELS = {
         "ratio",
         "evaluate",
         "ignore",
+        "blur",
+        "reflect",
         "global_",
     ),
     "Passes": ("passes", "final_only", "linear", "draft"),

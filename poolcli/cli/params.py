@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from poolcli.cli.help_layout import complete_words
-from poolcli.spec.pool_spec import INDEXED_MODES, MODES, OPTION_MODES
+from poolcli.spec.pool_spec import BLUR_MODES, INDEXED_MODES, MODES, OPTION_MODES
 
 SizeOpt = Annotated[
     str, typer.Option("--size", "-k", help="Window: N, or WxH such as 3x2.", metavar="N|WxH")
@@ -128,6 +128,27 @@ RatioOpt = Annotated[
         "--ratio",
         help="Each pass's size over its input's, from 0.5 up to (not with) 1.",
         metavar="R",
+    ),
+]
+
+
+BlurOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--blur",
+        help="Taps of the binomial blur, 1 to 20 (Kornia's kernel_size) [default: 3].",
+        metavar="N",
+        show_default=False,
+    ),
+]
+
+
+ReflectOpt = Annotated[
+    bool,
+    typer.Option(
+        "--reflect",
+        help="Mirror the image at its edges for the blur (antialiased-cnns's padding) "
+        "instead of padding it with zeros (Kornia's: its edges darken).",
     ),
 ]
 
@@ -338,11 +359,13 @@ MODE_OPTIONS = {
     "unpool": set(INDEXED_MODES),
     "unpool_background": set(INDEXED_MODES),
     "winners": set(INDEXED_MODES),
-    # fractional pooling places its windows itself
+    # fractional pooling places its windows itself; the blur modes pad their blur themselves
     "stride": set(MODES) - {"fractional"},
-    "padding": set(MODES) - {"fractional"},
-    "dilation": set(MODES) - {"fractional"},
-    "compat": set(MODES) - {"fractional"},
+    "padding": set(MODES) - {"fractional", *BLUR_MODES},
+    "dilation": set(MODES) - {"fractional", *BLUR_MODES},
+    "compat": set(MODES) - {"fractional", *BLUR_MODES},
+    "global_": set(MODES) - set(BLUR_MODES),
+    "to": set(MODES) - set(BLUR_MODES),
 }
 
 

@@ -57,6 +57,8 @@ def run_options_for(mode: str, given: PoolingArgs) -> RunOptions:
         given.ratio,
         given.to,
         given.ignore,
+        given.blur,
+        given.reflect,
     )
     spec = build_spec(mode, given.size, given.stride, given.passes, given.padding, more)
     if given.linear and spec.ignore is not None:

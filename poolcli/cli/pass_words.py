@@ -66,7 +66,13 @@ def build_spec(
     from poolcli.spec.pool_spec import PoolSpec
 
     more = more or ModeOptions()
-    for option, flag in (("power", "--power"), ("seed", "--seed"), ("evaluate", "--eval")):
+    for option, flag in (
+        ("power", "--power"),
+        ("seed", "--seed"),
+        ("evaluate", "--eval"),
+        ("blur", "--blur"),
+        ("reflect", "--reflect"),
+    ):
         modes = OPTION_MODES[option]
         given = getattr(more, option)
         if given is not None and given is not False and mode not in modes:
@@ -96,6 +102,8 @@ def build_spec(
         ratio=more.ratio if mode == "fractional" else None,
         fit=fit,
         ignore=parse_nodata(more.ignore),
+        blur=more.blur,
+        reflect=more.reflect,
     )
 
 
@@ -174,6 +182,8 @@ class ModeOptions:
     ratio: float = DEFAULT_RATIO
     to: str | None = None  # --to: a target size, in place of the window
     ignore: str | None = None  # --ignore: a nodata value, or nan
+    blur: int | None = None  # --blur: the blur modes' taps
+    reflect: bool = False  # --reflect: their mirrored border
 
 
 def comparison_rows(
@@ -202,12 +212,15 @@ def comparison_rows(
     more = more or ModeOptions()
 
     def spec(mode: str, window: str) -> PoolSpec:
-        # --power and --seed belong to the rows of their modes; the rest apply to every row.
+        # --power, --seed, --blur, ... belong to the rows of their modes; the rest apply to
+        # every row.
         own = replace(
             more,
             power=more.power if mode == "lp" else None,
             seed=more.seed if mode in ("stochastic", "fractional") else None,
             evaluate=more.evaluate and mode == "stochastic",
+            blur=more.blur if mode in OPTION_MODES["blur"] else None,
+            reflect=more.reflect and mode in OPTION_MODES["reflect"],
         )
         if is_target(window):  # one pass to a size: the window, stride and padding are its own
             return build_spec(mode, "2", None, "1", "valid", replace(own, to=window))

@@ -29,6 +29,7 @@ from poolcli.cli.help_layout import complete_paths
 from poolcli.cli.params import (
     MODE_OPTIONS,
     AllowTruncatedOpt,
+    BlurOpt,
     CompatOpt,
     CompressLevelOpt,
     CountPadOpt,
@@ -54,6 +55,7 @@ from poolcli.cli.params import (
     QualityOpt,
     QuietOpt,
     RatioOpt,
+    ReflectOpt,
     SeedOpt,
     SizeOpt,
     StretchOpt,
@@ -126,6 +128,8 @@ class PoolingArgs:
     seed: SeedOpt = None
     ratio: RatioOpt = DEFAULT_RATIO
     ignore: IgnoreOpt = None
+    blur: BlurOpt = None
+    reflect: ReflectOpt = False
     evaluate: EvalOpt = False
     unpool: UnpoolOpt = False
     unpool_background: UnpoolBackgroundOpt = "dark"

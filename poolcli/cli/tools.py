@@ -218,12 +218,13 @@ def compare(
             save_image(canvas, target, SaveOptions(format=format_), protect=[input_])
         if html is not None:
             from poolcli.io.writing import save_text
-            from poolcli.pictures.explorer import SHOWN_MODES, explore_rows
+            from poolcli.pictures.explorer import SHOWN_MODES, explore_rows, why_not_shown
 
             save_text(explore_rows(picture, rows, passes, title=input_), html, protect=[input_])
             for label, spec in rows:
                 if spec.mode not in SHOWN_MODES:
-                    term.warn(f"--html: {label} left out of the page (its windows are random)")
+                    why = why_not_shown(spec.mode)
+                    term.warn(f"--html: {label} left out of the page ({why})")
     except ValueError as exc:  # ParameterError: --diff of rows with different sizes
         fail_usage(term, str(exc))
     except PoolError as exc:

@@ -157,6 +157,27 @@ def place_axis(n: int, k: int, s: int, d: int, padding: Padding, caffe: bool) ->
     return axis
 
 
+def blur_axis(n: int, m: int, taps: int, s: int, reflect: bool) -> Axis | None:
+    """Place anti-aliased pooling along one axis: a max over ``m`` cells at stride 1 (1: none,
+    blurpool), then a ``taps``-cell binomial blur sampled every ``s`` cells, padded
+    ``(taps - 1) // 2`` before and ``taps // 2`` after (Kornia's and antialiased-cnns's
+    amounts); None where not one output fits.
+
+    Each output's window spans ``m + taps - 1`` input cells; its padding is the blur's, outside
+    the ``n - m + 1`` cells the max leaves, so there are ``ceil((n - m + 1) / s)`` outputs.
+    Mirrored padding (``reflect``) needs more of those cells than it mirrors, as PyTorch's
+    ``ReflectionPad2d`` does.
+
+    >>> blur_axis(5, 2, 3, 2, False)  # Kornia's max_blur_pool2d(x, 3) on 5 cells: 2 outputs
+    Axis(n=5, k=4, s=2, before=1, out=2, d=1, pad_end=1)
+    """
+    inner = n - m + 1
+    before, after = (taps - 1) // 2, taps // 2
+    if inner < 1 or (reflect and inner <= after):
+        return None
+    return Axis(n, m + taps - 1, s, before, -(-inner // s), 1, after)
+
+
 def adaptive_bounds(
     n: int, out: int, lo: int = 0, hi: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -16,9 +16,9 @@ from typing import Literal
 
 import numpy as np
 
-from poolcli.core.axes import Axis, adaptive_bounds, part, place_axis
+from poolcli.core.axes import Axis, adaptive_bounds, blur_axis, part, place_axis
 from poolcli.errors import ParameterError
-from poolcli.spec.pool_spec import Padding, PoolSpec, Size
+from poolcli.spec.pool_spec import BLUR_MODES, Padding, PoolSpec, Size
 from poolcli.spec.sizes import output_size
 from poolcli.spec.values import wxh
 
@@ -143,6 +143,12 @@ def place(shape: tuple[int, int], spec: PoolSpec, index: int = 1) -> PassGeometr
         frows, fcols = Axis(rows, kr, 1, 0, out_r), Axis(cols, kc, 1, 0, out_c)
         return PassGeometry(index, frows, fcols, fractional=True)
     (kr, kc), (sr, sc) = spec.window, spec.step
+    if spec.mode in BLUR_MODES:
+        if spec.mode == "blurpool":  # no max: the blur alone, sampled every stride
+            kr = kc = 1
+        rb = blur_axis(rows, kr, spec.taps, sr, spec.reflect)
+        cb = blur_axis(cols, kc, spec.taps, sc, spec.reflect)
+        return None if rb is None or cb is None else PassGeometry(index, rb, cb)
     (dr, dc), caffe = spec.spacing, spec.compat == "caffe"
     ra = place_axis(rows, kr, sr, dr, spec.padding, caffe)
     ca = place_axis(cols, kc, sc, dc, spec.padding, caffe)
@@ -174,6 +180,11 @@ def _min_input(spec: PoolSpec) -> tuple[int, int]:
         return tuple(  # type: ignore[return-value]
             max(k, math.ceil(1 / r)) for k, r in zip(spec.window, spec.ratios, strict=True)
         )
+    if spec.mode in BLUR_MODES:  # the max's window, and more than the mirrored cells
+        mirrored = spec.taps // 2 if spec.reflect else 0
+        if spec.mode == "blurpool":
+            return (1 + mirrored, 1 + mirrored)
+        return (spec.window[0] + mirrored, spec.window[1] + mirrored)
     (er, ec), (sr, sc), caffe = spec.extent, spec.step, spec.compat == "caffe"
     return (_min_cells(er, sr, spec.padding, caffe), _min_cells(ec, sc, spec.padding, caffe))
 

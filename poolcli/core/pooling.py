@@ -84,6 +84,8 @@ class PoolOptions(TypedDict, total=False):
     samples: Any
     output_size: int | tuple[int | None, int | None] | None
     ignore: float | None
+    blur: int | None
+    reflect: bool
     channel_axis: int
     threads: int | None
 
@@ -144,6 +146,8 @@ def pool(
     samples: Any = None,
     output_size: int | tuple[int | None, int | None] | None = None,
     ignore: float | None = None,
+    blur: int | None = None,
+    reflect: bool = False,
     return_indices: bool = False,
     channel_axis: int = -1,
     threads: int | None = None,
@@ -156,13 +160,18 @@ def pool(
     image : ndarray
         ``(H, W)``, ``(H, W, C)``, or ``(C, H, W)`` with ``channel_axis=0``; dtype uint8,
         uint16, uint32, int32, int64, float32 or float64.
-    mode : {"max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional"}
+    mode : {"max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional", \
+"median", "mode", "blurpool", "maxblurpool"}
         ``stride`` keeps the first real pixel of each window (its top-left for ``valid``);
         ``sum`` adds the window (pixel binning); ``lp`` is ``(sum x**p) ** (1/p)`` (PyTorch
         ``lp_pool2d``); ``stochastic`` draws one pixel with probability proportional to its
         value (Caffe's STOCHASTIC pooling; ``evaluate=True`` gives its test phase,
         ``sum(x**2) / sum(x)``); ``fractional`` is Graham's fractional max pooling (PyTorch
-        ``fractional_max_pool2d``), windows of ``size`` at random places shrinking by ``ratio``.
+        ``fractional_max_pool2d``), windows of ``size`` at random places shrinking by ``ratio``;
+        ``median`` and ``mode`` the median and the most frequent pixel of each window;
+        ``blurpool`` blurs with a binomial filter of ``blur`` taps and keeps every ``stride``-th
+        pixel, and ``maxblurpool`` takes the max over each ``size`` window at stride 1 first
+        (Zhang 2019; Kornia's ``blur_pool2d`` and ``max_blur_pool2d``).
     size : int, (int, int) or "global"
         Window ``(rows, cols)``; "global" is one window over the whole image.
     stride : int, (int, int) or None
@@ -206,6 +215,11 @@ def pool(
         A nodata value (``float("nan")``: NaN cells) left out of every window, in every mode
         but stride: averages divide by the cells left, a window of it alone gives it (GDAL's
         nodata rule). Not with ``compat``, ``count_pad=True`` or ``return_indices``.
+    blur : int or None
+        blurpool's and maxblurpool's binomial filter, 1 to 20 taps; None (not given): 3.
+    reflect : bool
+        Mirror the image at its edges for the blur (antialiased-cnns's ``ReflectionPad2d``)
+        instead of Kornia's zero padding of ``(blur - 1) // 2`` before and ``blur // 2`` after.
     return_indices : bool
         Also return, for max, min and stochastic training, the flat index ``row * W + col``
         in the input plane of the pixel each output took (PyTorch's ``return_indices``).
@@ -274,6 +288,8 @@ def pool(
         ratio=ratio,
         output_size=output_size,
         ignore=ignore,
+        blur=blur,
+        reflect=reflect,
     )  # every pooling parameter, checked once
     planar, restore = _prepare(image, channel_axis, threads)
     geom = first_pass(spec, planar.shape[1:])
@@ -302,6 +318,8 @@ def pool_passes(
     evaluate: bool = False,
     ratio: float | tuple[float, float] | None = None,
     ignore: float | None = None,
+    blur: int | None = None,
+    reflect: bool = False,
     channel_axis: int = -1,
     threads: int | None = None,
 ) -> Iterator[np.ndarray]:
@@ -331,6 +349,8 @@ def pool_passes(
         evaluate=evaluate,
         ratio=ratio,
         ignore=ignore,
+        blur=blur,
+        reflect=reflect,
     )  # every pooling parameter, checked once
     planar, restore = _prepare(image, channel_axis, threads)
     plan = plan_for(spec, planar.shape[1:])

@@ -32,7 +32,9 @@ class Reducer:
         to its value, or the test-phase weighted mean (:mod:`poolcli.core.kernels.stochastic`);
         ``fractional``: the max over windows placed at random
         (:mod:`poolcli.core.kernels.fractional`); ``first``: the first real cell; ``rank``: the
-        median, or the most frequent pixel (:mod:`poolcli.core.kernels.rank`).
+        median, or the most frequent pixel (:mod:`poolcli.core.kernels.rank`); ``blur``: a
+        binomial blur sampled at the stride, after a max at stride 1 when ``ufunc`` is
+        np.maximum (:mod:`poolcli.core.kernels.blur`).
     ufunc : numpy ufunc or None
         What combines two cells (np.add for sums and means).
     power : float
@@ -50,10 +52,16 @@ class Reducer:
         ``_random_samples``; None draws them from ``seed``.
     ignore : float or None
         The nodata value left out of every window (NaN: NaN cells); None leaves none out.
+    blur : int
+        The binomial blur's taps (blur kinds).
+    reflect : bool
+        Whether the blur mirrors the image at its edges instead of padding it with zeros.
     """
 
     name: str
-    kind: Literal["extreme", "mean", "sum", "power", "stochastic", "fractional", "first", "rank"]
+    kind: Literal[
+        "extreme", "mean", "sum", "power", "stochastic", "fractional", "first", "rank", "blur"
+    ]
     ufunc: np.ufunc | None = None
     power: float = 2.0
     seed: int | None = None
@@ -62,6 +70,8 @@ class Reducer:
     compat: str | None = None
     samples: tuple[tuple[float, float], ...] | None = None
     ignore: float | None = None
+    blur: int = 3
+    reflect: bool = False
 
     def identity(self, dtype: np.dtype) -> float:
         """The value that changes nothing: the lowest of ``dtype`` for max, the highest for
@@ -91,6 +101,8 @@ REDUCERS: dict[str, Reducer] = {
     "fractional": Reducer("fractional", "fractional", np.maximum),
     "median": Reducer("median", "rank"),
     "mode": Reducer("mode", "rank"),
+    "blurpool": Reducer("blurpool", "blur"),
+    "maxblurpool": Reducer("maxblurpool", "blur", np.maximum),
 }
 
 
@@ -104,6 +116,8 @@ def reducer_for(spec: PoolSpec) -> Reducer:
         count_pad=spec.counts_padding,
         compat=spec.compat,
         ignore=spec.ignore,
+        blur=spec.taps,
+        reflect=spec.reflect,
     )
 
 

@@ -37,6 +37,8 @@ def why_not(spec: PoolSpec, plan: Sequence[PassGeometry]) -> str | None:
         return "fractional pooling draws its windows for the whole image"
     if spec.mode == "stochastic":
         return "stochastic pooling draws its cells in blocks of the whole image"
+    if spec.reflect:
+        return "the blur's mirrored border reads the image's edge rows from the far side"
     if any(geom.whole for geom in plan):
         return "one window over the whole image needs the whole image"
     return None

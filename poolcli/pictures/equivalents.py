@@ -9,7 +9,7 @@ array for Keras, as each expects.
 from __future__ import annotations
 
 from poolcli.core.geometry import PassGeometry
-from poolcli.spec.pool_spec import PoolSpec
+from poolcli.spec.pool_spec import BLUR_MODES, PoolSpec
 
 NONE = "no equivalent"
 
@@ -62,6 +62,8 @@ def torch_code(spec: PoolSpec, geom: PassGeometry) -> str:
     'F.avg_pool2d(x, 3, 2, ceil_mode=True, count_include_pad=False)'
     """
     mode = spec.mode
+    if mode in BLUR_MODES:
+        return _blur_code(spec)
     if geom.adaptive or geom.whole:
         out = _pair(*geom.output_shape) if geom.adaptive else "1"
         if mode in ("max", "avg"):
@@ -106,6 +108,27 @@ def torch_code(spec: PoolSpec, geom: PassGeometry) -> str:
             return f"{NONE} (lp_pool2d takes no padding)"
         return f"F.lp_pool2d(x, {spec.power}, {', '.join(args)})"
     return NONE
+
+
+def _blur_code(spec: PoolSpec) -> str:
+    """Kornia's call (zero padding), or antialiased-cnns's layer (``reflect``).
+
+    >>> _blur_code(PoolSpec("maxblurpool"))
+    'kornia.filters.max_blur_pool2d(x, 3, stride=2, max_pool_size=2)'
+    >>> _blur_code(PoolSpec("blurpool", 2, blur=4, reflect=True))
+    'antialiased_cnns.BlurPool(C, filt_size=4, stride=2)(x)'
+    """
+    (kr, kc), (sr, sc), taps = spec.window, spec.step, spec.taps
+    if kr != kc or sr != sc:
+        return f"{NONE} (Kornia's and antialiased-cnns's windows and strides are square)"
+    if spec.reflect:
+        if taps > 7:
+            return f"{NONE} (antialiased-cnns's filters have at most 7 taps)"
+        x = "x" if spec.mode == "blurpool" else f"F.max_pool2d(x, {kr}, stride=1)"
+        return f"antialiased_cnns.BlurPool(C, filt_size={taps}, stride={sr})({x})"
+    if spec.mode == "blurpool":
+        return f"kornia.filters.blur_pool2d(x, {taps}, stride={sr})"
+    return f"kornia.filters.max_blur_pool2d(x, {taps}, stride={sr}, max_pool_size={kr})"
 
 
 def keras_code(spec: PoolSpec, geom: PassGeometry) -> str:

@@ -52,6 +52,17 @@ DETAIL_SIDE = 512  # the detail region of a large original, at 1:1
 # cell of a fixed window; fractional places its windows at random, which the page cannot show)
 SHOWN_MODES = ("max", "min", "avg", "sum", "lp", "median", "mode", "stride", "stochastic")
 
+
+def why_not_shown(mode: str) -> str:
+    """Why the page cannot show a mode outside :data:`SHOWN_MODES`.
+
+    >>> why_not_shown("fractional"), why_not_shown("blurpool")
+    ('its windows are placed at random', 'its windows are weighted: a blur the page does not draw')
+    """
+    if mode in ("blurpool", "maxblurpool"):
+        return "its windows are weighted: a blur the page does not draw"
+    return "its windows are placed at random"
+
 # The tutorials' 4x4 example (CS231n's max pooling figure): 2x2 max gives [[6, 8], [3, 4]]
 EXAMPLE = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], np.uint8)
 EXAMPLE_SIZES = (1, 2, 3, 4)
@@ -182,7 +193,7 @@ def document(
     """
     if spec.mode not in SHOWN_MODES:
         raise ParameterError(
-            f"explore shows {', '.join(SHOWN_MODES)}; {spec.mode} places its windows at random"
+            f"explore shows {', '.join(SHOWN_MODES)}; not {spec.mode}: {why_not_shown(spec.mode)}"
         )
     if spec.ignore is not None:
         raise ParameterError("explore does not show --ignore yet: its divisors vary per window")

@@ -18,7 +18,18 @@ from poolcli.spec.sizes import Target, check_output_size
 from poolcli.spec.values import check_power, check_ratio, pair, size_text, whole, wxh
 
 Mode: TypeAlias = Literal[
-    "max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional", "median", "mode"
+    "max",
+    "avg",
+    "min",
+    "stride",
+    "sum",
+    "lp",
+    "stochastic",
+    "fractional",
+    "median",
+    "mode",
+    "blurpool",
+    "maxblurpool",
 ]
 
 
@@ -29,8 +40,13 @@ Size: TypeAlias = int | tuple[int, int] | Literal["global"]
 
 
 MODES: tuple[str, ...] = (
-    "max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional", "median", "mode"
+    "max", "avg", "min", "stride", "sum", "lp", "stochastic", "fractional", "median", "mode",
+    "blurpool", "maxblurpool",
 )  # fmt: skip
+
+# Anti-aliased pooling (Zhang 2019, as Kornia defines it): a binomial blur sampled every stride
+# pixels, after a max over each window at stride 1 for maxblurpool. The blur's padding is theirs.
+BLUR_MODES = ("blurpool", "maxblurpool")
 
 # Modes whose every output is one input pixel, so it has an index (--unpool, return_indices);
 # stochastic only in training (not ``evaluate``).
@@ -46,7 +62,9 @@ OPTION_MODES: dict[str, tuple[str, ...]] = {
     "seed": ("stochastic", "fractional"),
     "ratio": ("fractional",),
     "evaluate": ("stochastic",),
-    "ignore": tuple(m for m in MODES if m != "stride"),  # a stride keeps a cell, whatever it is
+    "ignore": tuple(m for m in MODES if m != "stride" and m not in BLUR_MODES),
+    "blur": BLUR_MODES,
+    "reflect": BLUR_MODES,
 }
 OPTION_MEANING = {
     "power": "Lp pooling's p",
@@ -54,10 +72,16 @@ OPTION_MEANING = {
     "ratio": "fractional max pooling's output size over its input's",
     "evaluate": "stochastic pooling's test phase",
     "ignore": "a nodata value left out of every window",
+    "blur": "the size of the anti-aliasing blur",
+    "reflect": "the anti-aliasing blur's reflected border",
 }
 # What power (Lp's p) and ratio (fractional pooling's) are when not given.
 DEFAULT_POWER = 2.0
 DEFAULT_RATIO = 0.7
+# The binomial blur's taps when not given (Kornia's and antialiased-cnns's default), and the
+# most it takes: its integer weights then sum to 4**19, so 16-bit images blur exactly in int64.
+DEFAULT_BLUR = 3
+MAX_BLUR = 20
 # Modes that pool to an output size (adaptive pooling, PyTorch's and Keras's adaptive layers).
 ADAPTIVE_MODES = ("max", "min", "avg", "sum", "lp", "median", "mode")
 
@@ -122,7 +146,11 @@ class PoolSpec:
     :class:`~poolcli.spec.sizes.Target`), in place of ``size``, ``stride`` and ``padding``.
     ``fit`` (with ``passes="all"``) stops the passes once the longest side is at most ``fit``.
     ``ignore`` is a nodata value (NaN: NaN cells) left out of every window, in every mode but
-    stride; a window of it alone gives it.
+    stride; a window of it alone gives it. ``blur`` is the taps of blurpool's and
+    maxblurpool's binomial filter (:data:`DEFAULT_BLUR` when None), zero-padded
+    ``(blur - 1) // 2`` before and ``blur // 2`` after as Kornia pads it, or mirrored there
+    with ``reflect`` (antialiased-cnns); ``size`` is maxblurpool's max window (blurpool's
+    step), and both sample the blur every ``stride``.
     """
 
     mode: Mode = "max"
@@ -140,6 +168,8 @@ class PoolSpec:
     output_size: int | tuple[int | None, int | None] | Target | None = None
     fit: int | None = None
     ignore: float | None = None
+    blur: int | None = None
+    reflect: bool = False
 
     @functools.cached_property
     def window(self) -> tuple[int, int]:
@@ -174,6 +204,11 @@ class PoolSpec:
         """Whether a pass keeps one input pixel a window, so each output has an index: max,
         min, fractional, and stochastic pooling unless in its test phase."""
         return self.mode in INDEXED_MODES and not self.evaluate
+
+    @property
+    def taps(self) -> int:
+        """The anti-aliasing blur's size: ``blur``, or :data:`DEFAULT_BLUR` when not given."""
+        return DEFAULT_BLUR if self.blur is None else int(self.blur)
 
     @property
     def exponent(self) -> float:
@@ -236,6 +271,8 @@ class PoolSpec:
             )
         if self.ignore is not None:
             self._check_ignore()
+        if self.mode in BLUR_MODES:
+            self._check_blur()
         if self.evaluate not in (True, False):
             raise ParameterError(f"evaluate must be True or False, not {self.evaluate!r}")
         if self.output_size is not None:
@@ -245,6 +282,37 @@ class PoolSpec:
         ):
             raise ParameterError(
                 f"fit must be a whole number of at least 1, with passes='all', not {self.fit!r}"
+            )
+
+    def _check_blur(self) -> None:
+        if self.blur is not None and (whole(self.blur) is None or not 1 <= self.blur <= MAX_BLUR):
+            raise ParameterError(
+                f"blur must be a whole number from 1 to {MAX_BLUR}, not {self.blur!r}"
+            )
+        if self.reflect not in (True, False):
+            raise ParameterError(f"reflect must be True or False, not {self.reflect!r}")
+        if (
+            self.size == "global"
+            or self.padding != "valid"
+            or self.spacing != (1, 1)
+            or self.compat is not None
+            or self.count_pad is not None
+        ):
+            raise ParameterError(
+                f"{self.mode} pads its blur itself, as Kornia does (or reflects it, with "
+                "reflect): give a size and stride, not global, padding, dilation, compat or "
+                "count_pad"
+            )
+        if (
+            self.mode == "blurpool"
+            and self.stride is not None
+            and self.size != 2  # the default: a stride alone is the step
+            and self.step != self.window
+        ):
+            raise ParameterError(
+                "blurpool's only window is its blur (blur=N): size and stride are both the "
+                f"step between the pixels it keeps; give one, or the same ({wxh(*self.window)} "
+                f"and {wxh(*self.step)})"
             )
 
     def _check_ignore(self) -> None:
@@ -314,6 +382,8 @@ def options_text(spec: PoolSpec) -> str:
     '_pow0.5'
     >>> options_text(PoolSpec("avg", ignore=0)), options_text(PoolSpec("max", ignore=float("nan")))
     ('_ign0', '_ignnan')
+    >>> options_text(PoolSpec("maxblurpool", blur=5, reflect=True))
+    '_blur5_reflect'
     """
     parts = []
     if spec.spacing != (1, 1):
@@ -334,4 +404,8 @@ def options_text(spec: PoolSpec) -> str:
         parts.append("eval")
     if spec.ignore is not None:
         parts.append(f"ign{spec.ignore:g}")
+    if spec.blur is not None and spec.taps != DEFAULT_BLUR:
+        parts.append(f"blur{spec.taps}")
+    if spec.reflect:
+        parts.append("reflect")
     return "".join("_" + part for part in parts)

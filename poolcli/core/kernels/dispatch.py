@@ -2,7 +2,8 @@
 
 numpy only. Max, min, means, sums and strides run in :mod:`poolcli.core.kernels.bands`; Lp in
 :mod:`poolcli.core.kernels.lp`; stochastic pooling in :mod:`poolcli.core.kernels.stochastic`;
-fractional max pooling in :mod:`poolcli.core.kernels.fractional`; the winning cells of max and min
+fractional max pooling in :mod:`poolcli.core.kernels.fractional`; blurpool and maxblurpool in
+:mod:`poolcli.core.kernels.blur`; the winning cells of max and min
 in :mod:`poolcli.core.kernels.winners`.
 """
 
@@ -52,6 +53,10 @@ def pool_planar(
         from poolcli.core.kernels.rank import rank_pool
 
         return rank_pool(x, reducer, geom)
+    if reducer.kind == "blur":
+        from poolcli.core.kernels.blur import blur_pool
+
+        return blur_pool(x, reducer, geom, threads)
     return _pool_basic(x, reducer, geom, threads, dtype)
 
 
