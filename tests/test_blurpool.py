@@ -14,6 +14,7 @@ from PIL import Image
 
 from poolcli import pool, pool_passes
 from poolcli.errors import ParameterError
+from poolcli.pictures.grid import Shifted
 
 from .conftest import SAMPLES
 from .helpers import assert_clean_stderr, json_lines, poolimg
@@ -273,3 +274,53 @@ def test_the_commands_refuse_in_one_line(tmp_path: Path, args: list[str], messag
     assert done.returncode == 2 and message in stderr, stderr
     assert len(stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_shift_changes_the_blurred_modes_less(samples: Path) -> None:
+    """Zhang's point, on every sample photo: a one-pixel shift changes max pooling's output more
+    than maxblurpool's, and strided subsampling's more than blurpool's (means over the photo)."""
+
+    def change(image: np.ndarray, mode: str) -> float:
+        shifted = Shifted(1)
+        shifted.add(pool(image, mode), pool(image[1:, 1:], mode))  # type: ignore[arg-type]
+        return shifted.means[0]
+
+    for path in sorted(samples.glob("*.[jp][pn]g")):
+        image = np.asarray(Image.open(path).convert("RGB"))
+        assert change(image, "maxblurpool") < change(image, "max"), path.name
+        assert change(image, "blurpool") < change(image, "stride"), path.name
+
+
+def test_shifted_measures_where_both_passes_have_pixels() -> None:
+    before = np.zeros((3, 4, 3), np.uint8)
+    after = np.full((2, 5, 3), 6, np.uint8)
+    after[0, 0] = (0, 30, 3)
+    shifted = Shifted(1)
+    shifted.add(before, after)
+    assert shifted.changes[0].shape == (2, 4)  # the overlap
+    assert shifted.changes[0][0, 0] == 30  # the largest channel's change
+    assert shifted.means[0] == pytest.approx((6 * 3 * 7 + 33) / 24)
+
+
+def test_compare_shift_adds_two_rows_under_each_mode(tmp_path: Path) -> None:
+    shutil.copy(SAMPLES / "rocket.jpg", tmp_path / "r.jpg")
+    plain = poolimg(
+        "compare", tmp_path / "r.jpg", "--modes", "max,maxblurpool", "-o", tmp_path / "p.png"
+    )
+    done = poolimg(
+        "compare",
+        tmp_path / "r.jpg",
+        "--modes",
+        "max,maxblurpool",
+        "--shift",
+        "1",
+        "-o",
+        tmp_path / "s.png",
+    )
+    assert plain.returncode == done.returncode == 0, done.stderr
+    assert_clean_stderr(done.stderr)
+    with Image.open(tmp_path / "p.png") as p, Image.open(tmp_path / "s.png") as s:
+        assert s.height > 2 * p.height  # the whole photo and 2 rows -> the photo and 6 rows
+    far = poolimg("compare", tmp_path / "r.jpg", "--shift", "427", "-o", tmp_path / "f.png")
+    assert far.returncode == 2 and b"leaves nothing of a 640x427 image" in far.stderr
+    assert len(far.stderr.strip().splitlines()) == 1 and not (tmp_path / "f.png").exists()

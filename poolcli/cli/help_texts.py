@@ -136,7 +136,7 @@ PANELS = {
         "global_",
     ),
     "Passes": ("passes", "final_only", "linear", "draft"),
-    "Grid": ("modes", "sizes", "diff"),
+    "Grid": ("modes", "sizes", "diff", "shift"),
     "Output": (
         "output",
         "name",

@@ -224,6 +224,8 @@ def comparison_rows(
         )
         if is_target(window):  # one pass to a size: the window, stride and padding are its own
             return build_spec(mode, "2", None, "1", "valid", replace(own, to=window))
+        if mode == "blurpool" and stride is not None:  # its only window is its blur
+            window = stride
         return build_spec(mode, window, stride, "1", padding, own)
 
     if sizes is None:

@@ -15,6 +15,7 @@ from poolcli.batch.report import EXIT_USAGE
 from poolcli.batch.run_options import DEFAULT_OUTPUT
 from poolcli.cli.help_layout import complete_words, completion_script
 from poolcli.cli.params import (
+    BlurOpt,
     CompatOpt,
     CountPadOpt,
     DilationOpt,
@@ -27,6 +28,7 @@ from poolcli.cli.params import (
     PlanJsonOpt,
     PowerOpt,
     QuietOpt,
+    ReflectOpt,
     SeedOpt,
     SizeOpt,
     StrideOpt,
@@ -92,6 +94,19 @@ CompareDiffOpt = Annotated[
 ]
 
 
+CompareShiftOpt = Annotated[
+    int,
+    typer.Option(
+        "--shift",
+        min=0,
+        help="Under each row, its passes of the input shifted N pixels right and down, and a "
+        "row of how much each pass changed (mean in levels; one stretch a column): how much a "
+        "mode aliases.",
+        metavar="N",
+    ),
+]
+
+
 CompareUnpoolOpt = Annotated[
     str | None,
     typer.Option(
@@ -135,11 +150,14 @@ def compare(
     stride: StrideOpt = None,
     padding: PaddingOpt = "valid",
     diff: CompareDiffOpt = False,
+    shift: CompareShiftOpt = 0,
     dilation: DilationOpt = "1",
     compat: CompatOpt = None,
     count_pad: CountPadOpt = None,
     power: PowerOpt = None,
     seed: SeedOpt = None,
+    blur: BlurOpt = None,
+    reflect: ReflectOpt = False,
     unpool: CompareUnpoolOpt = None,
     output: CompareOutputOpt = None,
     cell: CellOpt = 256,
@@ -162,6 +180,7 @@ def compare(
       poolimg compare mask.png --sizes 50%,25%,64x --modes mode -n 1
       poolimg compare photo.jpg --modes max,avg --diff
       poolimg compare photo.jpg --modes max,sum,lp,stochastic --seed 1 --unpool dim
+      poolimg compare photo.jpg --modes max,maxblurpool --shift 1
     """
     term = Terminal(quiet)
     try:
@@ -169,7 +188,7 @@ def compare(
         from poolcli.pictures.grid import comparison
         from poolcli.spec.formats import SaveOptions, format_for
 
-        more = ModeOptions(dilation, count_pad, compat, power, seed)
+        more = ModeOptions(dilation, count_pad, compat, power, seed, blur=blur, reflect=reflect)
         rows = comparison_rows(modes, sizes, size, stride, padding, more)
         if unpool not in (None, "dark", "dim", "winners"):
             raise ValueError(f"--unpool {unpool!r}: use dark, dim or winners")
@@ -204,6 +223,7 @@ def compare(
                 unpool=unpool,
                 title=input_,
                 board=board,
+                shift=shift,
             )
 
         canvas = drawn(style) if target else None
@@ -225,6 +245,8 @@ def compare(
                 if spec.mode not in SHOWN_MODES:
                     why = why_not_shown(spec.mode)
                     term.warn(f"--html: {label} left out of the page ({why})")
+            if shift:
+                term.warn("--html: the page shows the passes, not --shift's rows")
     except ValueError as exc:  # ParameterError: --diff of rows with different sizes
         fail_usage(term, str(exc))
     except PoolError as exc:

@@ -63,6 +63,7 @@ def why_not_shown(mode: str) -> str:
         return "its windows are weighted: a blur the page does not draw"
     return "its windows are placed at random"
 
+
 # The tutorials' 4x4 example (CS231n's max pooling figure): 2x2 max gives [[6, 8], [3, 4]]
 EXAMPLE = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], np.uint8)
 EXAMPLE_SIZES = (1, 2, 3, 4)

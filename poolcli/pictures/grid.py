@@ -2,13 +2,15 @@
 
 Rows are modes (``--modes max,avg``) or window sizes (``--sizes 2,3,4``); ``diff`` adds a
 row with the absolute difference of the first two rows at each pass, stretched so the largest
-difference is white. Drawing is :mod:`poolcli.pictures.sheet`'s; this module decides what to draw.
+difference is white; ``shift`` adds, under each row, the same passes of the input shifted by a
+few pixels and how much each changed (:class:`Shifted`). Drawing is
+:mod:`poolcli.pictures.sheet`'s; this module decides what to draw.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,31 @@ def _passes_that_fit(shape: tuple[int, int], spec: PoolSpec, wanted: int) -> lis
         return stop.fits
 
 
+@dataclass
+class Shifted:
+    """What shifting the input by ``by`` pixels (right and down: its first rows and columns
+    cut) does to one row's passes: per pass, the greyscale change of the displayed pixels
+    where both passes have them (the largest over the channels), and its mean over every
+    channel, in display levels (0-255).
+
+    A pooling that aliases (max, strided subsampling) changes by much more than the picture
+    moved; a blurred one (blurpool, maxblurpool) by little: Zhang 2019's point, seen.
+    """
+
+    by: int
+    changes: list[np.ndarray] = field(default_factory=list)
+    means: list[float] = field(default_factory=list)
+
+    def add(self, before: np.ndarray, after: np.ndarray) -> None:
+        """Add a pass's change: ``before`` and ``after`` are its displayed (H, W, 3) pixels."""
+        rows, cols = min(before.shape[0], after.shape[0]), min(before.shape[1], after.shape[1])
+        difference = np.abs(
+            before[:rows, :cols].astype(np.int16) - after[:rows, :cols].astype(np.int16)
+        )
+        self.means.append(float(difference.mean()))
+        self.changes.append(difference.max(axis=2).astype(np.uint8))
+
+
 def comparison(
     source: str | Picture,
     rows: list[tuple[str, PoolSpec]],
@@ -49,6 +76,7 @@ def comparison(
     threads: int | None = None,
     title: str | None = None,
     board: bool = False,
+    shift: int = 0,
 ) -> Any:
     """Draw the grid for the image at path ``source`` (or a picture already read); returns a
     Pillow image, titled with the path (or ``title``) and the rows' settings (``board``: a
@@ -56,7 +84,10 @@ def comparison(
 
     ``unpool`` ("dark", "dim" or "winners") adds, under each max, min or stochastic row, the
     input-sized pictures of the pixels each pass kept
-    (:func:`poolcli.core.kernels.winners.picture_of_winners`).
+    (:func:`poolcli.core.kernels.winners.picture_of_winners`). ``shift`` adds, under each row,
+    its passes of the input shifted that many pixels right and down, and a row of how much
+    each pass changed (:class:`Shifted`), every change in a column stretched by one factor, so
+    the rows compare.
 
     Raises
     ------
@@ -72,6 +103,11 @@ def comparison(
         path = picture.name if isinstance(source, Picture) else str(source)
     frame, mode = picture.frames[0], picture.mode
     shape = frame.shape[1:]
+    if not 0 <= shift < min(shape):
+        raise ParameterError(
+            f"{path}: a shift of {shift} pixels leaves nothing of a {shape[1]}x{shape[0]} image"
+        )
+    shifted: list[tuple[int, Shifted]] = []  # (grid row, changes): drawn once all are known
     grid_rows: list[list[Cell]] = []
     labels: list[str] = []
     full_size: list[list[np.ndarray]] = []  # display pixels of each pass, for the diff
@@ -101,7 +137,7 @@ def comparison(
             if kept is not None and index is not None and unpool is not None:
                 won = picture_of_winners(current, index, frame, unpool)
                 kept.add(won, geom.index, kept_label(unpool, index, frame.shape[1:]))
-            if diff:
+            if diff or shift:
                 pixels.append(np.asarray(display(current, mode, style.background)))
         empty = "one pass to a size" if spec.output_size is not None else "does not fit"
         for each in (row, *([kept] if kept else [])):
@@ -117,6 +153,42 @@ def comparison(
             kept_cells[0] = Cell(None, "")
             grid_rows.append(kept_cells)
             labels.append(f"{label}, {'won' if unpool == 'winners' else 'kept'}")
+        if shift:
+            cells, change = _shifted_row(
+                frame[:, shift:, shift:],
+                spec,
+                passes,
+                pixels,
+                mode=mode,
+                style=style,
+                region=row.region,
+                shift=shift,
+                alpha=alpha,
+                linear=linear,
+                threads=threads,
+            )
+            grid_rows.append(cells)
+            labels.append(f"{label}, shifted {shift} px")
+            shifted.append((len(grid_rows), change))
+            grid_rows.append([])  # the change's row, drawn once every row's is known
+            labels.append(f"|{label} - shifted|")
+    if shifted:
+        # One factor a column, so the rows compare: white is the change that 1 pixel in 200
+        # of the row changing most passes (the largest alone, as --diff stretches, is a
+        # lone pixel of a photo's worth, and leaves the rest black).
+        peaks = [
+            max(
+                (
+                    int(np.percentile(c.changes[i], 99.5) + 0.5)
+                    for _, c in shifted
+                    if i < len(c.changes)
+                ),
+                default=0,
+            )
+            for i in range(passes)
+        ]
+        for at, change in shifted:
+            grid_rows[at] = _change_cells(frame, change, peaks, style, region, passes)
     if all(len(cells) == 1 or cells[1].image is None for cells in grid_rows):
         raise ParameterError(f"{path}: not one pass fits any row of the comparison")
     if diff:
@@ -139,6 +211,60 @@ def comparison(
         ]
         return Board.of(title, named, style.background)
     return grid(grid_rows, style, title=title, row_labels=labels, column_labels=columns)
+
+
+def _shifted_row(
+    moved: np.ndarray,
+    spec: PoolSpec,
+    passes: int,
+    pixels: list[np.ndarray],
+    *,
+    mode: str,
+    style: SheetStyle,
+    region: Region | None,
+    shift: int,
+    **run: Any,
+) -> tuple[list[Cell], Shifted]:
+    """The cells of the passes of ``moved`` (the shifted input), and what each pass changed
+    against the displayed pixels of the unshifted passes, ``pixels``; ``run`` are
+    :func:`~poolcli.core.passes.run_passes`'s options."""
+    plan = _passes_that_fit(moved.shape[1:], spec, passes)
+    shapes = [g.output_shape for g in plan]
+    row = SheetRow(moved, mode, style, shapes, sizes_only=True, region=region)
+    change = Shifted(shift)
+    for geom, current, before in zip(
+        plan, run_passes(moved, spec, plan, **run), pixels, strict=False
+    ):
+        row.add(current, geom.index)
+        change.add(before, np.asarray(display(current, mode, style.background)))
+    for cells in (row.cells, row.detail) if row.region else (row.cells,):
+        cells.extend(Cell(None, "does not fit") for _ in range(passes + 1 - len(cells)))
+    return row.detail or row.cells, change
+
+
+def _change_cells(
+    frame: np.ndarray,
+    change: Shifted,
+    peaks: list[int],
+    style: SheetStyle,
+    region: Region | object | None,
+    passes: int,
+) -> list[Cell]:
+    """The row of a :class:`Shifted`: each pass's change stretched by its column's factor
+    (``255 / peak``, clipped), labelled with its mean change (in display levels) and the
+    factor."""
+    shapes = [c.shape for c in change.changes]
+    blank = np.zeros((1, *frame.shape[1:]), np.uint8)  # the original's cell is left empty
+    row = SheetRow(blank, "L", style, shapes, sizes_only=True, region=region)
+    for index, (grey, mean) in enumerate(zip(change.changes, change.means, strict=True), 1):
+        peak = peaks[index - 1]
+        factor = 255.0 / peak if peak else 1.0
+        stretched = np.minimum(grey * factor + 0.5, 255).astype(np.uint8)
+        row.add(stretched[None], index, f"mean {mean:.2f}, x{factor:.1f}")
+    cells = row.detail or row.cells
+    cells[0] = Cell(None, f"shifted {change.by} px")
+    cells.extend(Cell(None, "") for _ in range(passes + 1 - len(cells)))
+    return cells
 
 
 def _named(cell: Cell, column: str) -> Cell:
