@@ -25,6 +25,8 @@ _LAZY = {
     "pool": "core.pooling",
     "pool_passes": "core.pooling",
     "unpool": "core.pooling",
+    "pool3d": "core.volume",
+    "unpool3d": "core.volume",
     "output_shape": "core.geometry",
     "plan_passes": "core.geometry",
     "PoolSpec": "spec.pool_spec",
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from poolcli.batch.workers import process
     from poolcli.core.geometry import PassGeometry, output_shape, plan_passes
     from poolcli.core.pooling import pool, pool_passes, unpool
+    from poolcli.core.volume import pool3d, unpool3d
     from poolcli.pictures.api import comparison, contact_sheet
     from poolcli.spec.pool_spec import MODES, PADDINGS, PoolSpec
 
@@ -71,7 +74,9 @@ __all__ = [
     "output_shape",
     "plan_passes",
     "pool",
+    "pool3d",
     "pool_passes",
     "process",
     "unpool",
+    "unpool3d",
 ]

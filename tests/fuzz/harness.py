@@ -103,13 +103,14 @@ def _library_case(path: str, out: str) -> tuple[str, str | None, float, float]:
     except Exception as exc:
         return "crash", f"probe: {type(exc).__name__}: {exc}", 0.0, _peak_mib()
     # Modes in turn: averages (alpha, 16-bit), sums written deep (16-bit PNG, 32-bit TIFF),
-    # and max followed back to the input (--unpool).
-    turn = sum(map(ord, Path(path).name)) % 3
+    # max followed back to the input (--unpool), and the anti-aliased max's blur.
     spec = [
         PoolSpec("avg", 2, passes=2),
         PoolSpec("sum", 2, passes=2),
         PoolSpec("max", 2, passes=2),
+        PoolSpec("maxblurpool", 2, passes=2, blur=4),
     ]
+    turn = sum(map(ord, Path(path).name)) % len(spec)
     run = RunOptions(spec[turn], output=out, unpool="dim" if turn == 2 else None)
     result = run_one(Source(path, Path(Path(path).name)), run, threads=1)
     seconds = time.monotonic() - started
@@ -213,6 +214,10 @@ def fuzz_cli_batch(mutants: list[Path], summary: Summary, jobs: int = 2) -> None
     for command in (
         ["plan"],
         ["compare", "-n", "2", "--modes", "max,sum,lp,stochastic", "--unpool", "dim"],
+        # anti-aliased pooling: its grid with the shifted input, mirrored borders, in bands
+        ["compare", "-n", "2", "--modes", "max,maxblurpool,blurpool", "--shift", "1"],
+        ["maxblurpool", "-n", "2", "--blur", "5", "--reflect", "--sheet"],
+        ["blurpool", "-n", "2", "--in-bands", "--max-pixels", "0"],
         ["avg", "--global", "--json"],
         ["sum", "-n", "3", "--sheet"],
         ["avg", "--to", "7x5", "--sheet"],  # one pass to a size (adaptive)

@@ -1,0 +1,226 @@
+"""3-D pooling (``poolcli.pool3d``, ``unpool3d``) against PyTorch's and Keras 3's 3-D layers,
+bit for bit, and a plain-Python loop over windows for integer volumes."""
+
+from __future__ import annotations
+
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from poolcli import pool3d, unpool3d
+from poolcli.errors import ParameterError
+
+from .helpers import in_keras
+
+
+@pytest.fixture(scope="module")
+def torch():
+    """PyTorch, the peer these tests compare with; only the tests that use it skip without it."""
+    return pytest.importorskip("torch")
+
+
+def random_case(rng: np.random.Generator) -> dict:
+    k = tuple(int(v) for v in rng.integers(1, 4, 3))
+    ceil = bool(rng.random() < 0.3)
+    return {
+        "shape": tuple(int(v) for v in rng.integers(2, 12, 3)),
+        "k": k,
+        "s": tuple(int(v) for v in rng.integers(1, 4, 3)),
+        "d": tuple(int(v) for v in rng.integers(1, 3, 3)) if rng.random() < 0.3 else (1, 1, 1),
+        "ceil": ceil,
+        "pad": (0, 0, 0) if ceil else tuple(int(rng.integers(0, n // 2 + 1)) for n in k),
+    }
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_max_values_indices_and_unpool_equal_pytorch(torch, seed: int) -> None:
+    F = torch.nn.functional
+    rng = np.random.default_rng(seed)
+    compared = 0
+    for _ in range(40):
+        case = random_case(rng)
+        dtype = rng.choice([np.float32, np.float64])
+        x = (rng.standard_normal((2, *case["shape"])) * 10).astype(dtype)
+        x[0].flat[rng.integers(0, x[0].size, 3)] = rng.choice([np.nan, 0.0, -0.0, np.inf])
+        t = torch.from_numpy(x)[None]
+        try:
+            expected, where = F.max_pool3d(
+                t, case["k"], case["s"], case["pad"], case["d"], case["ceil"], return_indices=True
+            )
+        except RuntimeError:  # PyTorch refuses the shape: so do we, tested below
+            continue
+        padding = "ceil" if case["ceil"] else case["pad"]
+        got, got_where = pool3d(
+            x, "max", case["k"], case["s"], padding, dilation=case["d"], channel_axis=0,
+            return_indices=True,
+        )  # fmt: skip
+        np.testing.assert_array_equal(got, expected[0].numpy())
+        np.testing.assert_array_equal(got_where, where[0].numpy())
+        assert np.array_equal(np.signbit(got), np.signbit(expected[0].numpy()))
+        try:
+            back = F.max_unpool3d(expected, where, case["k"], case["s"], case["pad"], case["shape"])
+        except ValueError:  # a shape max_unpool3d cannot name
+            continue
+        np.testing.assert_array_equal(
+            unpool3d(got, got_where, case["shape"], channel_axis=0), back[0].numpy()
+        )
+        compared += 1
+    assert compared > 10
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_averages_and_lp_equal_pytorch(torch, seed: int) -> None:
+    F = torch.nn.functional
+    rng = np.random.default_rng(100 + seed)
+    compared = 0
+    for _ in range(40):
+        case = random_case(rng)
+        case["d"] = (1, 1, 1)  # PyTorch's averages have no dilation
+        x = (rng.standard_normal((2, *case["shape"])) * 10).astype(
+            rng.choice([np.float32, np.float64])
+        )
+        t = torch.from_numpy(x)[None]
+        padding = "ceil" if case["ceil"] else case["pad"]
+        for counted in (True, False):
+            try:
+                expected = F.avg_pool3d(
+                    t, case["k"], case["s"], case["pad"], case["ceil"], count_include_pad=counted
+                )
+            except RuntimeError:
+                continue
+            got = pool3d(x, "avg", case["k"], case["s"], padding, count_pad=counted, channel_axis=0)
+            np.testing.assert_array_equal(got, expected[0].numpy())
+            compared += 1
+        if case["pad"] == (0, 0, 0):
+            # p = 1: bit for bit; others within 2 ulp, as in 2-D (docs/frameworks.md): PyTorch's
+            # vectorised pow and sqrt are not correctly rounded, numpy's are
+            for p in (1.0, 2.0, 3.0):
+                try:
+                    expected = F.lp_pool3d(t.abs(), p, case["k"], case["s"], case["ceil"])
+                except RuntimeError:
+                    continue
+                got = pool3d(
+                    np.abs(x), "lp", case["k"], case["s"], padding, power=p, torch_lp=True,
+                    channel_axis=0,
+                )  # fmt: skip
+                ref = expected[0].numpy()
+                ulps = np.abs(got.astype(np.float64) - ref) / np.spacing(np.abs(ref))
+                assert ulps.max() <= (0 if p == 1.0 else 2)
+    assert compared > 10
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_adaptive_equals_pytorch(torch, seed: int) -> None:
+    F = torch.nn.functional
+    rng = np.random.default_rng(200 + seed)
+    for _ in range(25):
+        shape = tuple(int(v) for v in rng.integers(1, 14, 3))
+        out = tuple(int(v) for v in rng.integers(1, 9, 3))
+        x = (rng.standard_normal((3, *shape)) * 10).astype(np.float32)
+        t = torch.from_numpy(x)[None]
+        np.testing.assert_array_equal(
+            pool3d(x, "avg", output_size=out, channel_axis=0),
+            F.adaptive_avg_pool3d(t, out)[0].numpy(),
+        )
+        values, where = F.adaptive_max_pool3d(t, out, return_indices=True)
+        got, got_where = pool3d(x, "max", output_size=out, channel_axis=0, return_indices=True)
+        np.testing.assert_array_equal(got, values[0].numpy())
+        np.testing.assert_array_equal(got_where, where[0].numpy())
+
+
+def oracle(x: np.ndarray, mode: str, k, s, pad: int) -> np.ndarray:
+    """Each window's cells listed by plain loops, padding left out; integers exact."""
+    n = x.shape
+    outs = [(n[i] + 2 * pad - k[i]) // s[i] + 1 for i in range(3)]
+    result = np.zeros(outs, np.int64)
+    for o in product(*(range(m) for m in outs)):
+        cells = [
+            int(x[z, y, c])
+            for z, y, c in product(
+                *(range(o[i] * s[i] - pad, o[i] * s[i] - pad + k[i]) for i in range(3))
+            )
+            if 0 <= z < n[0] and 0 <= y < n[1] and 0 <= c < n[2]
+        ]
+        if mode == "avg":
+            result[o] = (2 * sum(cells) + len(cells)) // (2 * len(cells))  # halves up
+        elif mode == "sum":
+            result[o] = sum(cells)
+        else:
+            result[o] = max(cells) if mode == "max" else min(cells)
+    return result
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "int32"])
+@pytest.mark.parametrize("mode", ["avg", "sum", "max", "min"])
+def test_integers_against_a_plain_loop(dtype: str, mode: str) -> None:
+    rng = np.random.default_rng(len(dtype) + len(mode))
+    info = np.iinfo(dtype)
+    for _ in range(6):
+        k = tuple(int(v) for v in rng.integers(1, 4, 3))
+        shape = tuple(n + int(v) for n, v in zip(k, rng.integers(0, 6, 3), strict=True))
+        s = tuple(int(v) for v in rng.integers(1, 3, 3))
+        pad = int(rng.integers(0, min(k) // 2 + 1))
+        x = rng.integers(max(info.min, -1000), min(info.max, 100000), shape).astype(dtype)
+        got = pool3d(x, mode, k, s, pad)  # type: ignore[arg-type]
+        np.testing.assert_array_equal(got, oracle(x, mode, k, s, pad))
+        assert got.dtype == (x.dtype if mode != "sum" else got.dtype)
+
+
+def test_keras_3d_layers(tmp_path: Path) -> None:
+    """Keras 3's MaxPooling3D, AveragePooling3D (valid and same) and adaptive 3-D layers, on
+    channels-last volumes of whole numbers (whose float sums are exact in any order): maxima
+    bit for bit; averages within an ulp, because Keras (on JAX) multiplies a window's sum by
+    the reciprocal of its count, where PyTorch and poolimg divide (1166 / 12 is 97.166664 in
+    float32, 1166 * (1 / 12) is 97.16667); its adaptive averages within 2 (108 comes out
+    108.000015)."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 200, (1, 7, 9, 6, 2)).astype(np.float32)
+    body = """
+x = arrays["x"]
+for padding in ("valid", "same"):
+    for name, layer in (("max", keras.layers.MaxPooling3D), ("avg", keras.layers.AveragePooling3D)):
+        out[f"{name}-{padding}"] = np.asarray(layer((3, 2, 2), (2, 2, 1), padding=padding)(x))
+out["amax"] = np.asarray(keras.layers.AdaptiveMaxPooling3D((3, 4, 5))(x))
+out["aavg"] = np.asarray(keras.layers.AdaptiveAveragePooling3D((3, 4, 5))(x))
+"""
+    got = in_keras(body, {"x": x}, tmp_path)
+    volume = x[0]
+
+    def check(ours: np.ndarray, theirs: np.ndarray, mode: str, ulps: int = 1) -> None:
+        if mode == "max":
+            np.testing.assert_array_equal(ours, theirs)
+        else:
+            assert (np.abs(ours - theirs) <= ulps * np.spacing(theirs)).all()
+
+    for padding in ("valid", "same"):
+        for mode in ("max", "avg"):
+            ours = pool3d(volume, mode, (3, 2, 2), (2, 2, 1), padding, channel_axis=-1)  # type: ignore[arg-type]
+            check(ours, got[f"{mode}-{padding}"][0], mode)
+    for mode in ("max", "avg"):
+        ours = pool3d(volume, mode, output_size=(3, 4, 5), channel_axis=-1)  # type: ignore[arg-type]
+        check(ours, got[f"a{mode}"][0], mode, ulps=2)  # Keras divides in more steps
+
+
+@pytest.mark.parametrize(
+    ("args", "options", "message"),
+    [
+        ((np.zeros((4, 4)), "max"), {}, r"a volume is \(D, H, W\)"),
+        ((np.zeros((4, 4, 4)), "median"), {}, "mode must be one of max, min, avg, sum, lp"),
+        ((np.zeros((4, 4, 4)), "max", 5), {}, "does not fit a 4x4x4 volume"),
+        ((np.zeros((4, 4, 4)), "avg"), {"return_indices": True}, "only max and min"),
+        ((np.zeros((4, 4, 4)), "max", (2, 2)), {}, r"\(depth, rows, cols\) triple"),
+        ((np.zeros((4, 4, 4), np.float16), "max"), {}, "float16 is not supported"),
+        ((np.zeros((4, 4, 4)), "max", 3, 1, 2), {}, "between 0 and half the window"),
+        ((np.zeros((4, 4, 4)), "max"), {"output_size": (2, 0, 2)}, "at least 1"),
+    ],
+)
+def test_bad_arguments_are_refused(args: tuple, options: dict, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        pool3d(*args, **options)
+
+
+def test_unpool3d_refuses_indices_outside_the_volume() -> None:
+    with pytest.raises(ParameterError, match="from 0 to 7 for a 2x2x2 volume"):
+        unpool3d(np.ones((1, 1, 1)), np.array([[[8]]]), (2, 2, 2))
