@@ -12,7 +12,7 @@ import pytest
 from poolcli import pool3d, unpool3d
 from poolcli.errors import ParameterError
 
-from .helpers import in_keras
+from .helpers import assert_clean_stderr, in_keras, poolimg
 
 
 @pytest.fixture(scope="module")
@@ -224,3 +224,100 @@ def test_bad_arguments_are_refused(args: tuple, options: dict, message: str) -> 
 def test_unpool3d_refuses_indices_outside_the_volume() -> None:
     with pytest.raises(ParameterError, match="from 0 to 7 for a 2x2x2 volume"):
         unpool3d(np.ones((1, 1, 1)), np.array([[[8]]]), (2, 2, 2))
+
+
+def blocks(stack: np.ndarray, k: int) -> np.ndarray:
+    """(D, H, W) cut into k x k x k blocks (valid windows at stride k), by reshaping: an
+    oracle apart from poolcli."""
+    d, h, w = (n // k * k for n in stack.shape)
+    cut = stack[:d, :h, :w].astype(np.int64)
+    return (
+        cut.reshape(d // k, k, h // k, k, w // k, k)
+        .transpose(0, 2, 4, 1, 3, 5)
+        .reshape(d // k, h // k, w // k, k**3)
+    )
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_a_multipage_tiff_pooled_across_its_pages(tmp_path: Path, mode: str) -> None:
+    """``poolimg MODE stack.tif -k 2x2x2 -n 2``, as a user runs it: each pass's file has one
+    page per output slice, read back by tifffile, equal to 2x2x2 blocks reduced by numpy."""
+    import tifffile
+
+    rng = np.random.default_rng(7)
+    stack = rng.integers(0, 256, (9, 36, 44), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "stack.tif", stack, photometric="minisblack")
+    done = poolimg(mode, tmp_path / "stack.tif", "-k", "2x2x2", "-n", "2", "-o", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert_clean_stderr(done.stderr)
+    expected = stack
+    for index in (1, 2):
+        cells = blocks(expected, 2)
+        expected = (
+            cells.max(axis=3) if mode == "max" else (2 * cells.sum(axis=3) + 8) // 16
+        ).astype(np.uint8)  # exact means, halves rounded up
+        written = tifffile.imread(tmp_path / "out" / f"stack_{mode}_k2_s2_depth2_p{index}.tif")
+        written = written.reshape(-1, *written.shape[-2:])  # one page: (H, W)
+        np.testing.assert_array_equal(written, expected)
+    assert expected.shape == (2, 9, 11)  # 9 -> 4 -> 2 pages
+
+
+def test_an_animation_keeps_its_running_time(tmp_path: Path) -> None:
+    from PIL import Image, ImageSequence
+
+    rng = np.random.default_rng(8)
+    frames = [Image.fromarray(rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)) for _ in range(5)]
+    durations = [100, 120, 80, 100, 60]
+    frames[0].save(
+        tmp_path / "clip.gif", save_all=True, append_images=frames[1:], duration=durations, loop=0
+    )
+    done = poolimg(
+        "max", tmp_path / "clip.gif", "-k", "2x2x2", "-s", "2x2x1", "-o", tmp_path / "out"
+    )
+    assert done.returncode == 0, done.stderr
+    with Image.open(tmp_path / "out" / "clip_max_k2_s2_depth2s1_p1.gif") as gif:
+        got = [frame.info["duration"] for frame in ImageSequence.Iterator(gif)]
+        assert gif.size == (25, 20)
+    assert got == [100, 120, 80, 160] and sum(got) == sum(durations)  # 4 windows of 2, step 1
+
+
+def test_plan_says_the_frames_each_pass_leaves(tmp_path: Path) -> None:
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "s.tif", np.zeros((7, 60, 80), np.uint8), photometric="minisblack")
+    done = poolimg("plan", tmp_path / "s.tif", "-k", "2x2x2", "-n", "2")
+    assert done.returncode == 0, done.stderr
+    assert b"pass  1: 80x60x7 -> 40x30x3" in done.stdout
+    assert b"pass  2: 40x30x3 -> 20x15x1" in done.stdout
+    too_many = poolimg("plan", tmp_path / "s.tif", "-k", "2x2x2", "-n", "3")
+    assert too_many.returncode == 2 and b"pass 2 leaves 1 frame" in too_many.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["max", "one.png", "-k", "2x2x2"],
+            1,
+            "a depth of 2 pools 2 frames together; it has 1 frame",
+        ),
+        (["max", "s.tif", "-k", "2x2x2", "-n", "2"], 1, "pass 1 leaves 1 frame"),
+        (["median", "s.tif", "-k", "2x2x2"], 2, "takes modes max, min, avg, sum, lp; not median"),
+        (["compare", "s.tif", "-k", "2x2x2"], 2, "compare pools one frame"),
+        (["max", "s.tif", "-k", "2x2x2", "--unpool"], 2, "--unpool works on one frame"),
+        (["max", "s.tif", "-k", "2x2x0"], 2, "the depth (frames) is a whole number of at least 1"),
+    ],
+)
+def test_depths_that_cannot_run_say_why(
+    tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
+    import tifffile
+    from PIL import Image
+
+    tifffile.imwrite(tmp_path / "s.tif", np.zeros((3, 8, 8), np.uint8), photometric="minisblack")
+    Image.new("L", (8, 8)).save(tmp_path / "one.png")
+    done = poolimg(*args, "-o", tmp_path / "out", cwd=tmp_path)
+    stderr = done.stderr.decode()
+    assert done.returncode == code and message in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

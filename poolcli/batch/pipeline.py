@@ -36,7 +36,7 @@ from poolcli.batch.writes import (
 )
 from poolcli.core.geometry import PassGeometry, plan_for
 from poolcli.core.passes import run_passes, run_passes_indexed
-from poolcli.errors import ParameterError, PoolError, StdoutClosed
+from poolcli.errors import InputError, ParameterError, PoolError, StdoutClosed
 from poolcli.remote import faults, storage
 from poolcli.spec.formats import LINEAR_MODES
 from poolcli.spec.pool_spec import PALETTE_MODES
@@ -151,16 +151,23 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     rows = _Rows.for_run(picture, run, [g.output_shape for g in plan])
     protect = [] if source.path == "-" else [source.path]
     original = picture.frames[0] if run.indexed else None  # kept: unpooled pictures are its size
-    first, others = _pass_streams(picture, run, plan[skipped:], linear, threads)
+    deep = None
+    if run.spec.across_frames is not None:  # -k WxHxD: each pass pools frames together too
+        deep = _across_frames(source, picture, run, plan)
+    else:
+        first, others = _pass_streams(picture, run, plan[skipped:], linear, threads)
     index = None
     for geom in plan:
         if geom.index < skipped:
             continue
         if geom.index > skipped:
             with clock("pool"):
-                values, index = next(first)
-                # Rebinding `picture` lets the decoded image go once the first pass is done.
-                picture = picture.with_frames([values, *(next(o) for o in others)])
+                if deep is not None:
+                    picture = next(deep)
+                else:
+                    values, index = next(first)
+                    # Rebinding `picture` lets the decoded image go once the first pass is done.
+                    picture = picture.with_frames([values, *(next(o) for o in others)])
         if rows.drawn:
             with clock("sheet"):
                 rows.add(picture, geom)
@@ -259,6 +266,31 @@ def _plan_and_targets(
     plan, wanted = written_passes(run, shape)
     exts = extensions(source, run, plan, picture.mode, picture.format)
     return plan, file_targets(source, run, plan, wanted, exts)
+
+
+def _across_frames(
+    source: Source, picture: Picture, run: RunOptions, plan: list[PassGeometry]
+) -> Iterator[Picture]:
+    """Each pass pooled across the picture's frames too (``-k WxHxD``): the pooled picture,
+    fewer frames, each lasting as long as the frames it steps over."""
+    from poolcli.core.volume import frames_after, pool_frames
+
+    assert run.spec.across_frames is not None
+    depth, stride = run.spec.across_frames
+    sizes = {frame.shape[1:] for frame in picture.frames}
+    if len(sizes) > 1:
+        raise InputError(
+            f"{source.shown}: its frames differ in size, so they cannot be pooled across "
+            f"(-k ...x{depth})"
+        )
+    try:  # every pass checked before the first is pooled or written
+        frames_after(len(picture.frames), depth, stride, len(plan))
+    except ParameterError as exc:
+        raise InputError(f"{source.shown}: {exc}") from None
+    for geom in plan:
+        frames = pool_frames(picture.frames, run.spec, geom)
+        picture = picture.with_slices(frames, stride)
+        yield picture
 
 
 def _pass_streams(

@@ -25,7 +25,7 @@ from poolcli.cli.params import (
     StrideOpt,
     ToOpt,
 )
-from poolcli.cli.pass_words import ModeOptions, build_spec
+from poolcli.cli.pass_words import ModeOptions, build_spec, one_frame
 from poolcli.cli.terminal import Terminal, fail_usage
 from poolcli.errors import PoolError
 from poolcli.spec.limits import DEFAULT_MAX_PIXELS
@@ -103,6 +103,7 @@ def explore(
 
         more = ModeOptions(dilation, count_pad, compat, power, seed, evaluate, to=to)
         spec = build_spec(mode, size, stride, "1" if example else passes, padding, more)
+        one_frame(spec, "explore")
         if example == (input_ is not None):
             raise ValueError("give an image, or --example (not both)")
     except (PoolError, ValueError) as exc:

@@ -10,14 +10,24 @@ from poolcli.cli.help_layout import complete_words
 from poolcli.spec.pool_spec import BLUR_MODES, INDEXED_MODES, MODES, OPTION_MODES
 
 SizeOpt = Annotated[
-    str, typer.Option("--size", "-k", help="Window: N, or WxH such as 3x2.", metavar="N|WxH")
+    str,
+    typer.Option(
+        "--size",
+        "-k",
+        help="Window: N, or WxH such as 3x2; WxHxD pools D frames of a multi-page or "
+        "animated file together too.",
+        metavar="N|WxH[xD]",
+    ),
 ]
 
 
 StrideOpt = Annotated[
     str | None,
     typer.Option(
-        "--stride", "-s", help="Step between windows [default: the size].", metavar="N|WxH"
+        "--stride",
+        "-s",
+        help="Step between windows [default: the size]; WxHxD steps D frames.",
+        metavar="N|WxH[xD]",
     ),
 ]
 

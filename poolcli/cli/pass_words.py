@@ -28,6 +28,21 @@ def parse_geometry(text: str, option: str) -> int | tuple[int, int]:
     raise ValueError(f"{option} {text!r}: give a whole number of pixels, or WxH such as 3x2")
 
 
+def parse_depth(text: str, option: str) -> tuple[str, int | None]:
+    """A window or stride with a third number, across frames: ``"3x2x4"`` -> ``("3x2", 4)``;
+    ``"3x2"`` -> ``("3x2", None)``.
+
+    >>> parse_depth("2x2x3", "--size"), parse_depth("2", "--size")
+    (('2x2', 3), ('2', None))
+    """
+    parts = text.lower().split("x")
+    if len(parts) != 3:
+        return text, None
+    if not (parts[2].strip().isdigit() and int(parts[2]) >= 1):
+        raise ValueError(f"{option} {text!r}: the depth (frames) is a whole number of at least 1")
+    return "x".join(parts[:2]), int(parts[2])
+
+
 def parse_padding(text: str) -> Padding:
     if text in ("valid", "same", "ceil"):
         return cast("Padding", text)
@@ -87,6 +102,10 @@ def build_spec(
     if more.to is not None:
         return _spec_to(mode, size, stride, passes, padding, more)
     count, fit = parse_passes(passes)
+    size, depth = parse_depth(size, "--size")
+    depth_stride = None
+    if stride is not None:
+        stride, depth_stride = parse_depth(stride, "--stride")
     return PoolSpec(
         cast("Mode", mode),  # PoolSpec checks it
         parse_geometry(size, "--size"),
@@ -104,7 +123,19 @@ def build_spec(
         ignore=parse_nodata(more.ignore),
         blur=more.blur,
         reflect=more.reflect,
+        depth=1 if depth is None else depth,
+        depth_stride=depth_stride,
     )
+
+
+def one_frame(spec: PoolSpec, command: str) -> PoolSpec:
+    """``spec``, refused for a command that pools one frame when it has a depth."""
+    if spec.across_frames is not None:
+        raise ValueError(
+            f"{command} pools one frame: a depth (-k WxHxD) pools across frames in "
+            "poolimg max, avg, min, sum and lp"
+        )
+    return spec
 
 
 def parse_nodata(text: str | None) -> float | None:
@@ -226,7 +257,7 @@ def comparison_rows(
             return build_spec(mode, "2", None, "1", "valid", replace(own, to=window))
         if mode == "blurpool" and stride is not None:  # its only window is its blur
             window = stride
-        return build_spec(mode, window, stride, "1", padding, own)
+        return one_frame(build_spec(mode, window, stride, "1", padding, own), "compare")
 
     if sizes is None:
         return [(m, spec(m, size)) for m in names]

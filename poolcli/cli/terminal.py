@@ -189,10 +189,12 @@ def show_plan(
     geometries: list[PassGeometry],
     error: str | None,
     memory: Choice | None = None,
+    frames: list[int] | None = None,
 ) -> None:
     """``poolimg plan``'s output: the size after each pass and where padding or a dropped
     tail applies, and how its pixels are held (``memory``), as lines or (``--json``) one object
-    with the error, if any."""
+    with the error, if any; with ``frames`` (pooled across frames), the frames before the first
+    pass and after each, written as a third number (``80x60x7``)."""
     notes = [edge_notes(geom) for geom in geometries]
     rows = [
         {
@@ -203,6 +205,10 @@ def show_plan(
         }
         for geom, note in zip(geometries, notes, strict=True)
     ]
+    if frames is not None:
+        for row, before, after in zip(rows, frames, frames[1:], strict=False):
+            row["input"].append(before)  # type: ignore[attr-defined]
+            row["output"].append(after)  # type: ignore[attr-defined]
     held = None
     if memory is not None:
         held = {"path": memory.path, "bytes": memory.peak, "why": memory.why}
@@ -210,12 +216,13 @@ def show_plan(
         data = {"input": name, "size": list(size), "passes": rows, "memory": held, "error": error}
         term.data(data)
         return
-    term.text(f"{name}: {size[0]}x{size[1]}")
+    depth = [f"x{n}" for n in frames] if frames is not None else [""] * (len(geometries) + 1)
+    term.text(f"{name}: {size[0]}x{size[1]}{depth[0]}")
     for geom, note in zip(geometries, notes, strict=True):
         said = "; ".join(note)
         term.text(
-            f"pass {geom.index:>2}: {geom.cols.n}x{geom.rows.n} -> "
-            f"{geom.cols.out}x{geom.rows.out}" + (f"   ({said})" if said else "")
+            f"pass {geom.index:>2}: {geom.cols.n}x{geom.rows.n}{depth[geom.index - 1]} -> "
+            f"{geom.cols.out}x{geom.rows.out}{depth[geom.index]}" + (f"   ({said})" if said else "")
         )
     if memory is not None:
         term.text(memory_line(memory))

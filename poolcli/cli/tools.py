@@ -288,7 +288,7 @@ def plan(
       poolimg plan photo.jpg --to 512x     the windows of one pass to 512 wide
     """
     term = Terminal(json_lines=json_)
-    error = None
+    error, frames = None, None
     try:
         from poolcli.core.geometry import PlanError, plan_for
         from poolcli.io.reading import header
@@ -299,6 +299,13 @@ def plan(
         found = header(input_)
         width, height = found.width, found.height
         geometries = plan_for(spec, (height, width))
+        if spec.across_frames is not None:  # -k WxHxD: the frames each pass leaves
+            from poolcli.core.volume import frames_after
+
+            frames = [
+                found.frames,
+                *frames_after(found.frames, *spec.across_frames, len(geometries)),
+            ]
         memory = memory_choice(input_, spec, found, geometries, max_memory)
     except PlanError as exc:  # show the passes that fit, then say where it stops
         geometries, error, memory = exc.fits, f"{input_}: {exc}", None
@@ -307,7 +314,7 @@ def plan(
         raise typer.Exit(EXIT_USAGE if not isinstance(exc, OSError) else 1) from None
     except ValueError as exc:
         fail_usage(term, str(exc))
-    show_plan(term, input_, (width, height), geometries, error, memory)
+    show_plan(term, input_, (width, height), geometries, error, memory, frames)
     if error is not None:
         fail_usage(term, error)
 

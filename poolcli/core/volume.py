@@ -18,14 +18,14 @@ from typing import Literal
 import numpy as np
 
 from poolcli.core.axes import Axis, adaptive_bounds, place_axis
+from poolcli.core.geometry import PassGeometry, first_pass  # noqa: F401 (doctest)
 from poolcli.core.kernels.integer_means import accumulator, divide_rounded
 from poolcli.core.kernels.lp import raised_float
 from poolcli.core.reducers import narrowest_integer, sum_dtype
 from poolcli.errors import ParameterError
-from poolcli.spec.pool_spec import check_padding
+from poolcli.spec.pool_spec import VOLUME_MODES, PoolSpec, check_padding
 from poolcli.spec.values import check_power, whole
 
-VOLUME_MODES = ("max", "min", "avg", "sum", "lp")
 DTYPES = ("uint8", "uint16", "uint32", "int32", "int64", "float32", "float64")
 
 
@@ -404,6 +404,65 @@ def _lp(x: np.ndarray, geom: VolumeGeometry, p: float, torch_lp: bool) -> np.nda
     sums = _summed(raised, geom, False, False).astype(np.float64)
     out_type = np.float32 if x.dtype.itemsize <= 2 else np.float64
     return (sums ** (1.0 / p)).astype(out_type)
+
+
+def frames_after(count: int, depth: int, stride: int, passes: int) -> list[int]:
+    """The frames left after each of ``passes`` passes across ``count`` frames (windows of
+    ``depth``, ``stride`` apart, inside the stack), or why a pass has too few.
+
+    >>> frames_after(7, 2, 2, 2)
+    [3, 1]
+    >>> frames_after(7, 2, 2, 3)
+    Traceback (most recent call last):
+    ...
+    poolcli.errors.ParameterError: a depth of 2 pools 2 frames together; pass 2 leaves 1 frame
+    """
+    left = []
+    for index in range(passes):
+        if count < depth:
+            had = "it has" if index == 0 else f"pass {index} leaves"
+            raise ParameterError(
+                f"a depth of {depth} pools {depth} frames together; {had} "
+                f"{count} frame{'s' if count != 1 else ''}"
+            )
+        count = (count - depth) // stride + 1
+        left.append(count)
+    return left
+
+
+def pool_frames(
+    frames: Sequence[np.ndarray], spec: PoolSpec, geom: PassGeometry
+) -> list[np.ndarray]:
+    """One pass of ``spec`` across planar frames (C, H, W) of one size: each output frame pools
+    ``depth`` frames together, ``depth_stride`` apart, with the 2-D windows of ``geom``, so
+    only one window of frames is stacked at a time.
+
+    >>> frames = [np.full((1, 2, 2), v, np.uint8) for v in (1, 5, 2, 9)]
+    >>> spec = PoolSpec("max", 2, depth=2)
+    >>> [int(f[0, 0, 0]) for f in pool_frames(frames, spec, first_pass(spec, (2, 2)))]
+    [5, 9]
+    """
+    assert spec.across_frames is not None
+    depth, stride = spec.across_frames
+    if len(frames) < depth:
+        raise ParameterError(
+            f"a depth of {depth} pools {depth} frames together; there are {len(frames)}"
+        )
+    across = VolumeGeometry((Axis(depth, depth, depth, 0, 1), geom.rows, geom.cols))
+    pooled = []
+    for start in range(0, len(frames) - depth + 1, stride):
+        stack = np.stack(frames[start : start + depth], axis=1)  # (C, depth, H, W)
+        pooled.append(np.stack([_one(channel, spec, across) for channel in stack])[:, 0])
+    return pooled
+
+
+def _one(x: np.ndarray, spec: PoolSpec, geom: VolumeGeometry) -> np.ndarray:
+    """One channel of a volume pooled by ``spec``'s mode."""
+    if spec.mode in ("max", "min"):
+        return _extreme(x, geom, np.greater if spec.mode == "max" else np.less, False)[0]
+    if spec.mode == "lp":
+        return _lp(x, geom, spec.exponent, spec.compat == "torch")
+    return _summed(x, geom, spec.mode == "avg", spec.counts_padding)
 
 
 def unpool3d(

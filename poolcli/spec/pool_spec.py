@@ -47,6 +47,8 @@ MODES: tuple[str, ...] = (
 # Anti-aliased pooling (Zhang 2019, as Kornia defines it): a binomial blur sampled every stride
 # pixels, after a max over each window at stride 1 for maxblurpool. The blur's padding is theirs.
 BLUR_MODES = ("blurpool", "maxblurpool")
+# Modes that pool across the slices of a volume, or the frames of a file, too (pool3d, -k WxHxD).
+VOLUME_MODES = ("max", "min", "avg", "sum", "lp")
 
 # Modes whose every output is one input pixel, so it has an index (--unpool, return_indices);
 # stochastic only in training (not ``evaluate``).
@@ -150,7 +152,9 @@ class PoolSpec:
     maxblurpool's binomial filter (:data:`DEFAULT_BLUR` when None), zero-padded
     ``(blur - 1) // 2`` before and ``blur // 2`` after as Kornia pads it, or mirrored there
     with ``reflect`` (antialiased-cnns); ``size`` is maxblurpool's max window (blurpool's
-    step), and both sample the blur every ``stride``.
+    step), and both sample the blur every ``stride``. ``depth`` and ``depth_stride`` pool
+    across a file's frames (the slices of a stack, an animation's frames) too: windows of
+    ``depth`` frames, ``depth_stride`` apart (the depth when None), as 3-D pooling does.
     """
 
     mode: Mode = "max"
@@ -170,6 +174,8 @@ class PoolSpec:
     ignore: float | None = None
     blur: int | None = None
     reflect: bool = False
+    depth: int = 1
+    depth_stride: int | None = None
 
     @functools.cached_property
     def window(self) -> tuple[int, int]:
@@ -204,6 +210,13 @@ class PoolSpec:
         """Whether a pass keeps one input pixel a window, so each output has an index: max,
         min, fractional, and stochastic pooling unless in its test phase."""
         return self.mode in INDEXED_MODES and not self.evaluate
+
+    @property
+    def across_frames(self) -> tuple[int, int] | None:
+        """The window and stride across a file's frames, ``(depth, depth_stride)``, or None
+        when each frame is pooled by itself (no depth given)."""
+        stride = self.depth if self.depth_stride is None else self.depth_stride
+        return None if self.depth == 1 and stride == 1 else (self.depth, stride)
 
     @property
     def taps(self) -> int:
@@ -273,6 +286,8 @@ class PoolSpec:
             self._check_ignore()
         if self.mode in BLUR_MODES:
             self._check_blur()
+        if self.depth != 1 or self.depth_stride is not None:
+            self._check_depth()
         if self.evaluate not in (True, False):
             raise ParameterError(f"evaluate must be True or False, not {self.evaluate!r}")
         if self.output_size is not None:
@@ -282,6 +297,22 @@ class PoolSpec:
         ):
             raise ParameterError(
                 f"fit must be a whole number of at least 1, with passes='all', not {self.fit!r}"
+            )
+
+    def _check_depth(self) -> None:
+        for name in ("depth", "depth_stride"):
+            value = getattr(self, name)
+            if value is not None and (whole(value) is None or not 1 <= value <= 2**31 - 1):
+                raise ParameterError(f"{name} must be a whole number of at least 1, not {value!r}")
+        if self.mode not in VOLUME_MODES:
+            raise ParameterError(
+                f"pooling across frames (a depth) takes modes {', '.join(VOLUME_MODES)}; "
+                f"not {self.mode}"
+            )
+        if self.output_size is not None or self.ignore is not None or self.size == "global":
+            raise ParameterError(
+                "pooling across frames (a depth) takes a window: not a size to pool to, "
+                "global or ignore"
             )
 
     def _check_blur(self) -> None:
@@ -384,6 +415,8 @@ def options_text(spec: PoolSpec) -> str:
     ('_ign0', '_ignnan')
     >>> options_text(PoolSpec("maxblurpool", blur=5, reflect=True))
     '_blur5_reflect'
+    >>> options_text(PoolSpec("max", depth=3)), options_text(PoolSpec("sum", 2, 1, depth=2))
+    ('_depth3', '_depth2')
     """
     parts = []
     if spec.spacing != (1, 1):
@@ -408,4 +441,7 @@ def options_text(spec: PoolSpec) -> str:
         parts.append(f"blur{spec.taps}")
     if spec.reflect:
         parts.append("reflect")
+    if spec.across_frames is not None:
+        depth, stride = spec.across_frames
+        parts.append(f"depth{depth}" + (f"s{stride}" if stride != depth else ""))
     return "".join("_" + part for part in parts)
