@@ -12,7 +12,7 @@ import pytest
 from poolcli import pool3d, unpool3d
 from poolcli.errors import ParameterError
 
-from .helpers import assert_clean_stderr, in_keras, poolimg
+from .helpers import assert_clean_stderr, in_keras, peak_memory_mib, poolimg
 
 
 @pytest.fixture(scope="module")
@@ -321,3 +321,22 @@ def test_depths_that_cannot_run_say_why(
     assert done.returncode == code and message in stderr, stderr
     assert len(stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_stack_is_pooled_a_window_of_frames_at_a_time(tmp_path: Path) -> None:
+    """40 pages of 2000x1500 (120 MB decoded) through ``-k 2x2x2``: the peak stays far below
+    the decoded stack, because each page is pooled into its window as it is decoded; the
+    pages written equal numpy's 2x2x2 maxima."""
+    import tifffile
+
+    rng = np.random.default_rng(9)
+    page = rng.integers(0, 256, (1500, 2000), dtype=np.uint8)
+    stack = np.stack([np.roll(page, i, axis=1) for i in range(40)])
+    tifffile.imwrite(tmp_path / "big.tif", stack, photometric="minisblack")
+    code, peak = peak_memory_mib(
+        "max", tmp_path / "big.tif", "-k", "2x2x2", "--max-pixels", "0", "-o", tmp_path / "out"
+    )
+    assert code == 0
+    assert peak < 150, f"peak {peak:.0f} MiB: the stack (120 MB) was held whole"
+    written = tifffile.imread(tmp_path / "out" / "big_max_k2_s2_depth2_p1.tif")
+    np.testing.assert_array_equal(written, blocks(stack, 2).max(axis=3))

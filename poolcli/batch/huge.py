@@ -71,10 +71,17 @@ def estimate(
     channels = {"L": 1, "LA": 2, "RGB": 3, "I;16": 1}.get(header.mode, 4)
     item = 2 if header.mode == "I;16" else 1
     wide = 4 if run.spec.mode in ("sum", "lp") else item  # sums and norms widen
-    pixels = header.width * header.height * max(header.frames, 1)
+    frames = max(header.frames, 1)
+    outputs = 1
+    if run.spec.across_frames is not None:  # a window of frames held, the first pass's kept
+        depth, stride = run.spec.across_frames
+        outputs = max((frames - depth) // stride + 1, 0)
+        frames = min(frames, depth + 1)
+    pixels = header.width * header.height * frames
     planar = pixels * channels * item
     pillow = pixels * (4 if channels > 1 else item)  # Pillow holds 4 bytes a colour pixel
     first = plan[0].output_shape[0] * plan[0].output_shape[1] * channels * wide if plan else 0
+    first *= outputs
     in_memory = pillow + planar + first
     why = why_not_banded(source, run, header, plan, targets)
     if why is not None:

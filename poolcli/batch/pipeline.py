@@ -45,6 +45,7 @@ from poolcli.spec.sizes import Target
 if TYPE_CHECKING:  # Pillow: imported when an input is read, not with this module
     import numpy as np
 
+    from poolcli.core.volume import StackPass
     from poolcli.io.picture import Picture
     from poolcli.pictures.sheet import SheetRow
     from poolcli.spec.style import SheetStyle
@@ -152,8 +153,10 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     protect = [] if source.path == "-" else [source.path]
     original = picture.frames[0] if run.indexed else None  # kept: unpooled pictures are its size
     deep = None
-    if run.spec.across_frames is not None:  # -k WxHxD: each pass pools frames together too
-        deep = _across_frames(source, picture, run, plan)
+    if decided.stack is not None:  # -k WxHxD: pass 1 pooled as the frames were decoded
+        skipped = 1
+        picture = picture.with_slices(decided.stack.pooled, decided.stack.stride)
+        deep = _across_frames(picture, run, plan[1:])
     else:
         first, others = _pass_streams(picture, run, plan[skipped:], linear, threads)
     index = None
@@ -206,6 +209,7 @@ class Decided(dict[tuple[int, int], tuple[list[PassGeometry], dict[str, str]]]):
     how many passes a scaled JPEG decode stands for (``--draft``)."""
 
     drafted: int = 0
+    stack: StackPass | None = None  # the first pass across frames, run as they were decoded
 
 
 def _load(
@@ -217,11 +221,22 @@ def _load(
     from poolcli.io import reading
 
     decided = Decided()
+    if run.spec.across_frames is not None:
+        from poolcli.core.volume import StackPass
+
+        decided.stack = StackPass(run.spec, source.shown)
 
     def before_decode(header: reading.Header) -> int | None:
         plan, targets = from_header(source, run, header)
         decide(source, run, header, plan, targets)  # or raise Banded, or refuse it
         decided[(header.height, header.width)] = plan, targets
+        if run.spec.across_frames is not None:  # enough frames for every pass?
+            from poolcli.core.volume import frames_after
+
+            try:
+                frames_after(header.frames, *run.spec.across_frames, len(plan))
+            except ParameterError as exc:
+                raise InputError(f"{source.shown}: {exc}") from None
         if not run.draft or header.format != "JPEG" or header.frames != 1:
             return None
         if header.orientation != 1:  # its blocks are the stored image's, not the upright one's
@@ -239,6 +254,7 @@ def _load(
             before_decode=before_decode if run.write_images else None,
             allow_truncated=run.allow_truncated,
             palette=run.spec.mode in PALETTE_MODES,
+            frames_to=decided.stack,
         )
     result.warnings.extend(picture.notes)
     if run.save.metadata != "all":  # --strip, --keep-metadata: EXIF goes; "none" takes the rest
@@ -269,24 +285,15 @@ def _plan_and_targets(
 
 
 def _across_frames(
-    source: Source, picture: Picture, run: RunOptions, plan: list[PassGeometry]
+    picture: Picture, run: RunOptions, plan: list[PassGeometry]
 ) -> Iterator[Picture]:
-    """Each pass pooled across the picture's frames too (``-k WxHxD``): the pooled picture,
-    fewer frames, each lasting as long as the frames it steps over."""
-    from poolcli.core.volume import frames_after, pool_frames
+    """Each pass after the first (``picture``, pooled as the file was decoded) pooled across
+    the frames too (``-k WxHxD``): fewer frames, each lasting as long as the frames it steps
+    over. The header said there are frames enough for every pass."""
+    from poolcli.core.volume import pool_frames
 
     assert run.spec.across_frames is not None
-    depth, stride = run.spec.across_frames
-    sizes = {frame.shape[1:] for frame in picture.frames}
-    if len(sizes) > 1:
-        raise InputError(
-            f"{source.shown}: its frames differ in size, so they cannot be pooled across "
-            f"(-k ...x{depth})"
-        )
-    try:  # every pass checked before the first is pooled or written
-        frames_after(len(picture.frames), depth, stride, len(plan))
-    except ParameterError as exc:
-        raise InputError(f"{source.shown}: {exc}") from None
+    stride = run.spec.across_frames[1]
     for geom in plan:
         frames = pool_frames(picture.frames, run.spec, geom)
         picture = picture.with_slices(frames, stride)

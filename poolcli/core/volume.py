@@ -11,6 +11,7 @@ is PyTorch's. Integer averages are exact, rounded half up, as the 2-D ones.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -18,13 +19,13 @@ from typing import Literal
 import numpy as np
 
 from poolcli.core.axes import Axis, adaptive_bounds, place_axis
-from poolcli.core.geometry import PassGeometry, first_pass  # noqa: F401 (doctest)
+from poolcli.core.geometry import PassGeometry, first_pass
 from poolcli.core.kernels.integer_means import accumulator, divide_rounded
 from poolcli.core.kernels.lp import raised_float
 from poolcli.core.reducers import narrowest_integer, sum_dtype
-from poolcli.errors import ParameterError
+from poolcli.errors import InputError, ParameterError
 from poolcli.spec.pool_spec import VOLUME_MODES, PoolSpec, check_padding
-from poolcli.spec.values import check_power, whole
+from poolcli.spec.values import check_power, whole, wxh
 
 DTYPES = ("uint8", "uint16", "uint32", "int32", "int64", "float32", "float64")
 
@@ -454,6 +455,51 @@ def pool_frames(
         stack = np.stack(frames[start : start + depth], axis=1)  # (C, depth, H, W)
         pooled.append(np.stack([_one(channel, spec, across) for channel in stack])[:, 0])
     return pooled
+
+
+class StackPass:
+    """The first pass of ``spec`` across frames, fed a frame at a time as a file is decoded:
+    it holds only the frames its next window reads (at most ``depth``), and the frames it
+    has pooled. :meth:`start` begins again (a decode retried).
+
+    >>> stack = StackPass(PoolSpec("max", 2, depth=2, depth_stride=1), "s.tif")
+    >>> for v in (1, 5, 2, 9):
+    ...     stack(np.full((1, 2, 2), v, np.uint8))
+    >>> [int(f[0, 0, 0]) for f in stack.pooled], stack.most_held
+    ([5, 5, 9], 2)
+    """
+
+    def __init__(self, spec: PoolSpec, name: str) -> None:
+        assert spec.across_frames is not None
+        self.spec, self.name = spec, name
+        self.depth, self.stride = spec.across_frames
+        self.start()
+
+    def start(self) -> None:
+        self.held: deque[np.ndarray] = deque()
+        self.seen = 0
+        self.most_held = 0
+        self.pooled: list[np.ndarray] = []
+        self.geom: PassGeometry | None = None
+        self.held_shape: tuple[int, ...] = ()
+
+    def __call__(self, frame: np.ndarray) -> None:
+        if self.geom is None:
+            self.geom = first_pass(self.spec, frame.shape[1:])
+        elif frame.shape != self.held_shape:
+            raise InputError(
+                f"{self.name}: its frames differ in size ({wxh(*self.held_shape[1:])} and "
+                f"{wxh(*frame.shape[1:])}), so they cannot be pooled together"
+            )
+        self.held_shape = frame.shape
+        if self.seen >= len(self.pooled) * self.stride:  # not in a gap between windows
+            self.held.append(frame)
+            self.most_held = max(self.most_held, len(self.held))
+        self.seen += 1
+        if len(self.held) == self.depth:
+            self.pooled.extend(pool_frames(list(self.held), self.spec, self.geom))
+            for _ in range(min(self.stride, self.depth)):  # keep what the next window shares
+                self.held.popleft()
 
 
 def _one(x: np.ndarray, spec: PoolSpec, geom: VolumeGeometry) -> np.ndarray:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence
@@ -89,6 +89,14 @@ def _open_source(source: str | os.PathLike[str], size: int | None = None) -> tup
     return name, open(fd, "rb")
 
 
+class FrameSink(Protocol):
+    """What takes a multi-frame file's frames as they are decoded (``load(frames_to=)``)."""
+
+    def start(self) -> None: ...
+
+    def __call__(self, frame: np.ndarray) -> None: ...
+
+
 def load(
     source: str | os.PathLike[str],
     *,
@@ -97,6 +105,7 @@ def load(
     before_decode: Callable[[Header], object] | None = None,
     allow_truncated: bool = False,
     palette: bool = False,
+    frames_to: FrameSink | None = None,
 ) -> Picture:
     """Decode an image file, or standard input for ``"-"``, into a :class:`Picture`.
 
@@ -116,6 +125,8 @@ def load(
     goes, the rest black, with a note (``--allow-truncated``). ``palette``: a still palette
     image keeps its indices (mode ``P``, :class:`Palette` in ``Picture.palette``), for the
     modes that only ever pick one of a window's pixels, so a label map stays one.
+    ``frames_to``: each frame of a multi-frame file is handed to it as it is decoded, and only
+    the first is kept in the picture (a stack pooled across its frames holds a window of them).
 
     Raises
     ------
@@ -128,7 +139,10 @@ def load(
     url = os.fspath(source)
     try:
         return faults.retrying(
-            url, lambda: _load(source, max_pixels, size, before_decode, palette=palette)
+            url,
+            lambda: _load(
+                source, max_pixels, size, before_decode, palette=palette, frames_to=frames_to
+            ),
         )
     except InputError as exc:
         if not allow_truncated or f": {CORRUPT} (" not in str(exc) or str(source) == "-":
@@ -137,7 +151,9 @@ def load(
     try:
         picture = faults.retrying(
             url,
-            lambda: _load(source, max_pixels, size, before_decode, True, palette=palette),
+            lambda: _load(
+                source, max_pixels, size, before_decode, True, palette=palette, frames_to=frames_to
+            ),
         )
     except InputError:
         raise first from None
@@ -155,6 +171,7 @@ def _load(
     truncated: bool = False,
     *,
     palette: bool = False,
+    frames_to: FrameSink | None = None,
 ) -> Picture:
     name, handle = _open_source(source, size)
     notes: list[str] = []
@@ -189,6 +206,7 @@ def _load(
                 notes=notes,
                 handle=None if drafted else handle,  # the fast decoder does not scale
                 palette=palette and frames == 1 and image.mode == "P",
+                sink=frames_to if frames > 1 else None,
             )
     if drafted:
         assert isinstance(scale, int)
@@ -326,8 +344,12 @@ def _decode(
     notes: list[str],
     handle: IO[bytes] | None = None,
     palette: bool = False,
+    sink: FrameSink | None = None,
 ) -> Picture:
-    frames, durations = [], []
+    frames: list[np.ndarray] = []
+    durations: list[int] = []
+    if sink is not None:
+        sink.start()  # a decode retried (--allow-truncated, a dropped connection) starts over
     seen = 0
     info = dict(image.info)
     target = "P" if palette else _pool_mode(image)
@@ -344,7 +366,11 @@ def _decode(
             upright = frame if animated else _upright(frame, notes)
             planar = to_planar(upright if upright.mode == target else upright.convert(target))
         # A single-band frame is a view of Pillow's memory, which the next seek overwrites.
-        frames.append(planar.copy() if animated and planar.base is not None else planar)
+        kept = planar.copy() if animated and planar.base is not None else planar
+        if sink is not None:
+            sink(kept)
+        if sink is None or not frames:
+            frames.append(kept)
     dpi = info.get("dpi")
     return Picture(
         frames=frames,

@@ -202,11 +202,14 @@ def _check_stderr(stderr: bytes, mutant: str, summary: Summary) -> None:
 def fuzz_cli_batch(mutants: list[Path], summary: Summary, jobs: int = 2) -> None:
     """The mutants as one folder through ``poolimg max DIR -j 2 --json``, and again pooled in
     bands (``--in-bands``, the bomb check allowed: what a lying header claims reaches the band
-    reader), then a few through the other commands and standard input."""
+    reader) and across frames (``-k 2x2x2``), then a few through the other commands and
+    standard input."""
     work = mutants[0].parent
     before = {p: _digest(p) for p in mutants}
     _batch(["max", "-n", "2", "--sheet"], mutants, summary, jobs)
     _batch(["avg", "-n", "2", "--in-bands", "--max-pixels", "0"], mutants, summary, jobs)
+    # frames pooled together: a stack's pages, an animation's frames (one frame: refused)
+    _batch(["avg", "-k", "2x2x2", "-s", "2x2x1", "-n", "2", "--sheet"], mutants, summary, jobs)
     for path, digest in before.items():
         if _digest(path) != digest:
             summary.findings.append(Finding("input", str(path), "the input changed"))
