@@ -324,3 +324,17 @@ def test_compare_shift_adds_two_rows_under_each_mode(tmp_path: Path) -> None:
     far = poolimg("compare", tmp_path / "r.jpg", "--shift", "427", "-o", tmp_path / "f.png")
     assert far.returncode == 2 and b"leaves nothing of a 640x427 image" in far.stderr
     assert len(far.stderr.strip().splitlines()) == 1 and not (tmp_path / "f.png").exists()
+
+
+def test_plan_gives_the_blur_modes_sizes(tmp_path: Path) -> None:
+    """``plan -m``: the blur modes' outputs are ceil(n / s) (blurpool) and ceil((n - k + 1) / s)
+    (maxblurpool), not max pooling's floor((n - k) / s) + 1."""
+    Image.new("RGB", (7, 5)).save(tmp_path / "p.png")
+    sizes = {}
+    for mode in ("max", "blurpool", "maxblurpool"):
+        done = poolimg("plan", tmp_path / "p.png", "-m", mode, "--json")
+        assert done.returncode == 0, done.stderr
+        sizes[mode] = json_lines(done.stdout)[0]["passes"][0]["output"]
+    assert sizes == {"max": [3, 2], "blurpool": [4, 3], "maxblurpool": [3, 2]}
+    x = np.zeros((5, 7), np.uint8)
+    assert pool(x, "blurpool").shape == (3, 4) and pool(x, "maxblurpool", 3, 2).shape == (2, 3)

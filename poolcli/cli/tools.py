@@ -54,6 +54,19 @@ if TYPE_CHECKING:
     from poolcli.io.reading import Header
     from poolcli.spec.pool_spec import PoolSpec
 
+PlanModeOpt = Annotated[
+    str,
+    typer.Option(
+        "--mode",
+        "-m",
+        help="The mode whose sizes to plan: blurpool and maxblurpool pad their blur, "
+        "fractional shrinks by its ratio.",
+        metavar="MODE",
+        autocompletion=lambda incomplete: [m for m in MODES if m.startswith(incomplete)],
+    ),
+]
+
+
 # The options of compare alone.
 CompareModesOpt = Annotated[
     str,
@@ -273,10 +286,12 @@ def plan(
     compat: CompatOpt = None,
     max_memory: MaxMemoryOpt = None,
     json_: PlanJsonOpt = False,
+    mode: PlanModeOpt = "max",
+    blur: BlurOpt = None,
 ) -> None:
     """Print the size after each pass, where padding or a dropped tail applies, and whether the
     image is pooled in memory or in bands of rows (and about how much memory its pixels take);
-    write nothing.
+    write nothing. The sizes are every mode's but fractional's and the blur modes' (--mode).
 
     Exits 2 when a pass cannot run, as the pooling commands would before writing anything.
 
@@ -286,6 +301,8 @@ def plan(
       poolimg plan photo.jpg -n all
       poolimg plan photo.jpg -k 3 -s 2 -p same -n 4 --json
       poolimg plan photo.jpg --to 512x     the windows of one pass to 512 wide
+      poolimg plan stack.tif -k 2x2x2 -n 2  a z-stack: the pages each pass leaves too
+      poolimg plan photo.jpg -m maxblurpool -n 3
     """
     term = Terminal(json_lines=json_)
     error, frames = None, None
@@ -294,7 +311,12 @@ def plan(
         from poolcli.io.reading import header
 
         spec = build_spec(
-            "max", size, stride, passes, padding, ModeOptions(dilation, compat=compat, to=to)
+            mode,
+            size,
+            stride,
+            passes,
+            padding,
+            ModeOptions(dilation, compat=compat, to=to, blur=blur),
         )
         found = header(input_)
         width, height = found.width, found.height
