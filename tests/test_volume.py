@@ -340,3 +340,27 @@ def test_a_stack_is_pooled_a_window_of_frames_at_a_time(tmp_path: Path) -> None:
     assert peak < 150, f"peak {peak:.0f} MiB: the stack (120 MB) was held whole"
     written = tifffile.imread(tmp_path / "out" / "big_max_k2_s2_depth2_p1.tif")
     np.testing.assert_array_equal(written, blocks(stack, 2).max(axis=3))
+
+
+def test_to_a_count_of_frames_is_pytorchs_adaptive_pooling(tmp_path: Path, torch) -> None:
+    """``--to 11x9!x4``: a 9-page stack to 4 pages of exactly 11x9, equal to
+    ``adaptive_max_pool3d`` and, rounded half up, to ``adaptive_avg_pool3d``."""
+    import tifffile
+
+    rng = np.random.default_rng(10)
+    stack = rng.integers(0, 256, (9, 31, 37), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")
+    volume = torch.from_numpy(stack.astype(np.float64))[None, None]
+    for mode in ("max", "avg"):
+        done = poolimg(mode, tmp_path / "s.tif", "--to", "11x9!x4", "-o", tmp_path / "out")
+        assert done.returncode == 0, done.stderr
+        written = tifffile.imread(tmp_path / "out" / f"s_{mode}_to11x9_frames4.tif")
+        layer = getattr(torch.nn.functional, f"adaptive_{mode}_pool3d")
+        expected = layer(volume, (4, 9, 11))[0, 0].numpy()
+        if mode == "avg":  # exact means of the integers, halves up: within half a level
+            assert np.abs(written - expected).max() <= 0.5
+        else:
+            np.testing.assert_array_equal(written, expected)
+    plan = poolimg("plan", tmp_path / "s.tif", "--to", "11x9!x4")
+    assert b"pass  1: 37x31x9 -> 11x9x4" in plan.stdout
+    assert b"a window of frames at a time" in plan.stdout

@@ -73,10 +73,12 @@ def estimate(
     wide = 4 if run.spec.mode in ("sum", "lp") else item  # sums and norms widen
     frames = max(header.frames, 1)
     outputs = 1
-    if run.spec.across_frames is not None:  # a window of frames held, the first pass's kept
-        depth, stride = run.spec.across_frames
-        outputs = max((frames - depth) // stride + 1, 0)
-        frames = min(frames, depth + 1)
+    if run.spec.pools_frames:  # a window of frames held, the first pass's kept
+        from poolcli.core.volume import depth_windows
+
+        windows = depth_windows(run.spec, frames)
+        outputs = len(windows)
+        frames = min(frames, max((end - start for start, end in windows), default=0) + 1)
     pixels = header.width * header.height * frames
     planar = pixels * channels * item
     pillow = pixels * (4 if channels > 1 else item)  # Pillow holds 4 bytes a colour pixel

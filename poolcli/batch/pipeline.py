@@ -155,7 +155,8 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     deep = None
     if decided.stack is not None:  # -k WxHxD: pass 1 pooled as the frames were decoded
         skipped = 1
-        picture = picture.with_slices(decided.stack.pooled, decided.stack.stride)
+        starts = [start for start, _ in decided.stack.windows]
+        picture = picture.with_slices(decided.stack.pooled, starts)
         deep = _across_frames(picture, run, plan[1:])
     else:
         first, others = _pass_streams(picture, run, plan[skipped:], linear, threads)
@@ -221,7 +222,7 @@ def _load(
     from poolcli.io import reading
 
     decided = Decided()
-    if run.spec.across_frames is not None:
+    if run.spec.pools_frames:
         from poolcli.core.volume import StackPass
 
         decided.stack = StackPass(run.spec, source.shown)
@@ -230,13 +231,14 @@ def _load(
         plan, targets = from_header(source, run, header)
         decide(source, run, header, plan, targets)  # or raise Banded, or refuse it
         decided[(header.height, header.width)] = plan, targets
-        if run.spec.across_frames is not None:  # enough frames for every pass?
+        if decided.stack is not None:  # enough frames for every pass?
             from poolcli.core.volume import frames_after
 
             try:
-                frames_after(header.frames, *run.spec.across_frames, len(plan))
+                frames_after(header.frames, run.spec, len(plan))
             except ParameterError as exc:
                 raise InputError(f"{source.shown}: {exc}") from None
+            decided.stack.expect(header.frames)
         if not run.draft or header.format != "JPEG" or header.frames != 1:
             return None
         if header.orientation != 1:  # its blocks are the stored image's, not the upright one's
@@ -290,13 +292,11 @@ def _across_frames(
     """Each pass after the first (``picture``, pooled as the file was decoded) pooled across
     the frames too (``-k WxHxD``): fewer frames, each lasting as long as the frames it steps
     over. The header said there are frames enough for every pass."""
-    from poolcli.core.volume import pool_frames
+    from poolcli.core.volume import depth_windows, pool_frames
 
-    assert run.spec.across_frames is not None
-    stride = run.spec.across_frames[1]
     for geom in plan:
-        frames = pool_frames(picture.frames, run.spec, geom)
-        picture = picture.with_slices(frames, stride)
+        starts = [start for start, _ in depth_windows(run.spec, len(picture.frames))]
+        picture = picture.with_slices(pool_frames(picture.frames, run.spec, geom), starts)
         yield picture
 
 

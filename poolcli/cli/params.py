@@ -124,8 +124,9 @@ ToOpt = Annotated[
     typer.Option(
         "--to",
         help="One pass to a size, as PyTorch's adaptive pooling: 512x (width), x300 "
-        "(height), 512x512 (fit inside), 512x512! (exactly), 25%; a trailing > only shrinks. "
-        "In place of -k, -s, -p and -n; every mode but stride, stochastic and fractional.",
+        "(height), 512x512 (fit inside), 512x512! (exactly), 25%; a trailing > only shrinks; "
+        "WxHxD pools a stack's frames to D too. In place of -k, -s, -p and -n; every mode "
+        "but stride, stochastic and fractional.",
         metavar="SIZE",
         show_default=False,
     ),

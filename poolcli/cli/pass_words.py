@@ -130,7 +130,7 @@ def build_spec(
 
 def one_frame(spec: PoolSpec, command: str) -> PoolSpec:
     """``spec``, refused for a command that pools one frame when it has a depth."""
-    if spec.across_frames is not None:
+    if spec.pools_frames:
         raise ValueError(
             f"{command} pools one frame: a depth (-k WxHxD) pools across frames in "
             "poolimg max, avg, min, sum and lp"
@@ -172,8 +172,15 @@ def _spec_to(
         raise ValueError(
             "--to places the windows itself: drop -k, -s, -n, -p, -d, --compat and --count-pad"
         )
+    to, frames = more.to, None
+    head, _, tail = to.rpartition("x")
+    if to.count("x") == 2 and tail.isdigit() and head and not head.endswith("x"):
+        to, frames = head, int(tail)  # WxHxD: D frames too
     return PoolSpec(
-        cast("Mode", mode), output_size=Target.parse(more.to), ignore=parse_nodata(more.ignore)
+        cast("Mode", mode),
+        output_size=Target.parse(to),
+        ignore=parse_nodata(more.ignore),
+        depth_to=frames,
     )
 
 

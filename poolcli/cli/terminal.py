@@ -225,16 +225,19 @@ def show_plan(
             f"{geom.cols.out}x{geom.rows.out}{depth[geom.index]}" + (f"   ({said})" if said else "")
         )
     if memory is not None:
-        term.text(memory_line(memory))
+        term.text(memory_line(memory, stack=frames is not None))
 
 
-def memory_line(memory: Choice) -> str:
-    """How ``plan`` says a run holds its pixels."""
+def memory_line(memory: Choice, stack: bool = False) -> str:
+    """How ``plan`` says a run holds its pixels (``stack``: pooled across its frames, a
+    window of them at a time)."""
     from poolcli.spec.limits import bytes_text
 
     about = bytes_text(memory.peak)
     if memory.path == "bands":
         return f"memory: in bands of rows (libvips), about {about} of pixels at a time"
+    if memory.path == "memory" and stack:
+        return f"memory: a window of frames at a time, about {about} of pixels"
     if memory.path == "memory":
         return f"memory: decoded whole, about {about} of pixels"
     return f"memory: refused: {memory.why}"

@@ -321,13 +321,10 @@ def plan(
         found = header(input_)
         width, height = found.width, found.height
         geometries = plan_for(spec, (height, width))
-        if spec.across_frames is not None:  # -k WxHxD: the frames each pass leaves
+        if spec.pools_frames:  # -k WxHxD, --to WxHxD: the frames each pass leaves
             from poolcli.core.volume import frames_after
 
-            frames = [
-                found.frames,
-                *frames_after(found.frames, *spec.across_frames, len(geometries)),
-            ]
+            frames = [found.frames, *frames_after(found.frames, spec, len(geometries))]
         memory = memory_choice(input_, spec, found, geometries, max_memory)
     except PlanError as exc:  # show the passes that fit, then say where it stops
         geometries, error, memory = exc.fits, f"{input_}: {exc}", None

@@ -407,26 +407,47 @@ def _lp(x: np.ndarray, geom: VolumeGeometry, p: float, torch_lp: bool) -> np.nda
     return (sums ** (1.0 / p)).astype(out_type)
 
 
-def frames_after(count: int, depth: int, stride: int, passes: int) -> list[int]:
-    """The frames left after each of ``passes`` passes across ``count`` frames (windows of
-    ``depth``, ``stride`` apart, inside the stack), or why a pass has too few.
+def depth_windows(spec: PoolSpec, count: int) -> list[tuple[int, int]]:
+    """Where each output frame's window of ``count`` frames starts and ends (exclusive): every
+    ``depth_stride`` frames, ``depth`` long, inside the stack; or, for ``depth_to``, PyTorch's
+    adaptive windows. None when not one fits.
 
-    >>> frames_after(7, 2, 2, 2)
+    >>> depth_windows(PoolSpec("max", depth=3, depth_stride=2), 8)
+    [(0, 3), (2, 5), (4, 7)]
+    >>> depth_windows(PoolSpec("avg", output_size=(4, 4), depth_to=3), 7)
+    [(0, 3), (2, 5), (4, 7)]
+    """
+    if spec.depth_to is not None:
+        starts, ends = adaptive_bounds(count, spec.depth_to)
+        return list(zip(starts.tolist(), ends.tolist(), strict=True))
+    assert spec.across_frames is not None
+    depth, stride = spec.across_frames
+    return [(start, start + depth) for start in range(0, count - depth + 1, stride)]
+
+
+def frames_after(count: int, spec: PoolSpec, passes: int) -> list[int]:
+    """The frames left after each of ``passes`` passes of ``spec`` across ``count`` frames,
+    or why a pass has too few.
+
+    >>> frames_after(7, PoolSpec("max", depth=2), 2)
     [3, 1]
-    >>> frames_after(7, 2, 2, 3)
+    >>> frames_after(7, PoolSpec("max", depth=2), 3)
     Traceback (most recent call last):
     ...
     poolcli.errors.ParameterError: a depth of 2 pools 2 frames together; pass 2 leaves 1 frame
     """
     left = []
     for index in range(passes):
-        if count < depth:
+        windows = len(depth_windows(spec, count))
+        if not windows:
+            assert spec.across_frames is not None  # pools to a count: always windows
+            depth = spec.across_frames[0]
             had = "it has" if index == 0 else f"pass {index} leaves"
             raise ParameterError(
                 f"a depth of {depth} pools {depth} frames together; {had} "
                 f"{count} frame{'s' if count != 1 else ''}"
             )
-        count = (count - depth) // stride + 1
+        count = windows
         left.append(count)
     return left
 
@@ -435,34 +456,40 @@ def pool_frames(
     frames: Sequence[np.ndarray], spec: PoolSpec, geom: PassGeometry
 ) -> list[np.ndarray]:
     """One pass of ``spec`` across planar frames (C, H, W) of one size: each output frame pools
-    ``depth`` frames together, ``depth_stride`` apart, with the 2-D windows of ``geom``, so
-    only one window of frames is stacked at a time.
+    the frames of its window (:func:`depth_windows`) together, with the 2-D windows of
+    ``geom``, so only one window of frames is stacked at a time.
 
     >>> frames = [np.full((1, 2, 2), v, np.uint8) for v in (1, 5, 2, 9)]
     >>> spec = PoolSpec("max", 2, depth=2)
     >>> [int(f[0, 0, 0]) for f in pool_frames(frames, spec, first_pass(spec, (2, 2)))]
     [5, 9]
     """
-    assert spec.across_frames is not None
-    depth, stride = spec.across_frames
-    if len(frames) < depth:
-        raise ParameterError(
-            f"a depth of {depth} pools {depth} frames together; there are {len(frames)}"
-        )
-    across = VolumeGeometry((Axis(depth, depth, depth, 0, 1), geom.rows, geom.cols))
-    pooled = []
-    for start in range(0, len(frames) - depth + 1, stride):
-        stack = np.stack(frames[start : start + depth], axis=1)  # (C, depth, H, W)
-        pooled.append(np.stack([_one(channel, spec, across) for channel in stack])[:, 0])
-    return pooled
+    return [
+        _window(frames[start:end], spec, geom) for start, end in depth_windows(spec, len(frames))
+    ]
+
+
+def _window(frames: Sequence[np.ndarray], spec: PoolSpec, geom: PassGeometry) -> np.ndarray:
+    """One output frame: ``frames`` (a window's) pooled together with ``geom``'s 2-D windows."""
+    n = len(frames)
+    if geom.adaptive:  # windows of varying length: their bounds, the frames' one window first
+        (rows, cols) = geom.window_bounds()
+        one = (np.zeros(1, np.int64), np.full(1, n, np.int64))
+        across = VolumeGeometry(None, (one, rows, cols))
+    else:
+        across = VolumeGeometry((Axis(n, n, n, 0, 1), geom.rows, geom.cols))
+    stack = np.stack(frames, axis=1)  # (C, n, H, W)
+    return np.stack([_one(channel, spec, across) for channel in stack])[:, 0]
 
 
 class StackPass:
     """The first pass of ``spec`` across frames, fed a frame at a time as a file is decoded:
-    it holds only the frames its next window reads (at most ``depth``), and the frames it
-    has pooled. :meth:`start` begins again (a decode retried).
+    it holds only the frames a window still to come reads, and the frames it has pooled.
+    :meth:`expect` gives the frame count (the header's), :meth:`start` begins again (a decode
+    retried).
 
     >>> stack = StackPass(PoolSpec("max", 2, depth=2, depth_stride=1), "s.tif")
+    >>> stack.expect(4)
     >>> for v in (1, 5, 2, 9):
     ...     stack(np.full((1, 2, 2), v, np.uint8))
     >>> [int(f[0, 0, 0]) for f in stack.pooled], stack.most_held
@@ -470,13 +497,15 @@ class StackPass:
     """
 
     def __init__(self, spec: PoolSpec, name: str) -> None:
-        assert spec.across_frames is not None
         self.spec, self.name = spec, name
-        self.depth, self.stride = spec.across_frames
+        self.windows: list[tuple[int, int]] = []
         self.start()
 
+    def expect(self, count: int) -> None:
+        self.windows = depth_windows(self.spec, count)
+
     def start(self) -> None:
-        self.held: deque[np.ndarray] = deque()
+        self.held: deque[tuple[int, np.ndarray]] = deque()
         self.seen = 0
         self.most_held = 0
         self.pooled: list[np.ndarray] = []
@@ -492,13 +521,19 @@ class StackPass:
                 f"{wxh(*frame.shape[1:])}), so they cannot be pooled together"
             )
         self.held_shape = frame.shape
-        if self.seen >= len(self.pooled) * self.stride:  # not in a gap between windows
-            self.held.append(frame)
-            self.most_held = max(self.most_held, len(self.held))
-        self.seen += 1
-        if len(self.held) == self.depth:
-            self.pooled.extend(pool_frames(list(self.held), self.spec, self.geom))
-            for _ in range(min(self.stride, self.depth)):  # keep what the next window shares
+        index, self.seen = self.seen, self.seen + 1
+        done = len(self.pooled)
+        if done == len(self.windows) or index < self.windows[done][0]:
+            return  # in a gap between windows, or past the last
+        self.held.append((index, frame))
+        self.most_held = max(self.most_held, len(self.held))
+        while done < len(self.windows) and self.windows[done][1] == index + 1:
+            start, end = self.windows[done]
+            window = [f for i, f in self.held if start <= i < end]
+            self.pooled.append(_window(window, self.spec, self.geom))
+            done += 1
+            first = self.windows[done][0] if done < len(self.windows) else self.seen
+            while self.held and self.held[0][0] < first:  # what no window to come reads
                 self.held.popleft()
 
 

@@ -101,18 +101,18 @@ class Picture:
             dpi = (dpi[0] * frames[0].shape[2] / width, dpi[1] * frames[0].shape[1] / height)
         return replace(self, frames=frames, dpi=dpi)
 
-    def with_slices(self, frames: list[np.ndarray], stride: int) -> Picture:
-        """The picture with frames pooled across (:meth:`with_frames`), each standing for the
-        ``stride`` input frames it steps over: an animation's frame lasts as long as they did,
-        the last one the rest, so the running time is kept.
+    def with_slices(self, frames: list[np.ndarray], starts: list[int]) -> Picture:
+        """The picture with frames pooled across (:meth:`with_frames`), the one at ``starts[j]``
+        standing for the input frames up to the next one's start: an animation's frame lasts
+        as long as they did, the last one the rest, so the running time is kept.
 
         >>> p = Picture([np.zeros((1, 2, 2), np.uint8)] * 5, "L", "a.gif", durations=[10] * 5)
-        >>> p.with_slices([np.zeros((1, 1, 1), np.uint8)] * 2, 2).durations
+        >>> p.with_slices([np.zeros((1, 1, 1), np.uint8)] * 2, [0, 2]).durations
         [20, 30]
         """
         pooled = self.with_frames(frames)
         if self.durations is None:
             return pooled
-        durations = [sum(self.durations[j * stride : (j + 1) * stride]) for j in range(len(frames))]
-        durations[-1] = sum(self.durations[(len(frames) - 1) * stride :])
+        ends = [*starts[1:], len(self.durations)]
+        durations = [sum(self.durations[a:b]) for a, b in zip(starts, ends, strict=True)]
         return replace(pooled, durations=durations)

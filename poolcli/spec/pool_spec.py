@@ -154,7 +154,8 @@ class PoolSpec:
     with ``reflect`` (antialiased-cnns); ``size`` is maxblurpool's max window (blurpool's
     step), and both sample the blur every ``stride``. ``depth`` and ``depth_stride`` pool
     across a file's frames (the slices of a stack, an animation's frames) too: windows of
-    ``depth`` frames, ``depth_stride`` apart (the depth when None), as 3-D pooling does.
+    ``depth`` frames, ``depth_stride`` apart (the depth when None), as 3-D pooling does; or,
+    with ``output_size``, to ``depth_to`` frames (adaptive windows, as PyTorch's).
     """
 
     mode: Mode = "max"
@@ -176,6 +177,7 @@ class PoolSpec:
     reflect: bool = False
     depth: int = 1
     depth_stride: int | None = None
+    depth_to: int | None = None
 
     @functools.cached_property
     def window(self) -> tuple[int, int]:
@@ -214,9 +216,15 @@ class PoolSpec:
     @property
     def across_frames(self) -> tuple[int, int] | None:
         """The window and stride across a file's frames, ``(depth, depth_stride)``, or None
-        when each frame is pooled by itself (no depth given)."""
+        when there is none (no depth given, or a count to pool to: ``depth_to``)."""
         stride = self.depth if self.depth_stride is None else self.depth_stride
         return None if self.depth == 1 and stride == 1 else (self.depth, stride)
+
+    @property
+    def pools_frames(self) -> bool:
+        """Whether a file's frames are pooled together (a depth, or a count of them to pool
+        to), not each by itself."""
+        return self.across_frames is not None or self.depth_to is not None
 
     @property
     def taps(self) -> int:
@@ -286,7 +294,7 @@ class PoolSpec:
             self._check_ignore()
         if self.mode in BLUR_MODES:
             self._check_blur()
-        if self.depth != 1 or self.depth_stride is not None:
+        if self.depth != 1 or self.depth_stride is not None or self.depth_to is not None:
             self._check_depth()
         if self.evaluate not in (True, False):
             raise ParameterError(f"evaluate must be True or False, not {self.evaluate!r}")
@@ -300,7 +308,7 @@ class PoolSpec:
             )
 
     def _check_depth(self) -> None:
-        for name in ("depth", "depth_stride"):
+        for name in ("depth", "depth_stride", "depth_to"):
             value = getattr(self, name)
             if value is not None and (whole(value) is None or not 1 <= value <= 2**31 - 1):
                 raise ParameterError(f"{name} must be a whole number of at least 1, not {value!r}")
@@ -309,11 +317,17 @@ class PoolSpec:
                 f"pooling across frames (a depth) takes modes {', '.join(VOLUME_MODES)}; "
                 f"not {self.mode}"
             )
-        if self.output_size is not None or self.ignore is not None or self.size == "global":
-            raise ParameterError(
-                "pooling across frames (a depth) takes a window: not a size to pool to, "
-                "global or ignore"
-            )
+        if self.ignore is not None or self.size == "global":
+            raise ParameterError("pooling across frames (a depth) takes no global or ignore")
+        if self.depth_to is not None:
+            if self.across_frames is not None or self.output_size is None:
+                raise ParameterError(
+                    "depth_to pools the frames to a count, with output_size: give no depth"
+                )
+            if self.mode in ("sum", "lp"):
+                raise ParameterError("sums and Lp to a count of frames: not yet (give a depth)")
+        elif self.output_size is not None:
+            raise ParameterError("a depth is a window of frames: pool to a count with depth_to")
 
     def _check_blur(self) -> None:
         if self.blur is not None and (whole(self.blur) is None or not 1 <= self.blur <= MAX_BLUR):
@@ -444,4 +458,6 @@ def options_text(spec: PoolSpec) -> str:
     if spec.across_frames is not None:
         depth, stride = spec.across_frames
         parts.append(f"depth{depth}" + (f"s{stride}" if stride != depth else ""))
+    if spec.depth_to is not None:
+        parts.append(f"frames{spec.depth_to}")
     return "".join("_" + part for part in parts)
