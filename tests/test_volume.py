@@ -147,13 +147,16 @@ def oracle(x: np.ndarray, mode: str, k, s, pad: int) -> np.ndarray:
             result[o] = (2 * sum(cells) + len(cells)) // (2 * len(cells))  # halves up
         elif mode == "sum":
             result[o] = sum(cells)
+        elif mode == "median":
+            cells.sort()
+            result[o] = (cells[(len(cells) - 1) // 2] + cells[len(cells) // 2] + 1) // 2
         else:
             result[o] = max(cells) if mode == "max" else min(cells)
     return result
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "uint16", "int32"])
-@pytest.mark.parametrize("mode", ["avg", "sum", "max", "min"])
+@pytest.mark.parametrize("mode", ["avg", "sum", "max", "min", "median"])
 def test_integers_against_a_plain_loop(dtype: str, mode: str) -> None:
     rng = np.random.default_rng(len(dtype) + len(mode))
     info = np.iinfo(dtype)
@@ -166,6 +169,30 @@ def test_integers_against_a_plain_loop(dtype: str, mode: str) -> None:
         got = pool3d(x, mode, k, s, pad)  # type: ignore[arg-type]
         np.testing.assert_array_equal(got, oracle(x, mode, k, s, pad))
         assert got.dtype == (x.dtype if mode != "sum" else got.dtype)
+
+
+def test_float_medians_are_numpys_per_window() -> None:
+    """Floats: ``np.median`` of each window's real cells (NaN where one is NaN), with padding
+    and adaptive windows."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((5, 7, 6)).astype(np.float32)
+    x[1, 2, 3] = np.nan
+    got = pool3d(x, "median", 3, 2, 1)
+    for o in product(*(range(n) for n in got.shape)):
+        lo = [max(0, 2 * i - 1) for i in o]
+        window = x[lo[0] : 2 * o[0] + 2, lo[1] : 2 * o[1] + 2, lo[2] : 2 * o[2] + 2]
+        np.testing.assert_array_equal(got[o], np.median(window))
+    adaptive = pool3d(x, "median", output_size=(2, 3, 4))
+    starts = [
+        np.floor(np.arange(k) * n / k).astype(int) for n, k in zip(x.shape, (2, 3, 4), strict=True)
+    ]
+    ends = [
+        np.ceil((np.arange(k) + 1) * n / k).astype(int)
+        for n, k in zip(x.shape, (2, 3, 4), strict=True)
+    ]
+    for o in product(range(2), range(3), range(4)):
+        window = x[tuple(slice(starts[d][o[d]], ends[d][o[d]]) for d in range(3))]
+        np.testing.assert_array_equal(adaptive[o], np.median(window))
 
 
 def test_keras_3d_layers(tmp_path: Path) -> None:
@@ -207,7 +234,7 @@ out["aavg"] = np.asarray(keras.layers.AdaptiveAveragePooling3D((3, 4, 5))(x))
     ("args", "options", "message"),
     [
         ((np.zeros((4, 4)), "max"), {}, r"a volume is \(D, H, W\)"),
-        ((np.zeros((4, 4, 4)), "median"), {}, "mode must be one of max, min, avg, sum, lp"),
+        ((np.zeros((4, 4, 4)), "mode"), {}, "mode must be one of max, min, avg, sum, lp, median"),
         ((np.zeros((4, 4, 4)), "max", 5), {}, "does not fit a 4x4x4 volume"),
         ((np.zeros((4, 4, 4)), "avg"), {"return_indices": True}, "only max and min"),
         ((np.zeros((4, 4, 4)), "max", (2, 2)), {}, r"\(depth, rows, cols\) triple"),
@@ -302,7 +329,11 @@ def test_plan_says_the_frames_each_pass_leaves(tmp_path: Path) -> None:
             "a depth of 2 pools 2 frames together; it has 1 frame",
         ),
         (["max", "s.tif", "-k", "2x2x2", "-n", "2"], 1, "pass 1 leaves 1 frame"),
-        (["median", "s.tif", "-k", "2x2x2"], 2, "takes modes max, min, avg, sum, lp; not median"),
+        (
+            ["mode", "s.tif", "-k", "2x2x2"],
+            2,
+            "takes modes max, min, avg, sum, lp, median; not mode",
+        ),
         (["compare", "s.tif", "-k", "2x2x2"], 2, "compare pools one frame"),
         (["max", "s.tif", "-k", "2x2x2", "--unpool"], 2, "--unpool works on one frame"),
         (["max", "s.tif", "-k", "2x2x0"], 2, "the depth (frames) is a whole number of at least 1"),

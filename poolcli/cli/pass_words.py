@@ -131,9 +131,11 @@ def build_spec(
 def one_frame(spec: PoolSpec, command: str) -> PoolSpec:
     """``spec``, refused for a command that pools one frame when it has a depth."""
     if spec.pools_frames:
+        from poolcli.spec.pool_spec import VOLUME_MODES
+
         raise ValueError(
             f"{command} pools one frame: a depth (-k WxHxD) pools across frames in "
-            "poolimg max, avg, min, sum and lp"
+            f"poolimg {', '.join(VOLUME_MODES)}"
         )
     return spec
 

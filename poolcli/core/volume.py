@@ -158,7 +158,7 @@ def _output_size(value: object, shape: tuple[int, int, int]) -> tuple[int, int, 
 
 def pool3d(
     volume: np.ndarray,
-    mode: Literal["max", "min", "avg", "sum", "lp"] = "max",
+    mode: Literal["max", "min", "avg", "sum", "lp", "median"] = "max",
     size: int | tuple[int, int, int] = 2,
     stride: int | tuple[int, int, int] | None = None,
     padding: str | int | tuple[int, int, int] = "valid",
@@ -179,8 +179,9 @@ def pool3d(
     ----------
     volume : ndarray
         ``(D, H, W)``, or with a channel axis (``channel_axis``: 0 or -1).
-    mode : {"max", "min", "avg", "sum", "lp"}
-        The window's largest, smallest, mean, sum, or ``(sum x**p) ** (1/p)``.
+    mode : {"max", "min", "avg", "sum", "lp", "median"}
+        The window's largest, smallest, mean, sum, ``(sum x**p) ** (1/p)``, or median (of an
+        even count, the two middle cells' mean, halves rounded up for integers).
     size, stride, dilation : int or (int, int, int)
         ``(depth, rows, cols)``; ``stride=None`` is the size.
     padding : {"valid", "same", "ceil"}, int or (int, int, int)
@@ -241,6 +242,8 @@ def pool3d(
             wheres.append(where)
         elif mode == "lp":
             outs.append(_lp(channel, geom, power, torch_lp))
+        elif mode == "median":
+            outs.append(_median(channel, geom))
         else:
             outs.append(_summed(channel, geom, mode == "avg", count_pad))
     out = restore(np.stack(outs))
@@ -344,6 +347,42 @@ def _extreme(
 
     _walk(x, geom, step)
     return best, where
+
+
+def _median(x: np.ndarray, geom: VolumeGeometry) -> np.ndarray:
+    """The median of each window's real cells, as the 2-D median gives it: of an even count,
+    the two middle cells' mean, halves rounded up for integers; NaN where a float window holds
+    one. The cells are gathered (padding as the highest value, after every real one) and
+    sorted."""
+    shape = geom.output_shape
+    floats = x.dtype.kind == "f"
+    high = np.inf if floats else np.iinfo(x.dtype).max
+    cells: list[np.ndarray] = []
+    count = np.zeros(shape, np.int64)
+    has_nan = np.zeros(shape, bool)
+
+    def step(target: Index, values: np.ndarray, valid: np.ndarray | None, where: Index) -> None:
+        cell = np.full(shape, high, x.dtype)
+        real = np.zeros(shape, bool)
+        real[target] = True if valid is None else valid
+        cell[target] = values if valid is None else np.where(valid, values, high)
+        if floats:
+            has_nan[real] |= np.isnan(cell[real])
+            cell[np.isnan(cell)] = high
+        cells.append(cell)
+        count[real] += 1
+
+    _walk(x, geom, step)
+    stacked = np.sort(np.stack(cells), axis=0)
+    low = np.take_along_axis(stacked, ((count - 1) // 2)[None], axis=0)[0]
+    upper = np.take_along_axis(stacked, (count // 2)[None], axis=0)[0]
+    if floats:
+        with np.errstate(over="ignore", invalid="ignore"):
+            middle: np.ndarray = ((low + upper) / x.dtype.type(2)).astype(x.dtype)
+        middle[has_nan] = np.nan
+        return middle
+    halves_up: np.ndarray = (low.astype(np.int64) + upper.astype(np.int64) + 1) // 2
+    return halves_up.astype(x.dtype)
 
 
 def _summed(x: np.ndarray, geom: VolumeGeometry, divide: bool, count_pad: bool) -> np.ndarray:
@@ -541,6 +580,8 @@ def _one(x: np.ndarray, spec: PoolSpec, geom: VolumeGeometry) -> np.ndarray:
     """One channel of a volume pooled by ``spec``'s mode."""
     if spec.mode in ("max", "min"):
         return _extreme(x, geom, np.greater if spec.mode == "max" else np.less, False)[0]
+    if spec.mode == "median":
+        return _median(x, geom)
     if spec.mode == "lp":
         return _lp(x, geom, spec.exponent, spec.compat == "torch")
     return _summed(x, geom, spec.mode == "avg", spec.counts_padding)
