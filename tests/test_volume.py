@@ -395,3 +395,42 @@ def test_to_a_count_of_frames_is_pytorchs_adaptive_pooling(tmp_path: Path, torch
     plan = poolimg("plan", tmp_path / "s.tif", "--to", "11x9!x4")
     assert b"pass  1: 37x31x9 -> 11x9x4" in plan.stdout
     assert b"a window of frames at a time" in plan.stdout
+
+
+@pytest.mark.parametrize("mode", ["max", "min", "sum", "avg", "median"])
+def test_frames_pooled_as_decoded_equal_pool3d(mode: str) -> None:
+    """The command line's way (each frame's 2-D windows reduced once, then a window of frames
+    combined; or a window stacked), fed a frame at a time as a decoder does, equals pool3d on
+    the whole stack: int padding, dilation, counted padding, windows overlapping or apart."""
+    from poolcli import PoolSpec
+    from poolcli.core.geometry import first_pass
+    from poolcli.core.volume import StackPass, pool_frames
+
+    rng = np.random.default_rng(len(mode))
+    for _ in range(12):
+        depth, step = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        k, s, d = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        pad = int(rng.integers(0, k // 2 + 1))
+        counted = bool(rng.random() < 0.5) and mode == "avg"
+        stack = rng.integers(0, 60000, (int(rng.integers(depth, 9)), 13, 11, 2)).astype(np.uint16)
+        spec = PoolSpec(
+            mode, k, s, pad, dilation=d, count_pad=counted or None, depth=depth, depth_stride=step
+        )  # type: ignore[arg-type]
+        try:
+            geom = first_pass(spec, (13, 11))
+        except ParameterError:
+            continue
+        frames = [stack[i].transpose(2, 0, 1).copy() for i in range(len(stack))]  # (C, H, W)
+        expected = pool3d(
+            stack, mode, (depth, k, k), (step, s, s), (0, pad, pad), dilation=(1, d, d),
+            count_pad=counted, channel_axis=-1,
+        )  # type: ignore[arg-type]  # fmt: skip
+        got = np.stack([f.transpose(1, 2, 0) for f in pool_frames(frames, spec, geom)])
+        np.testing.assert_array_equal(got, expected)
+        streamed = StackPass(spec, "s.tif")
+        streamed.expect(len(frames))
+        for frame in frames:
+            streamed(frame)
+        np.testing.assert_array_equal(
+            np.stack([f.transpose(1, 2, 0) for f in streamed.pooled]), expected
+        )

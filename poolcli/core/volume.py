@@ -11,18 +11,20 @@ is PyTorch's. Integer averages are exact, rounded half up, as the 2-D ones.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 
 from poolcli.core.axes import Axis, adaptive_bounds, place_axis
 from poolcli.core.geometry import PassGeometry, first_pass
+from poolcli.core.kernels.dispatch import pool_planar
 from poolcli.core.kernels.integer_means import accumulator, divide_rounded
 from poolcli.core.kernels.lp import raised_float
-from poolcli.core.reducers import narrowest_integer, sum_dtype
+from poolcli.core.reducers import REDUCERS, narrowest_integer, sum_dtype
 from poolcli.errors import InputError, ParameterError
 from poolcli.spec.pool_spec import VOLUME_MODES, PoolSpec, check_padding
 from poolcli.spec.values import check_power, whole, wxh
@@ -503,9 +505,57 @@ def pool_frames(
     >>> [int(f[0, 0, 0]) for f in pool_frames(frames, spec, first_pass(spec, (2, 2)))]
     [5, 9]
     """
-    return [
-        _window(frames[start:end], spec, geom) for start, end in depth_windows(spec, len(frames))
-    ]
+    windows = depth_windows(spec, len(frames))
+    longest = max((end - start for start, end in windows), default=1)
+    if not _Separable.applies(spec, geom, frames[0].dtype):
+        return [_window(frames[start:end], spec, geom) for start, end in windows]
+    separable = _Separable(spec, geom, frames[0].dtype, longest)
+    reduced = [separable.reduce(frame) for frame in frames]  # each frame once, windows overlap
+    return [separable.combine(reduced[start:end]) for start, end in windows]
+
+
+class _Separable:
+    """Integer frames in max, min, sum and avg: each frame's 2-D windows reduced once by the
+    2-D kernels (banded, threaded), then a window of frames' reductions combined. Integers
+    compare and add exactly in any order, so this is the 3-D kernel's result, several times
+    faster, and a stack's first pass holds reduced frames (a quarter of a page for 2x2)."""
+
+    def __init__(self, spec: PoolSpec, geom: PassGeometry, dtype: np.dtype, longest: int) -> None:
+        self.spec, self.geom, self.dtype = spec, geom, dtype
+        cells = geom.window_cells * longest
+        if spec.mode == "avg":
+            self.acc: np.dtype | None = accumulator(dtype, cells)
+        elif spec.mode == "sum":
+            self.acc = sum_dtype(dtype, cells)
+        else:
+            self.acc = None
+        name = "sum" if self.acc is not None else spec.mode
+        self.reducer = replace(REDUCERS[name], count_pad=spec.counts_padding)
+
+    @staticmethod
+    def applies(spec: PoolSpec, geom: PassGeometry, dtype: np.dtype) -> bool:
+        plain = not (geom.adaptive or geom.whole or geom.fractional)
+        return dtype.kind in "iu" and spec.mode in ("max", "min", "sum", "avg") and plain
+
+    def reduce(self, frame: np.ndarray) -> np.ndarray:
+        return pool_planar(frame, self.reducer, self.geom, None, self.acc)
+
+    def combine(self, reduced: Sequence[np.ndarray]) -> np.ndarray:
+        """One output frame from the reductions of its window's frames."""
+        if self.acc is None:
+            ufunc = np.maximum if self.spec.mode == "max" else np.minimum
+            return functools.reduce(ufunc, reduced[1:], reduced[0].copy())
+        total = reduced[0].copy()
+        for more in reduced[1:]:
+            total += more
+        if self.spec.mode == "sum":
+            return total
+        rows, cols = self.geom.rows, self.geom.cols
+        pad = self.spec.counts_padding
+        counts = np.outer(rows.counts(pad), cols.counts(pad)) * len(reduced)
+        out = np.empty(total.shape, self.dtype)
+        divide_rounded(total, counts if (rows.padded or cols.padded) else int(counts[0, 0]), out)
+        return out
 
 
 def _window(frames: Sequence[np.ndarray], spec: PoolSpec, geom: PassGeometry) -> np.ndarray:
@@ -550,10 +600,14 @@ class StackPass:
         self.pooled: list[np.ndarray] = []
         self.geom: PassGeometry | None = None
         self.held_shape: tuple[int, ...] = ()
+        self.separable: _Separable | None = None
 
     def __call__(self, frame: np.ndarray) -> None:
         if self.geom is None:
             self.geom = first_pass(self.spec, frame.shape[1:])
+            if _Separable.applies(self.spec, self.geom, frame.dtype):
+                longest = max((end - start for start, end in self.windows), default=1)
+                self.separable = _Separable(self.spec, self.geom, frame.dtype, longest)
         elif frame.shape != self.held_shape:
             raise InputError(
                 f"{self.name}: its frames differ in size ({wxh(*self.held_shape[1:])} and "
@@ -564,12 +618,17 @@ class StackPass:
         done = len(self.pooled)
         if done == len(self.windows) or index < self.windows[done][0]:
             return  # in a gap between windows, or past the last
+        if self.separable is not None:  # held reduced: a quarter of a page for 2x2
+            frame = self.separable.reduce(frame)
         self.held.append((index, frame))
         self.most_held = max(self.most_held, len(self.held))
         while done < len(self.windows) and self.windows[done][1] == index + 1:
             start, end = self.windows[done]
             window = [f for i, f in self.held if start <= i < end]
-            self.pooled.append(_window(window, self.spec, self.geom))
+            if self.separable is not None:
+                self.pooled.append(self.separable.combine(window))
+            else:
+                self.pooled.append(_window(window, self.spec, self.geom))
             done += 1
             first = self.windows[done][0] if done < len(self.windows) else self.seen
             while self.held and self.held[0][0] < first:  # what no window to come reads
