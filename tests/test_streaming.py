@@ -11,20 +11,10 @@ from poolcli.core.passes import run_passes
 from poolcli.core.reducers import reducer_for
 from poolcli.core.streaming import BandPass, stream_passes, why_not
 from poolcli.errors import ParameterError
-from poolcli.spec.pool_spec import PoolSpec
+from poolcli.spec.pool_spec import MODES, PoolSpec
 
-STREAMING = [
-    "max",
-    "avg",
-    "min",
-    "stride",
-    "sum",
-    "lp",
-    "median",
-    "mode",
-    "blurpool",
-    "maxblurpool",
-]
+# every mode but the two whose windows or draws are chosen for the whole image (why_not)
+STREAMING = [mode for mode in MODES if mode not in ("stochastic", "fractional")]
 
 
 def bands_of(image: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
