@@ -48,7 +48,9 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     page = rng.integers(0, 256, (3000, 4000), dtype=np.uint8)
-    print(f"{'pages':>6} {'decoded':>9} {'poolimg s':>10} {'peak MiB':>9} {'hold all s':>11} {'peak MiB':>9}")
+    print(
+        f"{'pages':>6} {'decoded':>9} {'poolimg s':>10} {'peak MiB':>9} {'hold all s':>11} {'peak MiB':>9}"
+    )
     for count in (int(p) for p in args.pages.split(",")):
         with tempfile.TemporaryDirectory() as folder:
             stack = Path(folder) / "stack.tif"
@@ -66,7 +68,9 @@ def main() -> None:
             assert np.array_equal(written[0], expected)
             held = timed([sys.executable, "-c", HOLD_ALL, str(stack)])
             size = f"{count * page.nbytes / 2**20:.0f} MiB"
-            print(f"{count:>6} {size:>9} {ours[0]:>10.2f} {ours[1]:>9.0f} {held[0]:>11.2f} {held[1]:>9.0f}")
+            print(
+                f"{count:>6} {size:>9} {ours[0]:>10.2f} {ours[1]:>9.0f} {held[0]:>11.2f} {held[1]:>9.0f}"
+            )
 
 
 if __name__ == "__main__":

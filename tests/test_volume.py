@@ -403,8 +403,8 @@ def test_frames_pooled_as_decoded_equal_pool3d(mode: str) -> None:
     combined; or a window stacked), fed a frame at a time as a decoder does, equals pool3d on
     the whole stack: int padding, dilation, counted padding, windows overlapping or apart."""
     from poolcli import PoolSpec
+    from poolcli.core.frames import StackPass, pool_frames
     from poolcli.core.geometry import first_pass
-    from poolcli.core.volume import StackPass, pool_frames
 
     rng = np.random.default_rng(len(mode))
     for _ in range(12):

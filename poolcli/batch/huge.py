@@ -74,7 +74,7 @@ def estimate(
     frames = max(header.frames, 1)
     outputs = 1
     if run.spec.pools_frames:  # a window of frames held, the first pass's kept
-        from poolcli.core.volume import depth_windows
+        from poolcli.core.frames import depth_windows
 
         windows = depth_windows(run.spec, frames)
         outputs = len(windows)

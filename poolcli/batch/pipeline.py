@@ -45,7 +45,7 @@ from poolcli.spec.sizes import Target
 if TYPE_CHECKING:  # Pillow: imported when an input is read, not with this module
     import numpy as np
 
-    from poolcli.core.volume import StackPass
+    from poolcli.core.frames import StackPass
     from poolcli.io.picture import Picture
     from poolcli.pictures.sheet import SheetRow
     from poolcli.spec.style import SheetStyle
@@ -223,7 +223,7 @@ def _load(
 
     decided = Decided()
     if run.spec.pools_frames:
-        from poolcli.core.volume import StackPass
+        from poolcli.core.frames import StackPass
 
         decided.stack = StackPass(run.spec, source.shown)
 
@@ -232,7 +232,7 @@ def _load(
         decide(source, run, header, plan, targets)  # or raise Banded, or refuse it
         decided[(header.height, header.width)] = plan, targets
         if decided.stack is not None:  # enough frames for every pass?
-            from poolcli.core.volume import frames_after
+            from poolcli.core.frames import frames_after
 
             try:
                 frames_after(header.frames, run.spec, len(plan))
@@ -292,7 +292,7 @@ def _across_frames(
     """Each pass after the first (``picture``, pooled as the file was decoded) pooled across
     the frames too (``-k WxHxD``): fewer frames, each lasting as long as the frames it steps
     over. The header said there are frames enough for every pass."""
-    from poolcli.core.volume import depth_windows, pool_frames
+    from poolcli.core.frames import depth_windows, pool_frames
 
     for geom in plan:
         starts = [start for start, _ in depth_windows(run.spec, len(picture.frames))]

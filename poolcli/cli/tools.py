@@ -322,7 +322,7 @@ def plan(
         width, height = found.width, found.height
         geometries = plan_for(spec, (height, width))
         if spec.pools_frames:  # -k WxHxD, --to WxHxD: the frames each pass leaves
-            from poolcli.core.volume import frames_after
+            from poolcli.core.frames import frames_after
 
             frames = [found.frames, *frames_after(found.frames, spec, len(geometries))]
         memory = memory_choice(input_, spec, found, geometries, max_memory)

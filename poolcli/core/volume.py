@@ -11,23 +11,19 @@ is PyTorch's. Integer averages are exact, rounded half up, as the 2-D ones.
 
 from __future__ import annotations
 
-import functools
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from poolcli.core.axes import Axis, adaptive_bounds, place_axis
-from poolcli.core.geometry import PassGeometry, first_pass
-from poolcli.core.kernels.dispatch import pool_planar
 from poolcli.core.kernels.integer_means import accumulator, divide_rounded
 from poolcli.core.kernels.lp import raised_float
-from poolcli.core.reducers import REDUCERS, narrowest_integer, sum_dtype
-from poolcli.errors import InputError, ParameterError
+from poolcli.core.reducers import narrowest_integer, sum_dtype
+from poolcli.errors import ParameterError
 from poolcli.spec.pool_spec import VOLUME_MODES, PoolSpec, check_padding
-from poolcli.spec.values import check_power, whole, wxh
+from poolcli.spec.values import check_power, whole
 
 DTYPES = ("uint8", "uint16", "uint32", "int32", "int64", "float32", "float64")
 
@@ -448,195 +444,9 @@ def _lp(x: np.ndarray, geom: VolumeGeometry, p: float, torch_lp: bool) -> np.nda
     return (sums ** (1.0 / p)).astype(out_type)
 
 
-def depth_windows(spec: PoolSpec, count: int) -> list[tuple[int, int]]:
-    """Where each output frame's window of ``count`` frames starts and ends (exclusive): every
-    ``depth_stride`` frames, ``depth`` long, inside the stack; or, for ``depth_to``, PyTorch's
-    adaptive windows. None when not one fits.
-
-    >>> depth_windows(PoolSpec("max", depth=3, depth_stride=2), 8)
-    [(0, 3), (2, 5), (4, 7)]
-    >>> depth_windows(PoolSpec("avg", output_size=(4, 4), depth_to=3), 7)
-    [(0, 3), (2, 5), (4, 7)]
-    """
-    if spec.depth_to is not None:
-        starts, ends = adaptive_bounds(count, spec.depth_to)
-        return list(zip(starts.tolist(), ends.tolist(), strict=True))
-    assert spec.across_frames is not None
-    depth, stride = spec.across_frames
-    return [(start, start + depth) for start in range(0, count - depth + 1, stride)]
-
-
-def frames_after(count: int, spec: PoolSpec, passes: int) -> list[int]:
-    """The frames left after each of ``passes`` passes of ``spec`` across ``count`` frames,
-    or why a pass has too few.
-
-    >>> frames_after(7, PoolSpec("max", depth=2), 2)
-    [3, 1]
-    >>> frames_after(7, PoolSpec("max", depth=2), 3)
-    Traceback (most recent call last):
-    ...
-    poolcli.errors.ParameterError: a depth of 2 pools 2 frames together; pass 2 leaves 1 frame
-    """
-    left = []
-    for index in range(passes):
-        windows = len(depth_windows(spec, count))
-        if not windows:
-            assert spec.across_frames is not None  # pools to a count: always windows
-            depth = spec.across_frames[0]
-            had = "it has" if index == 0 else f"pass {index} leaves"
-            raise ParameterError(
-                f"a depth of {depth} pools {depth} frames together; {had} "
-                f"{count} frame{'s' if count != 1 else ''}"
-            )
-        count = windows
-        left.append(count)
-    return left
-
-
-def pool_frames(
-    frames: Sequence[np.ndarray], spec: PoolSpec, geom: PassGeometry
-) -> list[np.ndarray]:
-    """One pass of ``spec`` across planar frames (C, H, W) of one size: each output frame pools
-    the frames of its window (:func:`depth_windows`) together, with the 2-D windows of
-    ``geom``, so only one window of frames is stacked at a time.
-
-    >>> frames = [np.full((1, 2, 2), v, np.uint8) for v in (1, 5, 2, 9)]
-    >>> spec = PoolSpec("max", 2, depth=2)
-    >>> [int(f[0, 0, 0]) for f in pool_frames(frames, spec, first_pass(spec, (2, 2)))]
-    [5, 9]
-    """
-    windows = depth_windows(spec, len(frames))
-    longest = max((end - start for start, end in windows), default=1)
-    if not _Separable.applies(spec, geom, frames[0].dtype):
-        return [_window(frames[start:end], spec, geom) for start, end in windows]
-    separable = _Separable(spec, geom, frames[0].dtype, longest)
-    reduced = [separable.reduce(frame) for frame in frames]  # each frame once, windows overlap
-    return [separable.combine(reduced[start:end]) for start, end in windows]
-
-
-class _Separable:
-    """Integer frames in max, min, sum and avg: each frame's 2-D windows reduced once by the
-    2-D kernels (banded, threaded), then a window of frames' reductions combined. Integers
-    compare and add exactly in any order, so this is the 3-D kernel's result, several times
-    faster, and a stack's first pass holds reduced frames (a quarter of a page for 2x2)."""
-
-    def __init__(self, spec: PoolSpec, geom: PassGeometry, dtype: np.dtype, longest: int) -> None:
-        self.spec, self.geom, self.dtype = spec, geom, dtype
-        cells = geom.window_cells * longest
-        if spec.mode == "avg":
-            self.acc: np.dtype | None = accumulator(dtype, cells)
-        elif spec.mode == "sum":
-            self.acc = sum_dtype(dtype, cells)
-        else:
-            self.acc = None
-        name = "sum" if self.acc is not None else spec.mode
-        self.reducer = replace(REDUCERS[name], count_pad=spec.counts_padding)
-
-    @staticmethod
-    def applies(spec: PoolSpec, geom: PassGeometry, dtype: np.dtype) -> bool:
-        plain = not (geom.adaptive or geom.whole or geom.fractional)
-        return dtype.kind in "iu" and spec.mode in ("max", "min", "sum", "avg") and plain
-
-    def reduce(self, frame: np.ndarray) -> np.ndarray:
-        return pool_planar(frame, self.reducer, self.geom, None, self.acc)
-
-    def combine(self, reduced: Sequence[np.ndarray]) -> np.ndarray:
-        """One output frame from the reductions of its window's frames."""
-        if self.acc is None:
-            ufunc = np.maximum if self.spec.mode == "max" else np.minimum
-            return functools.reduce(ufunc, reduced[1:], reduced[0].copy())
-        total = reduced[0].copy()
-        for more in reduced[1:]:
-            total += more
-        if self.spec.mode == "sum":
-            return total
-        rows, cols = self.geom.rows, self.geom.cols
-        pad = self.spec.counts_padding
-        counts = np.outer(rows.counts(pad), cols.counts(pad)) * len(reduced)
-        out = np.empty(total.shape, self.dtype)
-        divide_rounded(total, counts if (rows.padded or cols.padded) else int(counts[0, 0]), out)
-        return out
-
-
-def _window(frames: Sequence[np.ndarray], spec: PoolSpec, geom: PassGeometry) -> np.ndarray:
-    """One output frame: ``frames`` (a window's) pooled together with ``geom``'s 2-D windows."""
-    n = len(frames)
-    if geom.adaptive:  # windows of varying length: their bounds, the frames' one window first
-        (rows, cols) = geom.window_bounds()
-        one = (np.zeros(1, np.int64), np.full(1, n, np.int64))
-        across = VolumeGeometry(None, (one, rows, cols))
-    else:
-        across = VolumeGeometry((Axis(n, n, n, 0, 1), geom.rows, geom.cols))
-    stack = np.stack(frames, axis=1)  # (C, n, H, W)
-    return np.stack([_one(channel, spec, across) for channel in stack])[:, 0]
-
-
-class StackPass:
-    """The first pass of ``spec`` across frames, fed a frame at a time as a file is decoded:
-    it holds only the frames a window still to come reads, and the frames it has pooled.
-    :meth:`expect` gives the frame count (the header's), :meth:`start` begins again (a decode
-    retried).
-
-    >>> stack = StackPass(PoolSpec("max", 2, depth=2, depth_stride=1), "s.tif")
-    >>> stack.expect(4)
-    >>> for v in (1, 5, 2, 9):
-    ...     stack(np.full((1, 2, 2), v, np.uint8))
-    >>> [int(f[0, 0, 0]) for f in stack.pooled], stack.most_held
-    ([5, 5, 9], 2)
-    """
-
-    def __init__(self, spec: PoolSpec, name: str) -> None:
-        self.spec, self.name = spec, name
-        self.windows: list[tuple[int, int]] = []
-        self.start()
-
-    def expect(self, count: int) -> None:
-        self.windows = depth_windows(self.spec, count)
-
-    def start(self) -> None:
-        self.held: deque[tuple[int, np.ndarray]] = deque()
-        self.seen = 0
-        self.most_held = 0
-        self.pooled: list[np.ndarray] = []
-        self.geom: PassGeometry | None = None
-        self.held_shape: tuple[int, ...] = ()
-        self.separable: _Separable | None = None
-
-    def __call__(self, frame: np.ndarray) -> None:
-        if self.geom is None:
-            self.geom = first_pass(self.spec, frame.shape[1:])
-            if _Separable.applies(self.spec, self.geom, frame.dtype):
-                longest = max((end - start for start, end in self.windows), default=1)
-                self.separable = _Separable(self.spec, self.geom, frame.dtype, longest)
-        elif frame.shape != self.held_shape:
-            raise InputError(
-                f"{self.name}: its frames differ in size ({wxh(*self.held_shape[1:])} and "
-                f"{wxh(*frame.shape[1:])}), so they cannot be pooled together"
-            )
-        self.held_shape = frame.shape
-        index, self.seen = self.seen, self.seen + 1
-        done = len(self.pooled)
-        if done == len(self.windows) or index < self.windows[done][0]:
-            return  # in a gap between windows, or past the last
-        if self.separable is not None:  # held reduced: a quarter of a page for 2x2
-            frame = self.separable.reduce(frame)
-        self.held.append((index, frame))
-        self.most_held = max(self.most_held, len(self.held))
-        while done < len(self.windows) and self.windows[done][1] == index + 1:
-            start, end = self.windows[done]
-            window = [f for i, f in self.held if start <= i < end]
-            if self.separable is not None:
-                self.pooled.append(self.separable.combine(window))
-            else:
-                self.pooled.append(_window(window, self.spec, self.geom))
-            done += 1
-            first = self.windows[done][0] if done < len(self.windows) else self.seen
-            while self.held and self.held[0][0] < first:  # what no window to come reads
-                self.held.popleft()
-
-
-def _one(x: np.ndarray, spec: PoolSpec, geom: VolumeGeometry) -> np.ndarray:
-    """One channel of a volume pooled by ``spec``'s mode."""
+def pool_channel(x: np.ndarray, spec: PoolSpec, geom: VolumeGeometry) -> np.ndarray:
+    """One channel of a volume, (D, H, W), pooled once by ``spec``'s mode with ``geom``'s
+    windows (a pass across a file's frames: :mod:`poolcli.core.frames`)."""
     if spec.mode in ("max", "min"):
         return _extreme(x, geom, np.greater if spec.mode == "max" else np.less, False)[0]
     if spec.mode == "median":
