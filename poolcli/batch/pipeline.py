@@ -36,7 +36,7 @@ from poolcli.batch.writes import (
 )
 from poolcli.core.geometry import PassGeometry, plan_for
 from poolcli.core.passes import run_passes, run_passes_indexed
-from poolcli.errors import InputError, ParameterError, PoolError, StdoutClosed
+from poolcli.errors import ParameterError, PoolError, StdoutClosed
 from poolcli.remote import faults, storage
 from poolcli.spec.formats import LINEAR_MODES
 from poolcli.spec.pool_spec import PALETTE_MODES
@@ -231,13 +231,7 @@ def _load(
         plan, targets = from_header(source, run, header)
         decide(source, run, header, plan, targets)  # or raise Banded, or refuse it
         decided[(header.height, header.width)] = plan, targets
-        if decided.stack is not None:  # enough frames for every pass?
-            from poolcli.core.frames import frames_after
-
-            try:
-                frames_after(header.frames, run.spec, len(plan))
-            except ParameterError as exc:
-                raise InputError(f"{source.shown}: {exc}") from None
+        if decided.stack is not None:  # from_header said there are frames for every pass
             decided.stack.expect(header.frames)
         if not run.draft or header.format != "JPEG" or header.frames != 1:
             return None

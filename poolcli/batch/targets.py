@@ -96,11 +96,16 @@ def from_header(
     Raises
     ------
     ParameterError
-        If the passes do not fit the image (a :class:`~poolcli.core.geometry.PlanError`).
+        If the passes do not fit the image (a :class:`~poolcli.core.geometry.PlanError`), or
+        its frames, pooled together (``-k WxHxD``), are too few for them.
     OutputError
         If an output's format cannot hold the pass written to it (WebP's 16383 pixels).
     """
     plan, wanted = written_passes(run, (found.height, found.width))
+    if run.spec.pools_frames:  # every pass's window of frames must fit, as its 2-D ones
+        from poolcli.core.frames import frames_after
+
+        frames_after(found.frames, run.spec, len(plan))
     for geom in plan:  # Caffe's padding may make a pass larger than its input
         height, width = geom.output_shape
         if run.max_pixels is not None and height * width > run.max_pixels:
