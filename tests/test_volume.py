@@ -338,6 +338,7 @@ def test_plan_says_the_frames_each_pass_leaves(tmp_path: Path) -> None:
         ),
         (["compare", "s.tif", "-k", "2x2x2"], 2, "compare pools one frame"),
         (["max", "s.tif", "-k", "2x2x2", "--unpool"], 2, "--unpool works on one frame"),
+        (["avg", "s.tif", "-k", "2x2x2", "--html", "p.html"], 2, "--html works on one frame"),
         (["max", "s.tif", "-k", "2x2x0"], 2, "the depth (frames) is a whole number of at least 1"),
     ],
 )

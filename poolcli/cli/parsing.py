@@ -64,8 +64,11 @@ def run_options_for(mode: str, given: PoolingArgs) -> RunOptions:
     if given.linear and spec.ignore is not None:
         raise ValueError("--linear averages light and --ignore leaves nodata out: choose one")
     unpool, winners = given.unpool, given.winners
-    if spec.pools_frames and (unpool or winners or given.linear):
-        option = "--unpool" if unpool else "--winners" if winners else "--linear"
+    if spec.pools_frames and (unpool or winners or given.linear or given.html is not None):
+        option = (
+            "--unpool" if unpool else "--winners" if winners else "--linear" if given.linear
+            else "--html"
+        )  # fmt: skip
         raise ValueError(f"{option} works on one frame: not with a depth (-k WxHxD)")
     shown = check_unpool(spec, unpool, given.unpool_background, winners)
     name, format_, output = given.name, given.format_, given.output
