@@ -45,8 +45,9 @@ class Shifted:
     where both passes have them (the largest over the channels), and its mean over every
     channel, in display levels (0-255).
 
-    A pooling that aliases (max, strided subsampling) changes by much more than the picture
-    moved; a blurred one (blurpool, maxblurpool) by little: Zhang 2019's point, seen.
+    Every pass changes where the picture moved by part of a pixel; one that aliases (max,
+    strided subsampling) changes more than a blurred one (blurpool, maxblurpool): Zhang 2019's
+    point, seen (docs/frameworks.md measures it).
     """
 
     by: int
@@ -173,9 +174,9 @@ def comparison(
             grid_rows.append([])  # the change's row, drawn once every row's is known
             labels.append(f"|{label} - shifted|")
     if shifted:
-        # One factor a column, so the rows compare: white is the change that 1 pixel in 200
-        # of the row changing most passes (the largest alone, as --diff stretches, is a
-        # lone pixel of a photo's worth, and leaves the rest black).
+        # One factor a column, so the rows compare: white is the 99.5th percentile of the row
+        # that changes most (the largest change alone, as --diff stretches, is a lone pixel
+        # on a photo, and leaves the rest black).
         peaks = [
             max(
                 (
