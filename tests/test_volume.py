@@ -339,6 +339,7 @@ def test_plan_says_the_frames_each_pass_leaves(tmp_path: Path) -> None:
         (["compare", "s.tif", "-k", "2x2x2"], 2, "compare pools one frame"),
         (["max", "s.tif", "-k", "2x2x2", "--unpool"], 2, "--unpool works on one frame"),
         (["avg", "s.tif", "-k", "2x2x2", "--html", "p.html"], 2, "--html works on one frame"),
+        (["avg", "s.tif", "-k", "2x2x2", "--draft"], 2, "it does not pool frames"),
         (["max", "s.tif", "-k", "2x2x0"], 2, "the depth (frames) is a whole number of at least 1"),
     ],
 )
@@ -437,3 +438,25 @@ def test_frames_pooled_as_decoded_equal_pool3d(mode: str) -> None:
         np.testing.assert_array_equal(
             np.stack([f.transpose(1, 2, 0) for f in streamed.pooled]), expected
         )
+
+
+def test_a_still_image_is_a_stack_of_one_frame(tmp_path: Path) -> None:
+    """A depth of one frame, or a count to pool to, on a still image: its one frame pooled
+    (repeated, for more frames than it has, as PyTorch's adaptive windows repeat cells)."""
+    from PIL import Image, ImageSequence
+
+    image = np.random.default_rng(12).integers(0, 256, (8, 10), dtype=np.uint8)
+    Image.fromarray(image).save(tmp_path / "one.png")
+    done = poolimg("max", tmp_path / "one.png", "-k", "2x2x1", "-s", "2x2x2", "-o", tmp_path / "o")
+    assert done.returncode == 0, done.stderr
+    with Image.open(tmp_path / "o" / "one_max_k2_s2_depth1s2_p1.png") as written:
+        np.testing.assert_array_equal(
+            np.asarray(written), image.reshape(4, 2, 5, 2).max(axis=(1, 3))
+        )
+    done = poolimg("max", tmp_path / "one.png", "--to", "5x4x3", "-o", tmp_path / "o")
+    assert done.returncode == 0, done.stderr
+    with Image.open(tmp_path / "o" / "one_max_to5x4_frames3.png") as written:
+        frames = [np.asarray(frame) for frame in ImageSequence.Iterator(written)]
+    assert len(frames) == 3
+    for frame in frames:
+        np.testing.assert_array_equal(frame, image.reshape(4, 2, 5, 2).max(axis=(1, 3)))

@@ -37,6 +37,8 @@ def why_no_draft(spec: PoolSpec, linear: bool) -> str | None:
         return "--draft averages the JPEG's values, not light: drop --linear"
     if spec.ignore is not None:
         return "--draft leaves no value out: drop --ignore"
+    if spec.pools_frames:
+        return "--draft decodes a still JPEG smaller: it does not pool frames (-k WxHxD)"
     return None
 
 

@@ -90,7 +90,7 @@ def _open_source(source: str | os.PathLike[str], size: int | None = None) -> tup
 
 
 class FrameSink(Protocol):
-    """What takes a multi-frame file's frames as they are decoded (``load(frames_to=)``)."""
+    """What takes a file's frames as they are decoded (``load(frames_to=)``)."""
 
     def start(self) -> None: ...
 
@@ -125,8 +125,9 @@ def load(
     goes, the rest black, with a note (``--allow-truncated``). ``palette``: a still palette
     image keeps its indices (mode ``P``, :class:`Palette` in ``Picture.palette``), for the
     modes that only ever pick one of a window's pixels, so a label map stays one.
-    ``frames_to``: each frame of a multi-frame file is handed to it as it is decoded, and only
-    the first is kept in the picture (a stack pooled across its frames holds a window of them).
+    ``frames_to``: each frame (a still image's one too) is handed to it as it is decoded, and
+    only the first is kept in the picture (a stack pooled across its frames holds a window of
+    them).
 
     Raises
     ------
@@ -206,7 +207,7 @@ def _load(
                 notes=notes,
                 handle=None if drafted else handle,  # the fast decoder does not scale
                 palette=palette and frames == 1 and image.mode == "P",
-                sink=frames_to if frames > 1 else None,
+                sink=frames_to,
             )
     if drafted:
         assert isinstance(scale, int)
