@@ -155,8 +155,7 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     deep = None
     if decided.stack is not None:  # -k WxHxD: pass 1 pooled as the frames were decoded
         skipped = 1
-        starts = [start for start, _ in decided.stack.windows]
-        picture = picture.with_slices(decided.stack.pooled, starts)
+        picture = picture.with_slices(decided.stack.pooled, decided.stack.windows)
         deep = _across_frames(picture, run, plan[1:])
     else:
         first, others = _pass_streams(picture, run, plan[skipped:], linear, threads)
@@ -289,8 +288,8 @@ def _across_frames(
     from poolcli.core.frames import depth_windows, pool_frames
 
     for geom in plan:
-        starts = [start for start, _ in depth_windows(run.spec, len(picture.frames))]
-        picture = picture.with_slices(pool_frames(picture.frames, run.spec, geom), starts)
+        windows = depth_windows(run.spec, len(picture.frames))
+        picture = picture.with_slices(pool_frames(picture.frames, run.spec, geom), windows)
         yield picture
 
 

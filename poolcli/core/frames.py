@@ -85,12 +85,43 @@ def pool_frames(
     [5, 9]
     """
     windows = depth_windows(spec, len(frames))
+    way = _way(spec, geom, frames[0].dtype, windows)
+    used = sorted({i for start, end in windows for i in range(start, end)})
+    reduced = {i: way.reduce(frames[i]) for i in used}  # each frame once: windows overlap
+    return [way.combine([reduced[i] for i in range(start, end)]) for start, end in windows]
+
+
+def _way(
+    spec: PoolSpec, geom: PassGeometry, dtype: np.dtype, windows: list[tuple[int, int]]
+) -> _Separable | _Stacked:
+    """How a window of frames is pooled: reduced a frame at a time (:class:`_Separable`), or
+    stacked (:class:`_Stacked`)."""
+    if not _Separable.applies(spec, geom, dtype):
+        return _Stacked(spec, geom)
     longest = max((end - start for start, end in windows), default=1)
-    if not _Separable.applies(spec, geom, frames[0].dtype):
-        return [_window(frames[start:end], spec, geom) for start, end in windows]
-    separable = _Separable(spec, geom, frames[0].dtype, longest)
-    reduced = [separable.reduce(frame) for frame in frames]  # each frame once, windows overlap
-    return [separable.combine(reduced[start:end]) for start, end in windows]
+    return _Separable(spec, geom, dtype, longest)
+
+
+class _Stacked:
+    """Any mode: a window's frames stacked and pooled by the 3-D kernel."""
+
+    def __init__(self, spec: PoolSpec, geom: PassGeometry) -> None:
+        self.spec, self.geom = spec, geom
+
+    def reduce(self, frame: np.ndarray) -> np.ndarray:
+        return frame
+
+    def combine(self, frames: Sequence[np.ndarray]) -> np.ndarray:
+        """One output frame: ``frames`` (a window's) pooled together with the 2-D windows."""
+        n, geom = len(frames), self.geom
+        if geom.adaptive:  # windows of varying length: their bounds, the frames' one first
+            (rows, cols) = geom.window_bounds()
+            one = (np.zeros(1, np.int64), np.full(1, n, np.int64))
+            across = VolumeGeometry(None, (one, rows, cols))
+        else:
+            across = VolumeGeometry((Axis(n, n, n, 0, 1), geom.rows, geom.cols))
+        stack = np.stack(frames, axis=1)  # (C, n, H, W)
+        return np.stack([pool_channel(channel, self.spec, across) for channel in stack])[:, 0]
 
 
 class _Separable:
@@ -137,19 +168,6 @@ class _Separable:
         return out
 
 
-def _window(frames: Sequence[np.ndarray], spec: PoolSpec, geom: PassGeometry) -> np.ndarray:
-    """One output frame: ``frames`` (a window's) pooled together with ``geom``'s 2-D windows."""
-    n = len(frames)
-    if geom.adaptive:  # windows of varying length: their bounds, the frames' one window first
-        (rows, cols) = geom.window_bounds()
-        one = (np.zeros(1, np.int64), np.full(1, n, np.int64))
-        across = VolumeGeometry(None, (one, rows, cols))
-    else:
-        across = VolumeGeometry((Axis(n, n, n, 0, 1), geom.rows, geom.cols))
-    stack = np.stack(frames, axis=1)  # (C, n, H, W)
-    return np.stack([pool_channel(channel, spec, across) for channel in stack])[:, 0]
-
-
 class StackPass:
     """The first pass of ``spec`` across frames, fed a frame at a time as a file is decoded:
     it holds only the frames a window still to come reads, and the frames it has pooled.
@@ -177,16 +195,13 @@ class StackPass:
         self.seen = 0
         self.most_held = 0
         self.pooled: list[np.ndarray] = []
-        self.geom: PassGeometry | None = None
         self.held_shape: tuple[int, ...] = ()
-        self.separable: _Separable | None = None
+        self.way: _Separable | _Stacked | None = None
 
     def __call__(self, frame: np.ndarray) -> None:
-        if self.geom is None:
-            self.geom = first_pass(self.spec, frame.shape[1:])
-            if _Separable.applies(self.spec, self.geom, frame.dtype):
-                longest = max((end - start for start, end in self.windows), default=1)
-                self.separable = _Separable(self.spec, self.geom, frame.dtype, longest)
+        if self.way is None:
+            geom = first_pass(self.spec, frame.shape[1:])
+            self.way = _way(self.spec, geom, frame.dtype, self.windows)
         elif frame.shape != self.held_shape:
             raise InputError(
                 f"{self.name}: its frames differ in size ({wxh(*self.held_shape[1:])} and "
@@ -197,17 +212,11 @@ class StackPass:
         done = len(self.pooled)
         if done == len(self.windows) or index < self.windows[done][0]:
             return  # in a gap between windows, or past the last
-        if self.separable is not None:  # held reduced: a quarter of a page for 2x2
-            frame = self.separable.reduce(frame)
-        self.held.append((index, frame))
+        self.held.append((index, self.way.reduce(frame)))  # reduced: a quarter of a page, 2x2
         self.most_held = max(self.most_held, len(self.held))
         while done < len(self.windows) and self.windows[done][1] == index + 1:
             start, end = self.windows[done]
-            window = [f for i, f in self.held if start <= i < end]
-            if self.separable is not None:
-                self.pooled.append(self.separable.combine(window))
-            else:
-                self.pooled.append(_window(window, self.spec, self.geom))
+            self.pooled.append(self.way.combine([f for i, f in self.held if start <= i < end]))
             done += 1
             first = self.windows[done][0] if done < len(self.windows) else self.seen
             while self.held and self.held[0][0] < first:  # what no window to come reads

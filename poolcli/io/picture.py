@@ -101,18 +101,20 @@ class Picture:
             dpi = (dpi[0] * frames[0].shape[2] / width, dpi[1] * frames[0].shape[1] / height)
         return replace(self, frames=frames, dpi=dpi)
 
-    def with_slices(self, frames: list[np.ndarray], starts: list[int]) -> Picture:
-        """The picture with frames pooled across (:meth:`with_frames`), the one at ``starts[j]``
-        standing for the input frames up to the next one's start: an animation's frame lasts
-        as long as they did, the last one the rest, so the running time is kept.
+    def with_slices(self, frames: list[np.ndarray], windows: list[tuple[int, int]]) -> Picture:
+        """The picture with frames pooled across (:meth:`with_frames`), frame ``j`` from the
+        input frames of ``windows[j]`` (start, end) and standing for those up to the next
+        window's start: an animation's frame lasts as long as they did, the last one the
+        rest, so the running time is kept.
 
         >>> p = Picture([np.zeros((1, 2, 2), np.uint8)] * 5, "L", "a.gif", durations=[10] * 5)
-        >>> p.with_slices([np.zeros((1, 1, 1), np.uint8)] * 2, [0, 2]).durations
+        >>> p.with_slices([np.zeros((1, 1, 1), np.uint8)] * 2, [(0, 2), (2, 4)]).durations
         [20, 30]
         """
         pooled = self.with_frames(frames)
         if self.durations is None:
             return pooled
+        starts = [start for start, _ in windows]
         ends = [*starts[1:], len(self.durations)]
         durations = [sum(self.durations[a:b]) for a, b in zip(starts, ends, strict=True)]
         return replace(pooled, durations=durations)
