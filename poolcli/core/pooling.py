@@ -18,14 +18,10 @@ from poolcli.core.kernels.dispatch import pool_indexed, pool_planar
 from poolcli.core.kernels.winners import unpool as _unpool
 from poolcli.core.layout import deinterleave, interleave
 from poolcli.core.passes import run_passes
-from poolcli.core.reducers import reducer_for
+from poolcli.core.reducers import check_dtype, reducer_for
 from poolcli.errors import ParameterError
 from poolcli.spec.pool_spec import Compat, Mode, Padding, PoolSpec, Size
 from poolcli.spec.values import wxh
-
-DTYPES: tuple[np.dtype, ...] = tuple(
-    np.dtype(t) for t in ("uint8", "uint16", "uint32", "int32", "int64", "float32", "float64")
-)
 
 
 def _as_planar(
@@ -59,12 +55,7 @@ def _prepare(
     ):
         raise ParameterError(f"threads must be None (all cores) or at least 1, not {threads!r}")
     arr = np.asarray(image)
-    if arr.dtype not in DTYPES:
-        names = ", ".join(str(d) for d in DTYPES)
-        raise ParameterError(
-            f"image dtype {arr.dtype} is not supported; use one of {names} "
-            f"(for example image.astype(np.float32))"
-        )
+    check_dtype(arr.dtype, "image")
     planar, restore = _as_planar(arr, channel_axis, threads)
     if min(planar.shape[1:]) < 1:
         raise ParameterError(f"the image is empty ({wxh(*planar.shape[1:])} pixels)")

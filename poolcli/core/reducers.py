@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from poolcli.errors import ParameterError
+
 if TYPE_CHECKING:
     from poolcli.spec.pool_spec import PoolSpec
 
@@ -119,6 +121,29 @@ def reducer_for(spec: PoolSpec) -> Reducer:
         blur=spec.taps,
         reflect=spec.reflect,
     )
+
+
+# The types poolcli pools, in 2-D (pool) and 3-D (pool3d).
+DTYPES: tuple[np.dtype, ...] = tuple(
+    np.dtype(t) for t in ("uint8", "uint16", "uint32", "int32", "int64", "float32", "float64")
+)
+
+
+def check_dtype(dtype: np.dtype, what: str) -> None:
+    """Refuse an array of a type poolcli does not pool, naming the ones it does.
+
+    >>> check_dtype(np.dtype("int8"), "image")
+    Traceback (most recent call last):
+    ...
+    poolcli.errors.ParameterError: image dtype int8 is not supported; use one of uint8, uint16, \
+uint32, int32, int64, float32, float64 (for example image.astype(np.float32))
+    """
+    if dtype not in DTYPES:
+        names = ", ".join(str(d) for d in DTYPES)
+        raise ParameterError(
+            f"{what} dtype {dtype} is not supported; use one of {names} "
+            f"(for example {what}.astype(np.float32))"
+        )
 
 
 def narrowest_integer(

@@ -20,12 +20,10 @@ import numpy as np
 from poolcli.core.axes import Axis, adaptive_bounds, place_axis
 from poolcli.core.kernels.integer_means import accumulator, divide_rounded
 from poolcli.core.kernels.lp import raised_float
-from poolcli.core.reducers import narrowest_integer, sum_dtype
+from poolcli.core.reducers import check_dtype, narrowest_integer, sum_dtype
 from poolcli.errors import ParameterError
 from poolcli.spec.pool_spec import VOLUME_MODES, PoolSpec, check_padding
 from poolcli.spec.values import check_power, whole
-
-DTYPES = ("uint8", "uint16", "uint32", "int32", "int64", "float32", "float64")
 
 
 def triple(value: object, name: str) -> tuple[int, int, int]:
@@ -215,10 +213,7 @@ def pool3d(
             f"mode must be one of {', '.join(VOLUME_MODES)} for volumes, not {mode!r}"
         )
     arr = np.asarray(volume)
-    if str(arr.dtype) not in DTYPES:
-        raise ParameterError(
-            f"volume dtype {arr.dtype} is not supported; use one of {', '.join(DTYPES)}"
-        )
+    check_dtype(arr.dtype, "volume")
     planar, restore = _planar(arr, channel_axis)
     if min(planar.shape[1:]) < 1:
         raise ParameterError(f"the volume is empty ({dxwxh(planar.shape[1:])})")
