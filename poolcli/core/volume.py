@@ -23,29 +23,7 @@ from poolcli.core.kernels.lp import raised_float
 from poolcli.core.reducers import check_dtype, narrowest_integer, sum_dtype
 from poolcli.errors import ParameterError
 from poolcli.spec.pool_spec import VOLUME_MODES, PoolSpec, check_padding
-from poolcli.spec.values import check_power, whole
-
-
-def triple(value: object, name: str) -> tuple[int, int, int]:
-    """A size, stride or dilation as ``(depth, rows, cols)``, checked.
-
-    >>> triple(2, "size"), triple((1, 2, 3), "stride")
-    ((2, 2, 2), (1, 2, 3))
-    """
-    single = whole(value)
-    values: list[int | None] = []
-    if single is not None:
-        values = [single] * 3
-    elif isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 3:
-        values = [whole(v) for v in value]
-    checked = [v for v in values if v is not None]
-    if len(checked) != 3:
-        raise ParameterError(
-            f"{name} must be an int or a (depth, rows, cols) triple of ints, not {value!r}"
-        )
-    if min(checked) < 1 or max(checked) > 2**31 - 1:
-        raise ParameterError(f"{name} must be from 1 to 2**31-1, not {value!r}")
-    return checked[0], checked[1], checked[2]
+from poolcli.spec.values import check_power, triple, whole
 
 
 def dxwxh(shape: Sequence[int]) -> str:

@@ -15,7 +15,15 @@ from typing import Literal, TypeAlias
 
 from poolcli.errors import ParameterError
 from poolcli.spec.sizes import Target, check_output_size
-from poolcli.spec.values import check_power, check_ratio, pair, size_text, whole, wxh
+from poolcli.spec.values import (
+    LARGEST,
+    check_power,
+    check_ratio,
+    pair,
+    size_text,
+    whole,
+    wxh,
+)
 
 Mode: TypeAlias = Literal[
     "max",
@@ -310,7 +318,7 @@ class PoolSpec:
     def _check_depth(self) -> None:
         for name in ("depth", "depth_stride", "depth_to"):
             value = getattr(self, name)
-            if value is not None and (whole(value) is None or not 1 <= value <= 2**31 - 1):
+            if value is not None and (whole(value) is None or not 1 <= value <= LARGEST):
                 raise ParameterError(f"{name} must be a whole number of at least 1, not {value!r}")
         if self.mode not in VOLUME_MODES:
             raise ParameterError(

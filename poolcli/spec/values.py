@@ -43,6 +43,24 @@ def whole(value: object) -> int | None:
 
 def pair(value: object, name: str) -> tuple[int, int]:
     """A size or stride as ``(rows, cols)``, checked."""
+    rows, cols = _sides(value, name, "a (rows, cols) pair")
+    return rows, cols
+
+
+def triple(value: object, name: str) -> tuple[int, int, int]:
+    """A size, stride or dilation of a volume as ``(depth, rows, cols)``, checked.
+
+    >>> triple(2, "size"), triple((1, 2, 3), "stride")
+    ((2, 2, 2), (1, 2, 3))
+    """
+    depth, rows, cols = _sides(value, name, "a (depth, rows, cols) triple")
+    return depth, rows, cols
+
+
+def _sides(value: object, name: str, shape: str) -> list[int]:
+    """One whole number a side, from 1 to :data:`LARGEST`: ``value`` for each, or a sequence
+    of as many as ``shape`` (its words, as the message says them) has commas plus one."""
+    count = shape.count(",") + 1
     single = whole(value)
     items = (
         [whole(v) for v in value]
@@ -50,16 +68,16 @@ def pair(value: object, name: str) -> tuple[int, int]:
         else []
     )
     if single is not None:
-        pair = (single, single)
-    elif len(items) == 2 and items[0] is not None and items[1] is not None:
-        pair = (items[0], items[1])
+        sides = [single] * count
+    elif len(items) == count and all(v is not None for v in items):
+        sides = [v for v in items if v is not None]
     else:
-        raise ParameterError(f"{name} must be an int or a (rows, cols) pair of ints, not {value!r}")
-    if min(pair) < 1:
+        raise ParameterError(f"{name} must be an int or {shape} of ints, not {value!r}")
+    if min(sides) < 1:
         raise ParameterError(f"{name} must be at least 1, not {value!r}")
-    if max(pair) > LARGEST:
+    if max(sides) > LARGEST:
         raise ParameterError(f"{name} must be at most {LARGEST}, not {value!r}")
-    return pair
+    return sides
 
 
 def check_power(power: object) -> float:
