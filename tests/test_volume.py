@@ -460,3 +460,21 @@ def test_a_still_image_is_a_stack_of_one_frame(tmp_path: Path) -> None:
     assert len(frames) == 3
     for frame in frames:
         np.testing.assert_array_equal(frame, image.reshape(4, 2, 5, 2).max(axis=(1, 3)))
+
+
+@pytest.mark.parametrize("power", [1.0, 2.0, 3.0, 2.5])
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "int32"])
+def test_integer_lp_of_one_slice_is_the_2d_lp(power: float, dtype: str) -> None:
+    """Windows one slice deep: pool3d's Lp of an integer volume is, slice by slice, the 2-D
+    Lp's, to the bit (the same exact sums, the same root); and the 2x2x2 norm is the root of
+    the exact sum of powers."""
+    from poolcli import pool
+
+    rng = np.random.default_rng(int(power * 10) + len(dtype))
+    v = rng.integers(0, 200, (3, 6, 8)).astype(dtype)
+    flat = pool3d(v, "lp", (1, 2, 2), power=power)
+    for i in range(3):
+        np.testing.assert_array_equal(flat[i], pool(v[i], "lp", 2, power=power))
+    deep = pool3d(v[:2], "lp", 2, power=power)
+    exact = (blocks(v[:2].astype(np.int64), 2).astype(np.float64) ** power).sum(axis=3)
+    np.testing.assert_allclose(deep, exact ** (1 / power), rtol=1e-6)

@@ -19,8 +19,14 @@ import numpy as np
 
 from poolcli.core.axes import Axis, adaptive_bounds, place_axis
 from poolcli.core.kernels.integer_means import accumulator, divide_rounded
-from poolcli.core.kernels.lp import raised_float
-from poolcli.core.reducers import check_dtype, narrowest_integer, sum_dtype
+from poolcli.core.kernels.lp import (
+    integer_lp_type,
+    powers_sum_type,
+    raised_float,
+    raised_plane,
+    root,
+)
+from poolcli.core.reducers import check_dtype, sum_dtype
 from poolcli.errors import ParameterError
 from poolcli.spec.pool_spec import VOLUME_MODES, PoolSpec, check_padding
 from poolcli.spec.values import check_power, triple, whole
@@ -356,10 +362,17 @@ def _median(x: np.ndarray, geom: VolumeGeometry) -> np.ndarray:
     return halves_up.astype(x.dtype)
 
 
-def _summed(x: np.ndarray, geom: VolumeGeometry, divide: bool, count_pad: bool) -> np.ndarray:
+def _summed(
+    x: np.ndarray,
+    geom: VolumeGeometry,
+    divide: bool,
+    count_pad: bool,
+    dtype: np.dtype | None = None,
+) -> np.ndarray:
     """Sums, or averages: floats summed cell by cell in the volume's type (PyTorch's order)
     and divided once by the count (adaptive: by each side in turn, as ATen does); integers
-    summed exactly and divided with halves rounded up."""
+    summed exactly (in ``dtype`` when given, a type that holds them) and divided with halves
+    rounded up."""
     shape = geom.output_shape
     counts = geom.counts(count_pad and geom.axes is not None)
     real = geom.counts(False)
@@ -368,7 +381,7 @@ def _summed(x: np.ndarray, geom: VolumeGeometry, divide: bool, count_pad: bool) 
     elif divide:
         acc = np.zeros(shape, accumulator(x.dtype, int(real.max())))
     else:
-        acc = np.zeros(shape, sum_dtype(x.dtype, int(real.max())))
+        acc = np.zeros(shape, dtype or sum_dtype(x.dtype, int(real.max())))
 
     def step(target: Index, values: np.ndarray, valid: np.ndarray | None, cells: Index) -> None:
         if valid is None:
@@ -397,7 +410,8 @@ def _summed(x: np.ndarray, geom: VolumeGeometry, divide: bool, count_pad: bool) 
 
 def _lp(x: np.ndarray, geom: VolumeGeometry, p: float, torch_lp: bool) -> np.ndarray:
     """Lp in PyTorch's steps for floats (``avg_pool3d(x ** p) * kd * kh * kw``, then
-    ``** (1/p)``); integers summed exactly (whole p) and rooted in float64."""
+    ``** (1/p)``); integers raised and summed exactly (whole p) and rooted as the 2-D Lp
+    does (:mod:`poolcli.core.kernels.lp`)."""
     if x.dtype.kind == "f":
         with np.errstate(all="ignore"):
             means = _summed(raised_float(x, p), geom, True, False)
@@ -407,14 +421,13 @@ def _lp(x: np.ndarray, geom: VolumeGeometry, p: float, torch_lp: bool) -> np.nda
             if p != 1.0:
                 np.power(means, x.dtype.type(1.0 / p), out=means)
         return means
-    info = np.iinfo(x.dtype)
     cells = int(geom.counts(False).max())
-    top = float(max(abs(info.min), info.max)) ** p * cells
-    wide = narrowest_integer(top, signed=True, at_least=8) if p == int(p) and top < 2**63 else None
-    raised = x.astype(wide) ** int(p) if wide is not None else x.astype(np.float64) ** p
-    sums = _summed(raised, geom, False, False).astype(np.float64)
-    out_type = np.float32 if x.dtype.itemsize <= 2 else np.float64
-    return (sums ** (1.0 / p)).astype(out_type)
+    raised = raised_plane(x, p, cells)
+    wide = powers_sum_type(x.dtype, p, cells) if raised.dtype.kind != "f" else None
+    sums = _summed(raised, geom, False, False, wide)
+    out = np.empty(sums.shape, integer_lp_type(x.dtype))
+    root(sums, p, out)  # as the 2-D Lp roots its sums
+    return out
 
 
 def pool_channel(x: np.ndarray, spec: PoolSpec, geom: VolumeGeometry) -> np.ndarray:

@@ -62,30 +62,50 @@ def raised_float(x: np.ndarray, p: float) -> np.ndarray:
 def _integer_lp(x: np.ndarray, p: float, geom: PassGeometry, threads: int | None) -> np.ndarray:
     total = REDUCERS["sum"]
     cells = geom.window_cells
-    small = x.dtype.itemsize <= 2
-    out = np.empty((x.shape[0], *geom.output_shape), np.float32 if small else np.float64)
-    info = np.iinfo(x.dtype)
-    largest = float(max(abs(info.min), info.max)) ** p * cells
-    # The type of the sums from what they can reach, not from the raised plane's type (a cube
-    # of uint8 needs 32 bits, and so do four of them).
-    wide = None
-    if p == int(p) and largest < 2**63:
-        signed = info.min < 0
-        wide = narrowest_integer(largest, signed=signed, at_least=8 if signed else 4)
+    out = np.empty((x.shape[0], *geom.output_shape), integer_lp_type(x.dtype))
+    wide = powers_sum_type(x.dtype, p, cells)
     for c in range(x.shape[0]):  # one channel at a time: raised planes are wider than x
         raised = raised_plane(x[c : c + 1], p, cells)
         sums = pool_planar(
             raised, total, geom, threads, wide if raised.dtype.kind != "f" else None
         )[0]
-        if p == 1.0:
-            out[c] = sums
-        elif p == 2.0:
-            np.sqrt(sums, out=out[c], dtype=out.dtype)
-        elif p == 3.0:  # a cube root is several times faster than a power, and as close
-            out[c] = np.cbrt(sums, dtype=np.float64)
-        else:  # in float64, rounded once: float32's 1/p and sums are not exact enough
-            out[c] = np.power(sums, 1.0 / p, dtype=np.float64)
+        root(sums, p, out[c])
     return out
+
+
+def powers_sum_type(dtype: np.dtype, p: float, cells: int) -> np.dtype | None:
+    """The type exact sums of ``cells`` integer ``x ** p`` of ``dtype`` are added in, from
+    what they can reach, not from the raised plane's type (a cube of uint8 needs 32 bits, and
+    so do four of them); None where they are summed in float64 (``p`` not whole, or past 63
+    bits).
+
+    >>> powers_sum_type(np.dtype("uint16"), 3.0, 4), powers_sum_type(np.dtype("uint8"), 0.5, 4)
+    (dtype('uint64'), None)
+    """
+    info = np.iinfo(dtype)
+    largest = float(max(abs(info.min), info.max)) ** p * cells
+    if p != int(p) or largest >= 2**63:
+        return None
+    signed = info.min < 0
+    return narrowest_integer(largest, signed=signed, at_least=8 if signed else 4)
+
+
+def integer_lp_type(dtype: np.dtype) -> np.dtype:
+    """The type Lp norms of an integer image come in: float32 for 8- and 16-bit images,
+    float64 beyond."""
+    return np.dtype(np.float32 if dtype.itemsize <= 2 else np.float64)
+
+
+def root(sums: np.ndarray, p: float, out: np.ndarray) -> None:
+    """``out = sums ** (1/p)``, the Lp norm of integer sums of ``x ** p``."""
+    if p == 1.0:
+        out[...] = sums
+    elif p == 2.0:
+        np.sqrt(sums, out=out, dtype=out.dtype)
+    elif p == 3.0:  # a cube root is several times faster than a power, and as close
+        out[...] = np.cbrt(sums, dtype=np.float64)
+    else:  # in float64, rounded once: float32's 1/p and sums are not exact enough
+        out[...] = np.power(sums, 1.0 / p, dtype=np.float64)
 
 
 def raised_plane(plane: np.ndarray, p: float, cells: int) -> np.ndarray:
