@@ -23,13 +23,11 @@ import numpy as np
 
 from poolcli.core.axes import Axis
 from poolcli.core.geometry import PassGeometry
+from poolcli.core.kernels.bands import BAND_BYTES  # the row-blurred band each thread holds
 from poolcli.core.kernels.separable import along, thread_scratch
 from poolcli.core.reducers import Reducer, narrowest_integer
 from poolcli.core.threads import split_rows
 from poolcli.errors import ParameterError
-
-# Bytes of the row-blurred band each thread holds; as the banded kernel's (bands.BAND_BYTES).
-BAND_BYTES = 1 << 21
 
 
 def binomial(taps: int) -> list[int]:
