@@ -2,9 +2,10 @@
 frame pools, a pass over frames held in memory, and the first pass fed a frame at a time as a
 file is decoded, so a stack is never decoded whole.
 
-numpy only. A window of frames is pooled by :func:`poolcli.core.volume.pool_channel` (the 3-D
-kernel), or, for integer frames in max, min, sum and avg, by reducing each frame's 2-D windows
-once with the 2-D kernels and combining a window's reductions (:class:`_Separable`).
+numpy only. A window of frames is pooled by the 3-D kernel
+(:func:`poolcli.core.kernels.volume_cells.pool_channel`), or, for integer frames in max, min,
+sum and avg, by reducing each frame's 2-D windows once with the 2-D kernels and combining a
+window's reductions (:class:`_Separable`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from poolcli.core.axes import Axis, adaptive_bounds
 from poolcli.core.geometry import PassGeometry, first_pass
 from poolcli.core.kernels.dispatch import pool_planar
 from poolcli.core.kernels.integer_means import accumulator, divide_rounded
+from poolcli.core.kernels.volume_cells import pool_channel
 from poolcli.core.reducers import REDUCERS, sum_dtype
-from poolcli.core.volume import VolumeGeometry, pool_channel
+from poolcli.core.volume_geometry import VolumeGeometry
 from poolcli.errors import InputError, ParameterError
 from poolcli.spec.pool_spec import PoolSpec
 from poolcli.spec.values import wxh
