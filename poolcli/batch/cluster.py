@@ -13,6 +13,7 @@ input small and the client's memory bounded whatever the number of inputs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import sys
@@ -31,6 +32,9 @@ from poolcli.remote import storage
 
 CHUNK = 100  # inputs a task, at most
 IN_FLIGHT = 4  # chunks a worker at a time: one running, the next ones queued on it
+# The loggers Dask's configuration gives a level and a handler of their own; the rest of
+# distributed's loggers take the first one's level.
+_LOGGERS = ("distributed", "distributed.client", "tornado.application")
 
 
 def connect(address: str) -> tuple[Any, Any]:
@@ -56,6 +60,7 @@ def connect(address: str) -> tuple[Any, Any]:
         # And no pausing at 80% of a worker's memory: poolcli's tasks keep no data for Dask
         # to spill, and a worker whose freed memory the allocator keeps stays paused, with
         # every task queued on it (seen with a big photo: the run never ended).
+        # Logs at CRITICAL only, as _quiet_logs has them.
         method = "fork" if sys.platform == "linux" else "spawn"
         settings = {
             "distributed.worker.multiprocessing-method": method,
@@ -67,7 +72,7 @@ def connect(address: str) -> tuple[Any, Any]:
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=":0",
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,
             )
         return Client(cluster), cluster
     try:
@@ -168,12 +173,42 @@ def run_on_dask(
     try, alone among the suspects, and fails if that kills its worker too. Ctrl-C cancels
     every chunk not finished.
     """
+    with _quiet_logs():
+        _run_on_dask(sources, run, address, record, known)
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Dask's and tornado's logs at CRITICAL only, for a run: poolimg reports every input's
+    failure itself. Set before the workers fork, so that they inherit it.
+
+    Two leaks this stops, both seen under load after every input had been written: results
+    still in flight when the client closes end in ``CommClosedError``, which tornado logs with
+    a traceback; and a worker's heartbeat that meets the scheduler closing logs an ERROR with
+    a traceback, after the worker has put back its own log levels.
+    """
+    loggers = [logging.getLogger(name) for name in _LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _run_on_dask(
+    sources: Sequence[Source],
+    run: RunOptions,
+    address: str,
+    record: Callable[[Result], None],
+    known: frozenset[str] | None,
+) -> None:
     from distributed import as_completed
 
     client, cluster = connect(address)
     tasks: _Tasks | None = None
-    stopping = logging.getLogger("tornado.application")
-    level = stopping.level
     try:
         workers = check_versions(client, address)
         # One object (in a list: Dask would scatter a set's members one by one), sent to each
@@ -195,9 +230,6 @@ def run_on_dask(
             if following is not None:
                 running.add(tasks.submit(following))
     except BaseException:  # Ctrl-C, a closed stdout, a storage service down: stop the rest
-        # Results still in flight when the client closes end in CommClosedError, which
-        # tornado logs with a traceback (seen under load): expected while stopping, unsaid.
-        stopping.setLevel(logging.CRITICAL)
         if tasks is not None and tasks.chunks:
             client.cancel(list(tasks.chunks), force=True)
         raise
@@ -205,7 +237,6 @@ def run_on_dask(
         client.close()
         if cluster is not None:
             cluster.close()
-        stopping.setLevel(level)
 
 
 class _Tasks:
