@@ -359,9 +359,10 @@ def test_depths_that_cannot_run_say_why(
 
 
 def test_a_stack_is_pooled_a_window_of_frames_at_a_time(tmp_path: Path) -> None:
-    """40 pages of 2000x1500 (120 MB decoded) through ``-k 2x2x2``: the peak stays far below
-    the decoded stack, because each page is pooled into its window as it is decoded; the
-    pages written equal numpy's 2x2x2 maxima."""
+    """40 pages of 2000x1500 (120 MB decoded): the peak stays far below the decoded stack and
+    below its passes, because each page is pooled into its window as it is decoded, each pass
+    feeds the next as it pools, and TIFF passes are written a page at a time. The pages
+    written equal numpy's maxima."""
     import tifffile
 
     rng = np.random.default_rng(9)
@@ -369,12 +370,47 @@ def test_a_stack_is_pooled_a_window_of_frames_at_a_time(tmp_path: Path) -> None:
     stack = np.stack([np.roll(page, i, axis=1) for i in range(40)])
     tifffile.imwrite(tmp_path / "big.tif", stack, photometric="minisblack")
     code, peak = peak_memory_mib(
-        "max", tmp_path / "big.tif", "-k", "2x2x2", "--max-pixels", "0", "-o", tmp_path / "out"
-    )
+        "max", tmp_path / "big.tif", "-k", "2x2x2", "-n", "2", "--max-pixels", "0",
+        "-o", tmp_path / "out",
+    )  # fmt: skip
     assert code == 0
-    assert peak < 150, f"peak {peak:.0f} MiB: the stack (120 MB) was held whole"
+    assert peak < 100, f"peak {peak:.0f} MiB: the stack (120 MB) or its pass was held whole"
+    first = blocks(stack, 2).max(axis=3)
     written = tifffile.imread(tmp_path / "out" / "big_max_k2_s2_depth2_p1.tif")
-    np.testing.assert_array_equal(written, blocks(stack, 2).max(axis=3))
+    np.testing.assert_array_equal(written, first)
+    written = tifffile.imread(tmp_path / "out" / "big_max_k2_s2_depth2_p2.tif")
+    np.testing.assert_array_equal(written, blocks(first, 2).max(axis=3))
+    # a pass as large as the stack: each output page the larger of two input pages, 117 MB
+    code, peak = peak_memory_mib(
+        "max", tmp_path / "big.tif", "-k", "1x1x2", "-s", "1x1x1", "--max-pixels", "0",
+        "-o", tmp_path / "same",
+    )  # fmt: skip
+    assert code == 0
+    assert peak < 100, f"peak {peak:.0f} MiB: the pass (117 MB) was held whole"
+    written = tifffile.imread(tmp_path / "same" / "big_max_k1_s1_depth2s1_p1.tif")
+    np.testing.assert_array_equal(written, np.maximum(stack[:-1], stack[1:]))
+
+
+def test_a_stack_failing_mid_decode_leaves_no_page_written(tmp_path: Path) -> None:
+    """Page 7 of 10 corrupt: the passes written a page at a time as the stack was decoded
+    (six pages in) go, temporary files and all; the one line names the file."""
+    import tifffile
+
+    page = np.random.default_rng(1).integers(0, 256, (300, 400), dtype=np.uint8)
+    with tifffile.TiffWriter(tmp_path / "z.tif") as writer:
+        for i in range(10):
+            writer.write(np.roll(page, i, axis=1), photometric="minisblack", compression="zlib")
+    with tifffile.TiffFile(tmp_path / "z.tif") as tiff:
+        start = tiff.pages[6].dataoffsets[0]  # type: ignore[union-attr]
+    data = bytearray((tmp_path / "z.tif").read_bytes())
+    data[start + 100 : start + 5000] = bytes(4900)
+    (tmp_path / "z.tif").write_bytes(data)
+    done = poolimg("max", tmp_path / "z.tif", "-k", "2x2x2", "-n", "2", "-o", tmp_path / "out")
+    assert done.returncode == 1
+    assert done.stderr.decode().splitlines() == [
+        f"poolimg: error: {tmp_path / 'z.tif'}: truncated or corrupt image (decoder error -2)"
+    ]
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_to_a_count_of_frames_is_pytorchs_adaptive_pooling(tmp_path: Path, torch) -> None:
@@ -404,40 +440,57 @@ def test_to_a_count_of_frames_is_pytorchs_adaptive_pooling(tmp_path: Path, torch
 @pytest.mark.parametrize("mode", ["max", "min", "sum", "avg", "median"])
 def test_frames_pooled_as_decoded_equal_pool3d(mode: str) -> None:
     """The command line's way (each frame's 2-D windows reduced once, then a window of frames
-    combined; or a window stacked), fed a frame at a time as a decoder does, equals pool3d on
-    the whole stack: int padding, dilation, counted padding, windows overlapping or apart."""
+    combined; or a window stacked), fed a frame at a time as a decoder does, each pass feeding
+    the next as it pools, equals pool3d on the whole stack, pass after pass: int padding,
+    dilation, counted padding, windows overlapping or apart."""
     from poolcli import PoolSpec
-    from poolcli.core.frames import StackPass, pool_frames
-    from poolcli.core.geometry import first_pass
+    from poolcli.core.frames import StackChain
+    from poolcli.core.geometry import plan_for
+
+    class Kept(dict[int, list[np.ndarray]]):
+        def start(self) -> None:
+            self.clear()
+
+        def __call__(self, index: int, frame: np.ndarray) -> None:
+            self.setdefault(index, []).append(frame)
 
     rng = np.random.default_rng(len(mode))
-    for _ in range(12):
+    chained = 0
+    for _ in range(16):
         depth, step = int(rng.integers(1, 4)), int(rng.integers(1, 4))
         k, s, d = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(1, 3))
         pad = int(rng.integers(0, k // 2 + 1))
         counted = bool(rng.random() < 0.5) and mode == "avg"
-        stack = rng.integers(0, 60000, (int(rng.integers(depth, 9)), 13, 11, 2)).astype(np.uint16)
+        stack = rng.integers(0, 60000, (int(rng.integers(depth, 13)), 13, 11, 2)).astype(np.uint16)
+        args = dict(
+            mode=mode, size=(depth, k, k), stride=(step, s, s), padding=(0, pad, pad),
+            dilation=(1, d, d), count_pad=counted, channel_axis=-1,
+        )  # fmt: skip
+        expected = [pool3d(stack, **args)]  # type: ignore[arg-type]
+        if len(expected[0]) >= depth and min(expected[0].shape[1:3]) > (k - 1) * d - 2 * pad:
+            expected.append(pool3d(expected[0], **args))  # type: ignore[arg-type]
         spec = PoolSpec(
-            mode, k, s, pad, dilation=d, count_pad=counted or None, depth=depth, depth_stride=step
-        )  # type: ignore[arg-type]
+            mode, k, s, pad, dilation=d, count_pad=counted or None, depth=depth,
+            depth_stride=step, passes=len(expected),
+        )  # type: ignore[arg-type]  # fmt: skip
         try:
-            geom = first_pass(spec, (13, 11))
+            plan = plan_for(spec, (13, 11))
         except ParameterError:
             continue
-        frames = [stack[i].transpose(2, 0, 1).copy() for i in range(len(stack))]  # (C, H, W)
-        expected = pool3d(
-            stack, mode, (depth, k, k), (step, s, s), (0, pad, pad), dilation=(1, d, d),
-            count_pad=counted, channel_axis=-1,
-        )  # type: ignore[arg-type]  # fmt: skip
-        got = np.stack([f.transpose(1, 2, 0) for f in pool_frames(frames, spec, geom)])
-        np.testing.assert_array_equal(got, expected)
-        streamed = StackPass(spec, "s.tif")
-        streamed.expect(len(frames))
-        for frame in frames:
-            streamed(frame)
-        np.testing.assert_array_equal(
-            np.stack([f.transpose(1, 2, 0) for f in streamed.pooled]), expected
-        )
+        if not spec.pools_frames:  # a depth of 1 at a stride of 1: each frame by itself
+            continue
+        chained += len(plan) == 2
+        kept = Kept()
+        chain = StackChain(spec, "s.tif", kept)
+        chain.expect(len(stack), plan)
+        chain.start()
+        for frame in stack:
+            chain(frame.transpose(2, 0, 1).copy())  # (C, H, W), as decoded
+        for index, want in enumerate(expected, 1):
+            got = np.stack([f.transpose(1, 2, 0) for f in kept[index]])
+            np.testing.assert_array_equal(got, want)
+        assert max(chain.most_held) <= depth
+    assert chained >= 3
 
 
 def test_a_still_image_is_a_stack_of_one_frame(tmp_path: Path) -> None:

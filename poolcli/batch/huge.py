@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from poolcli.batch.inputs import Source
 from poolcli.batch.report import Output, Result
 from poolcli.batch.run_options import RunOptions
+from poolcli.batch.writes import kept_metadata
 from poolcli.core.geometry import PassGeometry
 from poolcli.errors import InputError, ParameterError, missing_extra
 from poolcli.io.band_writing import TILE
@@ -72,19 +73,13 @@ def estimate(
     item = 2 if header.mode == "I;16" else 1
     wide = 4 if run.spec.mode in ("sum", "lp") else item  # sums and norms widen
     frames = max(header.frames, 1)
-    outputs = 1
-    if run.spec.pools_frames:  # a window of frames held, the first pass's kept
-        from poolcli.core.frames import depth_windows
-
-        windows = depth_windows(run.spec, frames)
-        outputs = len(windows)
-        frames = min(frames, max((end - start for start, end in windows), default=0) + 1)
+    passes = plan[0].output_shape[0] * plan[0].output_shape[1] * channels * wide if plan else 0
+    if run.spec.pools_frames:
+        frames, passes = _stack_held(run, header, plan, targets, channels * wide)
     pixels = header.width * header.height * frames
     planar = pixels * channels * item
     pillow = pixels * (4 if channels > 1 else item)  # Pillow holds 4 bytes a colour pixel
-    first = plan[0].output_shape[0] * plan[0].output_shape[1] * channels * wide if plan else 0
-    first *= outputs
-    in_memory = pillow + planar + first
+    in_memory = pillow + planar + passes
     why = why_not_banded(source, run, header, plan, targets)
     if why is not None:
         return Estimate(in_memory, None, why)
@@ -103,6 +98,27 @@ def estimate(
     # the band read ahead, the band pooled, numpy's and the PNG filters' temporaries
     banded = 8 * band + held + writers
     return Estimate(in_memory, banded, None)
+
+
+def _stack_held(
+    run: RunOptions, header: Header, plan: list[PassGeometry], targets: Targets, cell: int
+) -> tuple[int, int]:
+    """A stack pooled across its frames as it is decoded: the input frames held at once (a
+    window's, and the one being decoded), and the bytes of the passes' frames held: each
+    pass's window of the frames before it, and every frame of a pass not written a page at a
+    time. ``cell``: the bytes of a pooled pixel."""
+    from poolcli.batch.stack_pages import written_as_pages
+    from poolcli.core.frames import depth_windows, frames_after
+
+    windows = depth_windows(run.spec, header.frames)
+    window = max((end - start for start, end in windows), default=0) + 1
+    held = 0
+    for geom, count in zip(plan, frames_after(header.frames, run.spec, len(plan)), strict=True):
+        frame = geom.output_shape[0] * geom.output_shape[1] * cell
+        path = targets.get(f"pass {geom.index}")
+        whole = path is not None and not written_as_pages(path, run)
+        held += frame * (count if whole else 1) + frame * window  # the next pass's window
+    return min(header.frames, window), held
 
 
 def band_bytes(budget: int, row: int) -> int:
@@ -230,7 +246,7 @@ def run_banded(
         and any(format_for(path, run.save.format) == "TIFF" for path in banded.targets.values())
     ):
         result.warnings.append(f"{source.shown}: EXIF is not carried into TIFF pooled in bands")
-    metadata = _metadata(header, run)
+    metadata = kept_metadata(header, run)
     protect = [source.path]
     with contextlib.ExitStack() as files:
         sinks: dict[int, _Sink] = {}
@@ -257,15 +273,6 @@ def run_banded(
             sink.output.bytes = os.stat(sink.output.path).st_size
     result.warnings.extend(sink.note for sink in sinks.values() if sink.note)
     return result
-
-
-def _metadata(header: Header, run: RunOptions) -> dict[str, Any]:
-    keep = run.save.metadata
-    return {
-        "icc_profile": header.icc_profile if keep != "none" else None,
-        "dpi": header.dpi if keep != "none" else None,
-        "exif": header.exif if keep == "all" else None,
-    }
 
 
 class _Sink:

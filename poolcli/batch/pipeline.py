@@ -45,7 +45,8 @@ from poolcli.spec.sizes import Target
 if TYPE_CHECKING:  # Pillow: imported when an input is read, not with this module
     import numpy as np
 
-    from poolcli.core.frames import StackPass
+    from poolcli.batch.stack_pages import StackPages
+    from poolcli.core.frames import StackChain
     from poolcli.io.picture import Picture
     from poolcli.pictures.sheet import SheetRow
     from poolcli.spec.style import SheetStyle
@@ -153,10 +154,10 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     protect = [] if source.path == "-" else [source.path]
     original = picture.frames[0] if run.indexed else None  # kept: unpooled pictures are its size
     deep = None
-    if decided.stack is not None:  # -k WxHxD: pass 1 pooled as the frames were decoded
+    if decided.stack is not None and decided.pages is not None:  # -k WxHxD: pooled as decoded
         skipped = 1
-        picture = picture.with_slices(decided.stack.pooled, decided.stack.windows)
-        deep = _across_frames(picture, run, plan[1:])
+        deep = _across_frames(picture, decided.stack, decided.pages)
+        picture = next(deep)
     else:
         first, others = _pass_streams(picture, run, plan[skipped:], linear, threads)
     index = None
@@ -175,7 +176,7 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
             with clock("sheet"):
                 rows.add(picture, geom)
         target = targets.get(f"pass {geom.index}")
-        if target is not None:
+        if target is not None and not (decided.pages and geom.index in decided.pages.written):
             with clock("encode"):
                 write_pass(picture, target, geom, run, protect, result, threads)
         if original is None or index is None:
@@ -209,7 +210,9 @@ class Decided(dict[tuple[int, int], tuple[list[PassGeometry], dict[str, str]]]):
     how many passes a scaled JPEG decode stands for (``--draft``)."""
 
     drafted: int = 0
-    stack: StackPass | None = None  # the first pass across frames, run as they were decoded
+    # -k WxHxD: every pass across frames, run as they were decoded, and where their frames went
+    stack: StackChain | None = None
+    pages: StackPages | None = None
 
 
 def _load(
@@ -221,17 +224,21 @@ def _load(
     from poolcli.io import reading
 
     decided = Decided()
+    files = contextlib.ExitStack()  # the passes written page by page as a stack is decoded
     if run.spec.pools_frames:
-        from poolcli.core.frames import StackPass
+        from poolcli.batch.stack_pages import StackPages
+        from poolcli.core.frames import StackChain
 
-        decided.stack = StackPass(run.spec, source.shown)
+        decided.pages = StackPages(source, run, result, files)
+        decided.stack = StackChain(run.spec, source.shown, decided.pages)
 
     def before_decode(header: reading.Header) -> int | None:
         plan, targets = from_header(source, run, header)
         decide(source, run, header, plan, targets)  # or raise Banded, or refuse it
         decided[(header.height, header.width)] = plan, targets
-        if decided.stack is not None:  # from_header said there are frames for every pass
-            decided.stack.expect(header.frames)
+        if decided.stack is not None and decided.pages is not None:
+            decided.stack.expect(header.frames, plan)  # from_header: frames for every pass
+            decided.pages.expect(header, targets)
         if not run.draft or header.format != "JPEG" or header.frames != 1:
             return None
         if header.orientation != 1:  # its blocks are the stored image's, not the upright one's
@@ -241,7 +248,7 @@ def _load(
         decided.drafted, scale = drafted(plan, first_written)
         return scale if decided.drafted else None
 
-    with clock("decode"):
+    with clock("decode"), files:
         picture = reading.load(
             source.path,
             max_pixels=run.max_pixels,
@@ -251,6 +258,8 @@ def _load(
             palette=run.spec.mode in PALETTE_MODES,
             frames_to=decided.stack,
         )
+    if decided.pages is not None:  # its files renamed into place as the block closed
+        decided.pages.finish()
     result.warnings.extend(picture.notes)
     if run.save.metadata != "all":  # --strip, --keep-metadata: EXIF goes; "none" takes the rest
         none = run.save.metadata == "none"
@@ -279,17 +288,12 @@ def _plan_and_targets(
     return plan, file_targets(source, run, plan, wanted, exts)
 
 
-def _across_frames(
-    picture: Picture, run: RunOptions, plan: list[PassGeometry]
-) -> Iterator[Picture]:
-    """Each pass after the first (``picture``, pooled as the file was decoded) pooled across
-    the frames too (``-k WxHxD``): fewer frames, each lasting as long as the frames it steps
-    over. The header said there are frames enough for every pass."""
-    from poolcli.core.frames import depth_windows, pool_frames
-
-    for geom in plan:
-        windows = depth_windows(run.spec, len(picture.frames))
-        picture = picture.with_slices(pool_frames(picture.frames, run.spec, geom), windows)
+def _across_frames(picture: Picture, stack: StackChain, pages: StackPages) -> Iterator[Picture]:
+    """Each pass's picture, pooled across the frames too (``-k WxHxD``) as the file was
+    decoded: fewer frames, each lasting as long as the frames it steps over; only the first
+    frame of a pass written page by page (it is the one a sheet draws)."""
+    for index, windows in enumerate(stack.windows, 1):
+        picture = picture.with_slices(pages.frames[index], windows)
         yield picture
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from poolcli.batch.inputs import Source
 from poolcli.batch.naming import sheet_path
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from poolcli.io.picture import Picture
+    from poolcli.io.reading import Header
     from poolcli.pictures.sheet import SheetRow
 
 
@@ -175,3 +176,14 @@ def page_sheet(name: str, run: RunOptions, row: SheetRow) -> bytes:
     buffer = io.BytesIO()
     canvas.convert("RGB").save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
+
+
+def kept_metadata(header: Header, run: RunOptions) -> dict[str, Any]:
+    """The metadata of ``header`` written with its passes: all of it, or less (``--strip``,
+    ``--keep-metadata``)."""
+    keep = run.save.metadata
+    return {
+        "icc_profile": header.icc_profile if keep != "none" else None,
+        "dpi": header.dpi if keep != "none" else None,
+        "exif": header.exif if keep == "all" else None,
+    }

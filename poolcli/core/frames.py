@@ -1,6 +1,6 @@
 """Pooling a file's frames together (``-k WxHxD``, ``--to WxHxD``): which frames each output
-frame pools, a pass over frames held in memory, and the first pass fed a frame at a time as a
-file is decoded, so a stack is never decoded whole.
+frame pools, and every pass fed a frame at a time, each feeding the next as it pools, as a
+file is decoded, so neither a stack nor a pass of it is ever held whole.
 
 numpy only. A window of frames is pooled by the 3-D kernel
 (:func:`poolcli.core.kernels.volume_cells.pool_channel`), or, for integer frames in max, min,
@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import functools
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Protocol
 
 import numpy as np
 
 from poolcli.core.axes import Axis, adaptive_bounds
-from poolcli.core.geometry import PassGeometry, first_pass
+from poolcli.core.geometry import PassGeometry, first_pass, plan_for
 from poolcli.core.kernels.dispatch import pool_planar
 from poolcli.core.kernels.integer_means import accumulator, divide_rounded
 from poolcli.core.kernels.volume_cells import pool_channel
@@ -72,25 +73,6 @@ def frames_after(count: int, spec: PoolSpec, passes: int) -> list[int]:
         count = windows
         left.append(count)
     return left
-
-
-def pool_frames(
-    frames: Sequence[np.ndarray], spec: PoolSpec, geom: PassGeometry
-) -> list[np.ndarray]:
-    """One pass of ``spec`` across planar frames (C, H, W) of one size: each output frame pools
-    the frames of its window (:func:`depth_windows`) together, with the 2-D windows of
-    ``geom``, so only one window of frames is stacked at a time.
-
-    >>> frames = [np.full((1, 2, 2), v, np.uint8) for v in (1, 5, 2, 9)]
-    >>> spec = PoolSpec("max", 2, depth=2)
-    >>> [int(f[0, 0, 0]) for f in pool_frames(frames, spec, first_pass(spec, (2, 2)))]
-    [5, 9]
-    """
-    windows = depth_windows(spec, len(frames))
-    way = _way(spec, geom, frames[0].dtype, windows)
-    used = sorted({i for start, end in windows for i in range(start, end)})
-    reduced = {i: way.reduce(frames[i]) for i in used}  # each frame once: windows overlap
-    return [way.combine([reduced[i] for i in range(start, end)]) for start, end in windows]
 
 
 def _way(
@@ -171,10 +153,11 @@ class _Separable:
 
 
 class StackPass:
-    """The first pass of ``spec`` across frames, fed a frame at a time as a file is decoded:
-    it holds only the frames a window still to come reads, and the frames it has pooled.
+    """One pass of ``spec`` across frames, fed a frame at a time (a file as it is decoded, or
+    the pass before as it pools): it holds only the frames a window still to come reads, and
+    hands each frame it pools to ``emit`` (by default, keeps it in :attr:`pooled`).
     :meth:`expect` gives the frame count (the header's), :meth:`start` begins again (a decode
-    retried).
+    retried). ``geom``: the 2-D windows (by default the first pass's on the frames' size).
 
     >>> stack = StackPass(PoolSpec("max", 2, depth=2, depth_stride=1), "s.tif")
     >>> stack.expect(4)
@@ -184,8 +167,15 @@ class StackPass:
     ([5, 5, 9], 2)
     """
 
-    def __init__(self, spec: PoolSpec, name: str) -> None:
-        self.spec, self.name = spec, name
+    def __init__(
+        self,
+        spec: PoolSpec,
+        name: str,
+        emit: Callable[[np.ndarray], None] | None = None,
+        geom: PassGeometry | None = None,
+    ) -> None:
+        self.spec, self.name, self.geom = spec, name, geom
+        self.emit = emit if emit is not None else self._keep
         self.windows: list[tuple[int, int]] = []
         self.start()
 
@@ -195,14 +185,18 @@ class StackPass:
     def start(self) -> None:
         self.held: deque[tuple[int, np.ndarray]] = deque()
         self.seen = 0
+        self.done = 0
         self.most_held = 0
         self.pooled: list[np.ndarray] = []
         self.held_shape: tuple[int, ...] = ()
         self.way: _Separable | _Stacked | None = None
 
+    def _keep(self, frame: np.ndarray) -> None:
+        self.pooled.append(frame)
+
     def __call__(self, frame: np.ndarray) -> None:
         if self.way is None:
-            geom = first_pass(self.spec, frame.shape[1:])
+            geom = self.geom or first_pass(self.spec, frame.shape[1:])
             self.way = _way(self.spec, geom, frame.dtype, self.windows)
         elif frame.shape != self.held_shape:
             raise InputError(
@@ -211,15 +205,88 @@ class StackPass:
             )
         self.held_shape = frame.shape
         index, self.seen = self.seen, self.seen + 1
-        done = len(self.pooled)
-        if done == len(self.windows) or index < self.windows[done][0]:
+        windows = self.windows
+        if self.done == len(windows) or index < windows[self.done][0]:
             return  # in a gap between windows, or past the last
         self.held.append((index, self.way.reduce(frame)))  # reduced: a quarter of a page, 2x2
         self.most_held = max(self.most_held, len(self.held))
-        while done < len(self.windows) and self.windows[done][1] == index + 1:
-            start, end = self.windows[done]
-            self.pooled.append(self.way.combine([f for i, f in self.held if start <= i < end]))
-            done += 1
-            first = self.windows[done][0] if done < len(self.windows) else self.seen
+        while self.done < len(windows) and windows[self.done][1] == index + 1:
+            start, end = windows[self.done]
+            self.emit(self.way.combine([f for i, f in self.held if start <= i < end]))
+            self.done += 1
+            first = windows[self.done][0] if self.done < len(windows) else self.seen
             while self.held and self.held[0][0] < first:  # what no window to come reads
                 self.held.popleft()
+
+
+class PooledFrames(Protocol):
+    """What takes each pass's frames from a :class:`StackChain` as they are pooled."""
+
+    def start(self) -> None: ...
+
+    def __call__(self, index: int, frame: np.ndarray) -> None: ...
+
+
+class StackChain:
+    """Every pass of ``spec`` across frames, fed a frame at a time as a file is decoded: each
+    pass's frames go on to the next pass as they are pooled, and to ``out(index, frame)``
+    (pass 1 first), so no pass's frames are held whole: each pass holds only the frames a
+    window still to come reads. :meth:`expect` gives the frame count and how many passes.
+
+    >>> class Kept(dict):
+    ...     def start(self): self.clear()
+    ...     def __call__(self, index, frame): self.setdefault(index, []).append(int(frame.max()))
+    >>> kept = Kept()
+    >>> spec = PoolSpec("max", 1, depth=2, passes=2)
+    >>> chain = StackChain(spec, "s.tif", kept)
+    >>> chain.expect(5, plan_for(spec, (2, 2)))
+    >>> chain.start()
+    >>> for v in (1, 5, 2, 9, 4):
+    ...     chain(np.full((1, 2, 2), v, np.uint8))
+    >>> kept, chain.windows
+    ({1: [5, 9], 2: [9]}, [[(0, 2), (2, 4)], [(0, 2)]])
+    """
+
+    def __init__(self, spec: PoolSpec, name: str, out: PooledFrames) -> None:
+        self.spec, self.name, self.out = spec, name, out
+        self.windows: list[list[tuple[int, int]]] = []  # each pass's
+        self.passes: list[StackPass] = []
+        self.plan: list[PassGeometry] = []
+
+    def expect(self, count: int, plan: list[PassGeometry]) -> None:
+        """``count`` frames, pooled by the passes of ``plan`` (the header's)."""
+        counts = [count, *frames_after(count, self.spec, len(plan))]
+        self.windows = [depth_windows(self.spec, n) for n in counts[:-1]]
+        self.plan = plan
+
+    def start(self) -> None:
+        self.passes = []
+        self.out.start()
+
+    def __call__(self, frame: np.ndarray) -> None:
+        if not self.windows:
+            return  # told of no frames to pool (a run that writes no passes)
+        if not self.passes:
+            plan, shape = self.plan, frame.shape[1:]
+            if (plan[0].rows.n, plan[0].cols.n) != shape:  # not the header's size: planned again
+                plan = plan_for(replace(self.spec, passes=len(plan)), shape)
+            for index in range(len(self.windows), 0, -1):  # the last first: each feeds on
+                self.passes.insert(0, self._pass(index, plan[index - 1]))
+        self.passes[0](frame)
+
+    def _pass(self, index: int, geom: PassGeometry) -> StackPass:
+        following = self.passes[0] if self.passes else None
+
+        def emit(frame: np.ndarray) -> None:
+            self.out(index, frame)
+            if following is not None:
+                following(frame)
+
+        stack = StackPass(self.spec, self.name, emit, geom)
+        stack.windows = self.windows[index - 1]
+        return stack
+
+    @property
+    def most_held(self) -> list[int]:
+        """The most frames each pass held at once."""
+        return [stack.most_held for stack in self.passes]

@@ -95,10 +95,7 @@ class Picture:
 
     def with_frames(self, frames: list[np.ndarray]) -> Picture:
         """The same picture with new (pooled) frames; DPI scaled by how much they shrank."""
-        dpi = self.dpi
-        if dpi is not None:
-            width, height = self.size
-            dpi = (dpi[0] * frames[0].shape[2] / width, dpi[1] * frames[0].shape[1] / height)
+        dpi = scaled_dpi(self.dpi, self.size, frames[0].shape)
         return replace(self, frames=frames, dpi=dpi)
 
     def with_slices(self, frames: list[np.ndarray], windows: list[tuple[int, int]]) -> Picture:
@@ -118,3 +115,18 @@ class Picture:
         ends = [*starts[1:], len(self.durations)]
         durations = [sum(self.durations[a:b]) for a, b in zip(starts, ends, strict=True)]
         return replace(pooled, durations=durations)
+
+
+def scaled_dpi(
+    dpi: tuple[float, float] | None, size: tuple[int, int], shape: tuple[int, ...]
+) -> tuple[float, float] | None:
+    """The DPI of a picture of ``size`` (width, height) pooled to frames of ``shape``
+    (C, H, W): a print of the pass is as large as a print of the image.
+
+    >>> scaled_dpi((300.0, 300.0), (400, 200), (3, 100, 100))
+    (75.0, 150.0)
+    """
+    if dpi is None:
+        return None
+    width, height = size
+    return (dpi[0] * shape[2] / width, dpi[1] * shape[1] / height)

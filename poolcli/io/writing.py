@@ -170,6 +170,41 @@ def save(
     return notes
 
 
+class TiffPages:
+    """A multi-page TIFF written a page at a time into ``handle`` (open for reading and
+    writing, empty; an :func:`~poolcli.io.atomic.atomic_file`), through Pillow's
+    ``AppendingTiffWriter``: the bytes :func:`save` writes of the same frames at once, without
+    holding them (a stack pooled across its frames as it is decoded).
+
+    >>> handle = io.BytesIO()
+    >>> pages = TiffPages(handle, "s.tif")
+    >>> for v in (0, 9):
+    ...     _ = pages.add(Picture([np.full((1, 2, 3), v, np.uint8)], "L"))
+    >>> Image.open(handle).n_frames
+    2
+    """
+
+    def __init__(self, handle: IO[bytes], name: str, options: SaveOptions = DEFAULT_SAVE) -> None:
+        self.handle, self.name, self.options = handle, name, options
+
+    def add(self, picture: Picture) -> list[str]:
+        """Append ``picture``'s one frame as a page; return warnings."""
+        from PIL.TiffImagePlugin import AppendingTiffWriter
+
+        frames, args, notes = encode(picture, "TIFF", self.options)
+        check_side(self.name, "TIFF", *frames[0].size)
+        self.handle.seek(0)  # the writer reads the pages so far to chain the new one on
+        writer = AppendingTiffWriter(self.handle)
+        _write(frames[0], writer, "TIFF", args, self.name)
+        writer.newFrame()
+        return notes
+
+    def restart(self) -> None:
+        """No page yet (a decode retried)."""
+        self.handle.seek(0)
+        self.handle.truncate()
+
+
 def _save_deep(
     picture: Picture,
     path: str | os.PathLike[str],

@@ -1,0 +1,131 @@
+"""Where each pass's frames go when a stack is pooled across its frames (``-k WxHxD``) as it
+is decoded.
+
+:class:`~poolcli.core.frames.StackChain` hands every pass's frames over as they are pooled,
+while the file is still being decoded. A pass written as a local TIFF (a microscope's stack,
+a scan's pages) is written a page at a time (:class:`~poolcli.io.writing.TiffPages`) into its
+temporary file, renamed into place when the decode ends, so no pass is ever held whole; any
+other pass's frames are held and written once the decode ends, as every pass is (GIF, WebP and
+APNG encoders take an animation's frames at once). A pass's first frame is always kept: the
+sheets draw it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from poolcli.batch.inputs import Source
+from poolcli.batch.report import Output, Result
+from poolcli.batch.run_options import RunOptions
+from poolcli.batch.writes import kept_metadata
+from poolcli.remote import storage
+from poolcli.spec.formats import format_for
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from poolcli.io.reading import Header
+    from poolcli.io.writing import TiffPages
+
+
+def written_as_pages(path: str, run: RunOptions) -> bool:
+    """Whether a pass across frames bound for ``path`` is written a page at a time: a local
+    TIFF of values the picture's mode holds. Sums and Lp norms are wider (and a 32-bit TIFF
+    keeps one page, or ``--stretch`` needs the pass's largest value first): held.
+    """
+    local = path != "-" and not storage.is_remote(path)
+    wide = run.spec.mode in ("sum", "lp")
+    return local and not wide and format_for(path, run.save.format) == "TIFF"
+
+
+class StackPages:
+    """Each pass's frames from a :class:`~poolcli.core.frames.StackChain`: written page by
+    page (:attr:`written`, the passes whose file this wrote or found existing), or held
+    (:attr:`frames`). ``files`` holds the open temporary files: each is renamed into place when
+    it closes without an error, removed if it closes with one."""
+
+    def __init__(
+        self, source: Source, run: RunOptions, result: Result, files: contextlib.ExitStack
+    ) -> None:
+        self.source, self.run, self.result, self.files = source, run, result, files
+        self.targets: dict[str, str] = {}
+        self.mode = ""
+        self.size = (0, 0)  # the input's (width, height)
+        self.metadata: dict[str, Any] = {}
+        self.frames: dict[int, list[np.ndarray]] = {}  # each pass's held (or first) frames
+        self.written: set[int] = set()
+        self.outputs: dict[int, Output] = {}
+        self._pages: dict[int, TiffPages] = {}
+
+    def expect(self, header: Header, targets: dict[str, str]) -> None:
+        """The header's word: the input's mode, size and metadata, and the files it writes."""
+        self.targets, self.mode = targets, header.mode
+        self.size = (header.width, header.height)
+        self.metadata = kept_metadata(header, self.run)
+
+    def start(self) -> None:
+        """No frame yet (a decode retried): the pages written so far go."""
+        self.frames = {}
+        for pages in self._pages.values():
+            pages.restart()
+
+    def __call__(self, index: int, frame: np.ndarray) -> None:
+        held = self.frames.setdefault(index, [])
+        first = not held
+        if first:
+            held.append(frame)
+            self._open(index, frame)
+        pages = self._pages.get(index)
+        if pages is not None:
+            self._page(index, pages, frame)
+        elif not first and self._holds(index):
+            held.append(frame)
+
+    def _holds(self, index: int) -> bool:
+        """Whether a pass's frames are held for writing once the decode ends."""
+        return f"pass {index}" in self.targets and index not in self.written
+
+    def _open(self, index: int, frame: np.ndarray) -> None:
+        """At a pass's first frame: its file opened for pages, if it is written as a local
+        TIFF of the picture's own values."""
+        from poolcli.io.atomic import atomic_file, refuse_inputs
+        from poolcli.io.deep_encoders import is_deep
+        from poolcli.io.writing import TiffPages
+
+        path = self.targets.get(f"pass {index}")
+        if path is None or not written_as_pages(path, self.run) or is_deep(frame, self.mode):
+            return  # held, for the whole-picture writer
+        if index in self.written:
+            return  # opened before a retried decode: its file starts again (start)
+        if self.run.no_clobber and storage.exists(path):
+            self.result.existing.append(path)
+            self.written.add(index)
+            return
+        target = Path(storage.local(path))
+        refuse_inputs(target, [self.source.path])
+        run = self.run
+        inside = None if run.inside is None else Path(storage.local(os.fspath(run.inside)))
+        handle = self.files.enter_context(atomic_file(target, inside))
+        self._pages[index] = TiffPages(handle, path, run.save)
+        self.written.add(index)
+        height, width = frame.shape[1:]
+        self.outputs[index] = Output(path, width, height, index, 0, "pass")
+
+    def _page(self, index: int, pages: TiffPages, frame: np.ndarray) -> None:
+        from poolcli.io.picture import Picture, scaled_dpi
+
+        dpi = scaled_dpi(self.metadata["dpi"], self.size, frame.shape)
+        picture = Picture([frame], self.mode, pages.name, **{**self.metadata, "dpi": dpi})
+        notes = pages.add(picture)
+        self.result.warnings.extend(n for n in notes if n not in self.result.warnings)
+
+    def finish(self) -> None:
+        """List the files written page by page (called once they are renamed into place)."""
+        for index in sorted(self.outputs):
+            output = self.outputs[index]
+            with contextlib.suppress(OSError):
+                output.bytes = os.stat(storage.local(output.path)).st_size
+            self.result.outputs.append(output)
