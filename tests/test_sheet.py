@@ -78,6 +78,22 @@ def test_sheet_only_writes_just_the_sheet_with_the_cell_cap(work: Path) -> None:
     np.testing.assert_array_equal(sheet[bottom - 212 : bottom, x : x + 320], enlarge(pass2, 2))
 
 
+def test_an_original_reduced_by_uneven_blocks_keeps_its_shape(work: Path) -> None:
+    """640x427 in a 256-pixel cell beside passes of 320 and 160 is shown at 160x107, as its
+    passes are: drawn from a copy whose columns were halved and rows not (whole blocks to
+    about twice the cell), it once came out 120x160, squeezed, and the row as high."""
+    done = run("avg", "rocket.jpg", "-n", "2", "--sheet-only", "--cell", "256", "--crop", "none")
+    assert done.exit_code == 0, done.stderr
+    style = SheetStyle(cell=256)
+    sheet = read("poolimg-out/rocket_avg_k2_s2_sheet.png")
+    top = style.gap + style.line + style.gap
+    assert sheet.shape[0] == top + 107 + style.line + style.gap
+    photo = Image.open("rocket.jpg").convert("RGB")
+    expected = np.asarray(photo.resize((160, 107), Image.Resampling.BOX), np.int16)
+    shown = sheet[top : top + 107, style.gap : style.gap + 160].astype(np.int16)
+    assert np.abs(shown - expected).mean() < 2  # a box filter, whole blocks first
+
+
 def test_true_scale_shows_real_relative_sizes(work: Path) -> None:
     run(
         "max",

@@ -93,13 +93,11 @@ def reduced(planar: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return shrunk
 
 
-def fit_original(image: Image.Image, cell: int) -> Image.Image:
-    """The original shrunk (box filter) until its longer side is ``cell``; as is if smaller."""
-    scale = cell / max(image.size)
-    if scale >= 1:
-        return image
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.BOX)
+def fit_original(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """The original at ``size`` (width, height), drawn with a box filter from ``image``: the
+    original, or its :func:`reduced` copy, whose whole blocks may have squeezed one side more
+    than the other (640x427 to a 160-pixel cell: columns halved, rows not)."""
+    return image if image.size == size else image.resize(size, Image.Resampling.BOX)
 
 
 def fit_pass(image: Image.Image, height: int, style: SheetStyle, scale: float) -> Image.Image:

@@ -184,8 +184,9 @@ class SheetRow:
         height, width = planar.shape[1:]
         box = _cell_box((height, width), passes, style.cell)
         ratio = min(1.0, box / max(height, width))
-        small = reduced(planar, (round(width * ratio), round(height * ratio)))
-        original = fit_original(display(small, mode, style.background, keep_alpha=True), box)
+        size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+        small = reduced(planar, size)
+        original = fit_original(display(small, mode, style.background, keep_alpha=True), size)
         side = max(original.size)
         if side * 2 <= style.cell:  # a small image (an icon, a 4x4 example): crisp blocks
             factor = style.cell // side
