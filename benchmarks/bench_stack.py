@@ -1,7 +1,7 @@
 """Stacks pooled across their pages (``-k 2x2x2``): time and peak memory, against decoding
 every page with Pillow alone, in the same run.
 
-Run by hand: ``python benchmarks/bench_stack.py [--pages 40,200]``. Each stack is a grey
+Run by hand: ``python benchmarks/bench_stack.py [--pages 40,200,500]``. Each stack is a grey
 multi-page (Big)TIFF of 12-MP pages (a random page rolled one column a page, so pages differ),
 written with tifffile into a temporary folder. Figures: wall time and peak resident memory
 (GNU time's maximum RSS, the interpreter included) of ``poolimg max STACK -k 2x2x2
@@ -44,7 +44,7 @@ def main() -> None:
     import tifffile
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", default="40,200")
+    parser.add_argument("--pages", default="40,200,500")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     page = rng.integers(0, 256, (3000, 4000), dtype=np.uint8)

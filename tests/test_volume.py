@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from poolcli import pool3d, unpool3d
 from poolcli.errors import ParameterError
@@ -531,3 +532,68 @@ def test_integer_lp_of_one_slice_is_the_2d_lp(power: float, dtype: str) -> None:
     deep = pool3d(v[:2], "lp", 2, power=power)
     exact = (blocks(v[:2].astype(np.int64), 2).astype(np.float64) ** power).sum(axis=3)
     np.testing.assert_allclose(deep, exact ** (1 / power), rtol=1e-6)
+
+
+def _constant_stack(count: int) -> list[np.ndarray]:
+    """Frames of 40x30 grey, frame i all 10 i + 5: a window's maximum is its last frame's."""
+    return [np.full((1, 30, 40), 10 * i + 5, np.uint8) for i in range(count)]
+
+
+def test_a_stacks_sheet_shows_a_row_of_slices_for_the_input_and_each_pass() -> None:
+    """Each row shows the frames a pass made, labelled with the input frames they stand for,
+    as they were pooled: 10 frames at depth 2, twice, leave 5 and then 2."""
+    from poolcli import PoolSpec
+    from poolcli.core.frames import StackChain
+    from poolcli.core.geometry import plan_for
+    from poolcli.pictures.slices import SliceRows
+    from poolcli.spec.style import SheetStyle
+
+    spec = PoolSpec("max", 1, depth=2, passes=2)
+    plan = plan_for(spec, (30, 40))
+
+    class Out:
+        def start(self) -> None:
+            rows.start()
+
+        def __call__(self, index: int, frame: np.ndarray) -> None:
+            rows.add(index, frame)
+
+    chain = StackChain(spec, "s.tif", Out())
+    chain.expect(10, plan)
+    rows = SliceRows("L", SheetStyle(), 10, chain.windows, [g.output_shape for g in plan])
+    chain.start()
+    for frame in _constant_stack(10):
+        chain(frame)
+    assert rows.labels == ["input, 10 frames", "pass 1, 5 frames", "pass 2, 2 frames"]
+    shown = [[(c.label, set(np.asarray(c.image).ravel().tolist())) for c in r] for r in rows.rows]
+    assert shown[0] == [
+        (f"frame {i + 1}", {10 * i + 5})
+        for i in (0, 1, 3, 4, 5, 6, 8, 9)  # 8 of 10, spread
+    ]
+    assert shown[1] == [(f"frames {2 * j + 1}-{2 * j + 2}", {20 * j + 15}) for j in range(5)]
+    assert shown[2] == [("frames 1-4", {35}), ("frames 5-8", {75})]
+    # one size: 40x30 enlarged 6 times, the most within half the sheet's 512-pixel cell
+    assert {c.image.size for r in rows.rows for c in r} == {(240, 180)}
+
+
+def test_a_stacks_sheet_file_has_its_slices_under_the_passes(tmp_path: Path) -> None:
+    """The sheet written for a stack: the usual row (each pass's first frame), then the rows
+    of slices, so frames only a later window made (75: frames 7-8; 85: frame 9) are on it."""
+    import tifffile
+
+    tifffile.imwrite(
+        tmp_path / "s.tif", np.concatenate(_constant_stack(10)), photometric="minisblack"
+    )
+    done = poolimg("max", tmp_path / "s.tif", "-k", "1x1x2", "-n", "2", "--sheet-only",
+                   "--crop", "none", "-o", tmp_path / "out")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (sheet,) = (tmp_path / "out").iterdir()
+    pixels = np.asarray(Image.open(sheet).convert("L"))
+    area = 240 * 180
+    for value in (5, 15, 35, 75, 85, 95):
+        assert (pixels == value).sum() >= area, value
+    plain = poolimg("max", tmp_path / "s.tif", "-n", "2", "--sheet-only", "--crop", "none",
+                    "-o", tmp_path / "plain")  # fmt: skip
+    assert plain.returncode == 0
+    (flat,) = (tmp_path / "plain").iterdir()
+    assert Image.open(sheet).height > Image.open(flat).height + 3 * 180

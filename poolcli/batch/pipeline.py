@@ -189,7 +189,8 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
                 write_pass(shown, target, geom, run, protect, result, threads, original.shape[1:])
     if rows.sheet is not None:
         with clock("sheet"):
-            finish_sheet(source, run, rows.sheet, protect, result, rows.unpooled)
+            slices = decided.pages.slices if decided.pages is not None else None
+            finish_sheet(source, run, rows.sheet, protect, result, rows.unpooled, slices)
     if rows.shown is not None and run.show_style is not None:
         from poolcli.pictures.sheet import describe
         from poolcli.pictures.terminal_sheet import Board
@@ -238,7 +239,7 @@ def _load(
         decided[(header.height, header.width)] = plan, targets
         if decided.stack is not None and decided.pages is not None:
             decided.stack.expect(header.frames, plan)  # from_header: frames for every pass
-            decided.pages.expect(header, targets)
+            decided.pages.expect(header, targets, decided.stack, plan)
         if not run.draft or header.format != "JPEG" or header.frames != 1:
             return None
         if header.orientation != 1:  # its blocks are the stored image's, not the upright one's

@@ -7,7 +7,7 @@ a scan's pages) is written a page at a time (:class:`~poolcli.io.writing.TiffPag
 temporary file, renamed into place when the decode ends, so no pass is ever held whole; any
 other pass's frames are held and written once the decode ends, as every pass is (GIF, WebP and
 APNG encoders take an animation's frames at once). A pass's first frame is always kept: the
-sheets draw it.
+sheets draw it; the frames a sheet's rows of slices show go to them as they come.
 """
 
 from __future__ import annotations
@@ -27,8 +27,11 @@ from poolcli.spec.formats import format_for
 if TYPE_CHECKING:
     import numpy as np
 
+    from poolcli.core.frames import StackChain
+    from poolcli.core.geometry import PassGeometry
     from poolcli.io.reading import Header
     from poolcli.io.writing import TiffPages
+    from poolcli.pictures.slices import SliceRows
 
 
 def written_as_pages(path: str, run: RunOptions) -> bool:
@@ -59,20 +62,36 @@ class StackPages:
         self.written: set[int] = set()
         self.outputs: dict[int, Output] = {}
         self._pages: dict[int, TiffPages] = {}
+        self.slices: SliceRows | None = None  # the sheet's rows of slices (--sheet)
 
-    def expect(self, header: Header, targets: dict[str, str]) -> None:
-        """The header's word: the input's mode, size and metadata, and the files it writes."""
+    def expect(
+        self, header: Header, targets: dict[str, str], stack: StackChain, plan: list[PassGeometry]
+    ) -> None:
+        """The header's word: the input's mode, size and metadata, the files it writes, and
+        (for the sheet's rows of slices) the passes and their windows of frames."""
         self.targets, self.mode = targets, header.mode
         self.size = (header.width, header.height)
         self.metadata = kept_metadata(header, self.run)
+        if self.run.sheet is not None and not self.run.shared_sheet:
+            from poolcli.pictures.slices import SliceRows
+
+            shapes = [geom.output_shape for geom in plan]
+            style = self.run.sheet_style
+            self.slices = SliceRows(header.mode, style, header.frames, stack.windows, shapes)
 
     def start(self) -> None:
         """No frame yet (a decode retried): the pages written so far go."""
         self.frames = {}
         for pages in self._pages.values():
             pages.restart()
+        if self.slices is not None:
+            self.slices.start()
 
     def __call__(self, index: int, frame: np.ndarray) -> None:
+        if self.slices is not None:
+            self.slices.add(index, frame)
+        if index == 0:
+            return  # the input's own frame
         held = self.frames.setdefault(index, [])
         first = not held
         if first:

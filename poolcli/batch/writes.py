@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from poolcli.io.picture import Picture
     from poolcli.io.reading import Header
     from poolcli.pictures.sheet import SheetRow
+    from poolcli.pictures.slices import SliceRows
 
 
 def unpooled_picture(
@@ -140,9 +141,10 @@ def finish_sheet(
     protect: list[str],
     result: Result,
     unpool_row: SheetRow | None = None,
+    slices: SliceRows | None = None,
 ) -> None:
     """Save an input's own sheet, or hand its row back for the run's shared sheet (the
-    unpooled row, if any, sits under the pooled one)."""
+    unpooled row, if any, sits under the pooled one; a stack's rows of slices under both)."""
     import numpy as np
 
     from poolcli.io import writing
@@ -156,7 +158,16 @@ def finish_sheet(
     if run.no_clobber and storage.exists(path):  # a sheet is kept as the passes are
         result.existing.append(path)
         return
-    canvas = sheet.contact_canvas(source.shown, run.spec, run.sheet_style, row, unpool_row)
+    style = run.sheet_style
+    lower = None
+    if slices is not None:
+        from poolcli.pictures.slices import slices_grid, under
+
+        lower = slices_grid(slices, style)
+    width = lower.width if lower is not None else 0
+    canvas = sheet.contact_canvas(source.shown, run.spec, style, row, unpool_row, width)
+    if lower is not None:
+        canvas = under(canvas, lower, style)
     output = Output(path, canvas.width, canvas.height, 0, 0, "sheet")
     result.writing = (output, inode_at(output.path))
     writing.save_image(canvas, path, run.save, protect=protect, inside=run.inside)

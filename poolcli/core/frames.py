@@ -230,8 +230,9 @@ class PooledFrames(Protocol):
 class StackChain:
     """Every pass of ``spec`` across frames, fed a frame at a time as a file is decoded: each
     pass's frames go on to the next pass as they are pooled, and to ``out(index, frame)``
-    (pass 1 first), so no pass's frames are held whole: each pass holds only the frames a
-    window still to come reads. :meth:`expect` gives the frame count and how many passes.
+    (index 0: the input's own, then pass 1's), so no pass's frames are held whole: each pass
+    holds only the frames a window still to come reads. :meth:`expect` gives the frame count
+    and the passes.
 
     >>> class Kept(dict):
     ...     def start(self): self.clear()
@@ -244,7 +245,7 @@ class StackChain:
     >>> for v in (1, 5, 2, 9, 4):
     ...     chain(np.full((1, 2, 2), v, np.uint8))
     >>> kept, chain.windows
-    ({1: [5, 9], 2: [9]}, [[(0, 2), (2, 4)], [(0, 2)]])
+    ({0: [1, 5, 2, 9, 4], 1: [5, 9], 2: [9]}, [[(0, 2), (2, 4)], [(0, 2)]])
     """
 
     def __init__(self, spec: PoolSpec, name: str, out: PooledFrames) -> None:
@@ -266,6 +267,7 @@ class StackChain:
     def __call__(self, frame: np.ndarray) -> None:
         if not self.windows:
             return  # told of no frames to pool (a run that writes no passes)
+        self.out(0, frame)
         if not self.passes:
             plan, shape = self.plan, frame.shape[1:]
             if (plan[0].rows.n, plan[0].cols.n) != shape:  # not the header's size: planned again

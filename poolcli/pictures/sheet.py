@@ -61,8 +61,9 @@ def grid(
     title: str = "",
     row_labels: list[str] | None = None,
     column_labels: list[str] | None = None,
+    width: int = 0,
 ) -> Image.Image:
-    """Lay out rows of cells on one canvas.
+    """Lay out rows of cells on one canvas, at least ``width`` wide (its title too).
 
     The geometry follows from the pictures alone, so it can be checked: every column is as
     wide as its widest picture and every row as high as its highest, with ``style.gap``
@@ -85,7 +86,7 @@ def grid(
         max(text_width(t, style.font_size) for t in row_labels) + gap if row_labels else 0
     )
     top = gap + (line + gap if title else 0) + (line if column_labels else 0)
-    width = left + sum(widths) + gap * columns
+    width = max(width, left + sum(widths) + gap * columns)
     height = top + sum(h + line + gap for h in heights)
     canvas = Image.new("RGB", (width, height), style.background)
     draw = ImageDraw.Draw(canvas)
@@ -267,12 +268,14 @@ def contact_canvas(
     style: SheetStyle,
     row: SheetRow,
     unpool_row: SheetRow | None = None,
+    width: int = 0,
 ) -> Image.Image:
     """The contact sheet of one input: its row of passes (and the row of what each pass
     kept, under it), each followed by its row of detail when it has one, titled with its
-    name and the run's settings. A row longer than ``style.per_row`` cells wraps onto the
-    next lines (the other rows' lines each under the line of passes they belong to), so
-    ``-n all`` on a large photo stays a sheet a person can open."""
+    name and the run's settings, at least ``width`` wide. A row longer than
+    ``style.per_row`` cells wraps onto the next lines (the other rows' lines each under the
+    line of passes they belong to), so ``-n all`` on a large photo stays a sheet a person
+    can open."""
     rows = [row.cells] + ([row.detail] if row.detail else [])
     if unpool_row is not None:  # its first cells would repeat the original: leave them empty
         unpool_row.cells[0] = Cell(None, "")
@@ -282,4 +285,4 @@ def contact_canvas(
             rows.append(unpool_row.detail)
     step = max(1, style.per_row)
     lines = [r[start : start + step] for start in range(0, len(rows[0]), step) for r in rows]
-    return grid(lines, style, title=f"{name}   {describe(spec)}")
+    return grid(lines, style, title=f"{name}   {describe(spec)}", width=width)
