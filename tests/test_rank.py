@@ -66,6 +66,26 @@ def test_padded_and_dilated_windows_hold_only_their_real_cells(padding, dilation
             np.testing.assert_array_equal(got, expected, err_msg=f"{name} {padding} {dilation}")
 
 
+@pytest.mark.parametrize("padding", ["same", "ceil", 1])
+def test_mode_of_float_windows_with_nan_and_padding_takes_a_real_cell(padding) -> None:
+    """A NaN equals nothing (each is a run of its own), and a window's padding is no cell:
+    the mode is the most frequent real number, or NaN where there is none. Padding was once
+    sorted among the numbers as +inf and won windows of a NaN majority: a value no pixel had.
+    The reference: each NaN made a number of its own, above every real one, by a plain loop."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 3, (9, 11)).astype(np.float32)
+    x[rng.random(x.shape) < 0.5] = np.nan
+    x[:3, :3] = np.nan  # a corner window of only NaNs
+    unique = x.astype(np.float64)
+    nans = np.isnan(unique)
+    unique[nans] = 1000 + np.arange(nans.sum())  # each NaN its own, after every number
+    expected = reference.pool_plane(unique, "mode", (3, 3), (2, 2), padding)
+    expected[expected >= 1000] = np.nan
+    got = pool(x, "mode", 3, 2, padding)
+    np.testing.assert_array_equal(got, expected.astype(np.float32))
+    assert np.isnan(got[0, 0]) and not np.isinf(got).any()
+
+
 def test_mode_pools_colours_together_and_invents_none() -> None:
     # two red pixels, one green, one blue in each window: per channel the mode would mix
     # them into colours no pixel had; together, the window's red wins

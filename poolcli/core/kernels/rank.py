@@ -32,7 +32,7 @@ def rank_pool(x: np.ndarray, reducer: Reducer, geom: PassGeometry) -> np.ndarray
     channels = x.shape[0]
     rows, cols = geom.output_shape
     out = np.empty((channels, rows, cols), x.dtype)
-    keys, unpack = (x, None) if reducer.name == "median" else _keys(x)
+    keys, unpack = (x, None) if reducer.name == "median" else pixel_keys(x)
     ignored: np.ndarray | None = None
     if reducer.ignore is not None:
         from poolcli.core.kernels.nodata import ignored_cells
@@ -68,7 +68,7 @@ def rank_pool(x: np.ndarray, reducer: Reducer, geom: PassGeometry) -> np.ndarray
                 target = out[:, lo:hi] if channel is None else out[channel : channel + 1, lo:hi]
                 target[...] = values
             else:
-                chosen = _mode(cells[0], count)
+                chosen = most_frequent(cells[0], count)
                 out[:, lo:hi] = chosen[None] if unpack is None else unpack(chosen)
             if left_out is not None and (count == 0).any():
                 target = out[:, lo:hi] if channel is None else out[channel : channel + 1, lo:hi]
@@ -299,14 +299,14 @@ def _median(cells: np.ndarray, count: np.ndarray, dtype: np.dtype) -> np.ndarray
     return result
 
 
-def _mode(cells: np.ndarray, count: np.ndarray) -> np.ndarray:
+def most_frequent(cells: np.ndarray, count: np.ndarray) -> np.ndarray:
     """The most frequent of each window's ``count`` real keys (the first of its last axis);
     ties go to the smallest."""
     k = cells.shape[-1]
     slots = np.arange(k)
     real = slots < count[..., None]
-    if cells.dtype.kind == "f":
-        ranked = np.sort(np.where(real, cells, np.inf), axis=-1)
+    if cells.dtype.kind == "f":  # padding as NaN: sorted last with the NaNs, never counted
+        ranked = np.sort(np.where(real, cells, np.nan), axis=-1)
     else:
         top = np.iinfo(cells.dtype).max
         ranked = np.sort(np.where(real, cells, top), axis=-1)
@@ -322,7 +322,7 @@ def _mode(cells: np.ndarray, count: np.ndarray) -> np.ndarray:
     return chosen
 
 
-def _keys(x: np.ndarray) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray] | None]:
+def pixel_keys(x: np.ndarray) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray] | None]:
     """One key a pixel, ordered as the pixels are channel by channel, and the function that
     turns keys back into planar pixels (None: one channel, the keys are the pixels)."""
     channels = x.shape[0]
