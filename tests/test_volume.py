@@ -151,13 +151,15 @@ def oracle(x: np.ndarray, mode: str, k, s, pad: int) -> np.ndarray:
         elif mode == "median":
             cells.sort()
             result[o] = (cells[(len(cells) - 1) // 2] + cells[len(cells) // 2] + 1) // 2
+        elif mode == "mode":  # the most frequent; of several, the smallest
+            result[o] = min(cells, key=lambda v: (-cells.count(v), v))
         else:
             result[o] = max(cells) if mode == "max" else min(cells)
     return result
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "uint16", "int32"])
-@pytest.mark.parametrize("mode", ["avg", "sum", "max", "min", "median"])
+@pytest.mark.parametrize("mode", ["avg", "sum", "max", "min", "median", "mode"])
 def test_integers_against_a_plain_loop(dtype: str, mode: str) -> None:
     rng = np.random.default_rng(len(dtype) + len(mode))
     info = np.iinfo(dtype)
@@ -167,9 +169,35 @@ def test_integers_against_a_plain_loop(dtype: str, mode: str) -> None:
         s = tuple(int(v) for v in rng.integers(1, 3, 3))
         pad = int(rng.integers(0, min(k) // 2 + 1))
         x = rng.integers(max(info.min, -1000), min(info.max, 100000), shape).astype(dtype)
+        if mode == "mode":  # few values: repeats and ties in every window
+            x = rng.integers(0, 4, shape).astype(dtype)
         got = pool3d(x, mode, k, s, pad)  # type: ignore[arg-type]
         np.testing.assert_array_equal(got, oracle(x, mode, k, s, pad))
         assert got.dtype == (x.dtype if mode != "sum" else got.dtype)
+
+
+def test_mode_pools_a_pixels_channels_together_across_slices() -> None:
+    """A colour label volume: each window's most frequent colour, ties to the smallest, by a
+    plain loop over its real cells (padding left out); never a colour no voxel had, which a
+    mode per channel would give. Floats: each NaN a run of its own."""
+    rng = np.random.default_rng(21)
+    colours = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0]], np.uint8)
+    labels = rng.integers(0, 4, (5, 7, 6))
+    volume = colours[labels]  # (D, H, W, 3)
+    got = pool3d(volume, "mode", 3, 2, 1, channel_axis=-1)
+    n = labels.shape
+    for o in product(*(range(m) for m in got.shape[:3])):
+        cells = [
+            tuple(volume[z, y, c].tolist())
+            for z, y, c in product(*(range(2 * o[i] - 1, 2 * o[i] + 2) for i in range(3)))
+            if 0 <= z < n[0] and 0 <= y < n[1] and 0 <= c < n[2]
+        ]
+        assert tuple(got[o].tolist()) == min(cells, key=lambda v: (-cells.count(v), v))
+    assert {tuple(p) for p in got.reshape(-1, 3).tolist()} <= {tuple(c) for c in colours.tolist()}
+    x = np.full((2, 2, 2), np.nan, np.float32)
+    x[0, 0, 0] = 3
+    assert pool3d(x, "mode", 2).item() == 3  # seven NaNs, each its own: the one number wins
+    assert np.isnan(pool3d(np.full((2, 2, 2), np.nan), "mode", 2, 1, 1)).all()
 
 
 def test_float_medians_are_numpys_per_window() -> None:
@@ -235,7 +263,11 @@ out["aavg"] = np.asarray(keras.layers.AdaptiveAveragePooling3D((3, 4, 5))(x))
     ("args", "options", "message"),
     [
         ((np.zeros((4, 4)), "max"), {}, r"a volume is \(D, H, W\)"),
-        ((np.zeros((4, 4, 4)), "mode"), {}, "mode must be one of max, min, avg, sum, lp, median"),
+        (
+            (np.zeros((4, 4, 4)), "rank"),
+            {},
+            "mode must be one of max, min, avg, sum, lp, median, mode",
+        ),
         ((np.zeros((4, 4, 4)), "max", 5), {}, "does not fit a 4x4x4 volume"),
         ((np.zeros((4, 4, 4)), "avg"), {"return_indices": True}, "only max and min"),
         ((np.zeros((4, 4, 4)), "max", (2, 2)), {}, r"\(depth, rows, cols\) triple"),
@@ -333,9 +365,9 @@ def test_plan_says_the_frames_each_pass_leaves(tmp_path: Path) -> None:
         (["max", "s.tif", "-k", "2x2x2", "-n", "2"], 2, "pass 1 leaves 1 frame"),
         (["max", "one.png", "-k", "2x2x2", "--dry-run"], 2, "it has 1 frame"),
         (
-            ["mode", "s.tif", "-k", "2x2x2"],
+            ["stochastic", "s.tif", "-k", "2x2x2"],
             2,
-            "takes modes max, min, avg, sum, lp, median; not mode",
+            "takes modes max, min, avg, sum, lp, median, mode; not stochastic",
         ),
         (["compare", "s.tif", "-k", "2x2x2"], 2, "compare pools one frame"),
         (["max", "s.tif", "-k", "2x2x2", "--unpool"], 2, "--unpool works on one frame"),
@@ -438,7 +470,7 @@ def test_to_a_count_of_frames_is_pytorchs_adaptive_pooling(tmp_path: Path, torch
     assert b"a window of frames at a time" in plan.stdout
 
 
-@pytest.mark.parametrize("mode", ["max", "min", "sum", "avg", "median"])
+@pytest.mark.parametrize("mode", ["max", "min", "sum", "avg", "median", "mode"])
 def test_frames_pooled_as_decoded_equal_pool3d(mode: str) -> None:
     """The command line's way (each frame's 2-D windows reduced once, then a window of frames
     combined; or a window stacked), fed a frame at a time as a decoder does, each pass feeding
@@ -462,7 +494,8 @@ def test_frames_pooled_as_decoded_equal_pool3d(mode: str) -> None:
         k, s, d = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(1, 3))
         pad = int(rng.integers(0, k // 2 + 1))
         counted = bool(rng.random() < 0.5) and mode == "avg"
-        stack = rng.integers(0, 60000, (int(rng.integers(depth, 13)), 13, 11, 2)).astype(np.uint16)
+        top = 3 if mode == "mode" else 60000  # few values: repeats in every window
+        stack = rng.integers(0, top, (int(rng.integers(depth, 13)), 13, 11, 2)).astype(np.uint16)
         args = dict(
             mode=mode, size=(depth, k, k), stride=(step, s, s), padding=(0, pad, pad),
             dilation=(1, d, d), count_pad=counted, channel_axis=-1,

@@ -22,7 +22,7 @@ from poolcli.core.axes import Axis, adaptive_bounds
 from poolcli.core.geometry import PassGeometry, first_pass, plan_for
 from poolcli.core.kernels.dispatch import pool_planar
 from poolcli.core.kernels.integer_means import accumulator, divide_rounded
-from poolcli.core.kernels.volume_cells import pool_channel
+from poolcli.core.kernels.volume_cells import pool_channels
 from poolcli.core.reducers import REDUCERS, sum_dtype
 from poolcli.core.volume_geometry import VolumeGeometry
 from poolcli.errors import InputError, ParameterError
@@ -105,7 +105,7 @@ class _Stacked:
         else:
             across = VolumeGeometry((Axis(n, n, n, 0, 1), geom.rows, geom.cols))
         stack = np.stack(frames, axis=1)  # (C, n, H, W)
-        return np.stack([pool_channel(channel, self.spec, across) for channel in stack])[:, 0]
+        return pool_channels(stack, self.spec, across)[:, 0]
 
 
 class _Separable:

@@ -12,17 +12,17 @@ from typing import Literal
 
 import numpy as np
 
-from poolcli.core.kernels.volume_cells import extreme, lp, median, summed
+from poolcli.core.kernels.volume_cells import extreme, lp, median, pool_channels, summed
 from poolcli.core.reducers import check_dtype
 from poolcli.core.volume_geometry import dxwxh, plan_volume
 from poolcli.errors import ParameterError
-from poolcli.spec.pool_spec import VOLUME_MODES
+from poolcli.spec.pool_spec import VOLUME_MODES, PoolSpec
 from poolcli.spec.values import check_power
 
 
 def pool3d(
     volume: np.ndarray,
-    mode: Literal["max", "min", "avg", "sum", "lp", "median"] = "max",
+    mode: Literal["max", "min", "avg", "sum", "lp", "median", "mode"] = "max",
     size: int | tuple[int, int, int] = 2,
     stride: int | tuple[int, int, int] | None = None,
     padding: str | int | tuple[int, int, int] = "valid",
@@ -43,9 +43,11 @@ def pool3d(
     ----------
     volume : ndarray
         ``(D, H, W)``, or with a channel axis (``channel_axis``: 0 or -1).
-    mode : {"max", "min", "avg", "sum", "lp", "median"}
-        The window's largest, smallest, mean, sum, ``(sum x**p) ** (1/p)``, or median (of an
-        even count, the two middle cells' mean, halves rounded up for integers).
+    mode : {"max", "min", "avg", "sum", "lp", "median", "mode"}
+        The window's largest, smallest, mean, sum, ``(sum x**p) ** (1/p)``, median (of an
+        even count, the two middle cells' mean, halves rounded up for integers), or most
+        frequent pixel (a pixel's channels together, ties to the smallest: a label map gets
+        no label it did not have).
     size, stride, dilation : int or (int, int, int)
         ``(depth, rows, cols)``; ``stride=None`` is the size.
     padding : {"valid", "same", "ceil"}, int or (int, int, int)
@@ -93,6 +95,8 @@ def pool3d(
         )
     power = check_power(power)
     geom = plan_volume(planar.shape[1:], size, stride, padding, dilation, output_size)
+    if mode == "mode":  # a pixel's channels together: a label map gets no new label
+        return restore(pool_channels(planar, PoolSpec("mode"), geom))
     outs, wheres = [], []
     for channel in planar:
         if mode in ("max", "min"):

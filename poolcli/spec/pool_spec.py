@@ -56,7 +56,7 @@ MODES: tuple[str, ...] = (
 # pixels, after a max over each window at stride 1 for maxblurpool. The blur's padding is theirs.
 BLUR_MODES = ("blurpool", "maxblurpool")
 # Modes that pool across the slices of a volume, or the frames of a file, too (pool3d, -k WxHxD).
-VOLUME_MODES = ("max", "min", "avg", "sum", "lp", "median")
+VOLUME_MODES = ("max", "min", "avg", "sum", "lp", "median", "mode")
 
 # Modes whose every output is one input pixel, so it has an index (--unpool, return_indices);
 # stochastic only in training (not ``evaluate``).

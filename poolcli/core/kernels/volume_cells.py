@@ -21,6 +21,7 @@ from poolcli.core.kernels.lp import (
     raised_plane,
     root,
 )
+from poolcli.core.kernels.rank import most_frequent, pixel_keys
 from poolcli.core.reducers import sum_dtype
 from poolcli.core.volume_geometry import VolumeGeometry
 from poolcli.spec.pool_spec import PoolSpec
@@ -124,6 +125,39 @@ def median(x: np.ndarray, geom: VolumeGeometry) -> np.ndarray:
         return middle
     halves_up: np.ndarray = (low.astype(np.int64) + upper.astype(np.int64) + 1) // 2
     return halves_up.astype(x.dtype)
+
+
+def mode(keys: np.ndarray, geom: VolumeGeometry) -> np.ndarray:
+    """The most frequent of each window's real keys (:func:`~poolcli.core.kernels.rank.
+    pixel_keys`: a pixel's channels together), as the 2-D mode gives it: ties to the smallest,
+    each NaN a run of its own. The cells are gathered, real ones first, and ranked."""
+    shape = geom.output_shape
+    cells: list[np.ndarray] = []
+    reals: list[np.ndarray] = []
+
+    def step(target: Index, values: np.ndarray, valid: np.ndarray | None, where: Index) -> None:
+        cell = np.zeros(shape, keys.dtype)
+        real = np.zeros(shape, bool)
+        real[target] = True if valid is None else valid
+        cell[target] = values
+        cells.append(cell)
+        reals.append(real)
+
+    walk(keys, geom, step)
+    stacked, real = np.stack(cells, axis=-1), np.stack(reals, axis=-1)
+    first = np.argsort(~real, axis=-1, kind="stable")  # the real cells first, in order
+    ordered = np.take_along_axis(stacked, first, axis=-1)
+    return most_frequent(ordered, real.sum(axis=-1))
+
+
+def pool_channels(x: np.ndarray, spec: PoolSpec, geom: VolumeGeometry) -> np.ndarray:
+    """A planar volume, (C, D, H, W), pooled once by ``spec``'s mode with ``geom``'s windows:
+    channel by channel, or, for mode, a pixel's channels together."""
+    if spec.mode != "mode":
+        return np.stack([pool_channel(channel, spec, geom) for channel in x])
+    keys, unpack = pixel_keys(x)
+    chosen = mode(keys[0], geom)
+    return chosen[None] if unpack is None else unpack(chosen)
 
 
 def summed(
