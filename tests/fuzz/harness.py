@@ -226,6 +226,8 @@ def fuzz_cli_batch(mutants: list[Path], summary: Summary, jobs: int = 2) -> None
         ["avg", "--to", "7x5", "--sheet"],  # one pass to a size (adaptive)
         ["mode", "-n", "2", "--sheet"],  # the most frequent pixel, channels together
         ["mode", "--to", "9x4", "--ignore", "0"],  # a palette kept; nodata left out
+        # across frames into TIFF, written a page at a time as the frames are decoded
+        ["mode", "-k", "2x2x2", "-s", "2x2x1", "-n", "2", "-f", "tiff", "--sheet"],
         ["avg", "-k", "3", "--ignore", "nan", "--sheet", "--crop", "1,1,4,3"],
         ["median", "-k", "3", "-s", "2", "-p", "same"],
         ["stochastic", "--seed", "1", "--winners", "--sheet"],
