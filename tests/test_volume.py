@@ -630,3 +630,25 @@ def test_a_stacks_sheet_file_has_its_slices_under_the_passes(tmp_path: Path) -> 
     assert plain.returncode == 0
     (flat,) = (tmp_path / "plain").iterdir()
     assert Image.open(sheet).height > Image.open(flat).height + 3 * 180
+
+
+def test_a_stack_with_fewer_frames_than_its_header_says_fails_in_one_line(tmp_path: Path) -> None:
+    """An APNG whose acTL says 3 frames and whose last frame control has no data after it:
+    Pillow yields 2 frames without a word, but the windows were placed for 3, so it fails as
+    a corrupt file, in one line, with nothing written (found by the fuzz harness: an internal
+    error, a KeyError, before)."""
+    frames = [Image.new("RGB", (24, 16), (v, v, v)) for v in (10, 200, 90)]
+    frames[0].save(tmp_path / "a.png", save_all=True, append_images=frames[1:])
+    data = (tmp_path / "a.png").read_bytes()
+    last = data.rindex(b"fdAT") - 4  # its length, then the chunk, then its CRC
+    length = int.from_bytes(data[last : last + 4], "big")
+    (tmp_path / "a.png").write_bytes(data[:last] + data[last + 12 + length :])
+    assert Image.open(tmp_path / "a.png").n_frames == 3
+    done = poolimg("avg", tmp_path / "a.png", "-k", "2x2x2", "-s", "2x2x1", "-n", "2", "--sheet",
+                   "-o", tmp_path / "out")  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.decode().splitlines() == [
+        f"poolimg: error: {tmp_path / 'a.png'}: truncated or corrupt image "
+        "(its header says 3 frames; 2 decoded)"
+    ]
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -209,6 +209,9 @@ def _load(
                 palette=palette and frames == 1 and image.mode == "P",
                 sink=frames_to,
             )
+        decoded = len(picture.durations or [None])
+        if frames_to is not None and decoded < frames:  # the sink pooled what the header said
+            raise fail(name, f"{CORRUPT} (its header says {frames} frames; {decoded} decoded)")
     if drafted:
         assert isinstance(scale, int)
         frame = picture.frames[0][:, : height // scale, : width // scale]
