@@ -249,7 +249,8 @@ def _load(
         decided.drafted, scale = drafted(plan, first_written)
         return scale if decided.drafted else None
 
-    with clock("decode"), files:
+    # a stack's passes are pooled, and its TIFF pages written, as it is decoded: one stage
+    with clock("decode" if decided.stack is None else "stack"), files:
         picture = reading.load(
             source.path,
             max_pixels=run.max_pixels,
