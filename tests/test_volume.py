@@ -652,3 +652,30 @@ def test_a_stack_with_fewer_frames_than_its_header_says_fails_in_one_line(tmp_pa
         "(its header says 3 frames; 2 decoded)"
     ]
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_sums_and_norms_across_frames_keep_every_page(tmp_path: Path) -> None:
+    """Sums and Lp norms of a stack outgrow its type: each page is written as a 32-bit TIFF
+    page as it is pooled (one page a window, read back by tifffile), equal to numpy's sums
+    and to pool3d's norms; a 16-bit PNG asked for keeps the first, and says so."""
+    import tifffile
+
+    rng = np.random.default_rng(17)
+    stack = rng.integers(0, 65536, (9, 30, 40), dtype=np.uint16)
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")
+    done = poolimg("sum", tmp_path / "s.tif", "-k", "2x2x2", "-n", "2", "-o", tmp_path / "o")
+    assert done.returncode == 0, done.stderr
+    assert_clean_stderr(done.stderr)
+    first = tifffile.imread(tmp_path / "o" / "s_sum_k2_s2_depth2_p1.tif")
+    assert first.dtype == np.uint32 and first.shape == (4, 15, 20)
+    np.testing.assert_array_equal(first, blocks(stack, 2).sum(axis=3))
+    second = tifffile.imread(tmp_path / "o" / "s_sum_k2_s2_depth2_p2.tif")
+    np.testing.assert_array_equal(second, blocks(first, 2).sum(axis=3))
+    done = poolimg("lp", tmp_path / "s.tif", "-k", "2x2x3", "-s", "2x2x2", "-o", tmp_path / "o")
+    assert done.returncode == 0, done.stderr
+    norms = tifffile.imread(tmp_path / "o" / "s_lp_k2_s2_depth3s2_p1.tif")
+    expected = pool3d(stack.astype(np.float32), "lp", (3, 2, 2), (2, 2, 2))
+    np.testing.assert_allclose(norms, expected, rtol=1e-6)
+    done = poolimg("sum", tmp_path / "s.tif", "-k", "2x2x2", "-f", "png", "-o", tmp_path / "p")
+    assert done.returncode == 0
+    assert "only the first of 4 frames kept: 16-bit PNG holds one" in done.stderr.decode()

@@ -21,6 +21,8 @@ from poolcli.batch.inputs import Source
 from poolcli.batch.report import Output, Result
 from poolcli.batch.run_options import RunOptions
 from poolcli.batch.writes import kept_metadata
+from poolcli.core.sum_growth import DEEP_MODES
+from poolcli.errors import OutputError
 from poolcli.remote import storage
 from poolcli.spec.formats import format_for
 
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
     from poolcli.core.frames import StackChain
     from poolcli.core.geometry import PassGeometry
+    from poolcli.io.deep_encoders import Tiff32Pages
     from poolcli.io.reading import Header
     from poolcli.io.writing import TiffPages
     from poolcli.pictures.slices import SliceRows
@@ -36,12 +39,11 @@ if TYPE_CHECKING:
 
 def written_as_pages(path: str, run: RunOptions) -> bool:
     """Whether a pass across frames bound for ``path`` is written a page at a time: a local
-    TIFF of values the picture's mode holds. Sums and Lp norms are wider (and a 32-bit TIFF
-    keeps one page, or ``--stretch`` needs the pass's largest value first): held.
-    """
+    TIFF (sums and Lp norms as 32-bit pages), unless ``--stretch`` scales sums by the pass's
+    largest value, which only the whole pass knows."""
     local = path != "-" and not storage.is_remote(path)
-    wide = run.spec.mode in ("sum", "lp")
-    return local and not wide and format_for(path, run.save.format) == "TIFF"
+    stretched = run.stretch and run.spec.mode in DEEP_MODES
+    return local and not stretched and format_for(path, run.save.format) == "TIFF"
 
 
 class StackPages:
@@ -61,7 +63,8 @@ class StackPages:
         self.frames: dict[int, list[np.ndarray]] = {}  # each pass's held (or first) frames
         self.written: set[int] = set()
         self.outputs: dict[int, Output] = {}
-        self._pages: dict[int, TiffPages] = {}
+        self._pages: dict[int, TiffPages | Tiff32Pages] = {}
+        self.clipped: dict[int, int] = {}  # values of each pass's 32-bit pages clipped
         self.slices: SliceRows | None = None  # the sheet's rows of slices (--sheet)
 
     def expect(
@@ -81,7 +84,7 @@ class StackPages:
 
     def start(self) -> None:
         """No frame yet (a decode retried): the pages written so far go."""
-        self.frames = {}
+        self.frames, self.clipped = {}, {}
         for pages in self._pages.values():
             pages.restart()
         if self.slices is not None:
@@ -111,11 +114,11 @@ class StackPages:
         """At a pass's first frame: its file opened for pages, if it is written as a local
         TIFF of the picture's own values."""
         from poolcli.io.atomic import atomic_file, refuse_inputs
-        from poolcli.io.deep_encoders import is_deep
+        from poolcli.io.deep_encoders import Tiff32Pages, is_deep
         from poolcli.io.writing import TiffPages
 
         path = self.targets.get(f"pass {index}")
-        if path is None or not written_as_pages(path, self.run) or is_deep(frame, self.mode):
+        if path is None or not written_as_pages(path, self.run):
             return  # held, for the whole-picture writer
         if index in self.written:
             return  # opened before a retried decode: its file starts again (start)
@@ -128,14 +131,27 @@ class StackPages:
         run = self.run
         inside = None if run.inside is None else Path(storage.local(os.fspath(run.inside)))
         handle = self.files.enter_context(atomic_file(target, inside))
-        self._pages[index] = TiffPages(handle, path, run.save)
+        if is_deep(frame, self.mode):  # sums, Lp norms: 32-bit pages
+            self._pages[index] = Tiff32Pages(handle, self.mode)
+        else:
+            self._pages[index] = TiffPages(handle, path, run.save)
         self.written.add(index)
         height, width = frame.shape[1:]
         self.outputs[index] = Output(path, width, height, index, 0, "pass")
 
-    def _page(self, index: int, pages: TiffPages, frame: np.ndarray) -> None:
+    def _page(self, index: int, pages: TiffPages | Tiff32Pages, frame: np.ndarray) -> None:
+        from poolcli.io.deep_encoders import fit_deep, target_of
         from poolcli.io.picture import Picture, scaled_dpi
+        from poolcli.io.writing import TiffPages
 
+        if not isinstance(pages, TiffPages):
+            values, clipped = fit_deep(frame, target_of("TIFF", frame.dtype))
+            self.clipped[index] = self.clipped.get(index, 0) + clipped
+            try:
+                pages.add(values)
+            except ValueError as exc:
+                raise OutputError(f"{self.targets[f'pass {index}']}: {exc}") from None
+            return
         dpi = scaled_dpi(self.metadata["dpi"], self.size, frame.shape)
         picture = Picture([frame], self.mode, pages.name, **{**self.metadata, "dpi": dpi})
         notes = pages.add(picture)
@@ -145,6 +161,9 @@ class StackPages:
         """List the files written page by page (called once they are renamed into place)."""
         for index in sorted(self.outputs):
             output = self.outputs[index]
+            if self.clipped.get(index):
+                clipped = self.clipped[index]
+                self.result.warnings.append(f"{output.path}: {clipped:,} values clipped to 32 bits")
             with contextlib.suppress(OSError):
                 output.bytes = os.stat(storage.local(output.path)).st_size
             self.result.outputs.append(output)

@@ -46,6 +46,9 @@ def largest_value(spec: PoolSpec, plan: Sequence[PassGeometry], index: int, mode
 
 def deep_format(spec: PoolSpec, plan: Sequence[PassGeometry], index: int, mode: str) -> str:
     """The format a sum or Lp pass is written in when the user names none: PNG (16-bit)
-    while its values fit, else TIFF."""
+    while its values fit, else TIFF; TIFF across frames (a 16-bit PNG holds one frame, a
+    32-bit TIFF a page each)."""
+    if spec.pools_frames:
+        return "TIFF"
     fits = largest_value(spec, plan, index, mode) <= 65535 and mode not in ("CMYK", "I", "F")
     return "PNG" if fits else "TIFF"

@@ -4,14 +4,17 @@ numpy, zlib and struct only. Pillow holds 16-bit and 32-bit values in one channe
 I;16, I and F modes), but sums and Lp norms of colour photos need three or four such channels.
 :func:`fit_deep` brings sums and Lp values to what a format can hold (counting what it clips);
 :func:`png16` and :func:`tiff32` write the two lossless ones, with the format's smallest
-baseline structure (one IDAT of unfiltered rows; one uncompressed strip) that every reader
-takes.
+baseline structure (one IDAT of unfiltered rows; one uncompressed strip a page) that every
+reader takes; :class:`Tiff32Pages` writes a TIFF's pages as they come.
 """
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
+from collections.abc import Sequence
+from typing import IO
 
 import numpy as np
 
@@ -107,19 +110,67 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
 
-def tiff32(planar: np.ndarray, mode: str) -> bytes:
+def tiff32(frames: Sequence[np.ndarray], mode: str) -> bytes:
     """An uncompressed little-endian TIFF of planar ``(C, H, W)`` 32-bit values (``<u4``,
-    ``<i4`` or ``<f4``, from :func:`fit_deep`), channels interleaved, alpha marked as such.
+    ``<i4`` or ``<f4``, from :func:`fit_deep`), a page a frame, channels interleaved, alpha
+    marked as such.
+
+    >>> data = tiff32([np.zeros((1, 2, 3), "<u4")] * 2, "L")
+    >>> from PIL import Image
+    >>> Image.open(io.BytesIO(data)).n_frames
+    2
 
     Raises
     ------
     ValueError
         If the pixels need more than the 4 GiB a classic TIFF addresses.
     """
+    handle = io.BytesIO()
+    pages = Tiff32Pages(handle, mode)
+    for planar in frames:
+        pages.add(planar)
+    return handle.getvalue()
+
+
+class Tiff32Pages:
+    """The pages of a 32-bit TIFF (:func:`tiff32`) written as they come into ``handle``
+    (seekable, empty): each page is appended and the page before it pointed at it, so a
+    stack's sums are never held whole."""
+
+    def __init__(self, handle: IO[bytes], mode: str) -> None:
+        self.handle, self.mode = handle, mode
+        self.restart()
+
+    def restart(self) -> None:
+        """No page yet (a decode retried)."""
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(b"II*\0" + struct.pack("<I", 0))
+        self.pointer = 4  # where the offset of the next page's IFD goes
+
+    def add(self, planar: np.ndarray) -> None:
+        """Append ``planar`` as a page.
+
+        Raises
+        ------
+        ValueError
+            If the file would pass the 4 GiB a classic TIFF addresses.
+        """
+        at = self.handle.seek(0, io.SEEK_END)
+        page, ifd = _page(planar, self.mode, at)
+        if at + len(page) > 2**32:
+            raise ValueError(f"{at + len(page)} bytes of pages is more than a TIFF holds")
+        self.handle.write(page)
+        self.handle.seek(self.pointer)
+        self.handle.write(struct.pack("<I", at))
+        self.pointer = at + ifd - 4
+
+
+def _page(planar: np.ndarray, mode: str, at: int) -> tuple[bytes, int]:
+    """One page of a 32-bit TIFF whose IFD starts at byte ``at`` (its next-page offset 0):
+    its bytes, and its IFD's length."""
     channels, height, width = planar.shape
     pixels = np.ascontiguousarray(planar.transpose(1, 2, 0))
-    if pixels.nbytes > 2**32 - 4096:
-        raise ValueError(f"{pixels.nbytes} bytes of pixels is more than a TIFF holds")
     sample_format = {"u": 1, "i": 2, "f": 3}[pixels.dtype.kind]
     alpha = mode in ("LA", "RGBA")
     tags: list[tuple[int, int, list[int]]] = [  # (tag, type: 3 SHORT / 4 LONG, values)
@@ -139,7 +190,7 @@ def tiff32(planar: np.ndarray, mode: str) -> bytes:
     ifd_size = 2 + 12 * len(tags) + 4
     extra = bytearray()  # arrays too long for their entry
     entries = []
-    data_at = 8 + ifd_size + sum(2 * len(v) for _, t, v in tags if t == 3 and len(v) > 2)
+    data_at = at + ifd_size + sum(2 * len(v) for _, t, v in tags if t == 3 and len(v) > 2)
     for tag, kind, given in tags:
         values = [data_at] if tag == 273 else given
         size = 2 if kind == 3 else 4
@@ -147,8 +198,8 @@ def tiff32(planar: np.ndarray, mode: str) -> bytes:
         if len(values) * size <= 4:
             field = packed.ljust(4, b"\0")
         else:
-            field = struct.pack("<I", 8 + ifd_size + len(extra))
+            field = struct.pack("<I", at + ifd_size + len(extra))
             extra += packed
         entries.append(struct.pack("<HHI", tag, kind, len(values)) + field)
     ifd = struct.pack("<H", len(tags)) + b"".join(entries) + struct.pack("<I", 0)
-    return b"II*\0" + struct.pack("<I", 8) + ifd + bytes(extra) + pixels.tobytes()
+    return ifd + bytes(extra) + pixels.tobytes(), len(ifd)

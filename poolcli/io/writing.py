@@ -221,13 +221,9 @@ def _save_deep(
     if target == "PNG" and picture.mode == "CMYK":
         target = "8-bit"  # PNG has no CMYK: Pillow's path converts it to RGB
     notes = []
-    if len(picture.frames) > 1 and target != "8-bit":
-        notes.append(
-            f"only the first of {len(picture.frames)} frames kept: 16/32-bit {fmt} holds one"
-        )
-    fitted = [
-        fit_deep(frame, target) for frame in picture.frames[: 1 if target != "8-bit" else None]
-    ]
+    if len(picture.frames) > 1 and target == "PNG":
+        notes.append(f"only the first of {len(picture.frames)} frames kept: 16-bit PNG holds one")
+    fitted = [fit_deep(frame, target) for frame in picture.frames[: 1 if target == "PNG" else None]]
     clipped = sum(count for _, count in fitted)
     if clipped:
         values = sum(frame.size for frame in picture.frames[: len(fitted)])
@@ -242,12 +238,12 @@ def _save_deep(
         frames, args, more = encode(eight, fmt, options, threads)
         _store(frames[0], path, fmt, args, protect, create_only, inside)
         return notes + more
-    pixels = fitted[0][0]
     try:
         if target == "PNG":
+            pixels = fitted[0][0]
             data = png16(pixels, picture.mode, options.compress_level, picture.icc_profile)
         else:
-            data = tiff32(pixels, picture.mode)
+            data = tiff32([values for values, _ in fitted], picture.mode)
     except ValueError as exc:
         raise OutputError(f"{_shown(path)}: {exc}") from None
     _store_bytes(data, path, protect, create_only, inside)
