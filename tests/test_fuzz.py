@@ -20,10 +20,10 @@ def test_a_slice_of_the_campaign_breaks_no_promise() -> None:
     )
     # per folder: the batch, the banded batch and the batch across frames, then plan,
     # compare (2), compare --shift (2), maxblurpool, blurpool in bands, --global, sum, --to,
-    # mode, mode --ignore, mode across frames into TIFF, avg --ignore nan, median, stochastic,
-    # explore, --dry-run, --show, show, median in bands and stdin runs
+    # mode, mode --ignore, mode and sum across frames into TIFF, avg --ignore nan, median,
+    # stochastic, explore, --dry-run, --show, show, median in bands and stdin runs
     assert summary.mutants == 116 and summary.cli_runs == 2 * (
-        3 + 3 + 2 + 2 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3
+        3 + 3 + 2 + 2 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3 + 3
     )
     assert summary.outcomes["done"] > 10 and summary.outcomes["failed"] > 10
 

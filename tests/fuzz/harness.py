@@ -228,6 +228,7 @@ def fuzz_cli_batch(mutants: list[Path], summary: Summary, jobs: int = 2) -> None
         ["mode", "--to", "9x4", "--ignore", "0"],  # a palette kept; nodata left out
         # across frames into TIFF, written a page at a time as the frames are decoded
         ["mode", "-k", "2x2x2", "-s", "2x2x1", "-n", "2", "-f", "tiff", "--sheet"],
+        ["sum", "-k", "2x2x2", "-n", "2"],  # 32-bit TIFF pages as they come
         ["avg", "-k", "3", "--ignore", "nan", "--sheet", "--crop", "1,1,4,3"],
         ["median", "-k", "3", "-s", "2", "-p", "same"],
         ["stochastic", "--seed", "1", "--winners", "--sheet"],
