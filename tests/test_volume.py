@@ -679,3 +679,51 @@ def test_sums_and_norms_across_frames_keep_every_page(tmp_path: Path) -> None:
     done = poolimg("sum", tmp_path / "s.tif", "-k", "2x2x2", "-f", "png", "-o", tmp_path / "p")
     assert done.returncode == 0
     assert "only the first of 4 frames kept: 16-bit PNG holds one" in done.stderr.decode()
+
+
+def test_sums_to_a_count_of_frames_are_adaptive_window_sums(tmp_path: Path) -> None:
+    """``sum --to 20x15x4`` on 9 pages of 80x60: each output the exact sum of PyTorch's adaptive
+    window (``floor(i n / k)`` to ``ceil((i + 1) n / k)`` on every axis), by plain numpy, as
+    32-bit TIFF pages; the median and the mode of the same windows by a plain loop; Lp to a
+    count is refused in one line."""
+    import tifffile
+
+    stack = np.random.default_rng(23).integers(0, 65536, (9, 60, 80), dtype=np.uint16)
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")
+    done = poolimg("sum", tmp_path / "s.tif", "--to", "20x15x4", "-o", tmp_path / "o")
+    assert done.returncode == 0, done.stderr
+    got = tifffile.imread(tmp_path / "o" / "s_sum_to20x15_frames4.tif")
+
+    def bounds(n: int, k: int) -> list[tuple[int, int]]:
+        return [(i * n // k, -(-(i + 1) * n // k)) for i in range(k)]
+
+    wide = stack.astype(np.int64)
+    expected = [
+        [
+            [wide[z0:z1, y0:y1, x0:x1].sum() for x0, x1 in bounds(80, 20)]
+            for y0, y1 in bounds(60, 15)
+        ]
+        for z0, z1 in bounds(9, 4)
+    ]
+    np.testing.assert_array_equal(got, np.array(expected))
+    # the median and the mode of the same windows, few values so that modes repeat
+    small = (stack % 5).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "m.tif", small, photometric="minisblack")
+    for mode in ("median", "mode"):
+        done = poolimg(mode, tmp_path / "m.tif", "--to", "20x15x4", "-o", tmp_path / "o")
+        assert done.returncode == 0, done.stderr
+        got = tifffile.imread(tmp_path / "o" / f"m_{mode}_to20x15_frames4.tif")
+        for (z, (z0, z1)), (y, (y0, y1)), (x, (x0, x1)) in product(
+            enumerate(bounds(9, 4)), enumerate(bounds(60, 15)), enumerate(bounds(80, 20))
+        ):
+            cells = sorted(small[z0:z1, y0:y1, x0:x1].ravel().tolist())
+            if mode == "median":  # the two middle cells' mean, half up
+                want = (cells[(len(cells) - 1) // 2] + cells[len(cells) // 2] + 1) // 2
+            else:  # the most frequent, the smallest of several
+                want = min(cells, key=lambda v: (-cells.count(v), v))
+            assert got[z, y, x] == want, (mode, z, y, x)
+    refused = poolimg("lp", tmp_path / "s.tif", "--to", "20x15x4", "-o", tmp_path / "o")
+    assert refused.returncode == 2
+    assert refused.stderr.decode().splitlines() == [
+        "poolimg: error: Lp to a count of frames: not yet (give a depth)"
+    ]

@@ -39,8 +39,6 @@ def largest_value(spec: PoolSpec, plan: Sequence[PassGeometry], index: int, mode
     cells = 1
     for geom in plan[:index]:
         cells *= geom.window_cells
-    if spec.across_frames is not None:  # each pass's window spans frames too
-        cells *= spec.across_frames[0] ** index
     return top * cells if spec.mode == "sum" else top * cells ** (1.0 / spec.exponent)
 
 

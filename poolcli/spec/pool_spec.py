@@ -332,8 +332,8 @@ class PoolSpec:
                 raise ParameterError(
                     "depth_to pools the frames to a count, with output_size: give no depth"
                 )
-            if self.mode in ("sum", "lp"):
-                raise ParameterError("sums and Lp to a count of frames: not yet (give a depth)")
+            if self.mode == "lp":  # pool3d has no adaptive Lp, as PyTorch has none
+                raise ParameterError("Lp to a count of frames: not yet (give a depth)")
         elif self.output_size is not None:
             raise ParameterError("a depth is a window of frames: pool to a count with depth_to")
 
