@@ -23,6 +23,9 @@ png = pytest.importorskip("png")
 tifffile = pytest.importorskip("tifffile")
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_images"
+# A small image that bands help under a tiny --max-memory: tall and narrow, since libvips keeps
+# about a thousand decoded lines (huge.VIPS_CACHED_LINES), all of a shorter image.
+TALL = (4000, 100, 3)
 
 
 def photo(shape: tuple[int, ...], seed: int = 0, dtype=np.uint8) -> np.ndarray:
@@ -216,7 +219,7 @@ def test_without_libvips_the_one_line_says_what_to_install(tmp_path: Path) -> No
 
 def test_a_truncated_png_fails_in_one_line_and_leaves_no_file(tmp_path: Path) -> None:
     source = tmp_path / "cut.png"
-    Image.fromarray(photo((800, 600, 3))).save(source)
+    Image.fromarray(photo(TALL)).save(source)
     data = source.read_bytes()
     source.write_bytes(data[: len(data) // 2])
     out = tmp_path / "out"
@@ -241,7 +244,8 @@ def test_a_header_that_lies_about_its_size_fails_fast_in_bounded_memory(tmp_path
     idat = zlib.compress(b"\0" * 60001 * 3)  # three rows
     source = tmp_path / "liar.png"
     source.write_bytes(header + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
-    argv = ["avg", source, "-o", tmp_path / "o", "--max-pixels", "0", "--max-memory", "64M"]
+    # 256M: a thousand decoded lines of 60000 pixels, what libvips keeps, fit in the bands
+    argv = ["avg", source, "-o", tmp_path / "o", "--max-pixels", "0", "--max-memory", "256M"]
     code_, stderr, peak = run_measured(*argv)
     assert code_ == 1, stderr
     assert b"truncated or corrupt image" in stderr, stderr
@@ -375,7 +379,7 @@ def test_libvips_decodes_a_jpeg_to_pillows_pixels(name: str) -> None:
 
 def test_plan_says_how_the_pixels_are_held(tmp_path: Path) -> None:
     source = tmp_path / "photo.png"
-    Image.fromarray(photo((400, 600, 3))).save(source)
+    Image.fromarray(photo(TALL)).save(source)
     said = poolimg("plan", source, "-n", "2").stdout.decode()
     assert "memory: decoded whole, about" in said, said
     said = poolimg("plan", source, "-n", "2", "--max-memory", "1M").stdout.decode()
@@ -387,7 +391,7 @@ def test_plan_says_how_the_pixels_are_held(tmp_path: Path) -> None:
 
 def test_past_max_memory_an_image_is_banded_without_being_asked(tmp_path: Path) -> None:
     source = tmp_path / "photo.png"
-    Image.fromarray(photo((700, 900, 3))).save(source)
+    Image.fromarray(photo(TALL)).save(source)
     done = poolimg("avg", source, "-o", tmp_path / "out", "--json", "--max-memory", "1M")
     assert done.returncode == 0, done.stderr
     assert "banded" in json_lines(done.stdout)[0]["ms"]
@@ -395,8 +399,8 @@ def test_past_max_memory_an_image_is_banded_without_being_asked(tmp_path: Path) 
 
 def test_a_dry_run_refuses_what_the_run_would_refuse(tmp_path: Path) -> None:
     source = tmp_path / "photo.png"
-    Image.fromarray(photo((400, 400, 3))).save(source)
-    args = ["avg", source, "-o", tmp_path / "out", "--max-memory", "300K", "--json"]
+    Image.fromarray(photo(TALL)).save(source)
+    args = ["avg", source, "-o", tmp_path / "out", "--max-memory", "1M", "--json"]
     dry = poolimg(*args, "--sheet", "--dry-run")
     assert dry.returncode == 1
     (line,) = json_lines(dry.stdout)

@@ -40,6 +40,10 @@ BAND_BYTES = 4 << 20
 # Pixels from which an image is pooled in bands even when it fits in memory, if it can be.
 BANDED_PAST = 64_000_000
 _STREAMED_FORMATS = frozenset({"PNG", "TIFF"})
+# Lines libvips keeps decoded behind a sequential read, whatever band is asked for, by format
+# (1,024 for the rest): measured on rows of 59 KiB, PNG about 1,070 and TIFF 870; JPEG held
+# more than its 3,000 lines (docs/huge.md, "Known limit").
+VIPS_CACHED_LINES = {"JPEG": 4096}
 Targets = dict[str, str]  # what an input writes ("pass 2") -> where
 
 
@@ -95,8 +99,10 @@ def estimate(
             writers += TILE * out_row  # a row of tiles
         elif format_for(path, run.save.format) != "PNG":
             writers += geom.output_shape[0] * out_row  # held whole until written
-    # the band read ahead, the band pooled, numpy's and the PNG filters' temporaries
-    banded = 8 * band + held + writers
+    # the band read ahead, the band pooled, numpy's and the PNG filters' temporaries, and
+    # libvips's cache of decoded lines behind a sequential read (docs/huge.md, measured)
+    cached = min(header.height, VIPS_CACHED_LINES.get(header.format or "", 1024)) * row
+    banded = 8 * band + held + writers + cached
     return Estimate(in_memory, banded, None)
 
 
