@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from poolcli.core.axes import Axis, adaptive_bounds
-from poolcli.core.geometry import PassGeometry, first_pass, plan_for
+from poolcli.core.geometry import PassGeometry, plan_for
 from poolcli.core.kernels.dispatch import pool_planar
 from poolcli.core.kernels.integer_means import accumulator, divide_rounded
 from poolcli.core.kernels.volume_cells import pool_channels
@@ -154,16 +154,17 @@ class _Separable:
 
 class StackPass:
     """One pass of ``spec`` across frames, fed a frame at a time (a file as it is decoded, or
-    the pass before as it pools): it holds only the frames a window still to come reads, and
-    hands each frame it pools to ``emit`` (by default, keeps it in :attr:`pooled`).
-    :meth:`expect` gives the frame count (the header's), :meth:`start` begins again (a decode
-    retried). ``geom``: the 2-D windows (by default the first pass's on the frames' size).
+    the pass before as it pools), with ``windows`` of frames (:func:`depth_windows`) and the
+    2-D windows of ``geom``: it holds only the frames a window still to come reads, and hands
+    each frame it pools to ``emit``.
 
-    >>> stack = StackPass(PoolSpec("max", 2, depth=2, depth_stride=1), "s.tif")
-    >>> stack.expect(4)
+    >>> spec = PoolSpec("max", 2, depth=2, depth_stride=1)
+    >>> pooled = []
+    >>> (geom,) = plan_for(spec, (2, 2))
+    >>> stack = StackPass(spec, "s.tif", pooled.append, geom, depth_windows(spec, 4))
     >>> for v in (1, 5, 2, 9):
     ...     stack(np.full((1, 2, 2), v, np.uint8))
-    >>> [int(f[0, 0, 0]) for f in stack.pooled], stack.most_held
+    >>> [int(f[0, 0, 0]) for f in pooled], stack.most_held
     ([5, 5, 9], 2)
     """
 
@@ -171,33 +172,21 @@ class StackPass:
         self,
         spec: PoolSpec,
         name: str,
-        emit: Callable[[np.ndarray], None] | None = None,
-        geom: PassGeometry | None = None,
+        emit: Callable[[np.ndarray], None],
+        geom: PassGeometry,
+        windows: list[tuple[int, int]],
     ) -> None:
-        self.spec, self.name, self.geom = spec, name, geom
-        self.emit = emit if emit is not None else self._keep
-        self.windows: list[tuple[int, int]] = []
-        self.start()
-
-    def expect(self, count: int) -> None:
-        self.windows = depth_windows(self.spec, count)
-
-    def start(self) -> None:
+        self.spec, self.name, self.emit, self.geom, self.windows = spec, name, emit, geom, windows
         self.held: deque[tuple[int, np.ndarray]] = deque()
         self.seen = 0
         self.done = 0
         self.most_held = 0
-        self.pooled: list[np.ndarray] = []
         self.held_shape: tuple[int, ...] = ()
         self.way: _Separable | _Stacked | None = None
 
-    def _keep(self, frame: np.ndarray) -> None:
-        self.pooled.append(frame)
-
     def __call__(self, frame: np.ndarray) -> None:
         if self.way is None:
-            geom = self.geom or first_pass(self.spec, frame.shape[1:])
-            self.way = _way(self.spec, geom, frame.dtype, self.windows)
+            self.way = _way(self.spec, self.geom, frame.dtype, self.windows)
         elif frame.shape != self.held_shape:
             raise InputError(
                 f"{self.name}: its frames differ in size ({wxh(*self.held_shape[1:])} and "
@@ -284,9 +273,7 @@ class StackChain:
             if following is not None:
                 following(frame)
 
-        stack = StackPass(self.spec, self.name, emit, geom)
-        stack.windows = self.windows[index - 1]
-        return stack
+        return StackPass(self.spec, self.name, emit, geom, self.windows[index - 1])
 
     @property
     def most_held(self) -> list[int]:
