@@ -93,10 +93,16 @@ def reduced(planar: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return shrunk
 
 
-def fit_original(image: Image.Image, size: tuple[int, int]) -> Image.Image:
-    """The original at ``size`` (width, height), drawn with a box filter from ``image``: the
-    original, or its :func:`reduced` copy, whose whole blocks may have squeezed one side more
-    than the other (640x427 to a 160-pixel cell: columns halved, rows not)."""
+def drawn_at(
+    planar: np.ndarray, mode: str, background: tuple[int, int, int], ratio: float
+) -> Image.Image:
+    """``planar`` drawn at ``ratio`` of its size (alpha kept, for a checkerboard), with a box
+    filter from its :func:`reduced` copy, whose whole blocks may have squeezed one side more
+    than the other (640x427 to a 160-pixel cell: columns halved, rows not): the picture is
+    drawn at the image's own shape, whatever the copy's."""
+    height, width = planar.shape[1:]
+    size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+    image = display(reduced(planar, size), mode, background, keep_alpha=True)
     return image if image.size == size else image.resize(size, Image.Resampling.BOX)
 
 

@@ -132,7 +132,7 @@ def _level(
             shown = np.floor(51 + planar.astype(np.float64) * (204 / top) + 0.5).astype(np.uint8)
         level["picture"] = _png(display(shown, pixel_mode, DEFAULT_BACKGROUND, keep_alpha=True))
         return level
-    from poolcli.pictures.cell_pixels import reduced
+    from poolcli.pictures.cell_pixels import drawn_at
 
     ys, xs = keep
     part = np.ascontiguousarray(planar[:, ys, xs])
@@ -140,10 +140,7 @@ def _level(
     level["values"] = _packed(part)
     level["detail"] = _png(display(part, pixel_mode, DEFAULT_BACKGROUND, keep_alpha=True))
     ratio = PREVIEW_SIDE / max(rows, cols)
-    small = reduced(planar, (max(1, round(cols * ratio)), max(1, round(rows * ratio))))
-    preview = display(small, pixel_mode, DEFAULT_BACKGROUND, keep_alpha=True)
-    size = (max(1, round(cols * ratio)), max(1, round(rows * ratio)))
-    level["picture"] = _png(preview.resize(size, Image.Resampling.BOX))
+    level["picture"] = _png(drawn_at(planar, pixel_mode, DEFAULT_BACKGROUND, ratio))
     return level
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from poolcli.pictures.cell_pixels import display, fit_original, fit_pass, on_checks, reduced
+from poolcli.pictures.cell_pixels import display, drawn_at, fit_pass, on_checks
 from poolcli.pictures.detail import Region, frame, region_for, scaled
 from poolcli.spec.style import SheetStyle
 
@@ -185,9 +185,7 @@ class SheetRow:
         height, width = planar.shape[1:]
         box = _cell_box((height, width), passes, style.cell)
         ratio = min(1.0, box / max(height, width))
-        size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
-        small = reduced(planar, size)
-        original = fit_original(display(small, mode, style.background, keep_alpha=True), size)
+        original = drawn_at(planar, mode, style.background, ratio)
         side = max(original.size)
         if side * 2 <= style.cell:  # a small image (an icon, a 4x4 example): crisp blocks
             factor = style.cell // side
@@ -252,13 +250,11 @@ class SheetRow:
             picture, scale_text = self._pass_detail(planar, mode)
             self.detail.append(Cell(on_checks(picture), f"pass {index}  {what or scale_text}"))
         ratio = self.scale if self.style.scale == "true" else self.height / height
-        if ratio < 1:  # shrunk to its cell: drawn from a reduced copy
-            planar = reduced(planar, (round(width * ratio), round(height * ratio)))
-        shown = display(planar, mode, self.style.background, keep_alpha=True)
-        picture = fit_pass(shown, self.height, self.style, self.scale)
-        if ratio < 1:  # the reduced copy is not the pass's own size: fit it exactly
-            size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
-            picture = shown.resize(size, Image.Resampling.BOX)
+        if ratio < 1:  # shrunk to its cell
+            picture = drawn_at(planar, mode, self.style.background, ratio)
+        else:
+            shown = display(planar, mode, self.style.background, keep_alpha=True)
+            picture = fit_pass(shown, self.height, self.style, self.scale)
         self.cells.append(Cell(on_checks(picture), label))
 
 
