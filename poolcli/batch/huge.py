@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from poolcli.batch.inputs import Source
@@ -308,7 +307,7 @@ class _Sink:
         metadata: dict[str, Any],
         protect: list[str],
     ) -> _Sink:
-        from poolcli.io.atomic import atomic_file, refuse_inputs
+        from poolcli.io.writing import open_for_pieces
         from poolcli.spec.formats import check_side
 
         fmt = format_for(path, run.save.format)
@@ -318,10 +317,7 @@ class _Sink:
         check_side(path, fmt, width, height)
         if fmt not in _STREAMED_FORMATS:
             return sink
-        target = Path(storage.local(path))
-        refuse_inputs(target, protect)
-        inside = None if run.inside is None else Path(storage.local(os.fspath(run.inside)))
-        sink.handle = files.enter_context(atomic_file(target, inside))
+        sink.handle = open_for_pieces(files, path, protect, run.inside)
         return sink
 
     def write(self, band: np.ndarray) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from poolcli.batch.inputs import Source
@@ -113,9 +112,8 @@ class StackPages:
     def _open(self, index: int, frame: np.ndarray) -> None:
         """At a pass's first frame: its file opened for pages, if it is written as a local
         TIFF of the picture's own values."""
-        from poolcli.io.atomic import atomic_file, refuse_inputs
         from poolcli.io.deep_encoders import Tiff32Pages, is_deep
-        from poolcli.io.writing import TiffPages
+        from poolcli.io.writing import TiffPages, open_for_pieces
 
         path = self.targets.get(f"pass {index}")
         if path is None or not written_as_pages(path, self.run):
@@ -126,11 +124,8 @@ class StackPages:
             self.result.existing.append(path)
             self.written.add(index)
             return
-        target = Path(storage.local(path))
-        refuse_inputs(target, [self.source.path])
         run = self.run
-        inside = None if run.inside is None else Path(storage.local(os.fspath(run.inside)))
-        handle = self.files.enter_context(atomic_file(target, inside))
+        handle = open_for_pieces(self.files, path, [self.source.path], run.inside)
         if is_deep(frame, self.mode):  # sums, Lp norms: 32-bit pages
             self._pages[index] = Tiff32Pages(handle, self.mode)
         else:

@@ -7,6 +7,7 @@ sheet the same way. Every failure is an :class:`~poolcli.errors.OutputError` nam
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sys
@@ -19,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from poolcli.errors import OutputError, StdoutClosed
-from poolcli.io.atomic import reason, refuse_inputs, write_atomically
+from poolcli.io.atomic import atomic_file, reason, refuse_inputs, write_atomically
 from poolcli.io.deep_encoders import fit_deep, is_deep, png16, target_of, tiff32
 from poolcli.io.guard import one_line, raised_by_pillow
 from poolcli.io.picture import Picture
@@ -168,6 +169,21 @@ def save(
     frames, args, notes = encode(picture, fmt, options, threads)
     _store(frames[0], path, fmt, args, protect, create_only, inside)
     return notes
+
+
+def open_for_pieces(
+    files: contextlib.ExitStack,
+    path: str,
+    protect: Iterable[str | os.PathLike[str]],
+    inside: str | os.PathLike[str] | None,
+) -> IO[bytes]:
+    """The atomic file of a local ``path`` written in pieces (a pass's bands, a stack's
+    pages), held open by ``files``: renamed into place when it closes without an error,
+    removed if it closes with one; never an input in ``protect``, never through a link out
+    of ``inside``."""
+    target = Path(storage.local(path))
+    refuse_inputs(target, protect)
+    return files.enter_context(atomic_file(target, _folder(inside)))
 
 
 class TiffPages:
