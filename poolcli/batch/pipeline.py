@@ -29,6 +29,7 @@ from poolcli.batch.targets import (
 )
 from poolcli.batch.writes import (
     finish_sheet,
+    kept_metadata,
     page_sheet,
     settle_writing,
     unpooled_picture,
@@ -264,13 +265,7 @@ def _load(
         decided.pages.finish()
     result.warnings.extend(picture.notes)
     if run.save.metadata != "all":  # --strip, --keep-metadata: EXIF goes; "none" takes the rest
-        none = run.save.metadata == "none"
-        picture = replace(
-            picture,
-            exif=None,
-            icc_profile=None if none else picture.icc_profile,
-            dpi=None if none else picture.dpi,
-        )
+        picture = replace(picture, **kept_metadata(picture, run))
     return picture, decided
 
 

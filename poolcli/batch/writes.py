@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from poolcli.batch.inputs import Source
 from poolcli.batch.naming import sheet_path
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     import numpy as np
 
     from poolcli.io.picture import Picture
-    from poolcli.io.reading import Header
     from poolcli.pictures.sheet import SheetRow
     from poolcli.pictures.slices import SliceRows
 
@@ -189,12 +188,25 @@ def page_sheet(name: str, run: RunOptions, row: SheetRow) -> bytes:
     return buffer.getvalue()
 
 
-def kept_metadata(header: Header, run: RunOptions) -> dict[str, Any]:
-    """The metadata of ``header`` written with its passes: all of it, or less (``--strip``,
-    ``--keep-metadata``)."""
+class _Metadata(Protocol):
+    """What carries an image's metadata: its header, its decoded picture."""
+
+    @property
+    def icc_profile(self) -> bytes | None: ...
+
+    @property
+    def dpi(self) -> tuple[float, float] | None: ...
+
+    @property
+    def exif(self) -> bytes | None: ...
+
+
+def kept_metadata(found: _Metadata, run: RunOptions) -> dict[str, Any]:
+    """The metadata of ``found`` (a header, a decoded picture) written with its passes: all
+    of it, or less (``--strip``, ``--keep-metadata``)."""
     keep = run.save.metadata
     return {
-        "icc_profile": header.icc_profile if keep != "none" else None,
-        "dpi": header.dpi if keep != "none" else None,
-        "exif": header.exif if keep == "all" else None,
+        "icc_profile": found.icc_profile if keep != "none" else None,
+        "dpi": found.dpi if keep != "none" else None,
+        "exif": found.exif if keep == "all" else None,
     }
