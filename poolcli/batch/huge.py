@@ -350,7 +350,9 @@ class _Sink:
         if self.encoder is not None:
             self.encoder.close()
             if self.clipped:
-                self.note = f"{self.path}: {self.clipped} values clipped to what {self.fmt} holds"
+                from poolcli.io.deep_encoders import clipped_note
+
+                self.note = clipped_note(self.path, self.clipped, self.fmt)
             return
         import numpy as np
 

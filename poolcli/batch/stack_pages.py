@@ -157,8 +157,10 @@ class StackPages:
         for index in sorted(self.outputs):
             output = self.outputs[index]
             if self.clipped.get(index):
-                clipped = self.clipped[index]
-                self.result.warnings.append(f"{output.path}: {clipped:,} values clipped to 32 bits")
+                from poolcli.io.deep_encoders import clipped_note
+
+                note = clipped_note(output.path, self.clipped[index], "TIFF")
+                self.result.warnings.append(note)
             with contextlib.suppress(OSError):
                 output.bytes = os.stat(storage.local(output.path)).st_size
             self.result.outputs.append(output)

@@ -71,6 +71,15 @@ def target_of(fmt: str, values: np.dtype) -> str:
     return "8-bit"
 
 
+def clipped_note(name: str, clipped: int, fmt: str) -> str:
+    """The warning for a file written in pieces whose values :func:`fit_deep` clipped.
+
+    >>> clipped_note("a.png", 1200, "PNG")
+    'a.png: 1200 values clipped to what PNG holds'
+    """
+    return f"{name}: {clipped} values clipped to what {fmt} holds"
+
+
 def fit_deep(planar: np.ndarray, target: str) -> tuple[np.ndarray, int]:
     """``planar`` in the type of ``target``: floats rounded to whole numbers (NaN to 0) for
     integer targets, values outside its range clipped; also the count of clipped values.

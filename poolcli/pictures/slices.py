@@ -31,14 +31,14 @@ def picked(count: int, shown: int = SHOWN) -> list[int]:
     return sorted({round(x) for x in np.linspace(0, count - 1, shown)})
 
 
-def spans(windows: list[list[tuple[int, int]]]) -> list[list[tuple[int, int]]]:
-    """The input frames each frame stands for: the input's own, then each pass's (the frames
-    its window pooled stood for), from each pass's windows over the frames before it.
+def spans(count: int, windows: list[list[tuple[int, int]]]) -> list[list[tuple[int, int]]]:
+    """The input frames each frame stands for: each of the ``count`` input frames its own,
+    then each pass's (the frames its window pooled stood for), from each pass's windows over
+    the frames before it.
 
-    >>> spans([[(0, 2), (2, 4), (4, 6)], [(0, 2), (1, 3)]])[1:]
+    >>> spans(7, [[(0, 2), (2, 4), (4, 6)], [(0, 2), (1, 3)]])[1:]
     [[(0, 2), (2, 4), (4, 6)], [(0, 4), (2, 6)]]
     """
-    count = windows[0][-1][1] if windows and windows[0] else 0
     each = [[(i, i + 1) for i in range(count)]]
     for pass_windows in windows:
         before = each[-1]
@@ -64,8 +64,7 @@ class SliceRows:
         shapes: list[tuple[int, int]],
     ) -> None:
         self.mode, self.style, self.shapes = mode, style, shapes
-        self.spans = spans(windows)
-        self.spans[0] = [(i, i + 1) for i in range(count)]
+        self.spans = spans(count, windows)
         self.picks = [set(picked(len(row))) for row in self.spans]
         self.seen = [0] * len(self.spans)
         self.cells: list[dict[int, Cell]] = [{} for _ in self.spans]
