@@ -47,7 +47,6 @@ if TYPE_CHECKING:  # Pillow: imported when an input is read, not with this modul
     import numpy as np
 
     from poolcli.batch.stack_pages import StackPages
-    from poolcli.core.frames import StackChain
     from poolcli.io.picture import Picture
     from poolcli.pictures.sheet import SheetRow
     from poolcli.spec.style import SheetStyle
@@ -155,9 +154,9 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     protect = [] if source.path == "-" else [source.path]
     original = picture.frames[0] if run.indexed else None  # kept: unpooled pictures are its size
     deep = None
-    if decided.stack is not None and decided.pages is not None:  # -k WxHxD: pooled as decoded
+    if decided.pages is not None:  # -k WxHxD: pooled as decoded
         skipped = 1
-        deep = _across_frames(picture, decided.stack, decided.pages)
+        deep = _across_frames(picture, decided.pages)
         picture = next(deep)
     else:
         first, others = _pass_streams(picture, run, plan[skipped:], linear, threads)
@@ -213,7 +212,6 @@ class Decided(dict[tuple[int, int], tuple[list[PassGeometry], dict[str, str]]]):
 
     drafted: int = 0
     # -k WxHxD: every pass across frames, run as they were decoded, and where their frames went
-    stack: StackChain | None = None
     pages: StackPages | None = None
 
 
@@ -229,18 +227,15 @@ def _load(
     files = contextlib.ExitStack()  # the passes written page by page as a stack is decoded
     if run.spec.pools_frames:
         from poolcli.batch.stack_pages import StackPages
-        from poolcli.core.frames import StackChain
 
         decided.pages = StackPages(source, run, result, files)
-        decided.stack = StackChain(run.spec, source.shown, decided.pages)
 
     def before_decode(header: reading.Header) -> int | None:
         plan, targets = from_header(source, run, header)
         decide(source, run, header, plan, targets)  # or raise Banded, or refuse it
         decided[(header.height, header.width)] = plan, targets
-        if decided.stack is not None and decided.pages is not None:
-            decided.stack.expect(header.frames, plan)  # from_header: frames for every pass
-            decided.pages.expect(header, targets, decided.stack, plan)
+        if decided.pages is not None:  # from_header said there are frames for every pass
+            decided.pages.expect(header, targets, plan)
         if not run.draft or header.format != "JPEG" or header.frames != 1:
             return None
         if header.orientation != 1:  # its blocks are the stored image's, not the upright one's
@@ -251,7 +246,7 @@ def _load(
         return scale if decided.drafted else None
 
     # a stack's passes are pooled, and its TIFF pages written, as it is decoded: one stage
-    with clock("decode" if decided.stack is None else "stack"), files:
+    with clock("decode" if decided.pages is None else "stack"), files:
         picture = reading.load(
             source.path,
             max_pixels=run.max_pixels,
@@ -259,7 +254,7 @@ def _load(
             before_decode=before_decode if run.write_images else None,
             allow_truncated=run.allow_truncated,
             palette=run.spec.mode in PALETTE_MODES,
-            frames_to=decided.stack,
+            frames_to=decided.pages.chain if decided.pages is not None else None,
         )
     if decided.pages is not None:  # its files renamed into place as the block closed
         decided.pages.finish()
@@ -285,11 +280,11 @@ def _plan_and_targets(
     return plan, file_targets(source, run, plan, wanted, exts)
 
 
-def _across_frames(picture: Picture, stack: StackChain, pages: StackPages) -> Iterator[Picture]:
+def _across_frames(picture: Picture, pages: StackPages) -> Iterator[Picture]:
     """Each pass's picture, pooled across the frames too (``-k WxHxD``) as the file was
     decoded: fewer frames, each lasting as long as the frames it steps over; only the first
     frame of a pass written page by page (it is the one a sheet draws)."""
-    for index, windows in enumerate(stack.windows, 1):
+    for index, windows in enumerate(pages.chain.windows, 1):
         picture = picture.with_slices(pages.frames[index], windows)
         yield picture
 

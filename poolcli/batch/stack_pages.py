@@ -20,6 +20,7 @@ from poolcli.batch.inputs import Source
 from poolcli.batch.report import Output, Result
 from poolcli.batch.run_options import RunOptions
 from poolcli.batch.writes import kept_metadata
+from poolcli.core.frames import StackChain
 from poolcli.core.sum_growth import DEEP_MODES
 from poolcli.errors import OutputError
 from poolcli.remote import storage
@@ -28,7 +29,6 @@ from poolcli.spec.formats import format_for
 if TYPE_CHECKING:
     import numpy as np
 
-    from poolcli.core.frames import StackChain
     from poolcli.core.geometry import PassGeometry
     from poolcli.io.deep_encoders import Tiff32Pages
     from poolcli.io.reading import Header
@@ -46,7 +46,8 @@ def written_as_pages(path: str, run: RunOptions) -> bool:
 
 
 class StackPages:
-    """Each pass's frames from a :class:`~poolcli.core.frames.StackChain`: written page by
+    """Each pass's frames from its :attr:`chain` (a :class:`~poolcli.core.frames.StackChain`,
+    which the decoder feeds): written page by
     page (:attr:`written`, the passes whose file this wrote or found existing), or held
     (:attr:`frames`). ``files`` holds the open temporary files: each is renamed into place when
     it closes without an error, removed if it closes with one."""
@@ -55,6 +56,7 @@ class StackPages:
         self, source: Source, run: RunOptions, result: Result, files: contextlib.ExitStack
     ) -> None:
         self.source, self.run, self.result, self.files = source, run, result, files
+        self.chain = StackChain(run.spec, source.shown, self)  # the passes, feeding this
         self.targets: dict[str, str] = {}
         self.mode = ""
         self.size = (0, 0)  # the input's (width, height)
@@ -66,11 +68,10 @@ class StackPages:
         self.clipped: dict[int, int] = {}  # values of each pass's 32-bit pages clipped
         self.slices: SliceRows | None = None  # the sheet's rows of slices (--sheet)
 
-    def expect(
-        self, header: Header, targets: dict[str, str], stack: StackChain, plan: list[PassGeometry]
-    ) -> None:
-        """The header's word: the input's mode, size and metadata, the files it writes, and
-        (for the sheet's rows of slices) the passes and their windows of frames."""
+    def expect(self, header: Header, targets: dict[str, str], plan: list[PassGeometry]) -> None:
+        """The header's word: the input's frames, mode, size and metadata, its passes (the
+        header said there are frames enough for each) and the files it writes."""
+        self.chain.expect(header.frames, plan)
         self.targets, self.mode = targets, header.mode
         self.size = (header.width, header.height)
         self.metadata = kept_metadata(header, self.run)
@@ -79,7 +80,7 @@ class StackPages:
 
             shapes = [geom.output_shape for geom in plan]
             style = self.run.sheet_style
-            self.slices = SliceRows(header.mode, style, header.frames, stack.windows, shapes)
+            self.slices = SliceRows(header.mode, style, header.frames, self.chain.windows, shapes)
 
     def start(self) -> None:
         """No frame yet (a decode retried): the pages written so far go."""
