@@ -402,26 +402,22 @@ def test_a_stack_is_pooled_a_window_of_frames_at_a_time(tmp_path: Path) -> None:
     page = rng.integers(0, 256, (1500, 2000), dtype=np.uint8)
     stack = np.stack([np.roll(page, i, axis=1) for i in range(40)])
     tifffile.imwrite(tmp_path / "big.tif", stack, photometric="minisblack")
-    code, peak = peak_memory_mib(
-        "max", tmp_path / "big.tif", "-k", "2x2x2", "-n", "2", "--max-pixels", "0",
-        "-o", tmp_path / "out",
-    )  # fmt: skip
-    assert code == 0
-    assert peak < 100, f"peak {peak:.0f} MiB: the stack (120 MB) or its pass was held whole"
-    first = blocks(stack, 2).max(axis=3)
-    written = tifffile.imread(tmp_path / "out" / "big_max_k2_s2_depth2_p1.tif")
-    np.testing.assert_array_equal(written, first)
-    written = tifffile.imread(tmp_path / "out" / "big_max_k2_s2_depth2_p2.tif")
-    np.testing.assert_array_equal(written, blocks(first, 2).max(axis=3))
+
+    def pooled(names: list[str], *args: str) -> list[np.ndarray]:
+        """The passes ``names`` written, after a run whose peak stays under 100 MiB."""
+        code, peak = peak_memory_mib(
+            "max", tmp_path / "big.tif", *args, "--max-pixels", "0", "-o", tmp_path / "out"
+        )
+        assert code == 0
+        assert peak < 100, f"peak {peak:.0f} MiB: the stack (120 MB) or a pass was held whole"
+        return [tifffile.imread(tmp_path / "out" / f"big_max_{name}.tif") for name in names]
+
+    first, second = pooled(["k2_s2_depth2_p1", "k2_s2_depth2_p2"], "-k", "2x2x2", "-n", "2")
+    np.testing.assert_array_equal(first, blocks(stack, 2).max(axis=3))
+    np.testing.assert_array_equal(second, blocks(first, 2).max(axis=3))
     # a pass as large as the stack: each output page the larger of two input pages, 117 MB
-    code, peak = peak_memory_mib(
-        "max", tmp_path / "big.tif", "-k", "1x1x2", "-s", "1x1x1", "--max-pixels", "0",
-        "-o", tmp_path / "same",
-    )  # fmt: skip
-    assert code == 0
-    assert peak < 100, f"peak {peak:.0f} MiB: the pass (117 MB) was held whole"
-    written = tifffile.imread(tmp_path / "same" / "big_max_k1_s1_depth2s1_p1.tif")
-    np.testing.assert_array_equal(written, np.maximum(stack[:-1], stack[1:]))
+    (same,) = pooled(["k1_s1_depth2s1_p1"], "-k", "1x1x2", "-s", "1x1x1")
+    np.testing.assert_array_equal(same, np.maximum(stack[:-1], stack[1:]))
 
 
 def test_a_stack_failing_mid_decode_leaves_no_page_written(tmp_path: Path) -> None:

@@ -75,10 +75,11 @@ def estimate(
     channels = {"L": 1, "LA": 2, "RGB": 3, "I;16": 1}.get(header.mode, 4)
     item = 2 if header.mode == "I;16" else 1
     wide = 4 if run.spec.mode in ("sum", "lp") else item  # sums and norms widen
-    frames = max(header.frames, 1)
-    passes = plan[0].output_shape[0] * plan[0].output_shape[1] * channels * wide if plan else 0
     if run.spec.pools_frames:
         frames, passes = _stack_held(run, header, plan, targets, channels * wide)
+    else:  # every frame decoded, and the first pass
+        frames = max(header.frames, 1)
+        passes = plan[0].output_shape[0] * plan[0].output_shape[1] * channels * wide if plan else 0
     pixels = header.width * header.height * frames
     planar = pixels * channels * item
     pillow = pixels * (4 if channels > 1 else item)  # Pillow holds 4 bytes a colour pixel
