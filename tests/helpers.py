@@ -8,6 +8,7 @@ import re
 import struct
 import subprocess
 import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -50,6 +51,21 @@ def poolimg(
 _OWN_LINE = re.compile(
     r"poolimg: (error|warning): |wrote |would write |dry run: |\d+ done|pass |  "
 )
+
+
+def wait_for_output(folder: Path, seconds: float = 60, *, hidden: bool = True) -> None:
+    """Wait until a run under way has put a file in ``folder`` (temporary ones too, unless
+    ``hidden`` is False). The folder may come and go before that: the run checks that it can
+    create it by creating and removing it, so a poll can see it exist and then be gone.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if any(hidden or not p.name.startswith(".") for p in folder.iterdir()):
+                return
+        except FileNotFoundError:
+            pass
+        time.sleep(0.02)
 
 
 def json_lines(stdout: bytes) -> list[dict]:

@@ -22,7 +22,7 @@ from poolcli.batch.naming import find_collisions
 from poolcli.batch.run_options import RunOptions
 from poolcli.batch.workers import run_batch
 
-from .helpers import run
+from .helpers import run, wait_for_output
 
 
 @pytest.fixture
@@ -246,9 +246,7 @@ def test_stopping_a_parallel_batch_leaves_no_partial_file(tmp_path: Path, how: s
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (out.exists() and any(out.iterdir())):
-        time.sleep(0.05)
+    wait_for_output(out)
     time.sleep(0.3)  # well inside the encoding of the next images
     if how.startswith("SIGINT"):
         os.killpg(proc.pid, signal.SIGINT)

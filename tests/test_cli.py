@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,7 @@ from PIL import Image
 
 from poolcli import pool
 
-from .helpers import pixels, run
+from .helpers import pixels, run, wait_for_output
 
 
 @pytest.fixture
@@ -291,10 +290,7 @@ def test_interrupt_exits_130_and_leaves_no_partial_file(work: Path, samples: Pat
         stderr=subprocess.PIPE,
     )
     out = work / "poolimg-out"
-    for _ in range(400):  # wait until the first pass is written and the next is under way
-        if out.exists() and any(not p.name.startswith(".") for p in out.iterdir()):
-            break
-        time.sleep(0.05)
+    wait_for_output(out, 20, hidden=False)  # the first pass written, the next under way
     proc.send_signal(2)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr

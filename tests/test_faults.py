@@ -26,7 +26,7 @@ from poolcli.io.picture import Picture
 from poolcli.io.reading import load
 from poolcli.io.writing import save
 
-from .helpers import assert_clean_stderr, json_lines, peak_memory_mib, poolimg
+from .helpers import assert_clean_stderr, json_lines, peak_memory_mib, poolimg, wait_for_output
 
 FORMATS = ("jpg", "png", "tif", "bmp", "gif", "webp")
 
@@ -567,9 +567,7 @@ def test_ctrl_c_in_a_banded_run_leaves_no_partial_file(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (out.exists() and any(out.iterdir())):
-        time.sleep(0.02)  # the passes' temporary files appear as the bands are written
+    wait_for_output(out)  # the passes' temporary files appear as the bands are written
     time.sleep(0.3)
     os.killpg(proc.pid, signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
