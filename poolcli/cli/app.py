@@ -17,6 +17,7 @@ import typer
 
 from poolcli import __version__
 from poolcli.batch.report import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED
+from poolcli.cli.compare import compare
 from poolcli.cli.explore import explore
 from poolcli.cli.help_layout import PanelledCommand, enable_completion
 from poolcli.cli.help_texts import EXAMPLES, SUMMARIES
@@ -27,7 +28,7 @@ from poolcli.cli.parsing import (
 )
 from poolcli.cli.pooling_args import PoolingArgs, signature_for
 from poolcli.cli.terminal import Terminal, fail_usage, run_inputs
-from poolcli.cli.tools import compare, completion, plan, show
+from poolcli.cli.tools import completion, plan, show
 from poolcli.errors import PoolError, StdoutClosed
 from poolcli.spec.pool_spec import MODES
 
@@ -74,7 +75,7 @@ for _mode in MODES:
     app.command(name=_mode, no_args_is_help=True, cls=PanelledCommand)(_pool_command(_mode))
 
 
-# The commands beside the pooling ones, declared in cli_tools.py.
+# The commands beside the pooling ones: compare.py, explore.py, tools.py.
 for _tool in (compare, explore, plan, show, completion):
     app.command(no_args_is_help=True, cls=PanelledCommand)(_tool)
 
