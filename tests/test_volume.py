@@ -350,7 +350,35 @@ def test_plan_says_the_frames_each_pass_leaves(tmp_path: Path) -> None:
     assert b"pass  1: 80x60x7 -> 40x30x3" in done.stdout
     assert b"pass  2: 40x30x3 -> 20x15x1" in done.stdout
     too_many = poolimg("plan", tmp_path / "s.tif", "-k", "2x2x2", "-n", "3")
-    assert too_many.returncode == 2 and b"pass 2 leaves 1 frame" in too_many.stderr
+    assert too_many.returncode == 2, too_many.stderr
+    assert b"pass 3 needs at least 2 frames but gets 1; at most 2 passes fit" in too_many.stderr
+    assert b"pass  2: 40x30x3 -> 20x15x1" in too_many.stdout  # the passes that fit, as in 2-D
+    # -n all stops where the frames run out, as it stops where the pixels do
+    every = poolimg("plan", tmp_path / "s.tif", "-k", "2x2x2", "-n", "all")
+    assert every.returncode == 0, every.stderr
+    assert b"pass  2: 40x30x3 -> 20x15x1" in every.stdout and b"pass  3" not in every.stdout
+
+
+def test_all_passes_of_a_stack_stop_where_its_frames_run_out(tmp_path: Path) -> None:
+    import tifffile
+
+    rng = np.random.default_rng(3)
+    stack = rng.integers(0, 256, (9, 64, 64), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")
+    done = poolimg("max", tmp_path / "s.tif", "-k", "2x2x2", "-n", "all", "-o", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == [f"s_max_k2_s2_depth2_p{i}.tif" for i in (1, 2, 3)]  # 9 -> 4 -> 2 -> 1
+    expected = stack
+    for name in names:
+        expected = blocks(expected, 2).max(axis=3)
+        pages = tifffile.imread(tmp_path / "out" / name).reshape(-1, *expected.shape[1:])
+        np.testing.assert_array_equal(pages, expected)  # one page is read as (H, W)
+    final = poolimg(
+        "max", tmp_path / "s.tif", "-k", "2x2x2", "-n", "all", "--final-only", "-o", tmp_path / "f"
+    )
+    assert final.returncode == 0, final.stderr
+    assert [p.name for p in (tmp_path / "f").iterdir()] == ["s_max_k2_s2_depth2_p3.tif"]
 
 
 @pytest.mark.parametrize(
@@ -360,10 +388,14 @@ def test_plan_says_the_frames_each_pass_leaves(tmp_path: Path) -> None:
         (
             ["max", "one.png", "-k", "2x2x2"],
             2,
-            "a depth of 2 pools 2 frames together; it has 1 frame",
+            "a depth of 2 needs at least 2 frames, but the image has 1",
         ),
-        (["max", "s.tif", "-k", "2x2x2", "-n", "2"], 2, "pass 1 leaves 1 frame"),
-        (["max", "one.png", "-k", "2x2x2", "--dry-run"], 2, "it has 1 frame"),
+        (
+            ["max", "s.tif", "-k", "2x2x2", "-n", "2"],
+            2,
+            "pass 2 needs at least 2 frames but gets 1",
+        ),
+        (["max", "one.png", "-k", "2x2x2", "--dry-run"], 2, "but the image has 1"),
         (
             ["stochastic", "s.tif", "-k", "2x2x2"],
             2,

@@ -119,7 +119,7 @@ def _stack_held(
     windows = depth_windows(run.spec, header.frames)
     window = max((end - start for start, end in windows), default=0) + 1
     held = 0
-    for geom, count in zip(plan, frames_after(header.frames, run.spec, len(plan)), strict=True):
+    for geom, count in zip(plan, frames_after(header.frames, run.spec, plan), strict=True):
         frame = geom.output_shape[0] * geom.output_shape[1] * cell
         path = targets.get(f"pass {geom.index}")
         whole = path is not None and not written_as_pages(path, run)

@@ -275,7 +275,7 @@ def _plan_and_targets(
         return header_said
     if shape in decided:
         return decided[shape]
-    plan, wanted = written_passes(run, shape)
+    plan, wanted = written_passes(run, shape, len(picture.frames))
     exts = extensions(source, run, plan, picture.mode, picture.format)
     return plan, file_targets(source, run, plan, wanted, exts)
 

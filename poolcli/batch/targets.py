@@ -101,11 +101,7 @@ def from_header(
     OutputError
         If an output's format cannot hold the pass written to it (WebP's 16383 pixels).
     """
-    plan, wanted = written_passes(run, (found.height, found.width))
-    if run.spec.pools_frames:  # every pass's window of frames must fit, as its 2-D ones
-        from poolcli.core.frames import frames_after
-
-        frames_after(found.frames, run.spec, len(plan))
+    plan, wanted = written_passes(run, (found.height, found.width), found.frames)
     for geom in plan:  # Caffe's padding may make a pass larger than its input
         height, width = geom.output_shape
         if run.max_pixels is not None and height * width > run.max_pixels:
@@ -123,10 +119,19 @@ def from_header(
     return plan, chosen
 
 
-def written_passes(run: RunOptions, shape: tuple[int, int]) -> tuple[list[PassGeometry], set[int]]:
-    """The passes of a run on an image of ``shape`` (rows, cols), and which are written."""
+def written_passes(
+    run: RunOptions, shape: tuple[int, int], frames: int = 1
+) -> tuple[list[PassGeometry], set[int]]:
+    """The passes of a run on an image of ``shape`` (rows, cols) and ``frames`` frames, and
+    which are written. Pooled across frames (``-k WxHxD``), every pass must have frames for a
+    window too, as it must have pixels; with ``-n all`` the passes stop where either runs out.
+    """
     spec = run.spec
     plan = plan_for(spec, shape)
+    if spec.pools_frames:
+        from poolcli.core.frames import frames_after
+
+        plan = plan[: len(frames_after(frames, spec, plan))]
     last = len(plan)
     wanted = {last} if run.final_only or run.output_kind == "stdout" else set(range(1, last + 1))
     if run.output_kind == "file" and len(wanted) > 1:
@@ -156,8 +161,8 @@ def all_written(source: Source, run: RunOptions) -> bool:
     from the header alone."""
     from poolcli.io.reading import probe
 
-    width, height, _ = probe(source.path, source.size)
-    plan, wanted = written_passes(run, (height, width))
+    width, height, frames = probe(source.path, source.size)
+    plan, wanted = written_passes(run, (height, width), frames)
     ext = extensions(source, run, plan, "RGB")  # the mode is in the pixels; 8-bit is usual
     chosen = file_targets(source, run, plan, wanted, ext)
     return all(storage.exists(path) for path in chosen.values())

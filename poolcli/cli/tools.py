@@ -87,6 +87,7 @@ def plan(
     term = Terminal(json_lines=json_)
     error, frames = None, None
     try:
+        from poolcli.core.frames import frames_after
         from poolcli.core.geometry import PlanError, plan_for
         from poolcli.io.reading import header
 
@@ -102,12 +103,17 @@ def plan(
         width, height = found.width, found.height
         geometries = plan_for(spec, (height, width))
         if spec.pools_frames:  # -k WxHxD, --to WxHxD: the frames each pass leaves
-            from poolcli.core.frames import frames_after
-
-            frames = [found.frames, *frames_after(found.frames, spec, len(geometries))]
+            frames = [found.frames, *frames_after(found.frames, spec, geometries)]
+            geometries = geometries[: len(frames) - 1]  # -n all: until the frames run out
         memory = memory_choice(input_, spec, found, geometries, max_memory)
     except PlanError as exc:  # show the passes that fit, then say where it stops
         geometries, error, memory = exc.fits, f"{input_}: {exc}", None
+        if spec.pools_frames:  # the frames of those passes (a 2-D stop may come later)
+            try:
+                frames = [found.frames, *frames_after(found.frames, spec, geometries)]
+            except PlanError as fewer:
+                geometries = fewer.fits
+                frames = [found.frames, *frames_after(found.frames, spec, geometries)]
     except PoolError as exc:
         term.error(f"{input_}: {exc}" if not str(exc).startswith(input_) else str(exc))
         raise typer.Exit(EXIT_USAGE if not isinstance(exc, OSError) else 1) from None

@@ -19,13 +19,13 @@ from typing import Protocol
 import numpy as np
 
 from poolcli.core.axes import Axis, adaptive_bounds
-from poolcli.core.geometry import PassGeometry, plan_for
+from poolcli.core.geometry import PassGeometry, PlanError, plan_for
 from poolcli.core.kernels.dispatch import pool_planar
 from poolcli.core.kernels.integer_means import accumulator, divide_rounded
 from poolcli.core.kernels.volume_cells import pool_channels
 from poolcli.core.reducers import REDUCERS, sum_dtype
 from poolcli.core.volume_geometry import VolumeGeometry
-from poolcli.errors import InputError, ParameterError
+from poolcli.errors import InputError
 from poolcli.spec.pool_spec import PoolSpec
 from poolcli.spec.values import wxh
 
@@ -48,27 +48,40 @@ def depth_windows(spec: PoolSpec, count: int) -> list[tuple[int, int]]:
     return [(start, start + depth) for start in range(0, count - depth + 1, stride)]
 
 
-def frames_after(count: int, spec: PoolSpec, passes: int) -> list[int]:
-    """The frames left after each of ``passes`` passes of ``spec`` across ``count`` frames,
-    or why a pass has too few.
+def frames_after(count: int, spec: PoolSpec, plan: Sequence[PassGeometry]) -> list[int]:
+    """The frames left after each pass of ``plan`` across ``count`` frames. With ``-n all``
+    (``passes="all"``) the passes stop where the frames run out, as they stop where the pixels
+    do: the list is then shorter than ``plan``.
 
-    >>> frames_after(7, PoolSpec("max", depth=2), 2)
+    >>> spec = PoolSpec("max", depth=2, passes="all")
+    >>> frames_after(7, spec, plan_for(spec, (64, 64)))  # six passes fit the pixels
     [3, 1]
-    >>> frames_after(7, PoolSpec("max", depth=2), 3)
+    >>> spec = PoolSpec("max", depth=2, passes=3)
+    >>> frames_after(7, spec, plan_for(spec, (64, 64)))
     Traceback (most recent call last):
     ...
-    poolcli.errors.ParameterError: a depth of 2 pools 2 frames together; pass 2 leaves 1 frame
+    poolcli.core.geometry.PlanError: pass 3 needs at least 2 frames but gets 1; at most 2 passes fit
+
+    Raises
+    ------
+    PlanError
+        If a pass asked for has too few frames (``fits``: the passes before it), or not even
+        the first has enough.
     """
-    left = []
-    for index in range(passes):
+    left: list[int] = []
+    for index in range(len(plan)):
         windows = len(depth_windows(spec, count))
+        if not windows and spec.passes == "all" and index > 0:
+            break
         if not windows:
             assert spec.across_frames is not None  # pools to a count: always windows
             depth = spec.across_frames[0]
-            had = "it has" if index == 0 else f"pass {index} leaves"
-            raise ParameterError(
-                f"a depth of {depth} pools {depth} frames together; {had} "
-                f"{count} frame{'s' if count != 1 else ''}"
+            raise PlanError(
+                f"a depth of {depth} needs at least {depth} frames, but the image has {count}"
+                if index == 0
+                else f"pass {index + 1} needs at least {depth} frames but gets {count}; at "
+                f"most {index} pass{'es' if index > 1 else ''} fit",
+                plan[:index],
             )
         count = windows
         left.append(count)
@@ -245,7 +258,7 @@ class StackChain:
 
     def expect(self, count: int, plan: list[PassGeometry]) -> None:
         """``count`` frames, pooled by the passes of ``plan`` (the header's)."""
-        counts = [count, *frames_after(count, self.spec, len(plan))]
+        counts = [count, *frames_after(count, self.spec, plan)]
         self.windows = [depth_windows(self.spec, n) for n in counts[:-1]]
         self.plan = plan
 
