@@ -498,6 +498,21 @@ def test_to_a_count_of_frames_is_pytorchs_adaptive_pooling(tmp_path: Path, torch
     assert b"a window of frames at a time" in plan.stdout
 
 
+def test_a_stack_to_one_frame_at_its_own_size_is_its_projection(tmp_path: Path) -> None:
+    """``--to WxHx1`` at the stack's own size: a maximum intensity projection, as microscopy
+    calls it (numpy's max over the pages), with no word that the input was already that size."""
+    import tifffile
+
+    rng = np.random.default_rng(12)
+    stack = rng.integers(0, 256, (5, 30, 40), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")
+    done = poolimg("max", tmp_path / "s.tif", "--to", "40x30x1", "-o", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert b"already within" not in done.stderr
+    written = tifffile.imread(tmp_path / "out" / "s_max_to40x30_frames1.tif")
+    np.testing.assert_array_equal(written, stack.max(axis=0))
+
+
 @pytest.mark.parametrize("mode", ["max", "min", "sum", "avg", "median", "mode"])
 def test_frames_pooled_as_decoded_equal_pool3d(mode: str) -> None:
     """The command line's way (each frame's 2-D windows reduced once, then a window of frames

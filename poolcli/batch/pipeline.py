@@ -139,7 +139,8 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     if not plan:  # -n fit:N on an image already within N
         return Result(source.path, "skipped", reason=already_within(run))
     shape = picture.frames[0].shape[1:]
-    if isinstance(run.spec.output_size, Target) and plan[0].output_shape == shape:
+    same_size = plan[0].output_shape == shape and not run.spec.pools_frames  # WxHxD: frames go
+    if isinstance(run.spec.output_size, Target) and same_size:
         words = run.spec.output_size.text()
         result.warnings.append(f"already within {words}: written at its own size")
     linear = run.linear and picture.mode in LINEAR_MODES
