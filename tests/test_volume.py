@@ -396,6 +396,7 @@ def test_all_passes_of_a_stack_stop_where_its_frames_run_out(tmp_path: Path) -> 
             "pass 2 needs at least 2 frames but gets 1",
         ),
         (["max", "one.png", "-k", "2x2x2", "--dry-run"], 2, "but the image has 1"),
+        (["max", "s.tif", "-k", "1x1x2", "-n", "all"], 2, "pool to (--to WxHxD)"),
         (
             ["stochastic", "s.tif", "-k", "2x2x2"],
             2,

@@ -308,7 +308,8 @@ def plan_for(spec: PoolSpec, shape: Sequence[int]) -> list[PassGeometry]:
             raise PlanError(
                 f"-n all runs passes while each shrinks the image, but a pass of size "
                 f"{wxh(*spec.window)}, stride {wxh(*spec.step)} and padding {spec.padding} "
-                f"keeps it {wxh(*current)}: give a number of passes (-n 1)",
+                f"keeps it {wxh(*current)}: give a number of passes (-n 1)"
+                + (", or a count of frames to pool to (--to WxHxD)" if spec.pools_frames else ""),
                 plan,
             )
         if spec.passes == "all" and (geom is None or geom.output_shape == current):
