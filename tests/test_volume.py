@@ -499,6 +499,34 @@ def test_to_a_count_of_frames_is_pytorchs_adaptive_pooling(tmp_path: Path, torch
     assert b"a window of frames at a time" in plan.stdout
 
 
+@pytest.mark.parametrize(
+    ("words", "size", "frames"),
+    [
+        ("20x15x4", "20x15", 4),
+        ("11x9!x4", "11x9!", 4),
+        ("x200x2", "x200", 2),
+        ("50%x3", "50%", 3),  # a share of each side, and a count of frames
+        ("50%>x2", "50%>", 2),
+        ("512x", "512x", None),  # a width alone: no frames
+        ("50%", "50%", None),
+    ],
+)
+def test_to_takes_a_count_of_frames_after_any_size(words: str, size: str, frames: int) -> None:
+    from poolcli.cli.pass_words import ModeOptions, build_spec
+    from poolcli.spec.sizes import Target
+
+    spec = build_spec("max", "2", None, "1", "valid", ModeOptions(to=words))
+    assert spec.output_size == Target.parse(size) and spec.depth_to == frames
+
+
+@pytest.mark.parametrize("words", ["50%x0", "x200x0", "512xx3", "50%x"])
+def test_to_refuses_a_count_of_frames_it_cannot_pool_to(words: str) -> None:
+    from poolcli.cli.pass_words import ModeOptions, build_spec
+
+    with pytest.raises(ValueError, match="--to"):
+        build_spec("max", "2", None, "1", "valid", ModeOptions(to=words))
+
+
 def test_a_stack_to_one_frame_at_its_own_size_is_its_projection(tmp_path: Path) -> None:
     """``--to WxHx1`` at the stack's own size: a maximum intensity projection, as microscopy
     calls it (numpy's max over the pages), with no word that the input was already that size."""

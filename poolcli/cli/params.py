@@ -125,8 +125,8 @@ ToOpt = Annotated[
         "--to",
         help="One pass to a size, as PyTorch's adaptive pooling: 512x (width), x300 "
         "(height), 512x512 (fit inside), 512x512! (exactly), 25%; a trailing > only shrinks; "
-        "WxHxD pools a stack's frames to D too. In place of -k, -s, -p and -n; every mode "
-        "but stride, stochastic and fractional.",
+        "WxHxD (or N%xD) pools a stack's frames to D too. In place of -k, -s, -p and -n; every "
+        "mode but stride, stochastic and fractional.",
         metavar="SIZE",
         show_default=False,
     ),

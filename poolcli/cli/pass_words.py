@@ -176,8 +176,12 @@ def _spec_to(
         )
     to, frames = more.to, None
     head, _, tail = to.rpartition("x")
-    if to.count("x") == 2 and tail.isdigit() and head and not head.endswith("x"):
-        to, frames = head, int(tail)  # WxHxD: D frames too
+    two_sides = to.count("x") == 2 and head and not head.endswith("x")
+    percent = to.count("x") == 1 and head.rstrip(">").endswith("%")
+    if tail.isdigit() and (two_sides or percent):
+        to, frames = head, int(tail)  # WxHxD, N%xD: D frames too
+        if frames < 1:
+            raise ValueError(f"--to {more.to!r}: the frames to pool to (D) must be at least 1")
     return PoolSpec(
         cast("Mode", mode),
         output_size=Target.parse(to),
