@@ -287,6 +287,13 @@ def test_passes_until_an_image_fits(tmp_path: Path, samples: Path) -> None:
     assert lines["small.png"]["reason"] == "already within 200 pixels a side (-n fit:200)"
     bad = poolimg("max", "big.jpg", "-n", "fit:0", cwd=tmp_path)
     assert bad.returncode == 2 and "fit:N (N at least 1)" in bad.stderr.decode()
+    assert "warnings" not in lines["big.jpg"]  # 160x106: within 200, nothing to say
+    # 7x7 by 3x3 windows is 2x2, where no 3x3 window fits: written, and said to stop short
+    Image.new("L", (7, 7)).save(tmp_path / "seven.png")
+    short = poolimg("max", "seven.png", "-k", "3", "-n", "fit:1", "--json", cwd=tmp_path)
+    assert short.returncode == 0, short.stderr
+    (line,) = json_lines(short.stdout)
+    assert line["warnings"] == ["-n fit:1 stopped at 2x2 after pass 1: no further pass fits"]
 
 
 def test_a_sheet_of_a_pass_to_a_size_is_named_for_every_spelling_of_the_size() -> None:

@@ -379,6 +379,9 @@ def test_all_passes_of_a_stack_stop_where_its_frames_run_out(tmp_path: Path) -> 
     )
     assert final.returncode == 0, final.stderr
     assert [p.name for p in (tmp_path / "f").iterdir()] == ["s_max_k2_s2_depth2_p3.tif"]
+    fit = poolimg("max", tmp_path / "s.tif", "-k", "2x2x2", "-n", "fit:4", "-o", tmp_path / "t")
+    assert fit.returncode == 0, fit.stderr  # 8x8x1 after 3 passes: the frames ran out
+    assert b"-n fit:4 stopped at 8x8 after pass 3: the frames ran out" in fit.stderr
 
 
 @pytest.mark.parametrize(

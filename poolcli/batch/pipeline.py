@@ -25,6 +25,7 @@ from poolcli.batch.targets import (
     file_targets,
     frame_plans,
     from_header,
+    short_of_fit,
     written_passes,
 )
 from poolcli.batch.writes import (
@@ -138,6 +139,9 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     skipped = decided.drafted  # passes the scaled decode stands for (--draft)
     if not plan:  # -n fit:N on an image already within N
         return Result(source.path, "skipped", reason=already_within(run))
+    short = short_of_fit(run, plan)
+    if short is not None:
+        result.warnings.append(short)
     shape = picture.frames[0].shape[1:]
     same_size = plan[0].output_shape == shape and not run.spec.pools_frames  # WxHxD: frames go
     if isinstance(run.spec.output_size, Target) and same_size:

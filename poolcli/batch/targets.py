@@ -87,6 +87,17 @@ def already_within(run: RunOptions) -> str:
     return f"already within {run.spec.fit} pixels a side (-n fit:{run.spec.fit})"
 
 
+def short_of_fit(run: RunOptions, plan: list[PassGeometry]) -> str | None:
+    """Why ``-n fit:N`` stopped above N pixels a side, if it did: a stack's frames ran out
+    (``-k WxHxD``), or no further window fits the pixels."""
+    fit = run.spec.fit
+    height, width = plan[-1].output_shape
+    if fit is None or max(height, width) <= fit:
+        return None
+    why = "the frames ran out" if run.spec.pools_frames else "no further pass fits"
+    return f"-n fit:{fit} stopped at {width}x{height} after pass {plan[-1].index}: {why}"
+
+
 def from_header(
     source: Source, run: RunOptions, found: Header
 ) -> tuple[list[PassGeometry], dict[str, str]]:
