@@ -408,3 +408,19 @@ def test_a_dry_run_refuses_what_the_run_would_refuse(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
     banded = json_lines(poolimg(*args, "--dry-run").stdout)[0]  # in bands: the same files
     assert banded["status"] == "done" and len(banded["outputs"]) == 1, banded
+
+
+def test_a_fit_that_stops_short_says_so_in_bands_as_in_memory(tmp_path: Path) -> None:
+    """``-n fit:1`` with 3x3 windows stops at 2x2 (no 3x3 window fits it): both paths write
+    the same passes and say the same word about it."""
+    source = tmp_path / "p.png"
+    Image.fromarray(photo((530, 700, 3))).save(source)
+    said = []
+    for how in ([], ["--in-bands"]):
+        done = poolimg(
+            "max", source, "-k", "3", "-n", "fit:1", "--json", *how, "-o", tmp_path / "o"
+        )
+        assert done.returncode == 0, done.stderr
+        (line,) = json_lines(done.stdout)
+        said.append(line["warnings"])
+    assert said[0] == said[1] == ["-n fit:1 stopped at 2x2 after pass 5: no further pass fits"]

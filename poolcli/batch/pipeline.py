@@ -131,6 +131,7 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     try:
         picture, decided = _load(source, run, clock, result)
     except Banded as banded:  # too large to hold: decoded, pooled and written in bands
+        _say_if_short(run, banded.plan, result)
         with clock("banded"):
             return run_banded(source, run, banded, threads, result)
     if not run.write_images:
@@ -139,9 +140,7 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     skipped = decided.drafted  # passes the scaled decode stands for (--draft)
     if not plan:  # -n fit:N on an image already within N
         return Result(source.path, "skipped", reason=already_within(run))
-    short = short_of_fit(run, plan)
-    if short is not None:
-        result.warnings.append(short)
+    _say_if_short(run, plan, result)
     shape = picture.frames[0].shape[1:]
     same_size = plan[0].output_shape == shape and not run.spec.pools_frames  # WxHxD: frames go
     if isinstance(run.spec.output_size, Target) and same_size:
@@ -209,6 +208,12 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
     if not result.outputs and run.no_clobber:
         result.status, result.reason = "skipped", ALL_EXIST
     return result
+
+
+def _say_if_short(run: RunOptions, plan: list[PassGeometry], result: Result) -> None:
+    short = short_of_fit(run, plan) if plan else None
+    if short is not None:
+        result.warnings.append(short)
 
 
 class Decided(dict[tuple[int, int], tuple[list[PassGeometry], dict[str, str]]]):
