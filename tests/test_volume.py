@@ -454,6 +454,9 @@ def test_a_stack_is_pooled_a_window_of_frames_at_a_time(tmp_path: Path) -> None:
     # a pass as large as the stack: each output page the larger of two input pages, 117 MB
     (same,) = pooled(["k1_s1_depth2s1_p1"], "-k", "1x1x2", "-s", "1x1x1")
     np.testing.assert_array_equal(same, np.maximum(stack[:-1], stack[1:]))
+    # every page into one (a projection): one running maximum, not the 40 pages
+    (projection,) = pooled(["to2000x1500_frames1"], "--to", "2000x1500x1")
+    np.testing.assert_array_equal(projection, stack.max(axis=0))
 
 
 def test_a_stack_failing_mid_decode_leaves_no_page_written(tmp_path: Path) -> None:
@@ -547,8 +550,8 @@ def test_a_stack_to_one_frame_at_its_own_size_is_its_projection(tmp_path: Path) 
 
 @pytest.mark.parametrize("mode", ["max", "min", "sum", "avg", "median", "mode"])
 def test_frames_pooled_as_decoded_equal_pool3d(mode: str) -> None:
-    """The command line's way (each frame's 2-D windows reduced once, then a window of frames
-    combined; or a window stacked), fed a frame at a time as a decoder does, each pass feeding
+    """The command line's way (each frame's 2-D windows reduced once and folded into the windows
+    of frames that read it; or a window stacked), fed a frame at a time as a decoder does, each pass feeding
     the next as it pools, equals pool3d on the whole stack, pass after pass: int padding,
     dilation, counted padding, windows overlapping or apart."""
     from poolcli import PoolSpec
@@ -600,6 +603,50 @@ def test_frames_pooled_as_decoded_equal_pool3d(mode: str) -> None:
             np.testing.assert_array_equal(got, want)
         assert max(chain.most_held) <= depth
     assert chained >= 3
+
+
+@pytest.mark.parametrize("mode", ["max", "min", "sum", "avg", "median"])
+def test_frames_pooled_to_a_size_as_decoded_equal_pool3d(mode: str) -> None:
+    """``--to WxHxD`` fed a frame at a time: PyTorch's adaptive windows across the frames (they
+    overlap where D does not divide the count, and repeat where D is larger) and across the
+    pixels, equal to pool3d's ``output_size`` on the whole stack; a folded pass holds a total a
+    window open, never a window's frames."""
+    from poolcli import PoolSpec
+    from poolcli.core.frames import StackChain, depth_windows, most_open
+    from poolcli.core.geometry import plan_for
+    from poolcli.spec.sizes import Target
+
+    class Kept(dict):
+        def start(self) -> None:
+            self.clear()
+
+        def __call__(self, index: int, frame: np.ndarray) -> None:
+            self.setdefault(index, []).append(frame)
+
+    rng = np.random.default_rng(len(mode) + 40)
+    for _ in range(12):
+        count, depth_to = int(rng.integers(1, 12)), int(rng.integers(1, 8))
+        height, width = int(rng.integers(1, 14)), int(rng.integers(1, 14))
+        to_h, to_w = int(rng.integers(1, height + 1)), int(rng.integers(1, width + 1))
+        stack = rng.integers(0, 60000, (count, height, width, 2)).astype(np.uint16)
+        expected = pool3d(
+            stack,
+            mode,
+            output_size=(depth_to, to_h, to_w),
+            channel_axis=-1,  # type: ignore[arg-type]
+        )
+        spec = PoolSpec(mode, output_size=Target.parse(f"{to_w}x{to_h}!"), depth_to=depth_to)  # type: ignore[arg-type]
+        plan = plan_for(spec, (height, width))
+        kept = Kept()
+        chain = StackChain(spec, "s.tif", kept)
+        chain.expect(count, plan)
+        chain.start()
+        for frame in stack:
+            chain(frame.transpose(2, 0, 1).copy())
+        got = np.stack([f.transpose(1, 2, 0) for f in kept[1]])
+        np.testing.assert_array_equal(got, expected)
+        if mode != "median" and not plan[0].whole:  # a 1x1 output: the 3-D kernel's own sum
+            assert chain.most_held == [most_open(depth_windows(spec, count))]
 
 
 def test_a_still_image_is_a_stack_of_one_frame(tmp_path: Path) -> None:

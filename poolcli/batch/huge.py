@@ -109,22 +109,34 @@ def estimate(
 def _stack_held(
     run: RunOptions, header: Header, plan: list[PassGeometry], targets: Targets, cell: int
 ) -> tuple[int, int]:
-    """A stack pooled across its frames as it is decoded: the input frames held at once (a
-    window's, and the one being decoded), and the bytes of the passes' frames held: each
-    pass's window of the frames before it, and every frame of a pass not written a page at a
-    time. ``cell``: the bytes of a pooled pixel."""
-    from poolcli.batch.stack_pages import written_as_pages
-    from poolcli.core.frames import depth_windows, frames_after
+    """A stack pooled across its frames as it is decoded: the input frames held at once, and
+    the bytes of the passes' frames held. ``cell``: the bytes of a pooled pixel.
 
-    windows = depth_windows(run.spec, header.frames)
-    window = max((end - start for start, end in windows), default=0) + 1
-    held = 0
-    for geom, count in zip(plan, frames_after(header.frames, run.spec, plan), strict=True):
-        frame = geom.output_shape[0] * geom.output_shape[1] * cell
+    A pass folds each frame into its windows as it comes (integer max, min, sum, avg: one
+    total a window open, the input's frames not held) or holds a window's frames; and every
+    frame of a pass not written a page at a time is held until it is written."""
+    from poolcli.batch.stack_pages import written_as_pages
+    from poolcli.core.frames import depth_windows, frames_after, holds_folded, most_open
+
+    folded = holds_folded(run.spec, integers=header.mode != "F")
+    counts = [header.frames, *frames_after(header.frames, run.spec, plan)]
+
+    def held(count: int) -> int:  # what a pass over ``count`` frames holds at once
+        windows = depth_windows(run.spec, count)
+        return most_open(windows) if folded else max(e - s for s, e in windows)
+
+    inputs = 1 if folded else held(counts[0]) + 1  # and the one being decoded
+    total = 0
+    for geom, before, count in zip(plan, counts, counts[1:], strict=False):
+        out = geom.output_shape[0] * geom.output_shape[1] * cell
+        if folded:  # a total a window open, up to 4 times as wide as the pooled pixels
+            total += 4 * held(before) * out
+        else:  # a window's frames (the first pass's are counted as inputs), and their stack
+            total += held(before) * geom.rows.n * geom.cols.n * cell * (1 if geom.index == 1 else 2)
         path = targets.get(f"pass {geom.index}")
         whole = path is not None and not written_as_pages(path, run)
-        held += frame * (count if whole else 1) + frame * window  # the next pass's window
-    return min(header.frames, window), held
+        total += out * (count if whole else 1)
+    return min(header.frames, inputs), total
 
 
 def band_bytes(budget: int, row: int) -> int:

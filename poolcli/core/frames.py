@@ -4,13 +4,12 @@ file is decoded, so neither a stack nor a pass of it is ever held whole.
 
 numpy only. A window of frames is pooled by the 3-D kernel
 (:func:`poolcli.core.kernels.volume_cells.pool_channel`), or, for integer frames in max, min,
-sum and avg, by reducing each frame's 2-D windows once with the 2-D kernels and combining a
-window's reductions (:class:`_Separable`).
+sum and avg, by reducing each frame's 2-D windows once with the 2-D kernels and folding the
+reduction into every window of frames that reads it (:class:`_Folded`).
 """
 
 from __future__ import annotations
 
-import functools
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -90,26 +89,49 @@ def frames_after(count: int, spec: PoolSpec, plan: Sequence[PassGeometry]) -> li
 
 def _way(
     spec: PoolSpec, geom: PassGeometry, dtype: np.dtype, windows: list[tuple[int, int]]
-) -> _Separable | _Stacked:
-    """How a window of frames is pooled: reduced a frame at a time (:class:`_Separable`), or
-    stacked (:class:`_Stacked`)."""
-    if not _Separable.applies(spec, geom, dtype):
-        return _Stacked(spec, geom)
-    longest = max((end - start for start, end in windows), default=1)
-    return _Separable(spec, geom, dtype, longest)
+) -> _Folded | _Stacked:
+    """How a pass's windows of frames are pooled: each frame folded into the windows that read
+    it (:class:`_Folded`), or a window's frames stacked (:class:`_Stacked`)."""
+    if _Folded.applies(spec, geom, dtype):
+        return _Folded(spec, geom, dtype, windows)
+    return _Stacked(spec, geom, windows)
+
+
+def most_open(windows: Sequence[tuple[int, int]]) -> int:
+    """The most of ``windows`` that read one frame: what a folded pass holds at once.
+
+    >>> most_open([(0, 3), (2, 5), (4, 7)]), most_open([(0, 40)]), most_open([])
+    (2, 1, 0)
+    """
+    ends = sorted(end for _, end in windows)
+    most, closed = 0, 0
+    for opened, (start, _) in enumerate(sorted(windows), 1):
+        while ends[closed] <= start:
+            closed += 1
+        most = max(most, opened - closed)
+    return most
+
+
+def holds_folded(spec: PoolSpec, integers: bool) -> bool:
+    """Whether a stack's passes fold each frame into its windows as it comes (integer max,
+    min, sum and avg), holding a frame a window open rather than a window's frames."""
+    return integers and spec.mode in _Folded.MODES
 
 
 class _Stacked:
-    """Any mode: a window's frames stacked and pooled by the 3-D kernel."""
+    """Any mode: a window's frames held, then stacked and pooled by the 3-D kernel."""
 
-    def __init__(self, spec: PoolSpec, geom: PassGeometry) -> None:
-        self.spec, self.geom = spec, geom
+    def __init__(self, spec: PoolSpec, geom: PassGeometry, windows: list[tuple[int, int]]) -> None:
+        self.spec, self.geom, self.windows = spec, geom, windows
+        self.held: deque[tuple[int, np.ndarray]] = deque()
 
-    def reduce(self, frame: np.ndarray) -> np.ndarray:
-        return frame
+    def add(self, index: int, frame: np.ndarray, first_open: int) -> None:
+        self.held.append((index, frame))
 
-    def combine(self, frames: Sequence[np.ndarray]) -> np.ndarray:
-        """One output frame: ``frames`` (a window's) pooled together with the 2-D windows."""
+    def pooled(self, window: int) -> np.ndarray:
+        """Window ``window``'s output frame, once its last frame is in."""
+        start, end = self.windows[window]
+        frames = [f for i, f in self.held if start <= i < end]
         n, geom = len(frames), self.geom
         if geom.adaptive:  # windows of varying length: their bounds, the frames' one first
             (rows, cols) = geom.window_bounds()
@@ -120,16 +142,32 @@ class _Stacked:
         stack = np.stack(frames, axis=1)  # (C, n, H, W)
         return pool_channels(stack, self.spec, across)[:, 0]
 
+    def forget(self, first: int) -> None:
+        """Let go of the frames before ``first``, which no window to come reads."""
+        while self.held and self.held[0][0] < first:
+            self.held.popleft()
 
-class _Separable:
+    @property
+    def holding(self) -> int:
+        return len(self.held)
+
+
+class _Folded:
     """Integer frames in max, min, sum and avg: each frame's 2-D windows reduced once by the
-    2-D kernels (banded, threaded), then a window of frames' reductions combined. Integers
-    compare and add exactly in any order, so this is the 3-D kernel's result, several times
-    faster, and a stack's first pass holds reduced frames (a quarter of a page for 2x2)."""
+    2-D kernels (banded, threaded), and folded at once into every window of frames that reads
+    it. Integers compare and add exactly in any order, so this is the 3-D kernel's result,
+    several times faster; a pass holds one reduced frame a window open, not a window's frames,
+    so a projection of a whole stack (``--to WxHx1``) holds one frame, not the stack."""
 
-    def __init__(self, spec: PoolSpec, geom: PassGeometry, dtype: np.dtype, longest: int) -> None:
-        self.spec, self.geom, self.dtype = spec, geom, dtype
-        cells = geom.window_cells * longest
+    MODES = ("max", "min", "sum", "avg")
+
+    def __init__(
+        self, spec: PoolSpec, geom: PassGeometry, dtype: np.dtype, windows: list[tuple[int, int]]
+    ) -> None:
+        self.spec, self.geom, self.dtype, self.windows = spec, geom, dtype, windows
+        longest = max((end - start for start, end in windows), default=1)
+        rows, cols = self._counts()
+        cells = int(rows.max()) * int(cols.max()) * longest
         if spec.mode == "avg":
             self.acc: np.dtype | None = accumulator(dtype, cells)
         elif spec.mode == "sum":
@@ -138,38 +176,75 @@ class _Separable:
             self.acc = None
         name = "sum" if self.acc is not None else spec.mode
         self.reducer = replace(REDUCERS[name], count_pad=spec.counts_padding)
+        self.open: dict[int, np.ndarray] = {}  # by window: what its frames came to so far
 
-    @staticmethod
-    def applies(spec: PoolSpec, geom: PassGeometry, dtype: np.dtype) -> bool:
-        plain = not (geom.adaptive or geom.whole or geom.fractional)
-        return dtype.kind in "iu" and spec.mode in ("max", "min", "sum", "avg") and plain
+    @classmethod
+    def applies(cls, spec: PoolSpec, geom: PassGeometry, dtype: np.dtype) -> bool:
+        plain = not (geom.whole or geom.fractional)
+        return dtype.kind in "iu" and spec.mode in cls.MODES and plain
 
-    def reduce(self, frame: np.ndarray) -> np.ndarray:
-        return pool_planar(frame, self.reducer, self.geom, None, self.acc)
-
-    def combine(self, reduced: Sequence[np.ndarray]) -> np.ndarray:
-        """One output frame from the reductions of its window's frames."""
-        if self.acc is None:
-            ufunc = np.maximum if self.spec.mode == "max" else np.minimum
-            return functools.reduce(ufunc, reduced[1:], reduced[0].copy())
-        total = reduced[0].copy()
-        for more in reduced[1:]:
-            total += more
-        if self.spec.mode == "sum":
-            return total
-        rows, cols = self.geom.rows, self.geom.cols
+    def _counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """The real cells (or, counting padding, all cells) of the 2-D windows, along the
+        rows and along the columns: each window holds their product."""
+        geom = self.geom
+        if geom.adaptive:
+            (r0, r1), (c0, c1) = geom.window_bounds()
+            return r1 - r0, c1 - c0
         pad = self.spec.counts_padding
-        counts = np.outer(rows.counts(pad), cols.counts(pad)) * len(reduced)
+        return geom.rows.counts(pad), geom.cols.counts(pad)
+
+    def add(self, index: int, frame: np.ndarray, first_open: int) -> None:
+        """Fold frame ``index`` into the windows that read it, from window ``first_open``."""
+        geom = self.geom
+        if geom.adaptive and geom.output_shape == (geom.rows.n, geom.cols.n):  # 1x1 windows
+            reduced = frame if self.acc is None else frame.astype(self.acc)
+        else:
+            reduced = pool_planar(frame, self.reducer, geom, None, self.acc)
+        spare = not np.may_share_memory(reduced, frame)  # a window may keep it as its total
+        windows = self.windows
+        for window in range(first_open, len(windows)):
+            start, end = windows[window]
+            if start > index:
+                break
+            if index >= end:
+                continue
+            total = self.open.get(window)
+            if total is None:
+                self.open[window] = reduced if spare else reduced.copy()
+                spare = False  # later windows fold into their own copy
+            elif self.acc is not None:
+                total += reduced
+            else:
+                ufunc = np.maximum if self.spec.mode == "max" else np.minimum
+                ufunc(total, reduced, out=total)
+
+    def pooled(self, window: int) -> np.ndarray:
+        total = self.open.pop(window)
+        if self.spec.mode != "avg":
+            return total
+        start, end = self.windows[window]
+        rows, cols = self._counts()
+        if rows.min() == rows.max() and cols.min() == cols.max():  # one count: no plane of them
+            counts: np.ndarray | int = int(rows[0]) * int(cols[0]) * (end - start)
+        else:
+            counts = np.outer(rows, cols) * (end - start)
         out = np.empty(total.shape, self.dtype)
-        divide_rounded(total, counts if (rows.padded or cols.padded) else int(counts[0, 0]), out)
+        divide_rounded(total, counts, out)
         return out
+
+    def forget(self, first: int) -> None:
+        pass  # a window's total goes as it is pooled
+
+    @property
+    def holding(self) -> int:
+        return len(self.open)
 
 
 class StackPass:
     """One pass of ``spec`` across frames, fed a frame at a time (a file as it is decoded, or
     the pass before as it pools), with ``windows`` of frames (:func:`depth_windows`) and the
-    2-D windows of ``geom``: it holds only the frames a window still to come reads, and hands
-    each frame it pools to ``emit``.
+    2-D windows of ``geom``: it holds only what a window still to come needs, and hands each
+    frame it pools to ``emit``.
 
     >>> spec = PoolSpec("max", 2, depth=2, depth_stride=1)
     >>> pooled = []
@@ -190,12 +265,11 @@ class StackPass:
         windows: list[tuple[int, int]],
     ) -> None:
         self.spec, self.name, self.emit, self.geom, self.windows = spec, name, emit, geom, windows
-        self.held: deque[tuple[int, np.ndarray]] = deque()
         self.seen = 0
         self.done = 0
         self.most_held = 0
         self.held_shape: tuple[int, ...] = ()
-        self.way: _Separable | _Stacked | None = None
+        self.way: _Folded | _Stacked | None = None
 
     def __call__(self, frame: np.ndarray) -> None:
         if self.way is None:
@@ -210,15 +284,12 @@ class StackPass:
         windows = self.windows
         if self.done == len(windows) or index < windows[self.done][0]:
             return  # in a gap between windows, or past the last
-        self.held.append((index, self.way.reduce(frame)))  # reduced: a quarter of a page, 2x2
-        self.most_held = max(self.most_held, len(self.held))
+        self.way.add(index, frame, self.done)
+        self.most_held = max(self.most_held, self.way.holding)
         while self.done < len(windows) and windows[self.done][1] == index + 1:
-            start, end = windows[self.done]
-            self.emit(self.way.combine([f for i, f in self.held if start <= i < end]))
+            self.emit(self.way.pooled(self.done))
             self.done += 1
-            first = windows[self.done][0] if self.done < len(windows) else self.seen
-            while self.held and self.held[0][0] < first:  # what no window to come reads
-                self.held.popleft()
+            self.way.forget(windows[self.done][0] if self.done < len(windows) else self.seen)
 
 
 class PooledFrames(Protocol):
