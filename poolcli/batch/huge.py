@@ -118,21 +118,23 @@ def _stack_held(
     from poolcli.batch.stack_pages import written_as_pages
     from poolcli.core.frames import depth_windows, frames_after, holds_folded, most_open
 
-    folded = holds_folded(run.spec, integers=header.mode != "F")
+    integers = header.mode != "F"
     counts = [header.frames, *frames_after(header.frames, run.spec, plan)]
 
-    def held(count: int) -> int:  # what a pass over ``count`` frames holds at once
+    def held(count: int, folded: bool) -> int:  # what a pass over ``count`` frames holds at once
         windows = depth_windows(run.spec, count)
         return most_open(windows) if folded else max(e - s for s, e in windows)
 
-    inputs = 1 if folded else held(counts[0]) + 1  # and the one being decoded
+    first_folded = bool(plan) and holds_folded(run.spec, plan[0], integers)
+    inputs = 1 if first_folded else held(counts[0], False) + 1  # and the one being decoded
     total = 0
-    for geom, before, count in zip(plan, counts, counts[1:], strict=False):
+    for geom, before, count in zip(plan, counts[:-1], counts[1:], strict=True):
         out = geom.output_shape[0] * geom.output_shape[1] * cell
-        if folded:  # a total a window open, up to 4 times as wide as the pooled pixels
-            total += 4 * held(before) * out
+        if holds_folded(run.spec, geom, integers):  # a total a window open, up to 4 times wider
+            total += 4 * held(before, True) * out
         else:  # a window's frames (the first pass's are counted as inputs), and their stack
-            total += held(before) * geom.rows.n * geom.cols.n * cell * (1 if geom.index == 1 else 2)
+            frames = held(before, False) * geom.rows.n * geom.cols.n * cell
+            total += frames * (1 if geom.index == 1 else 2)
         path = targets.get(f"pass {geom.index}")
         whole = path is not None and not written_as_pages(path, run)
         total += out * (count if whole else 1)

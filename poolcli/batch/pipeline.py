@@ -211,7 +211,7 @@ def _run_one(source: Source, run: RunOptions, threads: int | None, result: Resul
 
 
 def _say_if_short(run: RunOptions, plan: list[PassGeometry], result: Result) -> None:
-    short = short_of_fit(run, plan) if plan else None
+    short = short_of_fit(run, plan)
     if short is not None:
         result.warnings.append(short)
 

@@ -91,9 +91,9 @@ def short_of_fit(run: RunOptions, plan: list[PassGeometry]) -> str | None:
     """Why ``-n fit:N`` stopped above N pixels a side, if it did: a stack's frames ran out
     (``-k WxHxD``), or no further window fits the pixels."""
     fit = run.spec.fit
-    height, width = plan[-1].output_shape
-    if fit is None or max(height, width) <= fit:
+    if fit is None or not plan or max(plan[-1].output_shape) <= fit:
         return None
+    height, width = plan[-1].output_shape
     why = "the frames ran out" if run.spec.pools_frames else "no further pass fits"
     return f"-n fit:{fit} stopped at {width}x{height} after pass {plan[-1].index}: {why}"
 

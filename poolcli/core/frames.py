@@ -92,7 +92,7 @@ def _way(
 ) -> _Folded | _Stacked:
     """How a pass's windows of frames are pooled: each frame folded into the windows that read
     it (:class:`_Folded`), or a window's frames stacked (:class:`_Stacked`)."""
-    if _Folded.applies(spec, geom, dtype):
+    if holds_folded(spec, geom, integers=dtype.kind in "iu"):
         return _Folded(spec, geom, dtype, windows)
     return _Stacked(spec, geom, windows)
 
@@ -112,10 +112,11 @@ def most_open(windows: Sequence[tuple[int, int]]) -> int:
     return most
 
 
-def holds_folded(spec: PoolSpec, integers: bool) -> bool:
-    """Whether a stack's passes fold each frame into its windows as it comes (integer max,
-    min, sum and avg), holding a frame a window open rather than a window's frames."""
-    return integers and spec.mode in _Folded.MODES
+def holds_folded(spec: PoolSpec, geom: PassGeometry, integers: bool) -> bool:
+    """Whether a pass of ``geom`` folds each frame into its windows as it comes (integer max,
+    min, sum and avg), holding a total a window open rather than a window's frames."""
+    plain = not (geom.whole or geom.fractional)
+    return integers and spec.mode in _Folded.MODES and plain
 
 
 class _Stacked:
@@ -166,8 +167,10 @@ class _Folded:
     ) -> None:
         self.spec, self.geom, self.dtype, self.windows = spec, geom, dtype, windows
         longest = max((end - start for start, end in windows), default=1)
-        rows, cols = self._counts()
+        self.counts = rows, cols = self._counts()
         cells = int(rows.max()) * int(cols.max()) * longest
+        # windows of one cell (an adaptive pass to the frame's own size): the frame itself
+        self.whole_cells = geom.adaptive and geom.output_shape == (geom.rows.n, geom.cols.n)
         if spec.mode == "avg":
             self.acc: np.dtype | None = accumulator(dtype, cells)
         elif spec.mode == "sum":
@@ -177,11 +180,6 @@ class _Folded:
         name = "sum" if self.acc is not None else spec.mode
         self.reducer = replace(REDUCERS[name], count_pad=spec.counts_padding)
         self.open: dict[int, np.ndarray] = {}  # by window: what its frames came to so far
-
-    @classmethod
-    def applies(cls, spec: PoolSpec, geom: PassGeometry, dtype: np.dtype) -> bool:
-        plain = not (geom.whole or geom.fractional)
-        return dtype.kind in "iu" and spec.mode in cls.MODES and plain
 
     def _counts(self) -> tuple[np.ndarray, np.ndarray]:
         """The real cells (or, counting padding, all cells) of the 2-D windows, along the
@@ -195,11 +193,10 @@ class _Folded:
 
     def add(self, index: int, frame: np.ndarray, first_open: int) -> None:
         """Fold frame ``index`` into the windows that read it, from window ``first_open``."""
-        geom = self.geom
-        if geom.adaptive and geom.output_shape == (geom.rows.n, geom.cols.n):  # 1x1 windows
+        if self.whole_cells:
             reduced = frame if self.acc is None else frame.astype(self.acc)
         else:
-            reduced = pool_planar(frame, self.reducer, geom, None, self.acc)
+            reduced = pool_planar(frame, self.reducer, self.geom, None, self.acc)
         spare = not np.may_share_memory(reduced, frame)  # a window may keep it as its total
         windows = self.windows
         for window in range(first_open, len(windows)):
@@ -223,7 +220,7 @@ class _Folded:
         if self.spec.mode != "avg":
             return total
         start, end = self.windows[window]
-        rows, cols = self._counts()
+        rows, cols = self.counts
         if rows.min() == rows.max() and cols.min() == cols.max():  # one count: no plane of them
             counts: np.ndarray | int = int(rows[0]) * int(cols[0]) * (end - start)
         else:
