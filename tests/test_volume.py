@@ -722,6 +722,8 @@ def test_a_stacks_sheet_shows_a_row_of_slices_for_the_input_and_each_pass() -> N
     for frame in _constant_stack(10):
         chain(frame)
     assert rows.labels == ["input, 10 frames", "pass 1, 5 frames", "pass 2, 2 frames"]
+    projection = SliceRows("L", SheetStyle(), 2, [[(0, 2)]], [(30, 40)])
+    assert projection.labels == ["input, 2 frames", "pass 1, 1 frame"]
     shown = [[(c.label, set(np.asarray(c.image).ravel().tolist())) for c in r] for r in rows.rows]
     assert shown[0] == [
         (f"frame {i + 1}", {10 * i + 5})

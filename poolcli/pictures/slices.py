@@ -97,7 +97,8 @@ class SliceRows:
     def labels(self) -> list[str]:
         """Each row's label: the input's frames, each pass's."""
         return [
-            ("input" if index == 0 else f"pass {index}") + f", {len(row)} frames"
+            ("input" if index == 0 else f"pass {index}")
+            + f", {len(row)} frame{'s' if len(row) != 1 else ''}"
             for index, row in enumerate(self.spans)
         ]
 
